@@ -1,0 +1,244 @@
+import CArchive
+#if canImport(Glibc)
+import Glibc
+#endif
+import VerifyCore
+
+/// Reads one archive file, entry by entry, into an ``EntryVisitor``: streaming, one pass, blocks
+/// straight from libarchive into the hasher. Every format and filter the system libarchive reads;
+/// gzip is inflated here with zlib so its trailers are checked.
+///
+/// A reader owns its libarchive handle and is used from one thread only.
+public final class ArchiveReader {
+    public struct Options: Sendable {
+        /// Algorithms for the digest of the whole archive file (for a sidecar `.sha256`).
+        public var wholeFileAlgorithms: [DigestAlgorithm]
+        /// Bytes per read of the file (64-128 KiB reads fastest here).
+        public var blockSize: Int
+        public init(wholeFileAlgorithms: [DigestAlgorithm] = [], blockSize: Int = 128 << 10) {
+            self.wholeFileAlgorithms = wholeFileAlgorithms
+            self.blockSize = blockSize
+        }
+    }
+
+    /// What reading the archive gave, besides what the visitor collected.
+    public struct Outcome: Sendable {
+        /// Why reading stopped before the end, when the archive is damaged.
+        public var damage: String?
+        /// Why the archive could not be read (an I/O error), when it could not.
+        public var ioError: String?
+        /// libarchive's name of the format, e.g. "GNU tar format".
+        public var format: String?
+        /// Filters, outermost first, e.g. ["gzip"].
+        public var filters: [String]
+        /// Bytes of the archive file read.
+        public var bytesRead: Int64
+        public var fileSize: Int64
+        /// Digests of the whole file, when asked for.
+        public var wholeFileDigests: [Digest]
+        /// Warnings libarchive gave on headers (kept, not failures).
+        public var warnings: [String]
+    }
+
+    private let source: FileSource
+    public let progress: ReadProgress
+
+    /// Opens the file read-only. Throws when it is missing, unreadable or not a regular file.
+    public init(path: String, options: Options = Options(), progress: ReadProgress = ReadProgress()) throws(ArchiveReadError) {
+        ArchiveReader.useUTF8Locale
+        self.progress = progress
+        self.source = try FileSource(
+            path: path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress)
+    }
+
+    /// libarchive converts names through the C locale; Swift never sets one, so without this
+    /// every non-ASCII name would come back nil.
+    private static let useUTF8Locale: Void = {
+        if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "") }
+    }()
+
+    /// Reads every entry into the visitor. Damage ends the archive early and is reported in the
+    /// outcome, never thrown.
+    public func read(into visitor: some EntryVisitor) -> Outcome {
+        var outcome = Outcome(
+            damage: nil, ioError: nil, format: nil, filters: [], bytesRead: 0, fileSize: source.fileSize,
+            wholeFileDigests: [], warnings: [])
+        defer {
+            outcome.bytesRead = source.rawBytesRead
+        }
+        if source.fileSize == 0 {
+            outcome.damage = "the file is empty (0 bytes): not an archive"
+            return outcome
+        }
+        guard let archive = archive_read_new() else {
+            outcome.ioError = "libarchive could not allocate a reader"
+            return outcome
+        }
+        defer { archive_read_free(archive) }
+        archive_read_support_filter_all(archive)
+        archive_read_support_format_all(archive)
+
+        let context = Unmanaged.passUnretained(source).toOpaque()
+        archive_read_set_callback_data(archive, context)
+        archive_read_set_read_callback(archive) { _, context, block in
+            let source = Unmanaged<FileSource>.fromOpaque(context!).takeUnretainedValue()
+            var pointer: UnsafeRawPointer?
+            let n = source.nextBlock(&pointer)
+            block?.pointee = pointer
+            return n
+        }
+        if source.isSeekable {
+            archive_read_set_skip_callback(archive) { _, context, request in
+                Unmanaged<FileSource>.fromOpaque(context!).takeUnretainedValue().skip(request)
+            }
+            archive_read_set_seek_callback(archive) { _, context, offset, whence in
+                Unmanaged<FileSource>.fromOpaque(context!).takeUnretainedValue().seek(offset, whence: whence)
+            }
+        }
+        let openStatus = archive_read_open1(archive)
+        if ArchiveStatus.interpret(openStatus, phase: .header) != .ok {
+            describe(archive, into: &outcome)
+            fail(archive, &outcome, context: "not a readable archive")
+            return outcome
+        }
+
+        var entry: OpaquePointer?
+        readLoop: while true {
+            let status = ArchiveStatus.interpret(archive_read_next_header(archive, &entry), phase: .header)
+            progress.entryStarted()
+            switch status {
+            case .ok, .warning:
+                if status == .warning { outcome.warnings.append(message(archive)) }
+                guard let entry else { break readLoop }
+                let header = makeHeader(entry)
+                let request = visitor.beginEntry(header)
+                let (content, stop) = readData(archive, entry, header, request)
+                visitor.endEntry(content)
+                if let stop {
+                    outcome.damage = stop
+                    break readLoop
+                }
+            case .end:
+                break readLoop
+            case .damagedEntry, .damagedArchive:
+                fail(archive, &outcome, context: nil)
+                break readLoop
+            }
+        }
+        describe(archive, into: &outcome)
+        if outcome.damage == nil, outcome.ioError == nil {
+            if outcome.format == "Empty file" {
+                outcome.damage = "the archive holds no data (an empty stream inside \(outcome.filters.joined(separator: ", ")))"
+            } else if !source.drain() {
+                outcome.damage = source.damage
+                outcome.ioError = source.ioError
+            }
+        }
+        outcome.wholeFileDigests = outcome.damage == nil && outcome.ioError == nil ? source.wholeFileDigests() : []
+        return outcome
+    }
+
+    /// Records why reading stopped: our own source's reason first (gzip damage, I/O error),
+    /// libarchive's message otherwise.
+    private func fail(_ archive: OpaquePointer, _ outcome: inout Outcome, context: String?) {
+        if let ioError = source.ioError {
+            outcome.ioError = ioError
+        } else if let damage = source.damage {
+            outcome.damage = damage
+        } else {
+            let text = message(archive)
+            outcome.damage = context.map { "\($0): \(text)" } ?? text
+        }
+    }
+
+    private func message(_ archive: OpaquePointer) -> String {
+        archive_error_string(archive).map { String(cString: $0) } ?? "libarchive gave no reason"
+    }
+
+    private func describe(_ archive: OpaquePointer, into outcome: inout Outcome) {
+        if let name = archive_format_name(archive) { outcome.format = String(cString: name) }
+        let count = archive_filter_count(archive)
+        var filters = [String]()
+        if source.isGzip { filters.append("gzip") }
+        if count > 1 {
+            for index in 0..<(count - 1) {
+                if let name = archive_filter_name(archive, index) { filters.append(String(cString: name)) }
+            }
+        }
+        outcome.filters = filters
+    }
+
+    /// Reads or skips the data of the current entry. Returns the content (nil when skipped) and,
+    /// when the archive cannot go on, why.
+    private func readData(_ archive: OpaquePointer, _ entry: OpaquePointer, _ header: EntryHeader, _ request: ContentRequest) -> (EntryContent?, String?) {
+        guard case .read(let algorithms) = request else {
+            let status = ArchiveStatus.interpret(archive_read_data_skip(archive), phase: .data)
+            switch status {
+            case .damagedArchive: return (nil, sourceReason() ?? message(archive))
+            default: return (nil, nil)
+            }
+        }
+        var hasher = ContentHasher(algorithms: algorithms)
+        var block: UnsafeRawPointer?
+        var size = 0
+        var offset: la_int64_t = 0
+        while true {
+            let raw = archive_read_data_block(archive, &block, &size, &offset)
+            switch ArchiveStatus.interpret(raw, phase: .data) {
+            case .ok, .warning:
+                progress.tick()
+                // Sparse entries: the offset jumps over holes, which read as zeros.
+                if offset > hasher.byteCount { hasher.updateZeros(count: offset - hasher.byteCount) }
+                if size > 0, let block { hasher.update(UnsafeRawBufferPointer(start: block, count: size)) }
+            case .end:
+                if archive_entry_sparse_count(entry) > 0, let declared = header.size, declared > hasher.byteCount {
+                    hasher.updateZeros(count: declared - hasher.byteCount)
+                }
+                return (EntryContent(digests: hasher.finalize(), byteCount: hasher.byteCount), nil)
+            case .damagedEntry:
+                let reason = sourceReason() ?? message(archive)
+                return (EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted), nil)
+            case .damagedArchive:
+                let reason = sourceReason() ?? message(archive)
+                return (EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted), reason)
+            }
+        }
+    }
+
+    private func sourceReason() -> String? { source.ioError ?? source.damage }
+
+    private func makeHeader(_ entry: OpaquePointer) -> EntryHeader {
+        let fileType = UInt32(archive_entry_filetype(entry))
+        var type: EntryType
+        switch fileType {
+        case CARCHIVE_AE_IFREG: type = .file
+        case CARCHIVE_AE_IFDIR: type = .directory
+        case CARCHIVE_AE_IFLNK: type = .symlink
+        case CARCHIVE_AE_IFCHR: type = .characterDevice
+        case CARCHIVE_AE_IFBLK: type = .blockDevice
+        case CARCHIVE_AE_IFIFO: type = .fifo
+        case CARCHIVE_AE_IFSOCK: type = .socket
+        default: type = .unknown
+        }
+        let hardlink = bytes(archive_entry_hardlink_utf8(entry)) ?? bytes(archive_entry_hardlink(entry))
+        if hardlink != nil { type = .hardlink }
+        return EntryHeader(
+            rawPath: bytes(archive_entry_pathname_utf8(entry)) ?? bytes(archive_entry_pathname(entry)) ?? [],
+            type: type,
+            size: archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil,
+            mode: UInt32(archive_entry_perm(entry)),
+            uid: archive_entry_uid(entry),
+            gid: archive_entry_gid(entry),
+            userName: archive_entry_uname_utf8(entry).map { String(cString: $0) },
+            groupName: archive_entry_gname_utf8(entry).map { String(cString: $0) },
+            mtime: archive_entry_mtime_is_set(entry) != 0 ? Int64(archive_entry_mtime(entry)) : nil,
+            symlinkTarget: type == .symlink ? (bytes(archive_entry_symlink_utf8(entry)) ?? bytes(archive_entry_symlink(entry))) : nil,
+            hardlinkTarget: hardlink,
+            isEncrypted: archive_entry_is_data_encrypted(entry) != 0)
+    }
+
+    private func bytes(_ pointer: UnsafePointer<CChar>?) -> [UInt8]? {
+        guard let pointer else { return nil }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+    }
+}

@@ -1,0 +1,177 @@
+import Dispatch
+import Foundation
+import Synchronization
+import VerifyCore
+
+/// One verification of one archive: what to check it against and how.
+public struct VerificationRequest: Sendable {
+    public var archivePath: String
+    public var manifest: Manifest?
+    public var sample: SamplePolicy
+    public var seed: UInt64
+    public var checkOptions: ArchiveCheck.Options
+    /// The expected digest of the whole archive file (from a sidecar), and where it came from.
+    public var archiveDigest: (digest: Digest, source: String)?
+    /// A parser that makes no progress for this long (time spent waiting on the disk excluded)
+    /// is declared stalled.
+    public var stallTimeout: Double
+
+    public init(
+        archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
+        checkOptions: ArchiveCheck.Options = .init(), archiveDigest: (digest: Digest, source: String)? = nil,
+        stallTimeout: Double = 5
+    ) {
+        self.archivePath = archivePath
+        self.manifest = manifest
+        self.sample = sample
+        self.seed = seed
+        self.checkOptions = checkOptions
+        self.archiveDigest = archiveDigest
+        self.stallTimeout = stallTimeout
+    }
+}
+
+/// The outcome of a verification: the check's result and what the reader saw.
+public struct VerificationReport: Sendable {
+    public var request: VerificationRequest
+    public var result: CheckResult
+    public var format: String?
+    public var filters: [String]
+    public var fileSize: Int64
+    public var bytesRead: Int64
+    public var durationSeconds: Double
+    /// The whole-file digest computed, when a sidecar asked for one and the file was read to its end.
+    public var archiveDigestActual: Digest?
+    /// The parser stalled; its thread could not be stopped, so the process should exit soon.
+    public var stalled: Bool
+    public var warnings: [String]
+}
+
+/// Runs the engine: reader, check and stall watchdog.
+public enum ArchiveVerification {
+    /// Verifies one archive. Never throws: an unreadable archive is an `error` verdict.
+    ///
+    /// The reader runs on a thread of its own while this thread watches its progress. libarchive
+    /// 3.6 loops forever on some damaged archives; such a run ends as a failure ("parser
+    /// stalled") and its thread is left spinning: a process that saw `stalled` must exit.
+    public static func run(_ request: VerificationRequest) -> VerificationReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let elapsed = { () -> Double in
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        var report = VerificationReport(
+            request: request, result: errorResult(""), format: nil, filters: [], fileSize: 0, bytesRead: 0,
+            durationSeconds: 0, archiveDigestActual: nil, stalled: false, warnings: [])
+
+        let reader: ArchiveReader
+        do {
+            reader = try ArchiveReader(
+                path: request.archivePath,
+                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? []))
+        } catch {
+            report.result = errorResult(error.description)
+            report.durationSeconds = elapsed()
+            return report
+        }
+        let sample = request.manifest.flatMap { manifest -> [Bool]? in
+            request.sample == .all ? nil : SampleSelection.choose(manifest.entries.map(\.path), policy: request.sample, seed: request.seed)
+        }
+        let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
+        let job = ReaderJob(reader: reader, check: check)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            job.run()
+            done.signal()
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+
+        // The watchdog: progress ticks whenever the parser returns something or asks for input.
+        var lastTicks = reader.progress.tickCount
+        var lastChange = clock.now
+        while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            let ticks = reader.progress.tickCount
+            if ticks != lastTicks || reader.progress.isWaitingOnDisk {
+                lastTicks = ticks
+                lastChange = clock.now
+                continue
+            }
+            let idle = clock.now - lastChange
+            if idle >= .milliseconds(Int64(request.stallTimeout * 1000)) {
+                report.stalled = true
+                report.result = stalledResult(seconds: request.stallTimeout, entries: reader.progress.entryCount)
+                report.bytesRead = reader.progress.bytesRead
+                report.durationSeconds = elapsed()
+                return report
+            }
+        }
+
+        let (outcome, result) = job.take()
+        report.result = result
+        report.format = outcome.format
+        report.filters = outcome.filters
+        report.fileSize = outcome.fileSize
+        report.bytesRead = outcome.bytesRead
+        report.warnings = outcome.warnings
+        if let ioError = outcome.ioError {
+            report.result.verdict = .error
+            report.result.error = "\(request.archivePath): \(ioError)"
+        }
+        if let expected = request.archiveDigest, outcome.damage == nil, outcome.ioError == nil {
+            let actual = outcome.wholeFileDigests.first(where: { $0.algorithm == expected.digest.algorithm })
+            report.archiveDigestActual = actual
+            if let actual, actual != expected.digest {
+                report.result.findings.insert(Finding(
+                    path: nil, kind: .corruptArchive,
+                    expected: "archive \(expected.digest.algorithm.rawValue) \(expected.digest.hex) (from \(expected.source))",
+                    actual: "archive \(actual.algorithm.rawValue) \(actual.hex)"), at: 0)
+                if report.result.verdict == .pass { report.result.verdict = .fail }
+            }
+        }
+        report.durationSeconds = elapsed()
+        return report
+    }
+
+    static func errorResult(_ message: String) -> CheckResult {
+        CheckResult(
+            verdict: .error, findings: [], unexpected: [], unexpectedCount: 0, error: message, entriesSeen: 0,
+            selected: 0, checked: 0, notVerified: [], entriesRead: 0, contentBytes: 0)
+    }
+
+    static func stalledResult(seconds: Double, entries: Int) -> CheckResult {
+        var result = errorResult("")
+        result.verdict = .fail
+        result.error = nil
+        result.entriesSeen = entries
+        result.findings = [Finding(
+            path: nil, kind: .corruptArchive,
+            actual: "parser stalled: libarchive made no progress for \(seconds) s after \(entries) entries (damaged input that makes the parser loop)")]
+        return result
+    }
+}
+
+/// The reader and the check, handed to the reader thread. `@unchecked Sendable` because the
+/// state is guarded by the mutex for the hand-back, and the thread that creates the job touches
+/// the reader and the check again only through `take()`, after the reader thread has signalled.
+private final class ReaderJob: @unchecked Sendable {
+    private let reader: ArchiveReader
+    private let check: ArchiveCheck
+    private let output = Mutex<(ArchiveReader.Outcome, CheckResult)?>(nil)
+
+    init(reader: ArchiveReader, check: ArchiveCheck) {
+        self.reader = reader
+        self.check = check
+    }
+
+    func run() {
+        let outcome = reader.read(into: check)
+        let result = check.finish(archiveDamage: outcome.damage)
+        output.withLock { $0 = (outcome, result) }
+    }
+
+    func take() -> (ArchiveReader.Outcome, CheckResult) {
+        output.withLock { $0! }
+    }
+}

@@ -1,0 +1,282 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VerifyCore
+
+/// The bytes of an archive file, as libarchive asks for them: read-only, in large blocks,
+/// hashed for the whole-file digest as they go by, and inflated here when the file is gzip
+/// (so that every member's CRC-32 and ISIZE are checked).
+final class FileSource {
+    let path: String
+    private let fd: Int32
+    let fileSize: Int64
+    private let blockSize: Int
+    private let progress: ReadProgress
+    private let input: UnsafeMutableRawBufferPointer
+    /// File offset of the next byte `read` returns (raw) or of the next byte to inflate.
+    private var position: Int64 = 0
+    private var wholeFile: ContentHasher?
+    private var hashedUpTo: Int64 = 0
+    /// Total bytes handed out, to notice a parser that reads the same bytes without end.
+    private var delivered: Int64 = 0
+
+    private let gzip: GzipInflater?
+    private let output: UnsafeMutableRawBufferPointer?
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var inputAtEOF = false
+    private var gzipEnded = false
+
+    /// Damage found in the container (gzip) or a loop of the parser: the archive is bad.
+    private(set) var damage: String?
+    /// An I/O error: the archive could not be read.
+    private(set) var ioError: String?
+
+    var isGzip: Bool { gzip != nil }
+    /// Bytes of the file read so far.
+    var rawBytesRead: Int64 { max(position, hashedUpTo) }
+
+    init(path: String, wholeFileAlgorithms: [DigestAlgorithm], blockSize: Int, progress: ReadProgress) throws(ArchiveReadError) {
+        self.path = path
+        self.blockSize = blockSize
+        self.progress = progress
+        var fd = open(path, O_RDONLY | O_CLOEXEC | FileSource.noAccessTimeFlag)
+        if fd < 0, errno == EPERM { fd = open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw FileSource.openError(errno, path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = errno
+            close(fd)
+            throw ArchiveReadError(code: .io, message: String(cString: strerror(error)), path: path)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file"
+            throw ArchiveReadError(code: .notAFile, message: "is \(kind), not an archive file", path: path)
+        }
+        self.fd = fd
+        self.fileSize = Int64(info.st_size)
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        self.input = .allocate(byteCount: blockSize, alignment: 64)
+        self.wholeFile = wholeFileAlgorithms.isEmpty ? nil : ContentHasher(algorithms: wholeFileAlgorithms)
+
+        var magic = [UInt8](repeating: 0, count: 2)
+        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
+        if got == 2, magic == [0x1f, 0x8b] {
+            do {
+                gzip = try GzipInflater()
+            } catch {
+                input.deallocate()
+                close(fd)
+                throw error
+            }
+            output = .allocate(byteCount: blockSize, alignment: 64)
+        } else {
+            gzip = nil
+            output = nil
+        }
+    }
+
+    deinit {
+        input.deallocate()
+        output?.deallocate()
+        close(fd)
+    }
+
+    /// Linux's O_NOATIME (a GNU extension Glibc's module does not export): reading a backup
+    /// does not touch its access time. Only the owner or root may use it; others open without.
+    static let noAccessTimeFlag: Int32 = 0o1000000
+
+    private static func openError(_ error: Int32, _ path: String) -> ArchiveReadError {
+        let message = String(cString: strerror(error))
+        switch error {
+        case ENOENT: return ArchiveReadError(code: .notFound, message: "no such file", path: path)
+        case EACCES, EPERM: return ArchiveReadError(code: .permissionDenied, message: "permission denied", path: path)
+        default: return ArchiveReadError(code: .io, message: message, path: path)
+        }
+    }
+
+    // MARK: Raw file access
+
+    /// Reads the next block of the file into `input` at the current position.
+    private func readRaw(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        progress.waitingOnDisk.add(1, ordering: .relaxed)
+        defer { progress.waitingOnDisk.subtract(1, ordering: .relaxed) }
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 {
+                hashRange(from: position, buffer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                position += Int64(n)
+                progress.addRawBytes(n)
+                return n
+            }
+            if errno == EINTR { continue }
+            ioError = "read error at byte \(position): \(String(cString: strerror(errno)))"
+            return -1
+        }
+    }
+
+    /// Folds bytes at `offset` into the whole-file digest, in file order: bytes before
+    /// `hashedUpTo` were hashed already; a gap after it (the parser seeked forward) is read first.
+    private func hashRange(from offset: Int64, buffer: UnsafeRawBufferPointer) {
+        guard wholeFile != nil, !buffer.isEmpty else { return }
+        if offset > hashedUpTo, !hashGap(upTo: offset) { return }
+        let end = offset + Int64(buffer.count)
+        guard end > hashedUpTo else { return }
+        let skip = Int(hashedUpTo - offset)
+        wholeFile!.update(UnsafeRawBufferPointer(rebasing: buffer[skip...]))
+        hashedUpTo = end
+    }
+
+    private func hashGap(upTo offset: Int64) -> Bool {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
+        defer { scratch.deallocate() }
+        while hashedUpTo < offset {
+            let want = Int(min(Int64(blockSize), offset - hashedUpTo))
+            let n = pread(fd, scratch.baseAddress, want, off_t(hashedUpTo))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                ioError = "read error at byte \(hashedUpTo): \(n < 0 ? String(cString: strerror(errno)) : "unexpected end of file")"
+                return false
+            }
+            wholeFile!.update(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            hashedUpTo += Int64(n)
+            progress.addRawBytes(n)
+        }
+        return true
+    }
+
+    // MARK: What libarchive calls
+
+    /// The next block for libarchive, or -1 on damage or error. `block` points into our buffers.
+    func nextBlock(_ block: inout UnsafeRawPointer?) -> Int {
+        progress.tick()
+        let n: Int
+        if gzip != nil {
+            n = nextInflatedBlock()
+            block = UnsafeRawPointer(output!.baseAddress)
+        } else {
+            n = readRaw(into: input)
+            block = UnsafeRawPointer(input.baseAddress)
+        }
+        guard n >= 0 else { return -1 }
+        delivered += Int64(n)
+        if delivered > FileSource.rereadLimit(fileSize), gzip == nil {
+            damage = "parser stalled: it read the file over and over (\(delivered) bytes from a \(fileSize)-byte file)"
+            return -1
+        }
+        return n
+    }
+
+    static func rereadLimit(_ size: Int64) -> Int64 { size * 8 + 64 << 20 }
+
+    /// Skips forward without reading, where the source is a plain file. Returns bytes skipped.
+    func skip(_ request: Int64) -> Int64 {
+        progress.tick()
+        guard gzip == nil, request > 0 else { return 0 }
+        let amount = min(request, max(0, fileSize - position))
+        guard amount > 0, lseek(fd, off_t(position + amount), SEEK_SET) >= 0 else { return 0 }
+        position += amount
+        return amount
+    }
+
+    /// Moves to an offset, for formats that read from the end (zip's central directory, 7z).
+    func seek(_ offset: Int64, whence: Int32) -> Int64 {
+        progress.tick()
+        guard gzip == nil else { return -1 }
+        let result = lseek(fd, off_t(offset), whence)
+        guard result >= 0 else { return -1 }
+        position = Int64(result)
+        return position
+    }
+
+    var isSeekable: Bool { gzip == nil }
+
+    // MARK: gzip
+
+    private func nextInflatedBlock() -> Int {
+        guard let gzip, let output else { return 0 }
+        while true {
+            if gzipEnded { return 0 }
+            if inputStart == inputEnd {
+                if inputAtEOF {
+                    if gzip.atMemberEnd || gzip.membersFinished > 0 && gzip.atMemberEnd {
+                        gzipEnded = true
+                        return 0
+                    }
+                    damage = "gzip data is truncated: the file ends inside member \(gzip.membersFinished + 1)"
+                    return -1
+                }
+                let n = readRaw(into: input)
+                guard n >= 0 else { return -1 }
+                inputStart = 0
+                inputEnd = n
+                if n == 0 { inputAtEOF = true; continue }
+            }
+            if gzip.atMemberEnd {
+                // After a member: another member, zero padding, or garbage.
+                let rest = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[inputStart..<inputEnd])
+                if rest[0] == 0 {
+                    guard trailingBytesAreZero() else { return -1 }
+                    gzipEnded = true
+                    return 0
+                }
+                if rest[0] != 0x1f || (rest.count > 1 && rest[1] != 0x8b) {
+                    damage = "garbage after gzip member \(gzip.membersFinished) (at byte \(position - Int64(inputEnd - inputStart)))"
+                    return -1
+                }
+            }
+            let step = gzip.inflate(
+                input: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[inputStart..<inputEnd]),
+                output: output)
+            switch step {
+            case .damaged(let message):
+                damage = message
+                return -1
+            case .progress(let consumed, let produced):
+                inputStart += consumed
+                if produced > 0 { return produced }
+                if consumed == 0, !gzip.atMemberEnd, inputStart < inputEnd {
+                    damage = "gzip member \(gzip.membersFinished + 1): zlib made no progress"
+                    return -1
+                }
+            }
+        }
+    }
+
+    /// Zero bytes after the last member (tape-block padding) are accepted; anything else is not.
+    private func trailingBytesAreZero() -> Bool {
+        while true {
+            let rest = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[inputStart..<inputEnd])
+            if let bad = rest.firstIndex(where: { $0 != 0 }) {
+                damage = "garbage after the last gzip member (at byte \(position - Int64(rest.count - bad)))"
+                return false
+            }
+            let n = readRaw(into: input)
+            guard n >= 0 else { return false }
+            inputStart = 0
+            inputEnd = n
+            if n == 0 { inputAtEOF = true; return true }
+        }
+    }
+
+    /// Reads what the parser left unread: the rest of a gzip stream (to check its trailers) and
+    /// the rest of the file (for the whole-file digest). Returns false on damage or error.
+    func drain() -> Bool {
+        if gzip != nil {
+            while true {
+                let n = nextInflatedBlock()
+                if n < 0 { return false }
+                if n == 0 { break }
+            }
+        }
+        if wholeFile != nil {
+            let end = fileSize
+            if hashedUpTo < end, !hashGap(upTo: end) { return false }
+        }
+        return true
+    }
+
+    /// The whole-file digests, after `drain()`.
+    func wholeFileDigests() -> [Digest] { wholeFile?.finalize() ?? [] }
+}

@@ -1,0 +1,66 @@
+import CZlib
+
+/// Inflates a gzip file with zlib, every member of a multi-member file, checking each member's
+/// CRC-32 and ISIZE (libarchive 3.6 never checks the gzip trailer).
+///
+/// The caller feeds compressed input and takes decompressed output; damage is reported as a
+/// message, never as end of data.
+final class GzipInflater {
+    private var stream = z_stream()
+    private var initialised = false
+    /// The current member ended; the next input must start a new member (or be padding).
+    private(set) var atMemberEnd = false
+    private(set) var membersFinished = 0
+
+    init() throws(ArchiveReadError) {
+        let status = inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else {
+            throw ArchiveReadError(code: .resource, message: "zlib could not start (status \(status))")
+        }
+        initialised = true
+    }
+
+    deinit {
+        if initialised { inflateEnd(&stream) }
+    }
+
+    enum Step {
+        /// `produced` bytes of output, `consumed` bytes of input taken.
+        case progress(consumed: Int, produced: Int)
+        case damaged(String)
+    }
+
+    /// Inflates from `input` into `output`. At the end of a member, stops and sets `atMemberEnd`.
+    func inflate(input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer) -> Step {
+        if atMemberEnd {
+            guard inflateReset(&stream) == Z_OK else { return .damaged("zlib could not start the next gzip member") }
+            atMemberEnd = false
+        }
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(input.count)
+        stream.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        stream.avail_out = uInt(output.count)
+        let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+        let consumed = input.count - Int(stream.avail_in)
+        let produced = output.count - Int(stream.avail_out)
+        switch status {
+        case Z_OK, Z_BUF_ERROR:
+            return .progress(consumed: consumed, produced: produced)
+        case Z_STREAM_END:
+            atMemberEnd = true
+            membersFinished += 1
+            return .progress(consumed: consumed, produced: produced)
+        case Z_DATA_ERROR:
+            let message = stream.msg.map { String(cString: $0) } ?? "invalid data"
+            switch message {
+            case "incorrect data check": return .damaged("gzip member \(membersFinished + 1): CRC-32 in the trailer does not match the data")
+            case "incorrect length check": return .damaged("gzip member \(membersFinished + 1): length (ISIZE) in the trailer does not match the data")
+            default: return .damaged("gzip member \(membersFinished + 1): \(message)")
+            }
+        case Z_MEM_ERROR:
+            return .damaged("zlib ran out of memory")
+        default:
+            return .damaged("gzip member \(membersFinished + 1): zlib status \(status)")
+        }
+    }
+}

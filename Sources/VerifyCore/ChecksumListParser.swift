@@ -1,0 +1,109 @@
+/// Parses checksum lists: GNU coreutils output (`HEX  NAME`, `HEX *NAME`) and BSD tag lines
+/// (`SHA256 (NAME) = HEX`). A line that starts with `\` has an escaped name (`\\`, `\n`, `\r`),
+/// as coreutils writes names that hold a backslash or a newline.
+struct ChecksumListParser {
+    let file: String
+    let format: ManifestFormat
+
+    func parse(_ text: [UInt8]) throws(ManifestError) -> [ManifestEntry] {
+        var entries = [ManifestEntry]()
+        var lineNumber = 0
+        for rawLine in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = rawLine[...]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if line.first == UInt8(ascii: "#") { continue }
+            let entry = try format == .bsd ? parseTagLine(line, lineNumber) : parseGNULine(line, lineNumber)
+            entries.append(entry)
+        }
+        if entries.isEmpty {
+            throw ManifestError(file: file, line: nil, message: "the manifest lists no entries")
+        }
+        return entries
+    }
+
+    private func parseGNULine(_ line: ArraySlice<UInt8>, _ number: Int) throws(ManifestError) -> ManifestEntry {
+        var rest = line
+        let escaped = rest.first == UInt8(ascii: "\\")
+        if escaped { rest = rest.dropFirst() }
+        guard let space = rest.firstIndex(where: { $0 == 0x20 || $0 == 0x09 }) else {
+            throw error(number, "expected \"HEX  NAME\" (a digest, two spaces, a name)")
+        }
+        let hex = String(decoding: rest[..<space], as: UTF8.self)
+        guard let algorithm = DigestAlgorithm(hexLength: hex.utf8.count) else {
+            throw error(number, "a digest of \(hex.utf8.count) characters matches no algorithm (md5 32, sha1 40, sha256 64, sha384 96, sha512 128)")
+        }
+        guard let digest = Digest(algorithm: algorithm, hex: hex) else {
+            throw error(number, "the digest \"\(hex)\" is not hexadecimal")
+        }
+        var name = rest[(space + 1)...]
+        // "HEX  NAME" (text mode) or "HEX *NAME" (binary mode); a single space is accepted too.
+        if let mark = name.first, mark == 0x20 || mark == UInt8(ascii: "*") { name = name.dropFirst() }
+        let path = try decodeName(name, escaped: escaped, number)
+        return ManifestEntry(path: path, type: nil, digests: [digest], line: number)
+    }
+
+    private func parseTagLine(_ line: ArraySlice<UInt8>, _ number: Int) throws(ManifestError) -> ManifestEntry {
+        var rest = line
+        let escaped = rest.first == UInt8(ascii: "\\")
+        if escaped { rest = rest.dropFirst() }
+        guard let open = rest.firstIndex(of: 0x20), rest[(open + 1)...].first == UInt8(ascii: "(") else {
+            throw error(number, "expected \"ALGORITHM (NAME) = HEX\"")
+        }
+        let tag = String(decoding: rest[..<open], as: UTF8.self)
+        guard let algorithm = DigestAlgorithm.allCases.first(where: { $0.bsdTag == tag }) else {
+            throw error(number, "unknown algorithm \"\(tag)\" (expected MD5, SHA1, SHA256, SHA384 or SHA512)")
+        }
+        let separator = Array(") = ".utf8)
+        guard let close = lastRange(of: separator, in: rest) else {
+            throw error(number, "expected \") = \" between the name and the digest")
+        }
+        let hex = String(decoding: rest[(close + separator.count)...], as: UTF8.self)
+        guard let digest = Digest(algorithm: algorithm, hex: hex) else {
+            throw error(number, "\"\(hex)\" is not a \(algorithm.hexLength)-digit \(tag) digest")
+        }
+        let path = try decodeName(rest[(open + 2)..<close], escaped: escaped, number)
+        return ManifestEntry(path: path, type: nil, digests: [digest], line: number)
+    }
+
+    private func decodeName(_ name: ArraySlice<UInt8>, escaped: Bool, _ number: Int) throws(ManifestError) -> EntryPath {
+        guard !name.isEmpty else { throw error(number, "the name is missing") }
+        guard escaped else { return EntryPath(normalizing: name) }
+        var out = [UInt8]()
+        out.reserveCapacity(name.count)
+        var index = name.startIndex
+        while index < name.endIndex {
+            let byte = name[index]
+            if byte == UInt8(ascii: "\\") {
+                guard index + 1 < name.endIndex else { throw error(number, "the name ends in a lone backslash") }
+                switch name[index + 1] {
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "n"): out.append(0x0a)
+                case UInt8(ascii: "r"): out.append(0x0d)
+                default:
+                    throw error(number, "unknown escape \"\\\(Character(Unicode.Scalar(name[index + 1])))\" in the name (only \\\\, \\n and \\r)")
+                }
+                index += 2
+            } else {
+                out.append(byte)
+                index += 1
+            }
+        }
+        return EntryPath(normalizing: out)
+    }
+
+    private func lastRange(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        var start = haystack.endIndex - needle.count
+        while start >= haystack.startIndex {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
+            start -= 1
+        }
+        return nil
+    }
+
+    private func error(_ line: Int, _ message: String) -> ManifestError {
+        ManifestError(file: file, line: line, message: message)
+    }
+}

@@ -1,0 +1,105 @@
+import Crypto
+
+/// A content digest algorithm a manifest can name.
+public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable {
+    case md5, sha1, sha256, sha384, sha512
+
+    /// Length of the digest in hexadecimal digits.
+    public var hexLength: Int {
+        switch self {
+        case .md5: 32
+        case .sha1: 40
+        case .sha256: 64
+        case .sha384: 96
+        case .sha512: 128
+        }
+    }
+
+    /// The algorithm whose hex digests have this length, as `sha256sum -c` and friends infer it.
+    public init?(hexLength: Int) {
+        guard let found = DigestAlgorithm.allCases.first(where: { $0.hexLength == hexLength }) else { return nil }
+        self = found
+    }
+
+    /// The upper-case tag of the BSD format (`SHA256 (name) = …`).
+    public var bsdTag: String {
+        switch self {
+        case .md5: "MD5"
+        case .sha1: "SHA1"
+        case .sha256: "SHA256"
+        case .sha384: "SHA384"
+        case .sha512: "SHA512"
+        }
+    }
+
+    /// Stronger algorithms sort last, so `max()` picks the strongest.
+    private var strength: Int {
+        switch self {
+        case .md5: 0
+        case .sha1: 1
+        case .sha256: 2
+        case .sha384: 3
+        case .sha512: 4
+        }
+    }
+
+    public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.strength < rhs.strength }
+}
+
+/// A digest value with the algorithm that made it.
+public struct Digest: Hashable, Sendable, CustomStringConvertible {
+    public let algorithm: DigestAlgorithm
+    public let bytes: [UInt8]
+
+    public init(algorithm: DigestAlgorithm, bytes: [UInt8]) {
+        self.algorithm = algorithm
+        self.bytes = bytes
+    }
+
+    /// Parses lower- or upper-case hex of the right length for the algorithm.
+    public init?(algorithm: DigestAlgorithm, hex: some StringProtocol) {
+        guard hex.utf8.count == algorithm.hexLength, let bytes = Hex.decode(hex) else { return nil }
+        self.init(algorithm: algorithm, bytes: bytes)
+    }
+
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { "\(algorithm.rawValue):\(hex)" }
+}
+
+/// Hexadecimal encoding without Foundation.
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    private static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

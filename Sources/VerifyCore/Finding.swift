@@ -1,0 +1,27 @@
+/// The kinds of problem a run can find. The raw values are stable (JSON, history, alerts).
+public enum FindingKind: String, Sendable, Codable, CaseIterable {
+    case contentMismatch = "content_mismatch"
+    case sizeMismatch = "size_mismatch"
+    case missing
+    case corruptArchive = "corrupt_archive"
+    case typeMismatch = "type_mismatch"
+    case metadataMismatch = "metadata_mismatch"
+    case linkMismatch = "link_mismatch"
+    case unexpected
+}
+
+/// One problem found: which entry, what kind, what was expected and what was there.
+public struct Finding: Sendable, Equatable {
+    /// The entry, or nil for a problem of the whole archive.
+    public var path: EntryPath?
+    public var kind: FindingKind
+    public var expected: String?
+    public var actual: String?
+
+    public init(path: EntryPath?, kind: FindingKind, expected: String? = nil, actual: String? = nil) {
+        self.path = path
+        self.kind = kind
+        self.expected = expected
+        self.actual = actual
+    }
+}

@@ -1,0 +1,44 @@
+/// The manifest formats verifyd reads and writes.
+public enum ManifestFormat: String, Sendable, CaseIterable, Codable {
+    /// GNU coreutils `sha256sum` (and `sha512sum`, `sha1sum`, `md5sum`) output: `HEX  NAME`.
+    case sha256sum
+    /// BSD tag lines, as `sha256sum --tag` writes them: `SHA256 (NAME) = HEX`.
+    case bsd
+    /// mtree specification, as `bsdtar --format=mtree` and `mtree -c` write them.
+    case mtree
+    /// verifyd's own JSON manifest (docs/manifest-json.md).
+    case json
+
+    /// Guesses the format from the first meaningful line of the text.
+    public static func detect(_ text: [UInt8]) -> ManifestFormat? {
+        var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)[...]
+        while let first = lines.first, first.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) {
+            lines = lines.dropFirst()
+        }
+        guard let first = lines.first else { return nil }
+        let line = String(decoding: first, as: UTF8.self).trimmingLeadingSpaces()
+        if line.hasPrefix("{") { return .json }
+        if line.hasPrefix("#mtree") { return .mtree }
+        let unescaped = line.hasPrefix("\\") ? String(line.dropFirst()) : line
+        if let space = unescaped.firstIndex(of: " "),
+           DigestAlgorithm.allCases.contains(where: { $0.bsdTag == unescaped[..<space] }),
+           unescaped[space...].hasPrefix(" (") {
+            return .bsd
+        }
+        if let end = unescaped.firstIndex(where: { $0 == " " || $0 == "\t" }),
+           DigestAlgorithm(hexLength: unescaped.distance(from: unescaped.startIndex, to: end)) != nil,
+           unescaped[..<end].allSatisfy(\.isHexDigit) {
+            return .sha256sum
+        }
+        if line.hasPrefix("#") || line.hasPrefix("/set") || line.contains("type=") || line.contains("digest=") {
+            return .mtree
+        }
+        return nil
+    }
+}
+
+extension String {
+    func trimmingLeadingSpaces() -> String {
+        String(drop(while: { $0 == " " || $0 == "\t" }))
+    }
+}
