@@ -63,16 +63,19 @@ public final class ArchiveReader {
         var outcome = Outcome(
             damage: nil, ioError: nil, format: nil, filters: [], bytesRead: 0, fileSize: source.fileSize,
             wholeFileDigests: [], warnings: [])
-        defer {
-            outcome.bytesRead = source.rawBytesRead
-        }
+        readEntries(into: visitor, &outcome)
+        outcome.bytesRead = source.rawBytesRead
+        return outcome
+    }
+
+    private func readEntries(into visitor: some EntryVisitor, _ outcome: inout Outcome) {
         if source.fileSize == 0 {
             outcome.damage = "the file is empty (0 bytes): not an archive"
-            return outcome
+            return
         }
         guard let archive = archive_read_new() else {
             outcome.ioError = "libarchive could not allocate a reader"
-            return outcome
+            return
         }
         defer { archive_read_free(archive) }
         archive_read_support_filter_all(archive)
@@ -99,7 +102,7 @@ public final class ArchiveReader {
         if ArchiveStatus.interpret(openStatus, phase: .header) != .ok {
             describe(archive, into: &outcome)
             fail(archive, &outcome, context: "not a readable archive")
-            return outcome
+            return
         }
 
         var entry: OpaquePointer?
@@ -108,11 +111,20 @@ public final class ArchiveReader {
             progress.entryStarted()
             switch status {
             case .ok, .warning:
-                if status == .warning { outcome.warnings.append(message(archive)) }
                 guard let entry else { break readLoop }
                 let header = makeHeader(entry)
+                var headerDamage: String?
+                if status == .warning {
+                    let text = message(archive)
+                    // A name that does not convert to UTF-8 is kept as raw bytes: not damage.
+                    if ArchiveReader.isCharsetWarning(text) { outcome.warnings.append(text) } else { headerDamage = text }
+                }
+                if header.rawPath.isEmpty { headerDamage = headerDamage ?? "the entry has an empty name" }
                 let request = visitor.beginEntry(header)
-                let (content, stop) = readData(archive, entry, header, request)
+                var (content, stop) = readData(archive, entry, header, request)
+                if let headerDamage {
+                    content = EntryContent(digests: [], byteCount: content?.byteCount ?? 0, damage: headerDamage)
+                }
                 visitor.endEntry(content)
                 if let stop {
                     outcome.damage = stop
@@ -135,7 +147,10 @@ public final class ArchiveReader {
             }
         }
         outcome.wholeFileDigests = outcome.damage == nil && outcome.ioError == nil ? source.wholeFileDigests() : []
-        return outcome
+    }
+
+    static func isCharsetWarning(_ message: String) -> Bool {
+        message.contains("convert") || message.contains("charset") || message.contains("character set")
     }
 
     /// Records why reading stopped: our own source's reason first (gzip damage, I/O error),

@@ -19,7 +19,7 @@ public struct VerificationRequest: Sendable {
     public init(
         archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
         checkOptions: ArchiveCheck.Options = .init(), archiveDigest: (digest: Digest, source: String)? = nil,
-        stallTimeout: Double = 5
+        stallTimeout: Double = 10
     ) {
         self.archivePath = archivePath
         self.manifest = manifest
@@ -45,6 +45,13 @@ public struct VerificationReport: Sendable {
     /// The parser stalled; its thread could not be stopped, so the process should exit soon.
     public var stalled: Bool
     public var warnings: [String]
+
+    /// The report of a run that could not start: the `error` verdict with why.
+    public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
+        VerificationReport(
+            request: request, result: CheckResult(verdict: .error, error: error), format: nil, filters: [],
+            fileSize: 0, bytesRead: 0, durationSeconds: 0, archiveDigestActual: nil, stalled: false, warnings: [])
+    }
 }
 
 /// Runs the engine: reader, check and stall watchdog.
@@ -61,9 +68,7 @@ public enum ArchiveVerification {
             let d = clock.now - start
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
-        var report = VerificationReport(
-            request: request, result: errorResult(""), format: nil, filters: [], fileSize: 0, bytesRead: 0,
-            durationSeconds: 0, archiveDigestActual: nil, stalled: false, warnings: [])
+        var report = VerificationReport.notStarted(request, error: "")
 
         let reader: ArchiveReader
         do {
@@ -71,7 +76,7 @@ public enum ArchiveVerification {
                 path: request.archivePath,
                 options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? []))
         } catch {
-            report.result = errorResult(error.description)
+            report.result = CheckResult(verdict: .error, error: error.description)
             report.durationSeconds = elapsed()
             return report
         }
@@ -134,21 +139,13 @@ public enum ArchiveVerification {
         return report
     }
 
-    static func errorResult(_ message: String) -> CheckResult {
-        CheckResult(
-            verdict: .error, findings: [], unexpected: [], unexpectedCount: 0, error: message, entriesSeen: 0,
-            selected: 0, checked: 0, notVerified: [], entriesRead: 0, contentBytes: 0)
-    }
-
     static func stalledResult(seconds: Double, entries: Int) -> CheckResult {
-        var result = errorResult("")
-        result.verdict = .fail
-        result.error = nil
-        result.entriesSeen = entries
-        result.findings = [Finding(
-            path: nil, kind: .corruptArchive,
-            actual: "parser stalled: libarchive made no progress for \(seconds) s after \(entries) entries (damaged input that makes the parser loop)")]
-        return result
+        CheckResult(
+            verdict: .fail,
+            findings: [Finding(
+                path: nil, kind: .corruptArchive,
+                actual: "parser stalled: libarchive made no progress for \(seconds) s after \(entries) entries (damaged input that makes the parser loop)")],
+            entriesSeen: entries)
     }
 }
 

@@ -26,6 +26,8 @@ final class FileSource {
     private var inputEnd = 0
     private var inputAtEOF = false
     private var gzipEnded = false
+    /// Damage found after good output that was handed out first (a bad trailer).
+    private var pendingDamage: String?
 
     /// Damage found in the container (gzip) or a loop of the parser: the archive is bad.
     private(set) var damage: String?
@@ -197,6 +199,10 @@ final class FileSource {
     private func nextInflatedBlock() -> Int {
         guard let gzip, let output else { return 0 }
         while true {
+            if let pendingDamage {
+                damage = pendingDamage
+                return -1
+            }
             if gzipEnded { return 0 }
             if inputStart == inputEnd {
                 if inputAtEOF {
@@ -230,7 +236,11 @@ final class FileSource {
                 input: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[inputStart..<inputEnd]),
                 output: output)
             switch step {
-            case .damaged(let message):
+            case .damaged(let message, let produced):
+                if produced > 0 {
+                    pendingDamage = message
+                    return produced
+                }
                 damage = message
                 return -1
             case .progress(let consumed, let produced):

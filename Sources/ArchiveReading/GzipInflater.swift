@@ -27,13 +27,14 @@ final class GzipInflater {
     enum Step {
         /// `produced` bytes of output, `consumed` bytes of input taken.
         case progress(consumed: Int, produced: Int)
-        case damaged(String)
+        /// Damage, after `produced` bytes of good output (a bad trailer comes after all the data).
+        case damaged(String, produced: Int)
     }
 
     /// Inflates from `input` into `output`. At the end of a member, stops and sets `atMemberEnd`.
     func inflate(input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer) -> Step {
         if atMemberEnd {
-            guard inflateReset(&stream) == Z_OK else { return .damaged("zlib could not start the next gzip member") }
+            guard inflateReset(&stream) == Z_OK else { return .damaged("zlib could not start the next gzip member", produced: 0) }
             atMemberEnd = false
         }
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
@@ -53,14 +54,17 @@ final class GzipInflater {
         case Z_DATA_ERROR:
             let message = stream.msg.map { String(cString: $0) } ?? "invalid data"
             switch message {
-            case "incorrect data check": return .damaged("gzip member \(membersFinished + 1): CRC-32 in the trailer does not match the data")
-            case "incorrect length check": return .damaged("gzip member \(membersFinished + 1): length (ISIZE) in the trailer does not match the data")
-            default: return .damaged("gzip member \(membersFinished + 1): \(message)")
+            case "incorrect data check":
+                return .damaged("gzip member \(membersFinished + 1): CRC-32 in the trailer does not match the data", produced: produced)
+            case "incorrect length check":
+                return .damaged("gzip member \(membersFinished + 1): length (ISIZE) in the trailer does not match the data", produced: produced)
+            default:
+                return .damaged("gzip member \(membersFinished + 1): \(message)", produced: produced)
             }
         case Z_MEM_ERROR:
-            return .damaged("zlib ran out of memory")
+            return .damaged("zlib ran out of memory", produced: 0)
         default:
-            return .damaged("gzip member \(membersFinished + 1): zlib status \(status)")
+            return .damaged("gzip member \(membersFinished + 1): zlib status \(status)", produced: 0)
         }
     }
 }

@@ -79,7 +79,7 @@ public final class ArchiveCheck: EntryVisitor {
         let observation = Observation(header: header, hardlinkTarget: hardlinkTarget, content: nil)
         guard manifest != nil else {
             pending = .other(path, observation)
-            return header.type == .directory ? .skip : .read([])
+            return .read([])  // every entry to its end, directories too, as `bsdtar -xO` does
         }
         switch index.lookup(path) {
         case .exact(let i):

@@ -1,0 +1,121 @@
+import ArchiveReading
+import ArgumentParser
+import VerifyCore
+
+/// `verifyctl check`: verify one archive now, in this process.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify one archive against its manifest (or its integrity alone).",
+        discussion: """
+            Reads ARCHIVE in one streaming pass, reads back the entries chosen (all of them by \
+            default) and compares each with the manifest: content digest, size, type, symlink \
+            target and every metadata field the manifest records. Without a manifest every entry \
+            is read to its end to prove the archive is readable (integrity only).
+
+            gzip is inflated with zlib so that every member's CRC-32 and length are checked. If \
+            ARCHIVE.sha256 or ARCHIVE.sha512 exists (sha256sum format, naming the archive), the \
+            digest of the whole file is checked on the same pass.
+
+            The sample is deterministic: the seed is printed, and --seed replays any run.
+
+            \(ExitStatus.helpText)
+            """
+    )
+
+    @Argument(help: "The archive file to verify.")
+    var archive: String
+
+    @Option(name: .shortAndLong, help: "The manifest written at backup time.")
+    var manifest: String?
+
+    @Option(help: "Manifest format: auto, sha256sum, bsd, mtree or json.")
+    var format: String = "auto"
+
+    @Flag(help: "Check every entry the manifest lists (the default).")
+    var all = false
+
+    @Option(help: "Check N entries of the manifest, chosen by the seed.")
+    var sample: Int?
+
+    @Option(help: "Check P percent of the manifest's entries, chosen by the seed.")
+    var samplePercent: Double?
+
+    @Option(help: "Seed for the sample (printed on every run; random when not given).")
+    var seed: UInt64?
+
+    @Option(help: "Drop N leading folders of archive names before matching.")
+    var stripComponents: Int = 0
+
+    @Flag(help: "Entries the manifest does not list are failures.")
+    var strict = false
+
+    @Option(help: "A sha256sum-format file with the digest of the whole archive (default: ARCHIVE.sha256 or ARCHIVE.sha512 if present).")
+    var archiveDigest: String?
+
+    @Flag(help: "Do not look for an ARCHIVE.sha256/.sha512 sidecar.")
+    var noArchiveDigest = false
+
+    @Option(help: "Seconds without progress after which the archive parser is declared stalled.")
+    var stallTimeout: Double = 10
+
+    @Flag(help: "Print one JSON object instead of the report.")
+    var json = false
+
+    func validate() throws {
+        let chosen = [all, sample != nil, samplePercent != nil].filter { $0 }.count
+        if chosen > 1 { throw ValidationError("choose one of --all, --sample and --sample-percent") }
+        if let sample, sample < 0 { throw ValidationError("--sample must be 0 or more") }
+        if let samplePercent, !(0...100).contains(samplePercent) { throw ValidationError("--sample-percent must be from 0 to 100") }
+        if stripComponents < 0 { throw ValidationError("--strip-components must be 0 or more") }
+        if stallTimeout <= 0 { throw ValidationError("--stall-timeout must be more than 0") }
+        if format != "auto", ManifestFormat(rawValue: format) == nil {
+            throw ValidationError("--format must be auto, sha256sum, bsd, mtree or json")
+        }
+        if manifest == nil, sample != nil || samplePercent != nil {
+            throw ValidationError("--sample and --sample-percent need --manifest")
+        }
+        if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
+    }
+
+    func run() throws {
+        let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        let request: VerificationRequest
+        do {
+            request = try makeRequest(seed: seed)
+        } catch let error as CommandError {
+            let report = CheckReportRenderer.errorReport(archive: archive, message: error.description, seed: seed)
+            emit(report, errorMessage: error.description)
+            throw ExitCode(ExitStatus.error)
+        }
+        let report = ArchiveVerification.run(request)
+        emit(CheckReportRenderer(report: report, manifestPath: manifest), errorMessage: nil)
+        throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
+    }
+
+    private func emit(_ renderer: CheckReportRenderer, errorMessage: String?) {
+        if json {
+            Output.out(renderer.json() + "\n")
+        } else {
+            if let errorMessage { Output.err("verifyctl: \(errorMessage)\n") }
+            Output.out(renderer.text())
+        }
+    }
+
+    private func makeRequest(seed: UInt64) throws -> VerificationRequest {
+        let loaded = try manifest.map { try ManifestLoading.manifest(at: $0, format: ManifestFormat(rawValue: format)) }
+        var policy = SamplePolicy.all
+        if let sample { policy = .count(sample) }
+        if let samplePercent { policy = .percent(samplePercent) }
+        var digest: (Digest, String)?
+        if let archiveDigest {
+            digest = (try ManifestLoading.archiveDigest(sidecar: archiveDigest, archive: archive), archiveDigest)
+        } else if !noArchiveDigest, let sidecar = ManifestLoading.sidecar(for: archive, manifestPath: manifest) {
+            digest = (try ManifestLoading.archiveDigest(sidecar: sidecar, archive: archive), sidecar)
+        }
+        return VerificationRequest(
+            archivePath: archive, manifest: loaded, sample: policy, seed: seed,
+            checkOptions: .init(stripComponents: stripComponents, strict: strict),
+            archiveDigest: digest.map { (digest: $0.0, source: $0.1) }, stallTimeout: stallTimeout)
+    }
+}

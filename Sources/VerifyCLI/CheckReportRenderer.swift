@@ -1,0 +1,182 @@
+import ArchiveReading
+import VerifyCore
+
+/// Turns a verification report into the human report or the JSON object of `verifyctl check`.
+struct CheckReportRenderer {
+    var archive: String
+    var manifestPath: String?
+    var manifestFormat: ManifestFormat?
+    var manifestEntries: Int?
+    var result: CheckResult
+    var seed: UInt64
+    var sample: SamplePolicy
+    var format: String?
+    var filters: [String]
+    var fileSize: Int64
+    var bytesRead: Int64
+    var durationSeconds: Double
+    var archiveDigest: (expected: Digest, source: String, actual: Digest?)?
+    var warnings: [String]
+    var strict: Bool
+
+    init(report: VerificationReport, manifestPath: String?) {
+        archive = report.request.archivePath
+        self.manifestPath = manifestPath
+        manifestFormat = report.request.manifest?.format
+        manifestEntries = report.request.manifest?.entries.count
+        result = report.result
+        seed = report.request.seed
+        sample = report.request.sample
+        format = report.format
+        filters = report.filters
+        fileSize = report.fileSize
+        bytesRead = report.bytesRead
+        durationSeconds = report.durationSeconds
+        archiveDigest = report.request.archiveDigest.map { ($0.digest, $0.source, report.archiveDigestActual) }
+        warnings = report.warnings
+        strict = report.request.checkOptions.strict
+    }
+
+    /// A report for a run that could not start (bad manifest, unreadable sidecar).
+    static func errorReport(archive: String, message: String, seed: UInt64) -> CheckReportRenderer {
+        var renderer = CheckReportRenderer(
+            report: .notStarted(VerificationRequest(archivePath: archive, manifest: nil, seed: seed), error: message),
+            manifestPath: nil)
+        renderer.archiveDigest = nil
+        return renderer
+    }
+
+    private var throughput: Double { durationSeconds > 0 ? Double(bytesRead) / durationSeconds : 0 }
+
+    // MARK: Text
+
+    func text() -> String {
+        var lines = [String]()
+        func row(_ label: String, _ value: String) { lines.append(label.padding(9) + " " + value) }
+        var what = [String]()
+        if let format { what.append(format) }
+        what += filters
+        row("archive", "\(archive)" + (what.isEmpty ? "" : " (\(what.joined(separator: ", ")), \(Output.bytes(fileSize)))"))
+        if let manifestPath, let manifestFormat, let manifestEntries {
+            row("manifest", "\(manifestPath) (\(manifestFormat.rawValue), \(manifestEntries) entries)")
+        } else if result.verdict != .error || result.entriesSeen > 0 {
+            row("manifest", "none: integrity check only (every entry read to its end)")
+        }
+        if let archiveDigest {
+            let state: String
+            if let actual = archiveDigest.actual {
+                state = actual == archiveDigest.expected ? "matches" : "DOES NOT MATCH"
+            } else {
+                state = "not checked (the archive was not read to its end)"
+            }
+            row("digest", "\(archiveDigest.source): \(archiveDigest.expected.algorithm.rawValue) of the whole file \(state)")
+        }
+        if manifestEntries != nil {
+            let policy = sample == .all ? "all \(result.selected) entries" : "\(result.selected) of \(manifestEntries!) entries (\(sample))"
+            row("sample", "\(policy), seed \(seed)")
+        } else {
+            row("seed", "\(seed)")
+        }
+        if result.verdict != .error || result.entriesSeen > 0 {
+            var checked = "\(result.checked) entries checked, \(result.entriesSeen) in the archive, \(result.entriesRead) read (\(Output.bytes(result.contentBytes)) of content)"
+            if manifestEntries != nil { checked += ", \(result.unexpectedCount) unexpected" }
+            row("checked", checked)
+        }
+        for warning in warnings.prefix(5) { row("warning", warning) }
+        if !result.notVerified.isEmpty {
+            row("note", "\(result.notVerified.count) hard links not verified: their data is in an entry outside the sample")
+        }
+        if !result.findings.isEmpty { lines.append("") }
+        for finding in result.findings {
+            lines.append("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? "(the archive)"))
+            if let expected = finding.expected { lines.append("       expected " + expected) }
+            if let actual = finding.actual { lines.append("       actual   " + actual) }
+        }
+        if !strict, result.unexpectedCount > 0 {
+            lines.append("")
+            let shown = result.unexpected.prefix(10).map(\.description).joined(separator: ", ")
+            let more = result.unexpectedCount > 10 ? ", and \(result.unexpectedCount - 10) more" : ""
+            lines.append("unexpected (not in the manifest; a failure only with --strict): \(shown)\(more)")
+        }
+        lines.append("")
+        switch result.verdict {
+        case .pass:
+            row("result", "PASS")
+        case .fail:
+            var counts = [FindingKind: Int]()
+            for finding in result.findings { counts[finding.kind, default: 0] += 1 }
+            let summary = FindingKind.allCases.compactMap { kind in counts[kind].map { "\(kind.rawValue) \($0)" } }.joined(separator: ", ")
+            row("result", "FAIL: \(result.findings.count) \(result.findings.count == 1 ? "failure" : "failures") (\(summary))")
+        case .error, .interrupted:
+            row("result", "ERROR: \(result.error ?? "could not verify")")
+        }
+        row("read", "\(Output.bytes(bytesRead)) in \(Output.fixed(durationSeconds, 2)) s (\(Output.bytes(Int64(throughput)))/s)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: JSON
+
+    func json() -> String {
+        var members: [(String, JSONValue)] = [
+            ("result", .string(result.verdict.rawValue)),
+            ("archive", .string(archive)),
+            ("format", format.map(JSONValue.string) ?? .null),
+            ("filters", .array(filters.map(JSONValue.string))),
+        ]
+        if let manifestPath, let manifestFormat, let manifestEntries {
+            members.append(("manifest", .object([
+                ("path", .string(manifestPath)), ("format", .string(manifestFormat.rawValue)), ("entries", .integer(Int64(manifestEntries))),
+            ])))
+        } else {
+            members.append(("manifest", .null))
+        }
+        if let archiveDigest {
+            members.append(("archiveDigest", .object([
+                ("source", .string(archiveDigest.source)),
+                ("algorithm", .string(archiveDigest.expected.algorithm.rawValue)),
+                ("expected", .string(archiveDigest.expected.hex)),
+                ("actual", archiveDigest.actual.map { .string($0.hex) } ?? .null),
+                ("matches", archiveDigest.actual.map { .bool($0 == archiveDigest.expected) } ?? .null),
+            ])))
+        } else {
+            members.append(("archiveDigest", .null))
+        }
+        members += [
+            ("sample", .string(sample == .all ? "all" : sample.description)),
+            ("seed", .integer(Int64(bitPattern: seed))),
+            ("selected", .integer(Int64(result.selected))),
+            ("checked", .integer(Int64(result.checked))),
+            ("entries", .integer(Int64(result.entriesSeen))),
+            ("entriesRead", .integer(Int64(result.entriesRead))),
+            ("failures", .array(result.findings.map(CheckReportRenderer.json(finding:)))),
+            ("unexpected", .array(result.unexpected.map { .string($0.description) })),
+            ("unexpectedCount", .integer(Int64(result.unexpectedCount))),
+            ("notVerified", .array(result.notVerified.map { .string($0.description) })),
+            ("error", result.error.map(JSONValue.string) ?? .null),
+            ("warnings", .array(warnings.map(JSONValue.string))),
+            ("bytesRead", .integer(bytesRead)),
+            ("contentBytes", .integer(result.contentBytes)),
+            ("durationSeconds", .number((durationSeconds * 1e6).rounded() / 1e6)),
+        ]
+        return JSONValue.object(members).serialized()
+    }
+
+    static func json(finding: Finding) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("path", finding.path.map { .string($0.description) } ?? .null),
+            ("kind", .string(finding.kind.rawValue)),
+            ("expected", finding.expected.map(JSONValue.string) ?? .null),
+            ("actual", finding.actual.map(JSONValue.string) ?? .null),
+        ]
+        if let path = finding.path, path.string == nil {
+            members.append(("pathHex", .string(Hex.encode(path.bytes))))
+        }
+        return .object(members)
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
