@@ -233,6 +233,8 @@ public final class ArchiveReader {
         case CARCHIVE_AE_IFBLK: type = .blockDevice
         case CARCHIVE_AE_IFIFO: type = .fifo
         case CARCHIVE_AE_IFSOCK: type = .socket
+        // Formats without type bits (ar written in deterministic mode) hold plain files.
+        case 0: type = .file
         default: type = .unknown
         }
         let hardlink = bytes(archive_entry_hardlink_utf8(entry)) ?? bytes(archive_entry_hardlink(entry))

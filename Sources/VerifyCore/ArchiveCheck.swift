@@ -217,11 +217,11 @@ public final class ArchiveCheck: EntryVisitor {
             findings.append(Finding(path: path, kind: .corruptArchive, actual: damage))
             return true
         }
-        if let content, observation.content != nil, header.hardlinkTarget == nil,
-           let declared = header.size, declared != content.byteCount {
+        if let own = observation.content, header.hardlinkTarget == nil,
+           let declared = header.size, declared != own.byteCount {
             findings.append(Finding(
                 path: path, kind: .corruptArchive,
-                expected: "\(declared) bytes (from the entry's header)", actual: "\(content.byteCount) bytes of data"))
+                expected: "\(declared) bytes (from the entry's header)", actual: "\(own.byteCount) bytes of data"))
             return true
         }
         let actualSize = content?.byteCount ?? header.size

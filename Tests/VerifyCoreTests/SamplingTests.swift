@@ -1,0 +1,44 @@
+import Testing
+@testable import VerifyCore
+
+@Suite struct SamplingTests {
+    let paths = (0..<1000).map { EntryPath("dir/file-\($0)") }
+
+    @Test func sameSeedSameSampleInAnyOrder() {
+        let a = SampleSelection.choose(paths, policy: .count(50), seed: 42)
+        let shuffledPaths = paths.reversed() as [EntryPath]
+        let b = SampleSelection.choose(shuffledPaths, policy: .count(50), seed: 42)
+        let chosenA = Set(paths.indices.filter { a[$0] }.map { paths[$0] })
+        let chosenB = Set(shuffledPaths.indices.filter { b[$0] }.map { shuffledPaths[$0] })
+        #expect(chosenA.count == 50)
+        #expect(chosenA == chosenB)
+    }
+
+    @Test func otherSeedOtherSample() {
+        let a = SampleSelection.choose(paths, policy: .count(50), seed: 1)
+        let b = SampleSelection.choose(paths, policy: .count(50), seed: 2)
+        #expect(a != b)
+    }
+
+    @Test(arguments: [(SamplePolicy.all, 1000), (.count(0), 0), (.count(5000), 1000), (.percent(10), 100), (.percent(0.05), 1), (.percent(100), 1000)])
+    func sizes(policy: SamplePolicy, expected: Int) {
+        #expect(SampleSelection.choose(paths, policy: policy, seed: 9).filter { $0 }.count == expected)
+    }
+}
+
+@Suite struct EntryPathTests {
+    @Test(arguments: [("./a/b", "a/b"), ("/a/b/", "a/b"), ("././a", "a"), (".", ""), ("a/./b", "a/./b"), ("..a", "..a")])
+    func normalisation(raw: String, expected: String) {
+        #expect(EntryPath(raw).description == expected)
+    }
+
+    @Test func stripComponents() {
+        #expect(EntryPath("backup-1/etc/hosts").strippingComponents(1)?.description == "etc/hosts")
+        #expect(EntryPath("backup-1").strippingComponents(1) == nil)
+        #expect(EntryPath("a/b").strippingComponents(0)?.description == "a/b")
+    }
+
+    @Test func nonUTF8IsShownEscaped() {
+        #expect(EntryPath(normalizing: [0x61, 0xff, 0x62]).description == "a\\xffb")
+    }
+}
