@@ -1,0 +1,46 @@
+import ArchiveReading
+import Foundation
+import Testing
+import VerifyCore
+import VerifyTestSupport
+
+/// Every archive of libarchive's own test suite (../shared/corpus/libarchive): verifyd must never
+/// crash or hang, and passes a file only where bsdtar reads it fully.
+@Suite struct CorpusTests {
+    static let folder = Tool.repositoryRoot + "/../shared/corpus/libarchive"
+    static let verdicts: [(file: String, bsdtar: String)] = {
+        guard let text = try? String(contentsOfFile: folder + "/bsdtar-verdict.tsv", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: "\t").map(String.init)
+            return fields.count >= 2 ? (fields[0], fields[1]) : nil
+        }
+    }()
+
+    /// Where verifyd is stricter than bsdtar, and why.
+    static let stricterThanBsdtar: [String: String] = [
+        "test_read_format_mtree_nomagic2.mtree":
+            "an mtree 'archive' declares sizes for files whose data it does not hold; verifyd counts declared bytes that never come as damage",
+        "test_read_format_rar5_multiarchive.part01.rar":
+            "the first volume of a multi-volume set alone: its last entry's data is cut short, which bsdtar -xO does not report",
+    ]
+
+    @Test(.enabled(if: !verdicts.isEmpty, "the corpus is at ../shared/corpus/libarchive"), .timeLimit(.minutes(5)),
+          arguments: verdicts.map(\.file))
+    func neverCrashesNorHangsAndPassesOnlyWhatBsdtarReads(file: String) throws {
+        let expected = Self.verdicts.first { $0.file == file }!.bsdtar
+        // The real binary, so a crash would show as a signal, not take the test runner down.
+        let started = ContinuousClock.now
+        let run = try CheckRun.run([Self.folder + "/" + file, "--no-archive-digest", "--stall-timeout", "3"])
+        #expect(ContinuousClock.now - started < .seconds(60))
+        #expect([0, 1, 2].contains(run.status), "\(file): exit \(run.status) \(run.stderr)")
+        #expect(run.json != nil, "\(file): no JSON report")
+        if expected != "readable" {
+            #expect(run.status != 0, "\(file): bsdtar says \(expected), verifyd passed it")
+        } else if let why = Self.stricterThanBsdtar[file] {
+            #expect(run.status == 1, "\(file): expected verifyd to fail it: \(why)")
+        }
+        if expected == "hang", file.contains("ce_loop") || file.contains("doublelink") {
+            #expect(run.failures.first?.kind == "corrupt_archive")
+        }
+    }
+}
