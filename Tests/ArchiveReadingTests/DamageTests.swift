@@ -58,8 +58,8 @@ import VerifyTestSupport
 
     @Test func emptyAndRandomFilesFail() throws {
         let temp = TemporaryDirectory()
-        FileManager.default.createFile(atPath: temp.file("empty.tar"), contents: Data())
-        FileManager.default.createFile(atPath: temp.file("noise.tar.gz"), contents: Data(FixtureTree.content(size: 100_000, seed: 5, compressible: false)))
+        _ = FileManager.default.createFile(atPath: temp.file("empty.tar"), contents: Data())
+        _ = FileManager.default.createFile(atPath: temp.file("noise.tar.gz"), contents: Data(FixtureTree.content(size: 100_000, seed: 5, compressible: false)))
         for name in ["empty.tar", "noise.tar.gz"] {
             let report = ArchiveVerification.run(VerificationRequest(archivePath: temp.file(name), manifest: nil, seed: 1))
             #expect(report.result.verdict == .fail && report.kinds == [.corruptArchive], "\(name): \(report.summary)")

@@ -12,7 +12,7 @@ struct Workspace {
 
     init(seed: UInt64 = 1) throws {
         tree = try FixtureTree.standard(at: TemporaryDirectory.childPath(of: temp, "src"), seed: seed)
-        FileManager.default.createFile(atPath: manifestPath, contents: Data(tree.sha256Manifest()))
+        _ = FileManager.default.createFile(atPath: manifestPath, contents: Data(tree.sha256Manifest()))
     }
 
     func manifest() throws -> Manifest {
