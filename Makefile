@@ -1,0 +1,29 @@
+# verifyd: build, test and demo. `make test` and `make demo` install what they need on Debian
+# when run as root, and say what to install otherwise.
+
+SWIFT ?= swift
+DEBIAN_PACKAGES = libarchive-dev zlib1g-dev pkg-config libarchive-tools tar gzip bzip2 xz-utils \
+	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils
+
+.PHONY: all build release test demo deps clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh $(DEBIAN_PACKAGES)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+demo: release
+	@scripts/demo.sh .build/release/verifyctl
+
+clean:
+	rm -rf .build demo
