@@ -6,10 +6,15 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "verifyctl", targets: ["verifyctl"]),
+        .executable(name: "verifyd", targets: ["verifyd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries, through pkg-config. Only constants live in the shims.
@@ -37,11 +42,40 @@ let package = Package(
         .target(
             name: "VerifyCLI",
             dependencies: [
-                "VerifyCore", "ArchiveReading",
+                "VerifyCore", "ArchiveReading", "VerifyClient", "VerifyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "verifyctl", dependencies: ["VerifyCLI"]),
+        // Run history in SQLite (GRDB): runs, failures, migrations.
+        .target(
+            name: "VerifyStore",
+            dependencies: ["VerifyCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The wire contract of the control socket: JSON lines, shared by daemon and clients.
+        .target(name: "VerifyProtocol"),
+        // The control-socket client used by verifyctl.
+        .target(name: "VerifyClient", dependencies: ["VerifyProtocol"]),
+        // Linux calls that need _GNU_SOURCE (accept4, pipe2, SO_PEERCRED, prctl).
+        .target(name: "CDaemonSupport"),
+        // The daemon: configuration, scanning, scheduling, workers, control socket, systemd.
+        .target(
+            name: "VerifyDaemon",
+            dependencies: [
+                "VerifyCore", "ArchiveReading", "VerifyStore", "VerifyProtocol", "CDaemonSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "verifyd",
+            dependencies: [
+                "VerifyDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         .target(
             name: "VerifyTestSupport",
@@ -51,6 +85,9 @@ let package = Package(
         .testTarget(name: "VerifyCoreTests", dependencies: ["VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "ArchiveReadingTests", dependencies: ["ArchiveReading", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyCLITests", dependencies: ["VerifyCLI", "VerifyCore", "VerifyTestSupport"]),
+        .testTarget(name: "VerifyStoreTests", dependencies: ["VerifyStore", "VerifyCore", "VerifyTestSupport"]),
+        .testTarget(name: "VerifyProtocolTests", dependencies: ["VerifyProtocol"]),
+        .testTarget(name: "VerifyDaemonTests", dependencies: ["VerifyDaemon", "VerifyProtocol", "VerifyClient", "VerifyCore", "VerifyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -42,6 +42,12 @@ public final class ArchiveReader {
 
     private let source: FileSource
     public let progress: ReadProgress
+    /// The content of the entry named by `captureEntry` is kept here (up to its limit) when a
+    /// visitor asks to read it: how a manifest stored inside an archive is taken out.
+    public var captureEntry: (path: EntryPath, limit: Int)?
+    public private(set) var captured: [UInt8]?
+    /// The captured entry was longer than the limit.
+    public private(set) var capturedOverflow = false
 
     /// Opens the file read-only. Throws when it is missing, unreadable or not a regular file.
     public init(path: String, options: Options = Options(), progress: ReadProgress = ReadProgress()) throws(ArchiveReadError) {
@@ -196,6 +202,8 @@ public final class ArchiveReader {
             }
         }
         var hasher = ContentHasher(algorithms: algorithms)
+        let capturing = captureEntry.map { EntryPath(normalizing: header.rawPath) == $0.path } ?? false
+        if capturing { captured = [] }
         var block: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0
@@ -206,7 +214,13 @@ public final class ArchiveReader {
                 progress.tick()
                 // Sparse entries: the offset jumps over holes, which read as zeros.
                 if offset > hasher.byteCount { hasher.updateZeros(count: offset - hasher.byteCount) }
-                if size > 0, let block { hasher.update(UnsafeRawBufferPointer(start: block, count: size)) }
+                if size > 0, let block {
+                    let chunk = UnsafeRawBufferPointer(start: block, count: size)
+                    hasher.update(chunk)
+                    if capturing, let limit = captureEntry?.limit {
+                        if (captured?.count ?? 0) + size > limit { capturedOverflow = true } else { captured?.append(contentsOf: chunk) }
+                    }
+                }
             case .end:
                 if archive_entry_sparse_count(entry) > 0, let declared = header.size, declared > hasher.byteCount {
                     hasher.updateZeros(count: declared - hasher.byteCount)

@@ -15,6 +15,8 @@ public struct VerificationRequest: Sendable {
     /// A parser that makes no progress for this long (time spent waiting on the disk excluded)
     /// is declared stalled.
     public var stallTimeout: Double
+    /// Called about twice a second from the watching thread with entries started and bytes read.
+    public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
     public init(
         archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
@@ -81,7 +83,18 @@ public enum ArchiveVerification {
             return report
         }
         let sample = request.manifest.flatMap { manifest -> [Bool]? in
-            request.sample == .all ? nil : SampleSelection.choose(manifest.entries.map(\.path), policy: request.sample, seed: request.seed)
+            switch request.sample {
+            case .all: return nil
+            case .bytes(let budget):
+                // Entries without a recorded size are estimated at the archive's average.
+                let fileSize = (try? FileManager.default.attributesOfItem(atPath: request.archivePath)[.size] as? Int64) ?? nil
+                let estimate = max((fileSize ?? 0) / Int64(max(manifest.entries.count, 1)), 1)
+                return SampleSelection.choose(
+                    manifest.entries.map(\.path), sizes: manifest.entries.map { $0.size ?? estimate },
+                    budget: budget, seed: request.seed)
+            default:
+                return SampleSelection.choose(manifest.entries.map(\.path), policy: request.sample, seed: request.seed)
+            }
         }
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
         let job = ReaderJob(reader: reader, check: check)
@@ -96,7 +109,12 @@ public enum ArchiveVerification {
         // The watchdog: progress ticks whenever the parser returns something or asks for input.
         var lastTicks = reader.progress.tickCount
         var lastChange = clock.now
+        var lastReport = clock.now
         while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if let onProgress = request.onProgress, clock.now - lastReport >= .milliseconds(500) {
+                lastReport = clock.now
+                onProgress(reader.progress.entryCount, reader.progress.bytesRead)
+            }
             let ticks = reader.progress.tickCount
             if ticks != lastTicks || reader.progress.isWaitingOnDisk {
                 lastTicks = ticks

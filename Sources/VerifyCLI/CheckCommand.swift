@@ -83,9 +83,10 @@ struct CheckCommand: ParsableCommand {
         let request: VerificationRequest
         do {
             request = try makeRequest(seed: seed)
-        } catch let error as CommandError {
-            let report = CheckReportRenderer.errorReport(archive: archive, message: error.description, seed: seed)
-            emit(report, errorMessage: error.description)
+        } catch {
+            let message = "\(error)"
+            let report = CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed)
+            emit(report, errorMessage: message)
             throw ExitCode(ExitStatus.error)
         }
         let report = ArchiveVerification.run(request)

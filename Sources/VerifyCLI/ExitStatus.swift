@@ -35,3 +35,42 @@ public enum ExitStatus {
 struct CommandError: Error, CustomStringConvertible {
     var description: String
 }
+
+/// Exit statuses of the commands that talk to the daemon.
+public enum DaemonExitStatus {
+    /// `status`: Nagios plugin convention.
+    public static let ok: Int32 = 0
+    public static let warning: Int32 = 1
+    public static let critical: Int32 = 2
+    public static let unknown: Int32 = 3
+    /// Other commands: the daemon answered with an error (unknown destination or run, not
+    /// authorised, configuration refused).
+    public static let refused: Int32 = 4
+
+    static let statusHelpText = """
+        EXIT STATUS (Nagios plugin convention)
+          0   OK: every destination is ok
+          1   WARNING: a destination is stale or pending (never verified yet)
+          2   CRITICAL: a destination is failing or unavailable
+          3   UNKNOWN: verifyd is unreachable, or it refused the request
+          64  usage: bad command line
+        """
+
+    static let commandHelpText = """
+        EXIT STATUS
+          0   done
+          3   verifyd is unreachable (not running, wrong --socket, no permission)
+          4   verifyd refused the request (the message says why)
+          64  usage: bad command line
+        """
+
+    static let verifyHelpText = """
+        EXIT STATUS
+          0   queued; with --wait: every run passed
+          1   with --wait: a run failed (the backup is bad)
+          2   with --wait: a run could not verify, or was interrupted
+          3   verifyd is unreachable (not running, wrong --socket, no permission)
+          4   verifyd refused the request (unknown destination or archive, not authorised)
+          64  usage: bad command line
+        """
+}

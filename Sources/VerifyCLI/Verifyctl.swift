@@ -10,8 +10,11 @@ public struct Verifyctl: ParsableCommand {
             rar...; gzip, bzip2, xz, zstd, lz4...), checks every entry it samples against the \
             manifest written at backup time, and reports what it finds.
             """,
-        version: "0.1.0",
-        subcommands: [CheckCommand.self, ManifestCommand.self]
+        version: "0.3.0",
+        subcommands: [
+            StatusCommand.self, HistoryCommand.self, ShowCommand.self, VerifyCommand.self, ReloadCommand.self,
+            CheckCommand.self, ManifestCommand.self,
+        ]
     )
 
     public init() {}

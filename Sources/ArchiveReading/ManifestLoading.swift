@@ -1,48 +1,49 @@
 import Foundation
 import VerifyCore
 
-/// Reading manifests and sidecar digests from files, with errors that name the file.
-enum ManifestLoading {
-    static func readFile(_ path: String, what: String) throws -> [UInt8] {
+/// Reading manifests and sidecar digests from files, with errors that name the file. Shared by
+/// `verifyctl check` and the daemon's worker.
+public enum ManifestLoading {
+    public static func readFile(_ path: String, what: String) throws -> [UInt8] {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandError(description: "\(path): \(what) not found")
+            throw ManifestLoadError(description: "\(path): \(what) not found")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandError(description: "\(path): \(what) is not readable")
+            throw ManifestLoadError(description: "\(path): \(what) is not readable")
         }
         return [UInt8](data)
     }
 
-    static func manifest(at path: String, format: ManifestFormat?) throws -> Manifest {
+    public static func manifest(at path: String, format: ManifestFormat?) throws -> Manifest {
         let text = try readFile(path, what: "manifest")
         do {
             return try Manifest.parse(text, format: format, file: path)
         } catch {
-            throw CommandError(description: "malformed manifest: \(error.description)")
+            throw ManifestLoadError(description: "malformed manifest: \(error.description)")
         }
     }
 
     /// The digest of the whole archive from a sidecar in `sha256sum` format: the line that names
     /// the archive's file name, or the only line.
-    static func archiveDigest(sidecar path: String, archive: String) throws -> Digest {
+    public static func archiveDigest(sidecar path: String, archive: String) throws -> Digest {
         let text = try readFile(path, what: "archive digest file")
         let manifest: Manifest
         do {
             manifest = try Manifest.parse(text, format: nil, file: path)
         } catch {
-            throw CommandError(description: "malformed archive digest file: \(error.description)")
+            throw ManifestLoadError(description: "malformed archive digest file: \(error.description)")
         }
         let name = EntryPath((archive as NSString).lastPathComponent)
         let entry = manifest.entries.first(where: { $0.path == name })
             ?? (manifest.entries.count == 1 ? manifest.entries[0] : nil)
         guard let entry, let digest = entry.digests.max(by: { $0.algorithm < $1.algorithm }) else {
-            throw CommandError(description: "\(path): no digest for \(name) in the archive digest file")
+            throw ManifestLoadError(description: "\(path): no digest for \(name) in the archive digest file")
         }
         return digest
     }
 
     /// `ARCHIVE.sha256` or `ARCHIVE.sha512` beside the archive, if one exists and is not the manifest.
-    static func sidecar(for archive: String, manifestPath: String?) -> String? {
+    public static func sidecar(for archive: String, manifestPath: String?) -> String? {
         for suffix in [".sha256", ".sha512"] {
             let candidate = archive + suffix
             guard candidate != manifestPath, FileManager.default.fileExists(atPath: candidate) else { continue }
@@ -50,4 +51,10 @@ enum ManifestLoading {
         }
         return nil
     }
+}
+
+/// A manifest or digest file that cannot be used: the message names the file.
+public struct ManifestLoadError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }

@@ -1,0 +1,18 @@
+#ifndef CDAEMONSUPPORT_H
+#define CDAEMONSUPPORT_H
+
+#include <sys/types.h>
+
+/* Linux calls that glibc declares only under _GNU_SOURCE, which Swift's Glibc module does not
+   define. Thin wrappers, no logic. */
+
+/* accept4(fd, NULL, NULL, SOCK_CLOEXEC) */
+int verifyd_accept_cloexec(int fd);
+/* pipe2(fds, O_CLOEXEC) */
+int verifyd_pipe_cloexec(int fds[2]);
+/* getsockopt(SO_PEERCRED); returns 0 on success */
+int verifyd_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+/* prctl(PR_SET_PDEATHSIG, signal) */
+int verifyd_set_parent_death_signal(int signal);
+
+#endif

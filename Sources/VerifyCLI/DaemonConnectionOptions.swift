@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import VerifyClient
+import VerifyProtocol
+
+/// `--socket` and `--json`, shared by every command that talks to verifyd.
+struct DaemonConnectionOptions: ParsableArguments {
+    static let defaultSocket = "/run/verifyd/verifyd.sock"
+
+    @Option(help: ArgumentHelp(
+        "The daemon's control socket (default: $VERIFYD_SOCKET, else \(defaultSocket)).", valueName: "path"))
+    var socket: String?
+
+    @Flag(help: "Print the daemon's reply as one JSON object.")
+    var json = false
+
+    var socketPath: String {
+        socket ?? ProcessInfo.processInfo.environment["VERIFYD_SOCKET"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultSocket
+    }
+
+    /// Calls the daemon; on failure prints why and exits with `unreachableStatus` or `refusedStatus`.
+    func call<A: Codable & Sendable, R: Codable & Sendable>(
+        _ command: Command, _ arguments: A, expecting: R.Type,
+        unreachableStatus: Int32 = DaemonExitStatus.unknown, refusedStatus: Int32 = DaemonExitStatus.refused
+    ) throws -> R {
+        do {
+            let client = try ControlClient(socketPath: socketPath)
+            return try client.call(command, arguments, expecting: R.self)
+        } catch {
+            switch error.kind {
+            case .daemon(let code):
+                report(error: "verifyd refused \(command.rawValue): \(error.message)", code: code.rawValue)
+                throw ExitCode(refusedStatus)
+            case .unreachable, .protocolError:
+                report(error: error.message, code: nil)
+                throw ExitCode(unreachableStatus)
+            }
+        }
+    }
+
+    func report(error message: String, code: String?) {
+        if json {
+            struct ErrorOutput: Encodable {
+                var error: String
+                var code: String?
+            }
+            Output.out(String(decoding: WireProtocol.line(ErrorOutput(error: message, code: code)), as: UTF8.self))
+        }
+        Output.err("verifyctl: \(message)\n")
+    }
+
+    func printJSON<T: Encodable>(_ value: T) {
+        Output.out(String(decoding: WireProtocol.line(value), as: UTF8.self))
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import VerifyProtocol
+
+/// `verifyctl status [DEST]`: the state of every destination, as a monitoring check.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the state of the destinations (usable as a Nagios/Icinga check).",
+        discussion: """
+            The first line is a Nagios-style summary; then one row per destination: its state, \
+            the newest archive and its age, the last verdict and when, how many archives fail, \
+            and when the next run is due.
+
+            States: ok (the newest archives passed), failing (an archive failed or could not be \
+            verified), stale (the newest archive is older than max_age, or there is none), \
+            unavailable (the folder is missing or unreadable), pending (not verified yet).
+
+            \(DaemonExitStatus.statusHelpText)
+            """
+    )
+
+    @Argument(help: "Only this destination.")
+    var destination: String?
+
+    @OptionGroup var connection: DaemonConnectionOptions
+
+    func run() throws {
+        let result = try connection.call(
+            .status, StatusArguments(destination: destination), expecting: StatusResult.self,
+            refusedStatus: DaemonExitStatus.unknown)
+        let status = Self.exitStatus(result.destinations.map(\.state))
+        if connection.json {
+            connection.printJSON(result)
+        } else {
+            Output.out(Self.render(result))
+        }
+        throw ExitCode(status)
+    }
+
+    static func exitStatus(_ states: [DestinationState]) -> Int32 {
+        if states.contains(where: { $0 == .failing || $0 == .unavailable }) { return DaemonExitStatus.critical }
+        if states.contains(where: { $0 == .stale || $0 == .pending }) { return DaemonExitStatus.warning }
+        return DaemonExitStatus.ok
+    }
+
+    static func render(_ result: StatusResult) -> String {
+        let now = result.daemon.now
+        let states = result.destinations.map(\.state)
+        let word = ["OK", "WARNING", "CRITICAL"][Int(exitStatus(states))]
+        var counts: [String] = []
+        var perfdata: [String] = []
+        for state in [DestinationState.failing, .unavailable, .stale, .pending, .ok] {
+            let count = states.filter { $0 == state }.count
+            if count > 0 { counts.append("\(count) \(state.rawValue)") }
+            perfdata.append("\(state.rawValue)=\(count)")
+        }
+        var text = "VERIFYD \(word): \(counts.isEmpty ? "no destinations" : counts.joined(separator: ", ")) | \(perfdata.joined(separator: " "))\n"
+        guard !result.destinations.isEmpty else { return text }
+        var rows = [["DESTINATION", "STATE", "NEWEST ARCHIVE", "AGE", "LAST RUN", "FAILING", "NEXT RUN"]]
+        for d in result.destinations {
+            let newest = d.newestArchive.map { String($0.split(separator: "/").last ?? "") } ?? "-"
+            let age = d.newestArchiveMtime.map { TimeText.span(now - $0) } ?? "-"
+            let last = d.lastRun.map { run in
+                run.verdict == "running" ? "running" : "\(run.verdict) \(TimeText.ago(run.finished ?? run.started, now: now))"
+            } ?? "never"
+            let next = d.running.isEmpty ? (d.nextRun.map { TimeText.until($0, now: now) } ?? "-") : "running"
+            rows.append([d.name, d.state.rawValue, newest, age, last, "\(d.failingArchives.count)", next])
+        }
+        text += TimeText.table(rows)
+        for d in result.destinations where d.state != .ok {
+            text += "\(d.name): \(d.reason)\n"
+            for path in d.failingArchives { text += "  failing: \(path)\n" }
+        }
+        for d in result.destinations {
+            for run in d.running {
+                let share = run.archiveSize > 0 ? " (\(Int(Double(run.bytesRead) * 100 / Double(run.archiveSize)))%)" : ""
+                text += "\(d.name): run \(run.runId) verifying \(run.archive): \(run.entries) entries, \(Output.bytes(run.bytesRead)) of \(Output.bytes(run.archiveSize))\(share)\n"
+            }
+        }
+        return text
+    }
+}

@@ -1,0 +1,43 @@
+/// Times and ages for people: `3h 2m`, `2m ago`, `in 6d 23h`.
+enum TimeText {
+    static func span(_ seconds: Double) -> String {
+        let s = Int(max(seconds, 0).rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" }
+        if s < 86400 { return s % 3600 >= 60 ? "\(s / 3600)h \(s % 3600 / 60)m" : "\(s / 3600)h" }
+        return s % 86400 >= 3600 ? "\(s / 86400)d \(s % 86400 / 3600)h" : "\(s / 86400)d"
+    }
+
+    static func ago(_ time: Double, now: Double) -> String {
+        now - time < 1 ? "just now" : "\(span(now - time)) ago"
+    }
+
+    static func until(_ time: Double, now: Double) -> String {
+        time - now < 1 ? "now" : "in \(span(time - now))"
+    }
+
+    /// `2026-11-27 14:03:12` in local time.
+    static func timestamp(_ time: Double) -> String {
+        var seconds = Int(time)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+
+    /// Left-aligned columns, two spaces apart.
+    static func table(_ rows: [[String]]) -> String {
+        guard let columns = rows.map(\.count).max() else { return "" }
+        var widths = Array(repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,42 @@
+import ArgumentParser
+import VerifyProtocol
+
+/// `verifyctl verify DEST|ARCHIVE`: verify now, ahead of the schedule.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Ask verifyd to verify a destination's newest archives, or one archive, now.",
+        discussion: """
+            A destination name queues its newest archives (keep_verifying of them); an absolute \
+            path queues that archive, which must lie inside a configured destination. Requests \
+            go to the front of the queue. Needs root or the admin group.
+
+            \(DaemonExitStatus.verifyHelpText)
+            """
+    )
+
+    @Argument(help: "A destination name, or the absolute path of an archive.")
+    var target: String
+
+    @Flag(help: "Wait for the runs to finish and print their verdicts.")
+    var wait = false
+
+    @OptionGroup var connection: DaemonConnectionOptions
+
+    func run() throws {
+        let result = try connection.call(.verify, VerifyArguments(target: target, wait: wait), expecting: VerifyResult.self)
+        if connection.json { connection.printJSON(result) }
+        guard wait, let runs = result.runs else {
+            if !connection.json { Output.out(result.queued.map { "queued \($0)\n" }.joined()) }
+            return
+        }
+        if !connection.json {
+            for run in runs {
+                Output.out("run \(run.id): \(run.verdict) \(run.archive) (\(run.entriesChecked) checked, \(run.failureCount) failures)\(run.error.map { ": \($0)" } ?? "")\n")
+            }
+        }
+        if runs.count < result.queued.count { throw ExitCode(ExitStatus.error) }
+        if runs.contains(where: { $0.verdict == "error" || $0.verdict == "interrupted" }) { throw ExitCode(ExitStatus.error) }
+        if runs.contains(where: { $0.verdict == "fail" }) { throw ExitCode(ExitStatus.fail) }
+    }
+}

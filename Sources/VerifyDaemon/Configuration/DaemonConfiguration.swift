@@ -1,0 +1,79 @@
+import VerifyCore
+
+/// The daemon's settings and its destinations, as read from `verifyd.toml`.
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// Where the history database lives.
+    public var stateDirectory: String = "/var/lib/verifyd"
+    /// The control socket.
+    public var socketPath: String = "/run/verifyd/verifyd.sock"
+    /// The group that owns the control socket (mode 0660); nil keeps the daemon's group.
+    public var socketGroup: String?
+    /// Members of this group may ask for mutating requests (verify now, reload); root always may.
+    public var adminGroup: String?
+    /// How many archives are verified at once.
+    public var concurrency: Int = 1
+    /// Address-space limit of one worker process, in bytes.
+    public var workerMemoryLimit: Int64 = 4 << 30
+    /// Seconds without parser progress after which a worker declares the archive stalled.
+    public var stallTimeout: Double = 30
+    /// Longest a single worker may run, in seconds; 0 means no limit.
+    public var workerTimeout: Double = 0
+    public var destinations: [DestinationConfiguration] = []
+
+    public init() {}
+
+    /// The destination with this name.
+    public func destination(named name: String) -> DestinationConfiguration? {
+        destinations.first { $0.name == name }
+    }
+}
+
+/// One backup destination: a folder where archives land, and how to verify them.
+public struct DestinationConfiguration: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    /// Glob patterns for archive file names (or paths relative to `path` when they hold a `/`).
+    public var archives: [String] = DestinationConfiguration.defaultArchivePatterns
+    /// Where an archive's manifest is.
+    public var manifest: ManifestLocation = .file(template: "{archive}.sha256")
+    /// The manifest format; nil detects it.
+    public var manifestFormat: ManifestFormat?
+    /// A `sha256sum`-format file with the digest of the whole archive, as a path template.
+    public var archiveDigest: String?
+    public var stripComponents: Int = 0
+    /// Entries the manifest does not list are failures.
+    public var strict: Bool = false
+    public var sample: SamplePolicy = .all
+    /// Seconds between verifications of the same archive.
+    public var interval: Double = 7 * 86400
+    /// Seconds an archive's size and mtime must stay unchanged before it is verified.
+    public var settle: Double = 120
+    /// Seconds between scans of the folder (inotify only wakes a scan early).
+    public var pollInterval: Double = 60
+    /// The newest archive must be younger than this many seconds; nil turns freshness off.
+    public var maxAge: Double?
+    /// How many of the newest archives keep being verified on `interval`.
+    public var keepVerifying: Int = 3
+    /// Runs older than this many seconds are pruned from history.
+    public var historyRetention: Double = 180 * 86400
+
+    public static let defaultArchivePatterns = [
+        "*.tar", "*.tar.gz", "*.tgz", "*.tar.bz2", "*.tbz2", "*.tar.xz", "*.txz", "*.tar.zst",
+        "*.tar.lz4", "*.tar.lz", "*.zip", "*.7z", "*.cpio", "*.cpio.gz",
+    ]
+
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+}
+
+/// Where the manifest of an archive is found.
+public enum ManifestLocation: Sendable, Equatable {
+    /// A file beside the archive, named by a template such as `{archive}.sha256`.
+    case file(template: String)
+    /// An entry inside the archive itself (read on a first pass).
+    case inArchive(entry: String)
+    /// No manifest: every entry is read to prove the archive is readable (integrity only).
+    case none
+}

@@ -1,0 +1,199 @@
+import CDaemonSupport
+import Foundation
+import Synchronization
+import VerifyProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The control socket: a Unix stream socket (mode 0660, group from the configuration) where
+/// each connection gets the hello and then one reply line per request line. Connections are
+/// served on threads of their own; a slow or hostile client holds one thread, never the daemon.
+public final class ControlServer: Sendable {
+    public let path: String
+    private let handler: ControlRequestHandler
+    private let hello: [UInt8]
+    private let listener = Mutex<Int32>(-1)
+    private let connections = Atomic<Int>(0)
+    public static let maxConnections = 64
+    /// A connection that sends nothing for this long is closed.
+    public static let idleTimeout: Int = 300
+
+    public init(path: String, handler: ControlRequestHandler, hello: Hello) {
+        self.path = path
+        self.handler = handler
+        self.hello = WireProtocol.line(hello)
+    }
+
+    /// Binds and listens; then accepts on a thread until `stop()`.
+    public func start(group: UInt32?) throws(DaemonError) {
+        let bytes = Array(path.utf8)
+        var address = sockaddr_un()
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw DaemonError("\(path): socket path is longer than 107 bytes")
+        }
+        try removeStaleSocket()
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw DaemonError("cannot create the control socket: \(errnoText())") }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        // Bind with a umask that leaves no window in which others could connect.
+        let oldMask = umask(0o117)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        umask(oldMask)
+        guard bound == 0 else {
+            let reason = errnoText()
+            close(fd)
+            throw DaemonError("\(path): cannot bind the control socket: \(reason)")
+        }
+        if let group, chown(path, UInt32.max, group) != 0 {
+            let reason = errnoText()
+            close(fd)
+            throw DaemonError("\(path): cannot give the socket to group \(group): \(reason)")
+        }
+        chmod(path, 0o660)
+        guard listen(fd, 64) == 0 else {
+            let reason = errnoText()
+            close(fd)
+            throw DaemonError("\(path): cannot listen: \(reason)")
+        }
+        listener.withLock { $0 = fd }
+        let thread = Thread { [self] in self.acceptLoop(fd) }
+        thread.name = "verifyd-control"
+        thread.start()
+    }
+
+    /// Stops accepting and removes the socket file. Connections in progress finish their reply.
+    public func stop() {
+        let fd = listener.withLock { fd -> Int32 in
+            let old = fd
+            fd = -1
+            return old
+        }
+        guard fd >= 0 else { return }
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        unlink(path)
+    }
+
+    private func removeStaleSocket() throws(DaemonError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard info.st_mode & S_IFMT == S_IFSOCK else {
+            throw DaemonError("\(path): exists and is not a socket; refusing to replace it")
+        }
+        if let client = try? ProbeConnection(path: path) {
+            _ = client
+            throw DaemonError("\(path): another verifyd is already listening there")
+        }
+        unlink(path)
+    }
+
+    private func acceptLoop(_ fd: Int32) {
+        while true {
+            let client = verifyd_accept_cloexec(fd)
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE {
+                    if errno == EMFILE || errno == ENFILE { usleep(100_000) }
+                    continue
+                }
+                return  // the listener was closed
+            }
+            if connections.add(1, ordering: .relaxed).newValue > Self.maxConnections {
+                connections.subtract(1, ordering: .relaxed)
+                send(client, WireProtocol.line(Reply<PingResult>.failure(id: nil, WireError(.busy, "too many connections; try again"))))
+                close(client)
+                continue
+            }
+            let thread = Thread { [self] in
+                self.serve(client)
+                close(client)
+                self.connections.subtract(1, ordering: .relaxed)
+            }
+            thread.name = "verifyd-connection"
+            thread.start()
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        var timeout = timeval(tv_sec: Self.idleTimeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var sendTimeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+        guard let peer = PeerCredentials.of(socket: fd) else { return }
+        guard send(fd, hello) else { return }
+        var framer = LineFramer()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { return }
+            for frame in framer.append(chunk[0..<count]) {
+                let reply: [UInt8]
+                switch frame {
+                case .tooLong:
+                    reply = WireProtocol.line(Reply<PingResult>.failure(
+                        id: nil, WireError(.requestTooLarge, "request line longer than \(WireProtocol.maxLineBytes) bytes; it was skipped")))
+                case .line(let line):
+                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                    reply = blockingReply(line, peer)
+                }
+                guard send(fd, reply) else { return }
+            }
+        }
+    }
+
+    /// Runs the async handler from this connection's own thread.
+    private func blockingReply(_ line: [UInt8], _ peer: PeerCredentials) -> [UInt8] {
+        let box = Mutex<[UInt8]?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let handler = self.handler
+        Task {
+            let reply = await handler.reply(to: line, from: peer)
+            box.withLock { $0 = reply }
+            done.signal()
+        }
+        done.wait()
+        return box.withLock { $0 ?? [] }
+    }
+
+    @discardableResult
+    private func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+}
+
+/// A connect-only probe: succeeds when something listens on the path.
+private struct ProbeConnection {
+    init(path: String) throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw DaemonError("socket") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+        }
+        guard result == 0 else { throw DaemonError("not listening") }
+    }
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }

@@ -1,0 +1,154 @@
+import Foundation
+import VerifyProtocol
+import VerifyStore
+
+extension Daemon: ControlBackend {
+    public func status(_ arguments: StatusArguments) async throws(WireError) -> StatusResult {
+        let now = clock()
+        var destinations = configuration.destinations
+        if let name = arguments.destination {
+            guard let destination = configuration.destination(named: name) else { throw unknownDestination(name) }
+            destinations = [destination]
+        }
+        var statuses: [DestinationStatus] = []
+        for destination in destinations {
+            let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
+            let (state, reason) = tracker.state(at: now)
+            let lastRun: RunSummary?
+            do {
+                lastRun = try store.runs(destination: destination.name, limit: 1).first.map(RunSummary.init)
+            } catch {
+                throw WireError(.internalError, error.description)
+            }
+            let progress = running.filter { $0.value.destination == destination.name }.map { id, run in
+                RunProgress(
+                    runId: id, archive: run.file.path, started: run.started, entries: run.progress.entries,
+                    bytesRead: run.progress.bytesRead, archiveSize: run.file.size)
+            }.sorted { $0.runId < $1.runId }
+            let newest = tracker.archives.first
+            statuses.append(DestinationStatus(
+                name: destination.name, path: destination.path, state: state, reason: reason,
+                archives: tracker.archives.count, newestArchive: newest?.path, newestArchiveMtime: newest?.mtime,
+                lastRun: lastRun, failingArchives: tracker.failingArchives, nextRun: tracker.nextRun(after: now),
+                running: progress))
+        }
+        return StatusResult(
+            daemon: DaemonInfo(
+                version: Self.version, pid: getpid(), started: startedAt, now: now, configPath: configurationPath,
+                running: running.count, queued: queue.count),
+            destinations: statuses)
+    }
+
+    public func history(_ arguments: HistoryArguments) async throws(WireError) -> HistoryResult {
+        let limit = min(max(arguments.limit ?? 20, 1), 10_000)
+        do {
+            let runs = try store.runs(destination: arguments.destination, limit: limit)
+            if let name = arguments.destination, runs.isEmpty, configuration.destination(named: name) == nil {
+                throw unknownDestination(name)
+            }
+            return HistoryResult(runs: runs.map(RunSummary.init))
+        } catch let error as WireError {
+            throw error
+        } catch {
+            throw WireError(.internalError, "\(error)")
+        }
+    }
+
+    public func show(_ arguments: ShowArguments) async throws(WireError) -> ShowResult {
+        do {
+            guard let run = try store.run(id: arguments.run) else {
+                throw WireError(.unknownRun, "no run \(arguments.run) in history (see verifyctl history)")
+            }
+            return ShowResult(run: RunSummary(run), failures: try store.failures(runID: arguments.run).map(FailureSummary.init))
+        } catch let error as WireError {
+            throw error
+        } catch {
+            throw WireError(.internalError, "\(error)")
+        }
+    }
+
+    public func verify(_ arguments: VerifyArguments) async throws(WireError) -> VerifyResult {
+        if shutdownRequested.load(ordering: .relaxed) { throw WireError(.shuttingDown, "verifyd is stopping") }
+        var targets: [(String, ArchiveFile)] = []
+        if let destination = configuration.destination(named: arguments.target) {
+            let scan = DestinationScanner.scan(destination)
+            trackers[destination.name]?.observe(scan, at: clock())
+            if case .unavailable(let reason) = scan { throw WireError(.unknownArchive, "destination \(destination.name) is unavailable: \(reason)") }
+            let tracked = trackers[destination.name]?.tracked ?? []
+            guard !tracked.isEmpty else { throw WireError(.unknownArchive, "destination \(destination.name) has no archive to verify") }
+            targets = tracked.map { (destination.name, $0) }
+        } else if arguments.target.hasPrefix("/") {
+            let path = (arguments.target as NSString).standardizingPath
+            guard let destination = configuration.destinations.first(where: { path.hasPrefix($0.path + "/") }) else {
+                throw WireError(.unknownArchive, "\(path) is not inside any configured destination")
+            }
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                throw WireError(.unknownArchive, "\(path): not an existing regular file")
+            }
+            let mtime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            targets = [(destination.name, ArchiveFile(path: path, size: Int64(info.st_size), mtime: mtime, companionsReady: true))]
+        } else {
+            throw WireError(.unknownDestination, "\"\(arguments.target)\" is neither a configured destination nor an absolute archive path")
+        }
+        for (destination, file) in targets {
+            let busy = queue.contains { $0.file.path == file.path } || running.values.contains { $0.file.path == file.path }
+            if !busy {
+                trackers[destination]?.markActive(file.path)
+                queue.insert(QueuedRun(destination: destination, file: file, trigger: .request), at: 0)
+            }
+        }
+        wake.signal()
+        let paths = targets.map(\.1.path)
+        guard arguments.wait == true else { return VerifyResult(queued: paths, runs: nil) }
+        // Register for every archive before waiting: runs may end in any order.
+        let (stream, continuation) = AsyncStream<RunSummary?>.makeStream()
+        for path in paths { waiters[path, default: []].append(continuation) }
+        var runs: [RunSummary] = []
+        var ended = 0
+        for await summary in stream {
+            if let summary { runs.append(summary) }
+            ended += 1
+            if ended == paths.count { break }
+        }
+        runs.sort { $0.id < $1.id }
+        return VerifyResult(queued: paths, runs: runs)
+    }
+
+    public func reload() async throws(WireError) -> ReloadResult {
+        notifier.reloading()
+        defer { notifier.ready(status: statusLine(at: clock())) }
+        let next: DaemonConfiguration
+        do {
+            next = try ConfigurationLoader.load(path: configurationPath)
+        } catch {
+            logger.error("reload refused; the old configuration stays in force", metadata: ["error": "\(error)"])
+            throw WireError(.reloadFailed, "\(error.description); the old configuration stays in force")
+        }
+        if next.socketPath != configuration.socketPath || next.stateDirectory != configuration.stateDirectory
+            || next.socketGroup != configuration.socketGroup || next.adminGroup != configuration.adminGroup
+        {
+            logger.warning("socket, socket_group, admin_group and state_directory changes take effect at the next start")
+        }
+        var applied = next
+        applied.socketPath = configuration.socketPath
+        applied.stateDirectory = configuration.stateDirectory
+        applied.socketGroup = configuration.socketGroup
+        applied.adminGroup = configuration.adminGroup
+        configuration = applied
+        rebuildTrackers()
+        queue.removeAll { item in
+            let gone = configuration.destination(named: item.destination) == nil
+            if gone { finishWithoutRun(item.file.path, destination: item.destination) }
+            return gone
+        }
+        logger.info("configuration reloaded", metadata: ["destinations": "\(configuration.destinations.count)"])
+        wake.signal()
+        return ReloadResult(destinations: configuration.destinations.map(\.name))
+    }
+
+    private func unknownDestination(_ name: String) -> WireError {
+        let known = configuration.destinations.map(\.name).joined(separator: ", ")
+        return WireError(.unknownDestination, "no destination \"\(name)\" (configured: \(known.isEmpty ? "none" : known))")
+    }
+}

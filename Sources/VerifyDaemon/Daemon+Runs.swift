@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import VerifyCore
+import VerifyProtocol
+import VerifyStore
+
+extension Daemon {
+    /// A run that has a history row and a worker, ready to execute.
+    struct StartedRun: Sendable {
+        var id: Int64
+        var destination: String
+        var file: ArchiveFile
+        var worker: WorkerProcess
+    }
+
+    /// Records the run's start and prepares its worker; nil when the run cannot be recorded.
+    func start(_ item: QueuedRun) -> StartedRun? {
+        guard let destination = configuration.destination(named: item.destination) else {
+            finishWithoutRun(item.file.path, destination: item.destination)
+            return nil
+        }
+        let seed = UInt64.random(in: 0...UInt64.max)
+        let now = clock()
+        let record: RunRecord
+        do {
+            record = try store.start(RunRecord(
+                destination: destination.name, archivePath: item.file.path, archiveSize: item.file.size,
+                archiveMtime: item.file.mtime, trigger: item.trigger.rawValue, started: now,
+                sample: destination.sample.configurationText, seed: seed))
+        } catch {
+            logger.error("cannot record a run; it is skipped", metadata: ["archive.path": "\(item.file.path)", "error": "\(error)"])
+            finishWithoutRun(item.file.path, destination: destination.name)
+            return nil
+        }
+        let request = workerRequest(destination, archive: item.file.path, seed: seed)
+        let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
+        let id = record.id ?? 0
+        running[id] = RunningRun(
+            destination: destination.name, file: item.file, started: now, worker: worker,
+            progress: WorkerProgress(entries: 0, bytesRead: 0))
+        logger.info("run started", metadata: [
+            "run.id": "\(id)", "destination": "\(destination.name)", "archive.path": "\(item.file.path)",
+            "trigger": "\(item.trigger.rawValue)", "seed": "\(seed)",
+        ])
+        return StartedRun(id: id, destination: destination.name, file: item.file, worker: worker)
+    }
+
+    func workerRequest(_ destination: DestinationConfiguration, archive: String, seed: UInt64) -> WorkerRequest {
+        var manifestPath: String?
+        var manifestEntry: String?
+        switch destination.manifest {
+        case .file(let template): manifestPath = PathTemplate(template).path(for: archive)
+        case .inArchive(let entry): manifestEntry = entry
+        case .none: break
+        }
+        return WorkerRequest(
+            archivePath: archive, manifestPath: manifestPath, manifestEntry: manifestEntry,
+            manifestFormat: destination.manifestFormat?.rawValue,
+            archiveDigestPath: destination.archiveDigest.map { PathTemplate($0).path(for: archive) },
+            stripComponents: destination.stripComponents, strict: destination.strict,
+            sample: destination.sample.configurationText, seed: seed, stallTimeout: configuration.stallTimeout,
+            memoryLimit: configuration.workerMemoryLimit)
+    }
+
+    /// Runs the worker (off the actor) and records the outcome.
+    nonisolated func execute(_ run: StartedRun) async {
+        let result = await run.worker.run { [self] progress in
+            Task { await self.progressed(run.id, progress) }
+        }
+        await finish(run, result)
+    }
+
+    func progressed(_ id: Int64, _ progress: WorkerProgress) {
+        running[id]?.progress = progress
+    }
+
+    func finish(_ run: StartedRun, _ result: WorkerResult) {
+        let now = clock()
+        let outcome = RunOutcome(
+            verdict: result.verdict, finished: now, entriesSeen: result.entriesSeen, entriesSelected: result.entriesSelected,
+            entriesChecked: result.entriesChecked, bytesRead: result.bytesRead,
+            durationSeconds: result.durationSeconds > 0 ? result.durationSeconds : now - (running[run.id]?.started ?? now),
+            archiveDigest: result.archiveDigest, error: result.error)
+        let failures = result.failures.map {
+            FailureRecord(runId: run.id, path: $0.path, kind: $0.kind, expected: $0.expected, actual: $0.actual)
+        }
+        do {
+            try store.finish(runID: run.id, outcome: outcome, failures: failures, failureCount: result.failureCount)
+        } catch {
+            logger.critical("cannot record the end of a run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+        }
+        running[run.id] = nil
+        if var tracker = trackers[run.destination] {
+            tracker.recordRun(path: run.file.path, .init(size: run.file.size, mtime: run.file.mtime, finished: now, verdict: result.verdict))
+            tracker.markInactive(run.file.path)
+            trackers[run.destination] = tracker
+        }
+        var metadata: Logger.Metadata = [
+            "run.id": "\(run.id)", "destination": "\(run.destination)", "archive.path": "\(run.file.path)",
+            "verdict": "\(result.verdict)", "entries.checked": "\(result.entriesChecked)", "failures": "\(result.failureCount)",
+        ]
+        if let error = result.error { metadata["error"] = "\(error)" }
+        switch result.verdict {
+        case "pass": logger.info("run passed", metadata: metadata)
+        case "fail": logger.error("run failed", metadata: metadata)
+        case "interrupted": logger.warning("run interrupted", metadata: metadata)
+        default: logger.error("run could not verify the archive", metadata: metadata)
+        }
+        let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)
+        for waiter in waiters.removeValue(forKey: run.file.path) ?? [] { waiter.yield(summary) }
+        wake.signal()
+    }
+
+    func finishWithoutRun(_ path: String, destination: String) {
+        trackers[destination]?.markInactive(path)
+        for waiter in waiters.removeValue(forKey: path) ?? [] { waiter.yield(nil) }
+    }
+}
+
+extension SamplePolicy {
+    /// The policy in `verifyd.toml` syntax.
+    var configurationText: String {
+        switch self {
+        case .all: "all"
+        case .count(let n): "\(n)"
+        case .percent(let p): "\(p)%"
+        case .bytes(let b): "\(b)B"
+        }
+    }
+}

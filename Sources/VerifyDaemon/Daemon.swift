@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import Synchronization
+import VerifyCore
+import VerifyProtocol
+import VerifyStore
+
+/// The daemon's state and its loop: scans destinations, starts worker processes for the
+/// archives that are due (at most `concurrency` at once), records every run in history, and
+/// answers the control socket. One actor owns all of it; workers and sockets run on threads of
+/// their own and report back here.
+public actor Daemon {
+    public static let version = "0.3.0"
+
+    let configurationPath: String
+    var configuration: DaemonConfiguration
+    let store: HistoryStore
+    let notifier: SystemdNotifier
+    let logger: Logger
+    let workerExecutable: String
+    let startedAt: Double
+    let clock: @Sendable () -> Double
+
+    var trackers: [String: ArchiveTracker] = [:]
+    var queue: [QueuedRun] = []
+    var running: [Int64: RunningRun] = [:]
+    /// Requests waiting for an archive's run to end (`verify --wait`).
+    var waiters: [String: [AsyncStream<RunSummary?>.Continuation]] = [:]
+    var lastPrune: Double = 0
+    var lastWatchdog: Double = 0
+    var lastStatusLine = ""
+    nonisolated let wake = WakeSignal()
+    nonisolated let shutdownRequested = Atomic<Bool>(false)
+    /// Set by inotify: something changed in a watched folder.
+    nonisolated let filesChanged = Atomic<Bool>(false)
+    nonisolated(unsafe) var inotify: InotifyWatcher?
+
+    struct QueuedRun: Sendable {
+        var destination: String
+        var file: ArchiveFile
+        var trigger: RunTrigger
+    }
+
+    struct RunningRun: Sendable {
+        var destination: String
+        var file: ArchiveFile
+        var started: Double
+        var worker: WorkerProcess
+        var progress: WorkerProgress
+    }
+
+    public init(
+        configurationPath: String, configuration: DaemonConfiguration, store: HistoryStore, notifier: SystemdNotifier,
+        logger: Logger, workerExecutable: String, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.configurationPath = configurationPath
+        self.configuration = configuration
+        self.store = store
+        self.notifier = notifier
+        self.logger = logger
+        self.workerExecutable = workerExecutable
+        self.clock = clock
+        startedAt = clock()
+    }
+
+    /// Asks the loop to stop: running workers are killed and their runs recorded `interrupted`.
+    public nonisolated func requestShutdown() {
+        shutdownRequested.store(true, ordering: .relaxed)
+        wake.signal()
+    }
+
+    /// Records runs a previous daemon left unfinished, loads what history knows, and sets up
+    /// the trackers. Called once before the socket opens.
+    public func prepare() throws(DaemonError) {
+        do {
+            let interrupted = try store.markUnfinishedRunsInterrupted(
+                at: clock(), reason: "verifyd stopped while this run was in progress (found at the next start)")
+            if interrupted > 0 { logger.warning("runs left unfinished by a previous verifyd recorded as interrupted", metadata: ["count": "\(interrupted)"]) }
+        } catch {
+            throw DaemonError(error.description)
+        }
+        rebuildTrackers()
+        inotify = InotifyWatcher { [self] in
+            self.filesChanged.store(true, ordering: .relaxed)
+            self.wake.signal()
+        }
+    }
+
+    func rebuildTrackers() {
+        var next: [String: ArchiveTracker] = [:]
+        for destination in configuration.destinations {
+            var tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
+            tracker.settings = .init(destination: destination)
+            if trackers[destination.name] == nil {
+                do {
+                    for run in try store.latestFinishedRunPerArchive(destination: destination.name) {
+                        tracker.recordRun(path: run.archivePath, .init(
+                            size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
+                            verdict: run.verdict ?? "interrupted"))
+                    }
+                } catch {
+                    logger.error("cannot read history", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
+                }
+            }
+            next[destination.name] = tracker
+        }
+        trackers = next
+    }
+
+    /// The loop: runs until `requestShutdown()`.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            while !shutdownRequested.load(ordering: .relaxed) {
+                let now = clock()
+                scanDue(at: now)
+                enqueueDue(at: now)
+                while running.count < configuration.concurrency, !queue.isEmpty {
+                    let item = queue.removeFirst()
+                    guard let started = start(item) else { continue }
+                    group.addTask { await self.execute(started) }
+                }
+                housekeeping(at: now)
+                await wake.wait(seconds: sleepSeconds(at: clock()))
+            }
+            notifier.stopping()
+            logger.info("stopping", metadata: ["running": "\(running.count)"])
+            for run in running.values { run.worker.kill(because: "interrupted: verifyd was stopped during the run") }
+        }
+        for (path, list) in waiters {
+            for waiter in list { waiter.yield(nil) }
+            waiters[path] = nil
+        }
+        inotify?.stop()
+    }
+
+    /// Seconds until something may be due, the next watchdog ping, or a minute.
+    func sleepSeconds(at now: Double) -> Double {
+        var wake = now + 60
+        for tracker in trackers.values { wake = min(wake, tracker.nextWake(after: now)) }
+        if let interval = notifier.watchdogInterval { wake = min(wake, lastWatchdog + interval) }
+        return min(max(wake - now, 0.05), 60)
+    }
+
+    func scanDue(at now: Double) {
+        var folders = Set<String>()
+        let changed = filesChanged.exchange(false, ordering: .relaxed)
+        for destination in configuration.destinations {
+            guard var tracker = trackers[destination.name] else { continue }
+            let due = tracker.scannedAt.map { now - $0 >= destination.pollInterval } ?? true
+            if due || changed {
+                let previous = tracker.scan
+                let outcome = DestinationScanner.scan(destination)
+                tracker.observe(outcome, at: now)
+                if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
+                    logger.error("destination unavailable", metadata: ["destination": "\(destination.name)", "reason": "\(reason)"])
+                } else if case .found = outcome, Self.isUnavailable(previous) {
+                    logger.notice("destination available again", metadata: ["destination": "\(destination.name)"])
+                }
+                trackers[destination.name] = tracker
+            }
+            if case .found(_, let found) = tracker.scan { folders.formUnion(found) }
+        }
+        inotify?.watch(folders)
+    }
+
+    static func isUnavailable(_ scan: ScanOutcome?) -> Bool {
+        if case .unavailable = scan { return true }
+        return false
+    }
+
+    func enqueueDue(at now: Double) {
+        for destination in configuration.destinations {
+            guard var tracker = trackers[destination.name] else { continue }
+            for (file, trigger) in tracker.due(at: now) {
+                tracker.markActive(file.path)
+                queue.append(QueuedRun(destination: destination.name, file: file, trigger: trigger))
+            }
+            trackers[destination.name] = tracker
+        }
+    }
+
+    func housekeeping(at now: Double) {
+        if let interval = notifier.watchdogInterval, now - lastWatchdog >= interval * 0.9 {
+            notifier.watchdog()
+            lastWatchdog = now
+        }
+        let line = statusLine(at: now)
+        if line != lastStatusLine {
+            notifier.status(line)
+            lastStatusLine = line
+        }
+        if now - lastPrune >= 3600 {
+            lastPrune = now
+            for destination in configuration.destinations {
+                do {
+                    let pruned = try store.prune(destination: destination.name, finishedBefore: now - destination.historyRetention)
+                    if pruned > 0 { logger.info("history pruned", metadata: ["destination": "\(destination.name)", "runs": "\(pruned)"]) }
+                } catch {
+                    logger.error("cannot prune history", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// One line for `systemctl status`.
+    func statusLine(at now: Double) -> String {
+        var counts: [DestinationState: Int] = [:]
+        for destination in configuration.destinations {
+            let state = trackers[destination.name]?.state(at: now).0 ?? .pending
+            counts[state, default: 0] += 1
+        }
+        let states = DestinationState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        let summary = states.isEmpty ? "no destinations" : states.joined(separator: ", ")
+        return "\(configuration.destinations.count) destination(s): \(summary); \(running.count) running, \(queue.count) queued"
+    }
+}

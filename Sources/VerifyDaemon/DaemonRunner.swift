@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import VerifyProtocol
+import VerifyStore
+
+/// Starts the daemon the way systemd expects: configuration, history database, control socket,
+/// `READY=1`, then the loop until SIGTERM/SIGINT; SIGHUP reloads.
+public enum DaemonRunner {
+    /// Exit status for a configuration that cannot be used (sysexits EX_CONFIG).
+    public static let configurationExitStatus: Int32 = 78
+
+    public static func run(configurationPath: String, logLevel: Logger.Level) async -> Int32 {
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: logLevel) }
+        let logger = Logger(label: "verifyd.daemon")
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(path: configurationPath)
+        } catch {
+            logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
+            return configurationExitStatus
+        }
+        for warning in ConfigurationLoader.warnings(for: configuration) { logger.warning("\(warning)") }
+
+        let notifier = SystemdNotifier()
+        let store: HistoryStore
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            store = try HistoryStore(path: configuration.stateDirectory + "/history.sqlite")
+        } catch {
+            logger.critical("cannot open the history database", metadata: ["error": "\(error)"])
+            return 1
+        }
+        var socketGroup: UInt32?
+        var adminGroup: UInt32?
+        if let name = configuration.socketGroup {
+            guard let gid = GroupLookup.gid(name) else {
+                logger.critical("cannot start: socket_group does not exist", metadata: ["group": "\(name)"])
+                return configurationExitStatus
+            }
+            socketGroup = gid
+        }
+        if let name = configuration.adminGroup {
+            guard let gid = GroupLookup.gid(name) else {
+                logger.critical("cannot start: admin_group does not exist", metadata: ["group": "\(name)"])
+                return configurationExitStatus
+            }
+            adminGroup = gid
+        }
+
+        let daemon = Daemon(
+            configurationPath: configurationPath, configuration: configuration, store: store, notifier: notifier,
+            logger: logger, workerExecutable: Self.ownExecutable())
+        do {
+            try await daemon.prepare()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            return 1
+        }
+        let handler = ControlRequestHandler(backend: daemon, adminGroup: adminGroup, daemonUID: geteuid())
+        let server = ControlServer(path: configuration.socketPath, handler: handler, hello: Hello(version: Daemon.version, pid: getpid()))
+        do {
+            try server.start(group: socketGroup)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            return 1
+        }
+        logger.info("started", metadata: [
+            "version": "\(Daemon.version)", "config": "\(configurationPath)", "socket": "\(configuration.socketPath)",
+            "destinations": "\(configuration.destinations.count)",
+        ])
+        notifier.ready(status: await daemon.statusLine(at: Date().timeIntervalSince1970))
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: DaemonLoopService(daemon: daemon)),
+                    .init(service: ReloadSignalService(daemon: daemon, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "verifyd.lifecycle")))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+        }
+        server.stop()
+        logger.info("stopped")
+        return 0
+    }
+
+    /// The path of this executable, which is started again as `verifyd worker`.
+    static func ownExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+/// The daemon's loop as a service: graceful shutdown stops it.
+struct DaemonLoopService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await daemon.run()
+        } onGracefulShutdown: {
+            daemon.requestShutdown()
+        }
+    }
+}
+
+/// SIGHUP re-reads the configuration (like `verifyctl reload`).
+struct ReloadSignalService: Service {
+    let daemon: Daemon
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            logger.info("SIGHUP: reloading the configuration")
+            do {
+                _ = try await daemon.reload()
+            } catch {
+                // Logged by reload(); the old configuration stays.
+            }
+        }
+    }
+}

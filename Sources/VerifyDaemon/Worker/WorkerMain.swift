@@ -1,0 +1,121 @@
+import ArchiveReading
+import CDaemonSupport
+import Foundation
+import VerifyCore
+import VerifyProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The worker process: reads a `WorkerRequest` on stdin, verifies one archive with the engine,
+/// writes progress lines and one result line on stdout, and exits. Runs under an address-space
+/// limit and dies with its parent, so a libarchive crash, hang or blow-up costs one run only.
+public enum WorkerMain {
+    /// Largest manifest taken out of an archive.
+    static let manifestEntryLimit = 256 << 20
+
+    public static func run() -> Int32 {
+        _ = verifyd_set_parent_death_signal(SIGKILL)
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: input) else {
+            FileHandle.standardError.write(Data("verifyd worker: stdin is not a worker request\n".utf8))
+            return 2
+        }
+        var limit = rlimit(rlim_cur: rlim_t(request.memoryLimit), rlim_max: rlim_t(request.memoryLimit))
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+        let result = verify(request)
+        emit(WorkerMessage(result: result))
+        return 0
+    }
+
+    static func verify(_ request: WorkerRequest) -> WorkerResult {
+        let seed = UInt64(request.seed) ?? 0
+        let policy: SamplePolicy
+        switch ConfigurationValues.samplePolicy(request.sample) {
+        case .success(let parsed): policy = parsed
+        case .failure(let problem): return failed("sample: \(problem.message)")
+        }
+        let format = request.manifestFormat.flatMap(ManifestFormat.init(rawValue:))
+        var manifest: Manifest?
+        do {
+            if let path = request.manifestPath {
+                manifest = try ManifestLoading.manifest(at: path, format: format)
+            } else if let entry = request.manifestEntry {
+                manifest = try manifestInside(request.archivePath, entry: entry, format: format)
+            }
+        } catch {
+            return failed("\(error)")
+        }
+        var archiveDigest: (digest: Digest, source: String)?
+        if let path = request.archiveDigestPath {
+            do {
+                archiveDigest = (try ManifestLoading.archiveDigest(sidecar: path, archive: request.archivePath), path)
+            } catch {
+                return failed("\(error)")
+            }
+        }
+        var verification = VerificationRequest(
+            archivePath: request.archivePath, manifest: manifest, sample: policy, seed: seed,
+            checkOptions: .init(stripComponents: request.stripComponents, strict: request.strict),
+            archiveDigest: archiveDigest, stallTimeout: request.stallTimeout)
+        verification.onProgress = { entries, bytes in
+            emit(WorkerMessage(progress: WorkerProgress(entries: entries, bytesRead: bytes)))
+        }
+        let report = ArchiveVerification.run(verification)
+        let findings = report.result.findings
+        let actual = report.archiveDigestActual
+        return WorkerResult(
+            verdict: report.result.verdict.rawValue, entriesSeen: report.result.entriesSeen,
+            entriesSelected: report.result.selected, entriesChecked: report.result.checked,
+            bytesRead: report.bytesRead, durationSeconds: report.durationSeconds,
+            archiveDigest: actual.map { "\($0.algorithm.rawValue):\($0.hex)" }, error: report.result.error,
+            failures: findings.prefix(WorkerResult.failureLimit).map {
+                WorkerFailure(path: $0.path?.description, kind: $0.kind.rawValue, expected: $0.expected, actual: $0.actual)
+            },
+            failureCount: findings.count)
+    }
+
+    /// Takes the manifest out of the archive on a first pass.
+    static func manifestInside(_ archive: String, entry: String, format: ManifestFormat?) throws -> Manifest {
+        let reader = try ArchiveReader(path: archive)
+        let wanted = EntryPath(entry)
+        reader.captureEntry = (wanted, manifestEntryLimit)
+        let outcome = reader.read(into: CaptureVisitor(wanted: wanted))
+        if reader.capturedOverflow {
+            throw ManifestLoadError(description: "\(archive): manifest entry \(entry) is larger than 256 MiB")
+        }
+        guard let bytes = reader.captured else {
+            let why = outcome.damage.map { " (the archive is damaged: \($0))" } ?? ""
+            throw ManifestLoadError(description: "\(archive): no manifest entry \(entry) in the archive\(why)")
+        }
+        do {
+            return try Manifest.parse(bytes, format: format, file: "\(archive):\(entry)")
+        } catch {
+            throw ManifestLoadError(description: "malformed manifest: \(error.description)")
+        }
+    }
+
+    static func failed(_ message: String) -> WorkerResult {
+        WorkerResult(
+            verdict: Verdict.error.rawValue, entriesSeen: 0, entriesSelected: 0, entriesChecked: 0, bytesRead: 0,
+            durationSeconds: 0, archiveDigest: nil, error: message, failures: [], failureCount: 0)
+    }
+
+    private static let output = FileHandle.standardOutput
+
+    static func emit(_ message: WorkerMessage) {
+        let line = WireProtocol.line(message)
+        output.write(Data(line))
+    }
+}
+
+/// Reads the one entry that holds the manifest, skips the rest.
+private final class CaptureVisitor: EntryVisitor {
+    let wanted: EntryPath
+    init(wanted: EntryPath) { self.wanted = wanted }
+    func beginEntry(_ header: EntryHeader) -> ContentRequest {
+        EntryPath(normalizing: header.rawPath) == wanted ? .read([]) : .skip
+    }
+    func endEntry(_ content: EntryContent?) {}
+}

@@ -1,0 +1,80 @@
+import VerifyCore
+
+/// What the daemon asks a worker process to verify, sent as one JSON object on its stdin.
+public struct WorkerRequest: Codable, Sendable, Equatable {
+    public var archivePath: String
+    /// Path of a manifest file, when the manifest is beside the archive.
+    public var manifestPath: String?
+    /// Name of an entry holding the manifest, when it is inside the archive.
+    public var manifestEntry: String?
+    /// `sha256sum`, `bsd`, `mtree`, `json`, or nil to detect.
+    public var manifestFormat: String?
+    public var archiveDigestPath: String?
+    public var stripComponents: Int
+    public var strict: Bool
+    /// The sample in configuration syntax: `all`, `500`, `10%`, `2GiB`.
+    public var sample: String
+    /// Decimal, so all 64 bits survive JSON.
+    public var seed: String
+    public var stallTimeout: Double
+    public var memoryLimit: Int64
+
+    public init(
+        archivePath: String, manifestPath: String?, manifestEntry: String?, manifestFormat: String?,
+        archiveDigestPath: String?, stripComponents: Int, strict: Bool, sample: String, seed: UInt64,
+        stallTimeout: Double, memoryLimit: Int64
+    ) {
+        self.archivePath = archivePath
+        self.manifestPath = manifestPath
+        self.manifestEntry = manifestEntry
+        self.manifestFormat = manifestFormat
+        self.archiveDigestPath = archiveDigestPath
+        self.stripComponents = stripComponents
+        self.strict = strict
+        self.sample = sample
+        self.seed = String(seed)
+        self.stallTimeout = stallTimeout
+        self.memoryLimit = memoryLimit
+    }
+}
+
+/// One line a worker writes on its stdout: progress as it goes, then one result.
+public struct WorkerMessage: Codable, Sendable, Equatable {
+    public var progress: WorkerProgress?
+    public var result: WorkerResult?
+
+    public init(progress: WorkerProgress? = nil, result: WorkerResult? = nil) {
+        self.progress = progress
+        self.result = result
+    }
+}
+
+public struct WorkerProgress: Codable, Sendable, Equatable {
+    public var entries: Int
+    public var bytesRead: Int64
+}
+
+/// How the verification ended, as the worker saw it.
+public struct WorkerResult: Codable, Sendable, Equatable {
+    public var verdict: String
+    public var entriesSeen: Int
+    public var entriesSelected: Int
+    public var entriesChecked: Int
+    public var bytesRead: Int64
+    public var durationSeconds: Double
+    /// `algorithm:hex` of the whole file, when it was computed.
+    public var archiveDigest: String?
+    public var error: String?
+    /// At most `failureLimit` failures; `failureCount` counts them all.
+    public var failures: [WorkerFailure]
+    public var failureCount: Int
+
+    public static let failureLimit = 10_000
+}
+
+public struct WorkerFailure: Codable, Sendable, Equatable {
+    public var path: String?
+    public var kind: String
+    public var expected: String?
+    public var actual: String?
+}

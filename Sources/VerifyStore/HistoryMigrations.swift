@@ -1,0 +1,43 @@
+import GRDB
+
+/// The schema, as named migrations. A migration that has shipped is never edited: changes are
+/// new migrations appended here.
+enum HistoryMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs and failures") { db in
+            try db.create(table: "run") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("destination", .text).notNull()
+                t.column("archive_path", .text).notNull()
+                t.column("archive_size", .integer).notNull()
+                t.column("archive_mtime", .double).notNull()
+                t.column("archive_digest", .text)
+                t.column("trigger", .text).notNull()
+                t.column("started", .double).notNull()
+                t.column("finished", .double)
+                t.column("verdict", .text)
+                t.column("sample", .text).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("entries_seen", .integer).notNull().defaults(to: 0)
+                t.column("entries_selected", .integer).notNull().defaults(to: 0)
+                t.column("entries_checked", .integer).notNull().defaults(to: 0)
+                t.column("bytes_read", .integer).notNull().defaults(to: 0)
+                t.column("duration_seconds", .double).notNull().defaults(to: 0)
+                t.column("failure_count", .integer).notNull().defaults(to: 0)
+                t.column("error", .text)
+            }
+            try db.create(index: "run_by_destination", on: "run", columns: ["destination", "id"])
+            try db.create(index: "run_by_archive", on: "run", columns: ["destination", "archive_path", "id"])
+            try db.create(table: "failure") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("run_id", .integer).notNull().indexed().references("run", onDelete: .cascade)
+                t.column("path", .text)
+                t.column("kind", .text).notNull()
+                t.column("expected", .text)
+                t.column("actual", .text)
+            }
+        }
+        return migrator
+    }
+}

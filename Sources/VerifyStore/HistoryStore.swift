@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+
+/// The run history: one SQLite file in WAL mode, opened once for the process's life.
+public final class HistoryStore: Sendable {
+    public let path: String
+    private let pool: DatabasePool
+    /// Failures stored per run; the rest are counted in `failure_count` only.
+    public static let failureLimit = 10_000
+
+    /// Opens (or creates) the database and applies pending migrations.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try HistoryMigrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError(path: path, message: "cannot open the history database: \(error)")
+        }
+    }
+
+    /// Names of the migrations applied, oldest first.
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        try read { db in try HistoryMigrations.migrator.appliedMigrations(db) }
+    }
+
+    /// Marks every run left without a verdict (the daemon died while it ran) as `interrupted`.
+    /// Returns how many there were.
+    @discardableResult
+    public func markUnfinishedRunsInterrupted(at now: Double, reason: String) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE run SET verdict = 'interrupted', finished = ?, error = ? WHERE verdict IS NULL",
+                arguments: [now, reason])
+            return db.changesCount
+        }
+    }
+
+    /// Records that a run started; returns it with its id.
+    public func start(_ run: RunRecord) throws(StoreError) -> RunRecord {
+        try write { db in
+            try run.inserted(db)
+        }
+    }
+
+    /// Records how a run ended, with its failures (at most `failureLimit` of them), in one transaction.
+    public func finish(runID: Int64, outcome: RunOutcome, failures: [FailureRecord], failureCount: Int) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE run SET verdict = ?, finished = ?, entries_seen = ?, entries_selected = ?,
+                      entries_checked = ?, bytes_read = ?, duration_seconds = ?, archive_digest = coalesce(?, archive_digest),
+                      error = ?, failure_count = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    outcome.verdict, outcome.finished, outcome.entriesSeen, outcome.entriesSelected,
+                    outcome.entriesChecked, outcome.bytesRead, outcome.durationSeconds, outcome.archiveDigest,
+                    outcome.error, failureCount, runID,
+                ])
+            for var failure in failures.prefix(Self.failureLimit) {
+                failure.runId = runID
+                try failure.insert(db)
+            }
+        }
+    }
+
+    /// The newest runs of a destination (all destinations when nil), newest first.
+    public func runs(destination: String?, limit: Int) throws(StoreError) -> [RunRecord] {
+        try read { db in
+            if let destination {
+                return try RunRecord.fetchAll(
+                    db, sql: "SELECT * FROM run WHERE destination = ? ORDER BY id DESC LIMIT ?", arguments: [destination, limit])
+            }
+            return try RunRecord.fetchAll(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT ?", arguments: [limit])
+        }
+    }
+
+    public func run(id: Int64) throws(StoreError) -> RunRecord? {
+        try read { db in try RunRecord.fetchOne(db, key: id) }
+    }
+
+    public func failures(runID: Int64) throws(StoreError) -> [FailureRecord] {
+        try read { db in
+            try FailureRecord.fetchAll(db, sql: "SELECT * FROM failure WHERE run_id = ? ORDER BY id", arguments: [runID])
+        }
+    }
+
+    /// The newest finished run of each archive of a destination.
+    public func latestFinishedRunPerArchive(destination: String) throws(StoreError) -> [RunRecord] {
+        try read { db in
+            try RunRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM run WHERE id IN (
+                      SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path)
+                    """,
+                arguments: [destination])
+        }
+    }
+
+    /// Deletes a destination's runs that finished before `cutoff`, except the newest run of each
+    /// archive. Returns how many runs were deleted.
+    @discardableResult
+    public func prune(destination: String, finishedBefore cutoff: Double) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM run WHERE destination = ? AND finished IS NOT NULL AND finished < ?
+                      AND id NOT IN (SELECT max(id) FROM run WHERE destination = ? GROUP BY archive_path)
+                    """,
+                arguments: [destination, cutoff, destination])
+            return db.changesCount
+        }
+    }
+
+    /// How many runs the database holds.
+    public func runCount() throws(StoreError) -> Int {
+        try read { db in try RunRecord.fetchCount(db) }
+    }
+
+    private func read<T>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw StoreError(path: path, message: "read failed: \(error)")
+        }
+    }
+
+    private func write<T>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw StoreError(path: path, message: "write failed: \(error)")
+        }
+    }
+}

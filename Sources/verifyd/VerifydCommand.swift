@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VerifyDaemon
+
+/// `verifyd`: the backup verification daemon.
+@main
+struct VerifydCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verifyd",
+        abstract: "Watch backup destinations, verify archives as they arrive and on schedule, keep history.",
+        discussion: """
+            verifyd runs in the foreground (as a systemd Type=notify service) and logs to stderr. \
+            It reads its configuration from --config (see docs/configuration.md and \
+            verifyd.toml.example), keeps its run history in STATE_DIRECTORY/history.sqlite and \
+            answers verifyctl on its control socket.
+
+            Signals: SIGHUP re-reads the configuration (a bad one is refused and the old one \
+            kept); SIGTERM and SIGINT stop it, recording runs in progress as interrupted.
+
+            Exit status:
+              0   stopped cleanly, or --check-config found the configuration valid
+              1   could not start (database, socket)
+              78  the configuration is invalid (the error names the file and key)
+            """,
+        subcommands: [WorkerCommand.self]
+    )
+
+    @Option(name: .shortAndLong, help: "The configuration file.")
+    var config: String = "/etc/verifyd/verifyd.toml"
+
+    @Flag(help: "Validate the configuration, print what it sets up, and exit.")
+    var checkConfig = false
+
+    @Option(help: "Log level: debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of debug, info, notice, warning, error") }
+    }
+
+    func run() async throws {
+        if checkConfig { throw ExitCode(ConfigurationCheck.run(path: config)) }
+        let path = URL(fileURLWithPath: config).standardizedFileURL.path
+        let status = await DaemonRunner.run(configurationPath: path, logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+        throw ExitCode(status)
+    }
+}
+
+/// `verifyd worker`: one verification, started by the daemon (reads its request on stdin).
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Verify one archive for the daemon (internal; reads a JSON request on stdin).",
+        shouldDisplay: false
+    )
+
+    func run() throws {
+        throw ExitCode(WorkerMain.run())
+    }
+}
