@@ -33,7 +33,7 @@ public enum ConfigurationCheck {
             case .none: manifest = "none (integrity only)"
             }
             lines.append("  archives \(destination.archives.joined(separator: " ")); manifest \(manifest); sample \(destination.sample.configurationText)")
-            lines.append("  settle \(Duration.words(destination.settle)), interval \(Duration.words(destination.interval)), poll \(Duration.words(destination.pollInterval)), max_age \(destination.maxAge.map(Duration.words) ?? "off"), keep_verifying \(destination.keepVerifying)")
+            lines.append("  settle \(DurationText.words(destination.settle)), interval \(DurationText.words(destination.interval)), poll \(DurationText.words(destination.pollInterval)), max_age \(destination.maxAge.map(DurationText.words) ?? "off"), keep_verifying \(destination.keepVerifying)")
         }
         for warning in ConfigurationLoader.warnings(for: configuration) { lines.append("warning: \(warning)") }
         print(lines.joined(separator: "\n"))

@@ -112,7 +112,7 @@ public final class HistoryStore: Sendable {
             try db.execute(
                 sql: """
                     DELETE FROM run WHERE destination = ? AND finished IS NOT NULL AND finished < ?
-                      AND id NOT IN (SELECT max(id) FROM run WHERE destination = ? GROUP BY archive_path)
+                      AND id NOT IN (SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path)
                     """,
                 arguments: [destination, cutoff, destination])
             return db.changesCount

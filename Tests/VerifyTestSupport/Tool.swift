@@ -71,6 +71,15 @@ public enum Tool {
         return url.path
     }
 
+    /// The built `verifyd` (make test builds it before the tests run).
+    public static var verifyd: String {
+        let root = repositoryRoot
+        for candidate in [".build/debug/verifyd", ".build/release/verifyd"] where FileManager.default.isExecutableFile(atPath: root + "/" + candidate) {
+            return root + "/" + candidate
+        }
+        return root + "/.build/debug/verifyd"
+    }
+
     /// The built `verifyctl` (make test builds it before the tests run).
     public static var verifyctl: String {
         let root = repositoryRoot
@@ -83,4 +92,5 @@ public enum Tool {
 
 public struct ToolError: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }

@@ -255,9 +255,9 @@ struct TableReader {
 
     func absolutePath(_ path: String, key: String) throws(ConfigurationError) -> String {
         guard path.hasPrefix("/") else { throw error(key, "\"\(path)\" must be an absolute path") }
-        var trimmed = path
-        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
-        return trimmed
+        // One spelling per folder ("//", "/./", "/x/.." and trailing slashes removed), so paths
+        // given to `verifyctl verify` compare equal.
+        return (path as NSString).standardizingPath
     }
 
     func rejectUnknownKeys() throws(ConfigurationError) {

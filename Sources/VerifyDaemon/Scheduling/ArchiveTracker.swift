@@ -153,7 +153,7 @@ public struct ArchiveTracker: Sendable {
             return settings.maxAge == nil ? (.pending, "no archive yet") : (.stale, "no archive matches the patterns")
         }
         if let maxAge = settings.maxAge, now - newest.mtime > maxAge {
-            return (.stale, "the newest archive is \(Duration.words(now - newest.mtime)) old (max_age \(Duration.words(maxAge)))")
+            return (.stale, "the newest archive is \(DurationText.words(now - newest.mtime)) old (max_age \(DurationText.words(maxAge)))")
         }
         let unverified = tracked.filter { file in
             guard let mark = lastRuns[file.path] else { return true }
@@ -173,7 +173,7 @@ public struct ArchiveTracker: Sendable {
 }
 
 /// Durations in words for people: `45s`, `12m`, `3h`, `2d 4h`.
-enum Duration {
+enum DurationText {
     static func words(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         if s < 60 { return "\(s)s" }

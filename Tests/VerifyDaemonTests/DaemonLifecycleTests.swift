@@ -1,0 +1,181 @@
+import Foundation
+import Testing
+import VerifyTestSupport
+
+/// The real `verifyd` binary, configured in a temporary folder, observed through the real
+/// `verifyctl` over its real socket.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct DaemonLifecycleTests {
+    @Test func goodArchivePassesAndCorruptedOneFailsWithItsFailuresInHistory() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("nightly", path: backups, extra: ["max_age = \"1h\""])]
+        try daemon.start()
+        #expect(daemon.state("nightly") == "stale", "an empty destination with max_age is stale")
+
+        try DaemonFixtures.archive("good.tar.gz", in: backups, work: daemon.directory)
+        #expect(waitUntil(seconds: 20) { daemon.state("nightly") == "ok" }, "\(daemon.log_)")
+        let passed = try #require(daemon.runs("nightly").first)
+        #expect(passed["verdict"] as? String == "pass")
+        #expect(passed["trigger"] as? String == "arrival")
+        #expect(passed["entriesChecked"] as? Int == 26)
+        #expect(try daemon.ctl(["status"]).status == 0)
+
+        _ = try DaemonFixtures.corruptedArchive("bad.tar", in: backups, work: daemon.directory)
+        #expect(waitUntil(seconds: 20) { daemon.state("nightly") == "failing" }, "\(daemon.log_)")
+        let status = try daemon.ctl(["status"])
+        #expect(status.status == 2, "CRITICAL")
+        #expect(status.stdout.hasPrefix("VERIFYD CRITICAL: 1 failing"))
+        #expect(status.stdout.contains("failing: \(backups)/bad.tar"))
+
+        let failed = try #require(daemon.runs("nightly").first { $0["verdict"] as? String == "fail" })
+        let id = try #require(failed["id"] as? Int)
+        let show = try daemon.ctl(["show", "\(id)", "--json"])
+        #expect(show.status == 0)
+        let failures = try #require(show.object?["failures"] as? [[String: Any]])
+        #expect(failures.count == 1)
+        #expect(failures.first?["path"] as? String == "var/log/big.log")
+        #expect(failures.first?["kind"] as? String == "content_mismatch")
+        #expect((failures.first?["expected"] as? String)?.contains("sha256") == true)
+        let text = try daemon.ctl(["show", "\(id)"])
+        #expect(text.stdout.contains("content_mismatch: var/log/big.log"))
+
+        // verify --wait reruns both newest archives and reports the worst verdict.
+        let rerun = try daemon.ctl(["verify", "nightly", "--wait"])
+        #expect(rerun.status == 1, "\(rerun.stdout) \(rerun.stderr)")
+        #expect(rerun.stdout.contains("pass \(backups)/good.tar.gz"))
+        #expect(rerun.stdout.contains("fail \(backups)/bad.tar"))
+        #expect(daemon.runs("nightly").filter { $0["trigger"] as? String == "request" }.count == 2)
+        let one = try daemon.ctl(["verify", backups + "/good.tar.gz", "--wait", "--json"])
+        #expect(one.status == 0)
+        #expect(((one.object?["runs"] as? [[String: Any]])?.first?["verdict"] as? String) == "pass")
+        #expect(try daemon.ctl(["verify", "/etc/passwd"]).status == 4, "outside every destination")
+        #expect(try daemon.ctl(["verify", "nosuch"]).status == 4)
+        #expect(try daemon.ctl(["show", "999999"]).status == 4)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func anArchiveArrivingInPiecesIsNotVerifiedBeforeItSettles() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("slow-writer", path: backups, settle: "3s", poll: "300ms")]
+        try daemon.start()
+        // The manifest is there first; the archive is written in place, in pieces, a second apart.
+        let staging = try DaemonFixtures.archive("staged.tar.gz", in: try daemon.folder("staging"), work: daemon.directory)
+        try FileManager.default.copyItem(atPath: staging + ".sha256", toPath: backups + "/growing.tar.gz.sha256")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: staging))
+        let target = backups + "/growing.tar.gz"
+        _ = FileManager.default.createFile(atPath: target, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: target))
+        let pieces = 4
+        for piece in 0..<pieces {
+            let range = (bytes.count * piece / pieces)..<(bytes.count * (piece + 1) / pieces)
+            handle.write(bytes.subdata(in: range))
+            usleep(1_000_000)
+            #expect(daemon.runs().isEmpty, "verified while still being written (piece \(piece + 1) of \(pieces))")
+        }
+        try handle.close()
+        #expect(waitUntil(seconds: 20) { !daemon.runs().isEmpty }, "\(daemon.log_)")
+        usleep(1_500_000)
+        let runs = daemon.runs()
+        #expect(runs.count == 1)
+        #expect(runs.first?["verdict"] as? String == "pass")
+        #expect(runs.first?["archiveSize"] as? Int == bytes.count)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func staleAndUnavailableDestinations() throws {
+        let daemon = DaemonHarness()
+        let old = try daemon.folder("old")
+        let removable = try daemon.folder("removable")
+        daemon.destinations = [
+            DaemonFixtures.destination("old", path: old, extra: ["max_age = \"1h\""]),
+            DaemonFixtures.destination("removable", path: removable),
+        ]
+        let archive = try DaemonFixtures.archive("weekly.tar.gz", in: old, work: daemon.directory)
+        try Tool.must(["touch", "-d", "3 hours ago", archive])
+        try DaemonFixtures.archive("r.tar.gz", in: removable, work: daemon.directory, seed: 3)
+        try daemon.start()
+        #expect(waitUntil(seconds: 20) { daemon.state("old") == "stale" && daemon.state("removable") == "ok" }, "\(daemon.log_)")
+        let stale = try daemon.ctl(["status", "old"])
+        #expect(stale.status == 1, "WARNING")
+        #expect(stale.stdout.contains("max_age 1h"))
+
+        try FileManager.default.removeItem(atPath: removable)
+        #expect(waitUntil(seconds: 10) { daemon.state("removable") == "unavailable" })
+        let status = try daemon.ctl(["status"])
+        #expect(status.status == 2)
+        #expect(status.stdout.contains("removable: \(removable): No such file or directory"))
+        #expect(try daemon.ctl(["status", "nosuch"]).status == 3, "an unknown destination is UNKNOWN")
+        #expect(daemon.signal(SIGTERM) == 0)
+        // Unreachable daemon: UNKNOWN.
+        let unreachable = try daemon.ctl(["status"])
+        #expect(unreachable.status == 3)
+        #expect(unreachable.stderr.contains("cannot connect"))
+    }
+
+    @Test func killDashNineDuringARunLeavesItInterruptedAfterRestart() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["stall_timeout = \"2m\""]
+        daemon.destinations = [DaemonFixtures.destination("big", path: backups)]
+        try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"))
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz.sha256"), toPath: backups + "/slow.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz"), toPath: backups + "/slow.tar.gz")
+        try daemon.start()
+        #expect(waitUntil(seconds: 20) { daemon.runs().first?["verdict"] as? String == "running" }, "\(daemon.log_)")
+        let daemonPID = try #require(daemon.pid)
+        let worker = try #require(workerPID(of: daemonPID))
+        #expect(daemon.signal(SIGKILL) != nil)
+        // The worker dies with its parent (PR_SET_PDEATHSIG), so nothing keeps reading.
+        #expect(waitUntil(seconds: 10) { kill(worker, 0) != 0 }, "worker \(worker) outlived the daemon")
+
+        try daemon.start()
+        let runs = daemon.runs()
+        let first = try #require(runs.last)
+        #expect(first["verdict"] as? String == "interrupted")
+        #expect((first["error"] as? String)?.contains("verifyd stopped while this run was in progress") == true)
+        // The interrupted archive is tried again, as a retry.
+        #expect(waitUntil(seconds: 20) { daemon.runs().first?["trigger"] as? String == "retry" })
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func sigtermStopsWithinTenSecondsAndRecordsTheRunInterrupted() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("big", path: backups)]
+        try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"), entries: 4)
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz.sha256"), toPath: backups + "/slow.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz"), toPath: backups + "/slow.tar.gz")
+        try daemon.start()
+        #expect(waitUntil(seconds: 20) { daemon.runs().first?["verdict"] as? String == "running" }, "\(daemon.log_)")
+        let progress = try daemon.ctl(["status", "--json"])
+        #expect(progress.stdout.contains("\"running\":[{"), "status shows the run in progress")
+        let started = Date()
+        let status = daemon.signal(SIGTERM, seconds: 10)
+        #expect(status == 0, "exit \(String(describing: status)) \(daemon.log_)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(daemon.log_.contains("run interrupted"))
+
+        daemon.environment = [:]
+        try daemon.start()
+        let run = try #require(daemon.runs().last)
+        #expect(run["verdict"] as? String == "interrupted")
+        #expect((run["error"] as? String)?.contains("stopped during the run") == true)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    /// The pid of the `verifyd worker` child of a daemon.
+    func workerPID(of daemon: Int32) -> Int32? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 2, Int32(fields[1]) == daemon { return pid }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import VerifyTestSupport
+
+/// sd_notify as systemd receives it, journald priorities, and the shipped unit file.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct SystemdIntegrationTests {
+    /// A datagram socket standing in for systemd's notify socket.
+    final class NotifySocket {
+        let fd: Int32
+        let address: String
+
+        init(abstract: Bool, directory: TemporaryDirectory) throws {
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var sun = sockaddr_un()
+            sun.sun_family = sa_family_t(AF_UNIX)
+            var name = abstract ? Array("@verifyd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8) : Array(directory.file("notify").utf8)
+            address = String(decoding: name, as: UTF8.self)
+            if abstract { name[0] = 0 }
+            withUnsafeMutableBytes(of: &sun.sun_path) { $0.copyBytes(from: name) }
+            let length = socklen_t(MemoryLayout<sa_family_t>.size + name.count)
+            let bound = withUnsafePointer(to: &sun) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            guard bound == 0 else { throw ToolError(description: "bind \(address): \(errno)") }
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(fd) }
+
+        /// Datagrams received until `seconds` pass or one contains `text`.
+        func receive(until text: String, seconds: Double) -> [String] {
+            var messages: [String] = []
+            let deadline = Date().addingTimeInterval(seconds)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while Date() < deadline {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    let message = String(decoding: buffer[0..<n], as: UTF8.self)
+                    messages.append(message)
+                    if message.contains(text) { break }
+                }
+            }
+            return messages
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func speaksSdNotifyToPathAndAbstractSockets(abstract: Bool) throws {
+        let daemon = DaemonHarness()
+        daemon.destinations = [DaemonFixtures.destination("d", path: try daemon.folder("d"))]
+        let notify = try NotifySocket(abstract: abstract, directory: daemon.directory)
+        daemon.environment = ["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000", "JOURNAL_STREAM": "8:12345"]
+        try daemon.start()
+        let startup = notify.receive(until: "READY=1", seconds: 10)
+        let ready = try #require(startup.first { $0.contains("READY=1") })
+        #expect(ready.contains("STATUS=1 destination(s)"))
+        #expect(!notify.receive(until: "WATCHDOG=1", seconds: 3).filter { $0.contains("WATCHDOG=1") }.isEmpty, "pings at half WATCHDOG_USEC")
+
+        #expect(try daemon.ctl(["reload"]).status == 0)
+        let reload = notify.receive(until: "READY=1", seconds: 5)
+        #expect(reload.contains { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") })
+        #expect(reload.last?.contains("READY=1") == true)
+
+        daemon.signal(SIGTERM, wait: false)
+        #expect(notify.receive(until: "STOPPING=1", seconds: 10).contains { $0.contains("STOPPING=1") })
+        #expect(daemon.signal(0) == 0, "exit status after SIGTERM")
+        // Under journald every line carries its priority.
+        let lines = daemon.log_.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(lines.allSatisfy { $0.hasPrefix("<") }, "\(lines.prefix(3))")
+        #expect(lines.contains { $0.hasPrefix("<6>started") })
+    }
+
+    static let analyze = Tool.exists("systemd-analyze")
+
+    /// The shipped unit with ExecStart pointed at the built binary (verify needs it to exist).
+    func unitCopy(_ directory: TemporaryDirectory) throws -> String {
+        let unit = try String(contentsOfFile: Tool.repositoryRoot + "/systemd/verifyd.service", encoding: .utf8)
+            .replacingOccurrences(of: "ExecStart=/usr/local/bin/verifyd", with: "ExecStart=\(Tool.verifyd)")
+            .replacingOccurrences(of: "ExecReload=/usr/local/bin/verifyctl", with: "ExecReload=\(Tool.verifyctl)")
+        let path = directory.file("verifyd.service")
+        try unit.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test(.enabled(if: analyze, "systemd-analyze is installed by make test")) func unitFileVerifiesClean() throws {
+        let directory = TemporaryDirectory()
+        let unit = try unitCopy(directory)
+        let verify = try Tool.run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=yes", unit])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(!verify.stderr.contains("Unknown key"), "\(verify.stderr)")
+    }
+
+    @Test(.enabled(if: analyze, "systemd-analyze is installed by make test")) func unitFileExposureIsAtMostTwo() throws {
+        let directory = TemporaryDirectory()
+        let unit = try unitCopy(directory)
+        let security = try Tool.run(["systemd-analyze", "security", "--offline=true", "--threshold=20", unit])
+        #expect(security.status == 0, "\(security.stdout.suffix(600))")
+        #expect(security.stdout.contains("Overall exposure level"))
+    }
+}
