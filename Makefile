@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 DEBIAN_PACKAGES = libarchive-dev zlib1g-dev pkg-config libarchive-tools tar gzip bzip2 xz-utils \
-	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils
+	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils libsqlite3-dev systemd util-linux
 
 .PHONY: all build release test demo deps clean
 
@@ -23,7 +23,7 @@ test: deps
 	$(SWIFT) test
 
 demo: release
-	@scripts/demo.sh .build/release/verifyctl
+	@scripts/demo.sh .build/release
 
 clean:
 	rm -rf .build demo

@@ -1,46 +1,83 @@
 #!/bin/sh
-# The demo: a small backup folder with archives in several formats, their manifests made at
-# "backup time", one archive silently corrupted afterwards; then verifyctl check on each.
+# The demo: verifyd watches a demo backup destination (state and socket under demo/, no root
+# needed). A good archive arrives and passes; a corrupted one arrives and fails; verifyctl shows
+# status, history and the failed run; then the daemon is stopped.
 set -eu
-verifyctl=$(realpath "$1")
-demo=demo
+bin=$(realpath "$1")
+verifyd=$bin/verifyd
+verifyctl=$bin/verifyctl
+demo=$(pwd)/demo
 rm -rf "$demo"
-mkdir -p "$demo/source/etc/app" "$demo/source/home/alice/photos" "$demo/source/var/db" "$demo/backups"
+mkdir -p "$demo/source/etc/app" "$demo/source/home/alice/photos" "$demo/backups/nightly" "$demo/staging" "$demo/state"
 src=$demo/source
+backups=$demo/backups/nightly
 
 # Reproducible content: text from seq, noise from a fixed-key byte stream.
 seq 1 5000 | sed 's/^/config line /' > "$src/etc/app/settings.conf"
 seq 1 200 | sed 's/^/127.0.0./' > "$src/etc/hosts"
-seq 1 40000 | sed 's/$/ journal entry of the database/' > "$src/var/db/journal.log"
 for i in 1 2 3 4; do
     seq -f "%g" "$i" 3 900000 | sha256sum | cut -c1-64 | awk -v n="$i" '{ for (k = 0; k < 3000; k++) print $0 n k }' > "$src/home/alice/photos/img-$i.raw"
 done
 printf 'notes with a space in the name\n' > "$src/home/alice/my notes.txt"
 
-backups=$demo/backups
-( cd "$src/etc" && "$verifyctl" manifest create . -o ../../backups/etc.sha256 && tar -czf ../../backups/etc.tar.gz . )
-( cd "$src/home" && "$verifyctl" manifest create . --format mtree -o ../../backups/home.mtree && bsdtar --format=zip -cf ../../backups/home.zip . )
-( cd "$src/var" && "$verifyctl" manifest create . --format json -o ../../backups/var.json && tar --zstd -cf ../../backups/var.tar.zst . )
-( cd "$src/home" && "$verifyctl" manifest create . -o ../../backups/photos.sha256 && tar -cf ../../backups/photos.tar . )
-( cd "$backups" && sha256sum etc.tar.gz > etc.tar.gz.sha256 )
+cat > "$demo/verifyd.toml" <<TOML
+state_directory = "$demo/state"
+socket = "$demo/verifyd.sock"
 
-# Bit rot: one byte of img-3.raw inside photos.tar is flipped (XOR 0x01), size unchanged.
-offset=$(grep -abo 'img-3.raw' "$backups/photos.tar" | head -n 1 | cut -d: -f1)
-offset=$((offset + 512 + 1000))
-byte=$(od -An -tu1 -j "$offset" -N1 "$backups/photos.tar" | tr -d ' ')
-printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$backups/photos.tar" bs=1 seek="$offset" conv=notrunc status=none
+[[destination]]
+name = "nightly"
+path = "$backups"
+manifest = "{archive}.sha256"
+settle = "1s"
+poll_interval = "1s"
+max_age = "26h"
+TOML
 
-echo "Demo backup folder: $backups"
-ls -l "$backups"
-for pair in etc.tar.gz:etc.sha256 home.zip:home.mtree var.tar.zst:var.json photos.tar:photos.sha256; do
-    archive=${pair%%:*}
-    manifest=${pair#*:}
-    echo
-    echo "\$ verifyctl check $backups/$archive --manifest $backups/$manifest"
-    status=0
-    "$verifyctl" check "$backups/$archive" --manifest "$backups/$manifest" --seed 1 || status=$?
-    echo "(exit status $status)"
-done
+ctl() { "$verifyctl" "$@" --socket "$demo/verifyd.sock"; }
+show() { echo; echo "\$ verifyctl $*"; status=0; ctl "$@" || status=$?; echo "(exit status $status)"; }
+wait_for() { # wait_for STATUS: until `verifyctl status` exits with STATUS (at most 30 s)
+    i=0
+    while :; do
+        s=0; ctl status >/dev/null 2>&1 || s=$?
+        [ "$s" -eq "$1" ] && return 0
+        i=$((i + 1)); [ $i -lt 300 ] || { echo "timed out waiting for status $1" >&2; return 1; }
+        sleep 0.1
+    done
+}
+
+echo "\$ verifyd --config $demo/verifyd.toml --check-config"
+"$verifyd" --config "$demo/verifyd.toml" --check-config
+"$verifyd" --config "$demo/verifyd.toml" 2> "$demo/verifyd.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+i=0; until [ -S "$demo/verifyd.sock" ]; do i=$((i + 1)); [ $i -lt 300 ] || exit 1; sleep 0.1; done
+show status
+
 echo
-echo "\$ verifyctl check $backups/photos.tar --manifest $backups/photos.sha256 --sample 2 --seed 42 --json"
-"$verifyctl" check "$backups/photos.tar" --manifest "$backups/photos.sha256" --sample 2 --seed 42 --json || true
+echo "# the nightly backup job writes etc.tar.gz and its manifest"
+( cd "$src/etc" && "$verifyctl" manifest create . -o "$backups/etc.tar.gz.sha256" && tar -czf "$demo/staging/etc.tar.gz" . )
+mv "$demo/staging/etc.tar.gz" "$backups/"
+wait_for 0
+show status
+
+echo
+echo "# photos.tar arrives, but one byte of img-3.raw rotted on the way (XOR 0x01, size unchanged)"
+( cd "$src/home" && "$verifyctl" manifest create . -o "$backups/photos.tar.sha256" && tar -cf "$demo/staging/photos.tar" . )
+offset=$(grep -abo 'img-3.raw' "$demo/staging/photos.tar" | head -n 1 | cut -d: -f1)
+offset=$((offset + 512 + 1000))
+byte=$(od -An -tu1 -j "$offset" -N1 "$demo/staging/photos.tar" | tr -d ' ')
+printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$demo/staging/photos.tar" bs=1 seek="$offset" conv=notrunc status=none
+mv "$demo/staging/photos.tar" "$backups/"
+wait_for 2
+show status
+show history nightly
+failed=$(ctl history nightly --json | tr '{' '\n' | grep '"verdict":"fail"' | head -n 1 | sed 's/.*"id":\([0-9]*\).*/\1/')
+show show "$failed"
+
+echo
+echo "\$ kill -TERM verifyd"
+kill -TERM $pid
+wait $pid || true
+trap - EXIT
+echo "(stopped; its log is $demo/verifyd.log, its history $demo/state/history.sqlite)"
+sed 's/^/    /' "$demo/verifyd.log"

@@ -48,6 +48,8 @@ public final class ArchiveReader {
     public private(set) var captured: [UInt8]?
     /// The captured entry was longer than the limit.
     public private(set) var capturedOverflow = false
+    /// Set when an allocation failed while reading data.
+    private var outOfMemory: String?
 
     /// Opens the file read-only. Throws when it is missing, unreadable or not a regular file.
     public init(path: String, options: Options = Options(), progress: ReadProgress = ReadProgress()) throws(ArchiveReadError) {
@@ -144,6 +146,10 @@ public final class ArchiveReader {
             }
         }
         describe(archive, into: &outcome)
+        if let outOfMemory {
+            outcome.damage = nil
+            outcome.ioError = outOfMemory
+        }
         if outcome.damage == nil, outcome.ioError == nil {
             if outcome.format == "Empty file" {
                 outcome.damage = "the archive holds no data (an empty stream inside \(outcome.filters.joined(separator: ", ")))"
@@ -168,10 +174,22 @@ public final class ArchiveReader {
             outcome.ioError = ioError
         } else if let damage = source.damage {
             outcome.damage = damage
+        } else if archive_errno(archive) == ENOMEM {
+            outcome.ioError = Self.outOfMemory(message(archive))
         } else {
             let text = message(archive)
             outcome.damage = context.map { "\($0): \(text)" } ?? text
         }
+    }
+
+    /// A failed allocation is not damage: the archive may be fine and this process too small
+    /// for it (the daemon's workers run under a memory limit).
+    static func outOfMemory(_ text: String) -> String {
+        "out of memory while reading (\(text)): the archive needs more memory than this process may use"
+    }
+
+    private func isOutOfMemory(_ archive: OpaquePointer) -> Bool {
+        archive_errno(archive) == ENOMEM && sourceReason() == nil
     }
 
     private func message(_ archive: OpaquePointer) -> String {
@@ -226,6 +244,9 @@ public final class ArchiveReader {
                     hasher.updateZeros(count: declared - hasher.byteCount)
                 }
                 return (EntryContent(digests: hasher.finalize(), byteCount: hasher.byteCount), nil)
+            case .damagedEntry where isOutOfMemory(archive), .damagedArchive where isOutOfMemory(archive):
+                outOfMemory = Self.outOfMemory(message(archive))
+                return (EntryContent(digests: [], byteCount: hasher.byteCount, damage: outOfMemory), outOfMemory)
             case .damagedEntry:
                 let reason = sourceReason() ?? message(archive)
                 return (EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted), nil)

@@ -99,7 +99,9 @@ public enum ArchiveVerification {
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
         let job = ReaderJob(reader: reader, check: check)
         let done = DispatchSemaphore(value: 0)
+        let began = Atomic<Bool>(false)
         let thread = Thread {
+            began.store(true, ordering: .relaxed)
             job.run()
             done.signal()
         }
@@ -122,6 +124,13 @@ public enum ArchiveVerification {
                 continue
             }
             let idle = clock.now - lastChange
+            if !began.load(ordering: .relaxed), idle >= .seconds(2) {
+                // The thread never ran: no memory for its stack (the worker's limit), not damage.
+                report.stalled = true
+                report.result = CheckResult(verdict: .error, error: "could not start the reader thread: out of memory (the worker's memory limit is too small)")
+                report.durationSeconds = elapsed()
+                return report
+            }
             if idle >= .milliseconds(Int64(request.stallTimeout * 1000)) {
                 report.stalled = true
                 report.result = stalledResult(seconds: request.stallTimeout, entries: reader.progress.entryCount)

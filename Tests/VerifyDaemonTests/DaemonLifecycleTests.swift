@@ -165,6 +165,36 @@ struct DaemonLifecycleTests {
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
+    @Test func aWorkerThatRunsOutOfMemoryOrCrashesEndsItsRunNotTheDaemon() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["worker_memory_limit = \"256MiB\""]
+        daemon.destinations = [DaemonFixtures.destination("hostile", path: backups, extra: ["manifest = \"none\"", "keep_verifying = 5"])]
+        try daemon.start()
+        // xz with a 1 GiB dictionary: the decoder allocates it up front.
+        let tree = try FixtureTree.standard(at: daemon.directory.file("tree"))
+        try Tool.must(["sh", "-c", "tar -C '\(tree.root)' -cf - . | xz --lzma2=dict=1GiB > '\(daemon.directory.file("big-dict.tar.xz"))'"])
+        try FileManager.default.moveItem(atPath: daemon.directory.file("big-dict.tar.xz"), toPath: backups + "/big-dict.tar.xz")
+        #expect(waitUntil(seconds: 20) { daemon.runs().first?["verdict"] as? String == "error" }, "\(daemon.log_)")
+        let run = try #require(daemon.runs().first)
+        #expect((run["error"] as? String)?.contains("out of memory") == true, "\(run)")
+        #expect(daemon.state("hostile") == "failing")
+
+        // A parser crash, as the kernel delivers it: SIGSEGV in the worker.
+        try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"), entries: 2)
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz"), toPath: backups + "/slow.tar.gz")
+        #expect(waitUntil(seconds: 20) { daemon.runs().first?["verdict"] as? String == "running" })
+        let daemonPID = try #require(daemon.pid)
+        let worker = try #require(workerPID(of: daemonPID))
+        kill(worker, SIGSEGV)
+        #expect(waitUntil(seconds: 20) { daemon.runs().first?["verdict"] as? String == "error" })
+        let crashed = try #require(daemon.runs().first)
+        #expect((crashed["error"] as? String)?.contains("the worker died of signal 11") == true, "\(crashed)")
+        #expect(daemon.process?.isRunning == true)
+        #expect(try daemon.ctl(["status"]).status == 2)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
     /// The pid of the `verifyd worker` child of a daemon.
     func workerPID(of daemon: Int32) -> Int32? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }

@@ -37,7 +37,7 @@ public enum ConfigurationLoader {
         configuration.adminGroup = try reader.string("admin_group")
         if let v = try reader.integer("concurrency", range: 1...64) { configuration.concurrency = v }
         if let v = try reader.size("worker_memory_limit") {
-            guard v >= 64 << 20 else { throw reader.error("worker_memory_limit", "must be at least 64MiB") }
+            guard v >= 256 << 20 else { throw reader.error("worker_memory_limit", "must be at least 256MiB (a worker needs about 200 MiB of address space to start)") }
             configuration.workerMemoryLimit = v
         }
         if let v = try reader.duration("stall_timeout") {

@@ -59,7 +59,8 @@ public final class WorkerProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         let arguments = [executable, "worker"]
         // A clean environment: nothing of systemd's (NOTIFY_SOCKET, WATCHDOG_*) leaks in.
-        let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8"]
+        // No crash backtracer: a crashing parser should end its run at once, not symbolicate.
+        let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8", "SWIFT_BACKTRACE=enable=no"]
         var pid: pid_t = 0
         let spawned = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in
