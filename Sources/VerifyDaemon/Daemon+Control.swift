@@ -71,7 +71,7 @@ extension Daemon: ControlBackend {
         if shutdownRequested.load(ordering: .relaxed) { throw WireError(.shuttingDown, "verifyd is stopping") }
         var targets: [(String, ArchiveFile)] = []
         if let destination = configuration.destination(named: arguments.target) {
-            let scan = DestinationScanner.scan(destination)
+            let scan = await ScanRunner.scan(destination, threadEnded: {})
             trackers[destination.name]?.observe(scan, at: clock())
             if case .unavailable(let reason) = scan { throw WireError(.unknownArchive, "destination \(destination.name) is unavailable: \(reason)") }
             let tracked = trackers[destination.name]?.tracked ?? []

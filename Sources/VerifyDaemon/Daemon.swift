@@ -29,6 +29,8 @@ public actor Daemon {
     var lastPrune: Double = 0
     var lastWatchdog: Double = 0
     var lastStatusLine = ""
+    /// Destinations whose scan thread has not returned yet.
+    var scansInFlight: Set<String> = []
     nonisolated let wake = WakeSignal()
     nonisolated let shutdownRequested = Atomic<Bool>(false)
     /// Set by inotify: something changed in a watched folder.
@@ -112,7 +114,9 @@ public actor Daemon {
         await withDiscardingTaskGroup { group in
             while !shutdownRequested.load(ordering: .relaxed) {
                 let now = clock()
-                scanDue(at: now)
+                for destination in destinationsToScan(at: now) {
+                    group.addTask { await self.scan(destination) }
+                }
                 enqueueDue(at: now)
                 while running.count < configuration.concurrency, !queue.isEmpty {
                     let item = queue.removeFirst()
@@ -125,6 +129,8 @@ public actor Daemon {
             notifier.stopping()
             logger.info("stopping", metadata: ["running": "\(running.count)"])
             for run in running.values { run.worker.kill(because: "interrupted: verifyd was stopped during the run") }
+            // Scans still waiting on a slow filesystem are abandoned; killed workers end at once.
+            group.cancelAll()
         }
         for (path, list) in waiters {
             for waiter in list { waiter.yield(nil) }
@@ -141,26 +147,49 @@ public actor Daemon {
         return min(max(wake - now, 0.05), 60)
     }
 
-    func scanDue(at now: Double) {
-        var folders = Set<String>()
+    /// Destinations whose poll interval has passed (all of them after an inotify event), minus
+    /// those whose scan is still running.
+    func destinationsToScan(at now: Double) -> [DestinationConfiguration] {
         let changed = filesChanged.exchange(false, ordering: .relaxed)
-        for destination in configuration.destinations {
-            guard var tracker = trackers[destination.name] else { continue }
-            let due = tracker.scannedAt.map { now - $0 >= destination.pollInterval } ?? true
-            if due || changed {
-                let previous = tracker.scan
-                let outcome = DestinationScanner.scan(destination)
-                tracker.observe(outcome, at: now)
-                if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
-                    logger.error("destination unavailable", metadata: ["destination": "\(destination.name)", "reason": "\(reason)"])
-                } else if case .found = outcome, Self.isUnavailable(previous) {
-                    logger.notice("destination available again", metadata: ["destination": "\(destination.name)"])
-                }
-                trackers[destination.name] = tracker
+        var due: [DestinationConfiguration] = []
+        for destination in configuration.destinations where !scansInFlight.contains(destination.name) {
+            guard let tracker = trackers[destination.name] else { continue }
+            if changed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true {
+                scansInFlight.insert(destination.name)
+                due.append(destination)
             }
+        }
+        return due
+    }
+
+    /// Scans one destination off the actor and takes in what it found.
+    nonisolated func scan(_ destination: DestinationConfiguration) async {
+        let outcome = await ScanRunner.scan(destination) { [self] in
+            Task { await self.scanThreadEnded(destination.name) }
+        }
+        await scanned(destination.name, outcome)
+    }
+
+    func scanThreadEnded(_ name: String) {
+        scansInFlight.remove(name)
+    }
+
+    func scanned(_ name: String, _ outcome: ScanOutcome) {
+        guard var tracker = trackers[name] else { return }
+        let previous = tracker.scan
+        tracker.observe(outcome, at: clock())
+        trackers[name] = tracker
+        if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
+            logger.error("destination unavailable", metadata: ["destination": "\(name)", "reason": "\(reason)"])
+        } else if case .found = outcome, Self.isUnavailable(previous) {
+            logger.notice("destination available again", metadata: ["destination": "\(name)"])
+        }
+        var folders = Set<String>()
+        for tracker in trackers.values {
             if case .found(_, let found) = tracker.scan { folders.formUnion(found) }
         }
         inotify?.watch(folders)
+        wake.signal()
     }
 
     static func isUnavailable(_ scan: ScanOutcome?) -> Bool {

@@ -218,37 +218,36 @@ struct TableReader {
 
     /// A duration given as a string ("15m") or as a number of seconds.
     mutating func duration(_ key: String) throws(ConfigurationError) -> Double? {
-        guard let value = value(key) else { return nil }
-        let text: String
-        if let string = value.string { text = string } else if value.type == .int, let int = value.int { text = String(int) } else if let double = value.double { text = String(double) } else {
-            throw typeError(key, "a duration such as \"15m\" or a number of seconds", value)
-        }
-        switch ConfigurationValues.duration(text) {
-        case .success(let seconds): return seconds
-        case .failure(let problem): throw error(key, problem.message)
-        }
+        try parsed(key, expected: "a duration such as \"15m\" or a number of seconds", numbers: true, ConfigurationValues.duration)
     }
 
+    /// A size given as a string ("2GiB") or as a number of bytes.
     mutating func size(_ key: String) throws(ConfigurationError) -> Int64? {
-        guard let value = value(key) else { return nil }
-        let text: String
-        if let string = value.string { text = string } else if value.type == .int, let int = value.int { text = String(int) } else {
-            throw typeError(key, "a size such as \"2GiB\" or a number of bytes", value)
-        }
-        switch ConfigurationValues.byteSize(text) {
-        case .success(let bytes): return bytes
-        case .failure(let problem): throw error(key, problem.message)
-        }
+        try parsed(key, expected: "a size such as \"2GiB\" or a number of bytes", numbers: false, ConfigurationValues.byteSize)
     }
 
     mutating func sample(_ key: String) throws(ConfigurationError) -> SamplePolicy? {
+        try parsed(key, expected: "\"all\", an entry count, a percentage or a byte budget", numbers: false, ConfigurationValues.samplePolicy)
+    }
+
+    /// A value written as a string in its own syntax, or as an integer (or, with `numbers`, a
+    /// floating-point number), handed to `parse`.
+    private mutating func parsed<T>(
+        _ key: String, expected: String, numbers: Bool, _ parse: (String) -> Result<T, ValueProblem>
+    ) throws(ConfigurationError) -> T? {
         guard let value = value(key) else { return nil }
         let text: String
-        if let string = value.string { text = string } else if value.type == .int, let int = value.int { text = String(int) } else {
-            throw typeError(key, "\"all\", an entry count, a percentage or a byte budget", value)
+        if let string = value.string {
+            text = string
+        } else if value.type == .int, let int = value.int {
+            text = String(int)
+        } else if numbers, let double = value.double {
+            text = String(double)
+        } else {
+            throw typeError(key, expected, value)
         }
-        switch ConfigurationValues.samplePolicy(text) {
-        case .success(let policy): return policy
+        switch parse(text) {
+        case .success(let result): return result
         case .failure(let problem): throw error(key, problem.message)
         }
     }
