@@ -42,3 +42,23 @@ import Testing
         #expect(EntryPath(normalizing: [0x61, 0xff, 0x62]).description == "a\\xffb")
     }
 }
+
+@Suite struct ByteBudgetSamplingTests {
+    let paths = (0..<100).map { EntryPath("file-\($0)") }
+
+    @Test func takesEntriesInRankOrderWhileTheyFit() {
+        let sizes = (0..<100).map { Int64($0 % 10 + 1) * 1000 }
+        let flags = SampleSelection.choose(paths, sizes: sizes, budget: 20_000, seed: 9)
+        let used = zip(flags, sizes).filter(\.0).map(\.1).reduce(0, +)
+        #expect(used <= 20_000)
+        #expect(flags.filter { $0 }.count >= 2)
+        #expect(flags == SampleSelection.choose(paths, sizes: sizes, budget: 20_000, seed: 9), "replayable")
+        #expect(flags != SampleSelection.choose(paths, sizes: sizes, budget: 20_000, seed: 10), "the seed matters")
+    }
+
+    @Test func alwaysTakesOneEntryAndAllWhenTheBudgetIsLarge() {
+        let sizes = [Int64](repeating: 1 << 30, count: 100)
+        #expect(SampleSelection.choose(paths, sizes: sizes, budget: 1, seed: 1).filter { $0 }.count == 1)
+        #expect(SampleSelection.choose(paths, sizes: sizes, budget: .max, seed: 1).allSatisfy { $0 })
+    }
+}
