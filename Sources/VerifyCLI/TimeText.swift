@@ -1,12 +1,8 @@
+import VerifyProtocol
+
 /// Times and ages for people: `3h 2m`, `2m ago`, `in 6d 23h`.
 enum TimeText {
-    static func span(_ seconds: Double) -> String {
-        let s = Int(max(seconds, 0).rounded())
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m" }
-        if s < 86400 { return s % 3600 >= 60 ? "\(s / 3600)h \(s % 3600 / 60)m" : "\(s / 3600)h" }
-        return s % 86400 >= 3600 ? "\(s / 86400)d \(s % 86400 / 3600)h" : "\(s / 86400)d"
-    }
+    static func span(_ seconds: Double) -> String { DurationText.words(seconds) }
 
     static func ago(_ time: Double, now: Double) -> String {
         now - time < 1 ? "just now" : "\(span(now - time)) ago"

@@ -4,11 +4,15 @@ import ArgumentParser
 public struct Verifyctl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "verifyctl",
-        abstract: "Verify backup archives against their manifests.",
+        abstract: "Ask verifyd about backups, or verify an archive against its manifest.",
         discussion: """
-            verifyctl reads archives through libarchive (tar, cpio, zip, 7z, iso9660, ar, xar, \
-            rar...; gzip, bzip2, xz, zstd, lz4...), checks every entry it samples against the \
-            manifest written at backup time, and reports what it finds.
+            status, history, show, verify and reload talk to the verifyd daemon over its control \
+            socket (--socket, default $VERIFYD_SOCKET or /run/verifyd/verifyd.sock). check and \
+            manifest work alone: check reads an archive through libarchive (tar, cpio, zip, 7z, \
+            iso9660, ar, xar, rar...; gzip, bzip2, xz, zstd, lz4...) and compares every entry it \
+            samples with the manifest written at backup time; manifest create writes one.
+
+            Every command documents its exit statuses in its --help.
             """,
         version: "0.3.0",
         subcommands: [

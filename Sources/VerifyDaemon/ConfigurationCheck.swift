@@ -1,4 +1,5 @@
 import Foundation
+import VerifyProtocol
 
 /// `verifyd --check-config`: loads the configuration and says what it sets up, or what is wrong.
 public enum ConfigurationCheck {

@@ -9,6 +9,7 @@ struct VerifydCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verifyd",
         abstract: "Watch backup destinations, verify archives as they arrive and on schedule, keep history.",
+        usage: "verifyd [--config <path>] [--check-config] [--log-level <level>]",
         discussion: """
             verifyd runs in the foreground (as a systemd Type=notify service) and logs to stderr. \
             It reads its configuration from --config (see docs/configuration.md and \
@@ -21,18 +22,20 @@ struct VerifydCommand: AsyncParsableCommand {
             Exit status:
               0   stopped cleanly, or --check-config found the configuration valid
               1   could not start (database, socket)
+              64  bad command line
               78  the configuration is invalid (the error names the file and key)
             """,
+        version: Daemon.version,
         subcommands: [WorkerCommand.self]
     )
 
-    @Option(name: .shortAndLong, help: "The configuration file.")
+    @Option(name: .shortAndLong, help: ArgumentHelp("The configuration file.", valueName: "path"))
     var config: String = "/etc/verifyd/verifyd.toml"
 
     @Flag(help: "Validate the configuration, print what it sets up, and exit.")
     var checkConfig = false
 
-    @Option(help: "Log level: debug, info, notice, warning, error.")
+    @Option(help: ArgumentHelp("Log level: debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
     func validate() throws {
