@@ -195,6 +195,33 @@ struct DaemonLifecycleTests {
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
+    @Test func atMostConcurrencyRunsAtOnceAndTheRestWaitInTheQueue() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["concurrency = 1"]
+        daemon.destinations = [DaemonFixtures.destination("two", path: backups)]
+        for name in ["a.tar.gz", "b.tar.gz"] {
+            try SlowArchive.make(at: daemon.directory.file(name), entries: 2)
+            try FileManager.default.moveItem(atPath: daemon.directory.file(name + ".sha256"), toPath: backups + "/" + name + ".sha256")
+            try FileManager.default.moveItem(atPath: daemon.directory.file(name), toPath: backups + "/" + name)
+        }
+        try daemon.start()
+        func counts() -> (running: Int, queued: Int)? {
+            guard let info = (try? daemon.ctl(["status", "--json"]))?.object?["daemon"] as? [String: Any],
+                let running = info["running"] as? Int, let queued = info["queued"] as? Int
+            else { return nil }
+            return (running, queued)
+        }
+        #expect(waitUntil(seconds: 20) { counts().map { $0.running == 1 && $0.queued == 1 } ?? false }, "\(String(describing: counts()))")
+        for _ in 0..<5 {
+            #expect((counts()?.running ?? 0) <= 1)
+            usleep(200_000)
+        }
+        let text = try daemon.ctl(["status"])
+        #expect(text.stdout.contains("verifying \(backups)/"), "progress is shown: \(text.stdout)")
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
     /// The pid of the `verifyd worker` child of a daemon.
     func workerPID(of daemon: Int32) -> Int32? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
