@@ -147,6 +147,29 @@ extension Daemon: ControlBackend {
         return ReloadResult(destinations: configuration.destinations.map(\.name))
     }
 
+    public func alerts(_ arguments: AlertsArguments) async throws(WireError) -> AlertsResult {
+        let limit = min(max(arguments.limit ?? 100, 1), 10_000)
+        do {
+            let rows = try store.alerts(after: max(arguments.since ?? 0, 0), limit: limit)
+            let decoder = JSONDecoder()
+            let alerts = try rows.map { try decoder.decode(Alert.self, from: Data($0.payload.utf8)) }
+            return AlertsResult(alerts: alerts, last: try store.lastAlertSeq())
+        } catch let error as StoreError {
+            throw WireError(.internalError, error.description)
+        } catch {
+            throw WireError(.internalError, "a stored alert cannot be read: \(error)")
+        }
+    }
+
+    public func testAlert() async throws(WireError) -> TestAlertResult {
+        guard let seq = raise(.test, destination: configuration.destinations.first?.name ?? "-", summary: "test alert from verifyd: alerts reach you") else {
+            throw WireError(.internalError, "the alert could not be written to the log")
+        }
+        return TestAlertResult(seq: seq)
+    }
+
+    public func lastAlertSeq() async -> Int64 { alertFeed.lastSeq }
+
     private func unknownDestination(_ name: String) -> WireError {
         let known = configuration.destinations.map(\.name).joined(separator: ", ")
         return WireError(.unknownDestination, "no destination \"\(name)\" (configured: \(known.isEmpty ? "none" : known))")

@@ -106,6 +106,8 @@ extension Daemon {
         case "interrupted": logger.warning("run interrupted", metadata: metadata)
         default: logger.error("run could not verify the archive", metadata: metadata)
         }
+        raiseRunAlert(run, result)
+        evaluateStates()
         let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)
         for waiter in waiters.removeValue(forKey: run.file.path) ?? [] { waiter.yield(summary) }
         wake.signal()

@@ -15,6 +15,9 @@ public actor Daemon {
     let configurationPath: String
     var configuration: DaemonConfiguration
     let store: HistoryStore
+    public nonisolated let alertFeed: AlertFeed
+    /// The last state recorded for each destination (alerts go out on changes).
+    var knownStates: [String: String] = [:]
     let notifier: SystemdNotifier
     let logger: Logger
     let workerExecutable: String
@@ -54,7 +57,8 @@ public actor Daemon {
     public init(
         configurationPath: String, configuration: DaemonConfiguration, store: HistoryStore, notifier: SystemdNotifier,
         logger: Logger, workerExecutable: String, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
-    ) {
+    ) throws(StoreError) {
+        alertFeed = try AlertFeed(store: store)
         self.configurationPath = configurationPath
         self.configuration = configuration
         self.store = store
@@ -78,6 +82,7 @@ public actor Daemon {
             let interrupted = try store.markUnfinishedRunsInterrupted(
                 at: clock(), reason: "verifyd stopped while this run was in progress (found at the next start)")
             if interrupted > 0 { logger.warning("runs left unfinished by a previous verifyd recorded as interrupted", metadata: ["count": "\(interrupted)"]) }
+            knownStates = try store.destinationStates()
         } catch {
             throw DaemonError(error.description)
         }
@@ -118,6 +123,7 @@ public actor Daemon {
                     group.addTask { await self.scan(destination) }
                 }
                 enqueueDue(at: now)
+                evaluateStates()
                 while running.count < configuration.concurrency, !queue.isEmpty {
                     let item = queue.removeFirst()
                     guard let started = start(item) else { continue }

@@ -50,17 +50,18 @@ public enum DaemonRunner {
             adminGroup = gid
         }
 
-        let daemon = Daemon(
-            configurationPath: configurationPath, configuration: configuration, store: store, notifier: notifier,
-            logger: logger, workerExecutable: Self.ownExecutable())
+        let daemon: Daemon
         do {
+            daemon = try Daemon(
+                configurationPath: configurationPath, configuration: configuration, store: store, notifier: notifier,
+                logger: logger, workerExecutable: Self.ownExecutable())
             try await daemon.prepare()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             return 1
         }
         let handler = ControlRequestHandler(backend: daemon, adminGroup: adminGroup, daemonUID: geteuid())
-        let server = ControlServer(path: configuration.socketPath, handler: handler, hello: Hello(version: Daemon.version, pid: getpid()))
+        let server = ControlServer(path: configuration.socketPath, handler: handler, feed: daemon.alertFeed, hello: Hello(version: Daemon.version, pid: getpid()))
         do {
             try server.start(group: socketGroup)
         } catch {

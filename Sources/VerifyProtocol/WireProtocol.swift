@@ -41,10 +41,11 @@ public struct Hello: Codable, Sendable, Equatable {
 
 /// The commands the server knows.
 public enum Command: String, Codable, Sendable, CaseIterable {
-    case status, history, show, verify, reload, ping
+    case status, history, show, verify, reload, ping, alerts, subscribe
+    case testAlert = "test_alert"
 
     /// Commands that change what the daemon does: allowed to root and the admin group only.
-    public var isMutating: Bool { self == .verify || self == .reload }
+    public var isMutating: Bool { self == .verify || self == .reload || self == .testAlert }
 }
 
 /// A request line: `{"id":7,"cmd":"status","args":{...}}`.

@@ -38,6 +38,20 @@ enum HistoryMigrations {
                 t.column("actual", .text)
             }
         }
+        migrator.registerMigration("v2: alert log and destination states") { db in
+            try db.create(table: "alert") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("time", .double).notNull()
+                t.column("kind", .text).notNull()
+                t.column("destination", .text).notNull()
+                t.column("payload", .text).notNull()
+            }
+            try db.create(table: "destination_state") { t in
+                t.primaryKey("name", .text)
+                t.column("state", .text).notNull()
+                t.column("since", .double).notNull()
+            }
+        }
         return migrator
     }
 }

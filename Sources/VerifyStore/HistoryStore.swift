@@ -124,7 +124,7 @@ public final class HistoryStore: Sendable {
         try read { db in try RunRecord.fetchCount(db) }
     }
 
-    private func read<T>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try pool.read(body)
         } catch {
@@ -132,7 +132,7 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    private func write<T>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try pool.write(body)
         } catch {

@@ -35,6 +35,15 @@ struct ControlRequestHandlerTests {
             record("reload")
             return ReloadResult(destinations: ["nightly"])
         }
+        func alerts(_ arguments: AlertsArguments) async throws(WireError) -> AlertsResult {
+            record("alerts \(arguments.since ?? -1)")
+            return AlertsResult(alerts: [], last: 0)
+        }
+        func testAlert() async throws(WireError) -> TestAlertResult {
+            record("test_alert")
+            return TestAlertResult(seq: 1)
+        }
+        func lastAlertSeq() async -> Int64 { 41 }
     }
 
     static let adminGroup: UInt32 = 4242
@@ -70,15 +79,28 @@ struct ControlRequestHandlerTests {
     func mutatingCommandsNeedRootOrTheAdminGroup(uid: UInt32, gid: UInt32, groups: [UInt32], allowed: Bool) async throws {
         let verify = try await reply(#"{"id":3,"cmd":"verify","args":{"target":"nightly"}}"#, uid: uid, gid: gid, groups: groups)
         let reload = try await reply(#"{"id":4,"cmd":"reload"}"#, uid: uid, gid: gid, groups: groups)
+        let test = try await reply(#"{"id":5,"cmd":"test_alert"}"#, uid: uid, gid: gid, groups: groups)
         if allowed {
             #expect(verify["ok"] as? Bool == true)
             #expect(reload["ok"] as? Bool == true)
-            #expect(backend.calls == ["verify nightly", "reload"])
+            #expect(test["ok"] as? Bool == true)
+            #expect(backend.calls == ["verify nightly", "reload", "test_alert"])
         } else {
             #expect(code(verify) == "not_authorized")
             #expect(code(reload) == "not_authorized")
+            #expect(code(test) == "not_authorized")
             #expect(backend.calls.isEmpty, "the backend never sees a refused request")
         }
+    }
+
+    @Test func subscribeStartsAStreamAtTheEndOfTheLogOrAtSince() async throws {
+        let fromEnd = await handler.respond(to: Array(#"{"id":1,"cmd":"subscribe"}"#.utf8), from: PeerCredentials(pid: 1, uid: 1000, gid: 1000, groups: []))
+        #expect(fromEnd.streamAfter == 41)
+        let since = await handler.respond(to: Array(#"{"id":2,"cmd":"subscribe","args":{"since":7}}"#.utf8), from: PeerCredentials(pid: 1, uid: 1000, gid: 1000, groups: []))
+        #expect(since.streamAfter == 7)
+        #expect(String(decoding: since.line, as: UTF8.self).contains("\"since\":7"))
+        let bad = await handler.respond(to: Array(#"{"id":3,"cmd":"subscribe","args":{"since":"x"}}"#.utf8), from: PeerCredentials(pid: 1, uid: 1000, gid: 1000, groups: []))
+        #expect(bad.streamAfter == nil)
     }
 
     @Test(arguments: [

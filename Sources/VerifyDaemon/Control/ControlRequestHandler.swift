@@ -8,6 +8,10 @@ public protocol ControlBackend: Sendable {
     func show(_ arguments: ShowArguments) async throws(WireError) -> ShowResult
     func verify(_ arguments: VerifyArguments) async throws(WireError) -> VerifyResult
     func reload() async throws(WireError) -> ReloadResult
+    func alerts(_ arguments: AlertsArguments) async throws(WireError) -> AlertsResult
+    func testAlert() async throws(WireError) -> TestAlertResult
+    /// The newest alert sequence number (where a subscription without `since` starts).
+    func lastAlertSeq() async -> Int64
 }
 
 /// Turns one request line into one reply line: parses, checks the peer's right to ask, calls
@@ -24,8 +28,39 @@ public struct ControlRequestHandler: Sendable {
         self.daemonUID = daemonUID
     }
 
+    /// What the connection sends back: one line, and for `subscribe` the sequence number after
+    /// which alerts are to be streamed.
+    public struct Response: Sendable {
+        public var line: [UInt8]
+        public var streamAfter: Int64?
+    }
+
     public func reply(to line: [UInt8], from peer: PeerCredentials) async -> [UInt8] {
+        await respond(to: line, from: peer).line
+    }
+
+    public func respond(to line: [UInt8], from peer: PeerCredentials) async -> Response {
+        let head: RequestHead
         let data = Data(line)
+        do {
+            head = try JSONDecoder().decode(RequestHead.self, from: data)
+        } catch {
+            return Response(line: failure(nil, WireError(.badRequest, "the request is not a JSON object with \"id\" and \"cmd\"")))
+        }
+        if head.cmd == Command.subscribe.rawValue {
+            do throws(WireError) {
+                let arguments = try decode(AlertsArguments.self, data, optional: AlertsArguments())
+                let last = await backend.lastAlertSeq()
+                let since = max(0, arguments.since ?? last)
+                return Response(line: success(head.id, SubscribeResult(since: since, last: last)), streamAfter: since)
+            } catch {
+                return Response(line: failure(head.id, error))
+            }
+        }
+        return Response(line: await replyToCommand(data, peer: peer))
+    }
+
+    private func replyToCommand(_ data: Data, peer: PeerCredentials) async -> [UInt8] {
         let decoder = JSONDecoder()
         guard let head = try? decoder.decode(RequestHead.self, from: data) else {
             return failure(nil, WireError(.badRequest, "the request is not a JSON object with \"id\" and \"cmd\""))
@@ -55,6 +90,12 @@ public struct ControlRequestHandler: Sendable {
                 return success(head.id, try await backend.verify(try decode(VerifyArguments.self, data, optional: nil)))
             case .reload:
                 return success(head.id, try await backend.reload())
+            case .alerts:
+                return success(head.id, try await backend.alerts(try decode(AlertsArguments.self, data, optional: AlertsArguments())))
+            case .testAlert:
+                return success(head.id, try await backend.testAlert())
+            case .subscribe:
+                return failure(head.id, WireError(.badRequest, "subscribe is handled by the connection"))
             }
         } catch {
             return failure(head.id, error)

@@ -13,16 +13,19 @@ import Glibc
 public final class ControlServer: Sendable {
     public let path: String
     private let handler: ControlRequestHandler
+    private let feed: AlertFeed
     private let hello: [UInt8]
+    private let stopped = Atomic<Bool>(false)
     private let listener = Mutex<Int32>(-1)
     private let connections = Atomic<Int>(0)
     public static let maxConnections = 64
     /// A connection that sends nothing for this long is closed.
     public static let idleTimeout: Int = 300
 
-    public init(path: String, handler: ControlRequestHandler, hello: Hello) {
+    public init(path: String, handler: ControlRequestHandler, feed: AlertFeed, hello: Hello) {
         self.path = path
         self.handler = handler
+        self.feed = feed
         self.hello = WireProtocol.line(hello)
     }
 
@@ -73,6 +76,7 @@ public final class ControlServer: Sendable {
 
     /// Stops accepting and removes the socket file. Connections in progress finish their reply.
     public func stop() {
+        stopped.store(true, ordering: .relaxed)
         let fd = listener.withLock { fd -> Int32 in
             let old = fd
             fd = -1
@@ -144,7 +148,13 @@ public final class ControlServer: Sendable {
                         id: nil, WireError(.requestTooLarge, "request line longer than \(WireProtocol.maxLineBytes) bytes; it was skipped")))
                 case .line(let line):
                     if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                    reply = blockingReply(line, peer)
+                    let response = blockingReply(line, peer)
+                    guard send(fd, response.line) else { return }
+                    if let after = response.streamAfter {
+                        stream(fd, after: after)
+                        return
+                    }
+                    continue
                 }
                 guard send(fd, reply) else { return }
             }
@@ -152,17 +162,47 @@ public final class ControlServer: Sendable {
     }
 
     /// Runs the async handler from this connection's own thread.
-    private func blockingReply(_ line: [UInt8], _ peer: PeerCredentials) -> [UInt8] {
-        let box = Mutex<[UInt8]?>(nil)
+    private func blockingReply(_ line: [UInt8], _ peer: PeerCredentials) -> ControlRequestHandler.Response {
+        let box = Mutex<ControlRequestHandler.Response?>(nil)
         let done = DispatchSemaphore(value: 0)
         let handler = self.handler
         Task {
-            let reply = await handler.reply(to: line, from: peer)
-            box.withLock { $0 = reply }
+            let response = await handler.respond(to: line, from: peer)
+            box.withLock { $0 = response }
             done.signal()
         }
         done.wait()
-        return box.withLock { $0 ?? [] }
+        return box.withLock { $0 ?? ControlRequestHandler.Response(line: [], streamAfter: nil) }
+    }
+
+    /// A subscription: alerts after `seq` from the log, then each new one, as
+    /// `{"alert":{...},"v":1}` lines, until the peer hangs up or the server stops. Nothing is
+    /// queued for the peer: a peer that stops reading blocks this thread until the send timeout
+    /// (30 s) closes the connection; it resumes with `since`.
+    private func stream(_ fd: Int32, after seq: Int64) {
+        var cursor = seq
+        while !stopped.load(ordering: .relaxed) {
+            let batch = feed.batch(after: cursor)
+            if batch.isEmpty {
+                feed.wait(after: cursor, seconds: 1)
+                if peerHungUp(fd) { return }
+                continue
+            }
+            for (seq, payload) in batch {
+                guard send(fd, Array("{\"alert\":\(payload),\"v\":\(WireProtocol.version)}\n".utf8)) else { return }
+                cursor = seq
+            }
+        }
+    }
+
+    /// True when the peer closed its end (a subscriber sends nothing after `subscribe`).
+    private func peerHungUp(_ fd: Int32) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 0) > 0 else { return false }
+        if poller.revents & Int16(POLLHUP | POLLERR) != 0 { return true }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0
     }
 
     @discardableResult

@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import VerifyProtocol
+import VerifyStore
+
+extension Daemon {
+    /// Writes an alert to the log (the truth), then wakes the subscribers. Returns its sequence number.
+    @discardableResult
+    func raise(
+        _ kind: AlertKind, destination: String, archive: String? = nil, runId: Int64? = nil, summary: String,
+        details: [FailureSummary] = [], failureCount: Int = 0
+    ) -> Int64? {
+        let time = clock()
+        do {
+            let seq = try store.appendAlert(time: time, kind: kind.rawValue, destination: destination) { seq in
+                let alert = Alert(
+                    seq: seq, kind: kind, time: time, destination: destination, archive: archive, runId: runId,
+                    summary: summary, details: details, failureCount: failureCount)
+                return String(decoding: WireProtocol.line(alert).dropLast(), as: UTF8.self)
+            }
+            alertFeed.published(seq)
+            logger.log(
+                level: kind.severity == .info ? .info : .warning, "alert raised",
+                metadata: ["alert.seq": "\(seq)", "alert.kind": "\(kind.rawValue)", "destination": "\(destination)", "summary": "\(summary)"])
+            return seq
+        } catch {
+            logger.critical("cannot write an alert to the log", metadata: ["alert.kind": "\(kind.rawValue)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Raises the alert of a finished run, if it failed.
+    func raiseRunAlert(_ run: StartedRun, _ result: WorkerResult) {
+        let name = (run.file.path as NSString).lastPathComponent
+        let details = result.failures.prefix(Alert.detailLimit).map {
+            FailureSummary(path: $0.path, kind: $0.kind, expected: $0.expected, actual: $0.actual)
+        }
+        switch result.verdict {
+        case "fail":
+            raise(
+                .verificationFailed, destination: run.destination, archive: run.file.path, runId: run.id,
+                summary: "\(run.destination): \(name) failed verification: \(result.failureCount) failure(s)",
+                details: Array(details), failureCount: result.failureCount)
+        case "error":
+            raise(
+                .verificationError, destination: run.destination, archive: run.file.path, runId: run.id,
+                summary: "\(run.destination): \(name) could not be verified: \(result.error ?? "unknown error")")
+        default:
+            break
+        }
+    }
+
+    /// Compares every destination's state with the last one recorded and raises `stale`,
+    /// `unavailable` and `recovered` on changes. The states are stored, so a restart neither
+    /// repeats nor misses a change.
+    func evaluateStates() {
+        let now = clock()
+        for destination in configuration.destinations {
+            guard let tracker = trackers[destination.name], tracker.scan != nil else { continue }
+            let (state, reason) = tracker.state(at: now)
+            let previous = knownStates[destination.name].flatMap(DestinationState.init(rawValue:)) ?? .pending
+            // `pending` (found, not verified yet) is a passage, not a state worth an alert: a
+            // destination that goes stale -> pending -> ok has recovered from stale.
+            guard state != previous, state != .pending else { continue }
+            knownStates[destination.name] = state.rawValue
+            do {
+                try store.setDestinationState(destination.name, state: state.rawValue, since: now)
+            } catch {
+                logger.error("cannot record a destination state", metadata: ["error": "\(error)"])
+            }
+            logger.notice("destination state changed", metadata: [
+                "destination": "\(destination.name)", "from": "\(previous.rawValue)", "to": "\(state.rawValue)", "reason": "\(reason)",
+            ])
+            switch state {
+            case .stale: raise(.stale, destination: destination.name, archive: tracker.archives.first?.path, summary: "\(destination.name) is stale: \(reason)")
+            case .unavailable: raise(.unavailable, destination: destination.name, summary: "\(destination.name) is unavailable: \(reason)")
+            case .ok where [.failing, .stale, .unavailable].contains(previous):
+                raise(.recovered, destination: destination.name, archive: tracker.archives.first?.path, summary: "\(destination.name) is ok again (was \(previous.rawValue))")
+            default: break
+            }
+        }
+    }
+}
