@@ -3,9 +3,10 @@
 
 SWIFT ?= swift
 DEBIAN_PACKAGES = libarchive-dev zlib1g-dev pkg-config libarchive-tools tar gzip bzip2 xz-utils \
-	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils libsqlite3-dev systemd util-linux
+	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils libsqlite3-dev systemd util-linux \
+	curl dash shellcheck python3-pip
 
-.PHONY: all build release test demo deps clean
+.PHONY: all build release test demo deps pydeps clean
 
 all: build
 
@@ -18,7 +19,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-test: deps
+# A real SMTP server for the email hook's test (aiosmtpd, from PyPI, into .build/python).
+pydeps:
+	@test -d .build/python/aiosmtpd || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .build/python aiosmtpd
+
+test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

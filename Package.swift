@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "verifyctl", targets: ["verifyctl"]),
         .executable(name: "verifyd", targets: ["verifyd"]),
+        .executable(name: "verifyd-hooks", targets: ["verifyd-hooks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,6 +70,22 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The hook runner: follows the alert log, runs hook scripts with flood control.
+        .target(
+            name: "VerifyHooks",
+            dependencies: [
+                "VerifyDaemon", "VerifyClient", "VerifyProtocol", "CDaemonSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "verifyd-hooks",
+            dependencies: [
+                "VerifyHooks", "VerifyDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "verifyd",
             dependencies: [
@@ -87,6 +104,7 @@ let package = Package(
         .testTarget(name: "VerifyCLITests", dependencies: ["VerifyCLI", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyStoreTests", dependencies: ["VerifyStore", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyProtocolTests", dependencies: ["VerifyProtocol"]),
+        .testTarget(name: "VerifyHooksTests", dependencies: ["VerifyHooks", "VerifyProtocol", "VerifyClient", "VerifyDaemon", "VerifyTestSupport"]),
         .testTarget(name: "VerifyDaemonTests", dependencies: ["VerifyDaemon", "VerifyProtocol", "VerifyClient", "VerifyCore", "VerifyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -80,6 +80,15 @@ public enum Tool {
         return root + "/.build/debug/verifyd"
     }
 
+    /// The built `verifyd-hooks`.
+    public static var verifydHooks: String {
+        let root = repositoryRoot
+        for candidate in [".build/debug/verifyd-hooks", ".build/release/verifyd-hooks"] where FileManager.default.isExecutableFile(atPath: root + "/" + candidate) {
+            return root + "/" + candidate
+        }
+        return root + "/.build/debug/verifyd-hooks"
+    }
+
     /// The built `verifyctl` (make test builds it before the tests run).
     public static var verifyctl: String {
         let root = repositoryRoot

@@ -45,6 +45,19 @@ public enum ConfigurationLoader {
             configuration.stallTimeout = v
         }
         if let v = try reader.duration("worker_timeout") { configuration.workerTimeout = v }
+        if let table = try reader.table("hooks") {
+            var hooksReader = TableReader(table: table, file: file, prefix: "hooks.")
+            if let v = try hooksReader.string("directory") { configuration.hooks.directory = try hooksReader.absolutePath(v, key: "directory") }
+            if let v = try hooksReader.string("state_directory") { configuration.hooks.stateDirectory = try hooksReader.absolutePath(v, key: "state_directory") }
+            if let v = try hooksReader.duration("timeout") {
+                guard v >= 1 else { throw hooksReader.error("timeout", "must be at least 1s") }
+                configuration.hooks.timeout = v
+            }
+            if let v = try hooksReader.integer("concurrency", range: 1...64) { configuration.hooks.concurrency = v }
+            if let v = try hooksReader.duration("repeat_interval") { configuration.hooks.repeatInterval = v }
+            if let v = try hooksReader.duration("max_repeat_interval") { configuration.hooks.maxRepeatInterval = v }
+            try hooksReader.rejectUnknownKeys()
+        }
         for (index, table) in try reader.tables("destination").enumerated() {
             var destinationReader = TableReader(table: table, file: file, prefix: "destination[\(index + 1)].")
             let destination = try readDestination(&destinationReader)
@@ -201,6 +214,12 @@ struct TableReader {
             result.append(string)
         }
         return result
+    }
+
+    mutating func table(_ key: String) throws(ConfigurationError) -> TOMLTable? {
+        guard let value = value(key) else { return nil }
+        guard let table = value.table else { throw error(key, "must be a table: write it as [\(key)]") }
+        return table
     }
 
     mutating func tables(_ key: String) throws(ConfigurationError) -> [TOMLTable] {

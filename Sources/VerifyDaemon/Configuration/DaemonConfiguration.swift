@@ -19,6 +19,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Longest a single worker may run, in seconds; 0 means no limit.
     public var workerTimeout: Double = 0
     public var destinations: [DestinationConfiguration] = []
+    /// The hook runner's settings (`[hooks]`), read by `verifyd-hooks`.
+    public var hooks = HookConfiguration()
 
     public init() {}
 
@@ -76,4 +78,22 @@ public enum ManifestLocation: Sendable, Equatable {
     case inArchive(entry: String)
     /// No manifest: every entry is read to prove the archive is readable (integrity only).
     case none
+}
+
+/// `[hooks]`: how `verifyd-hooks` runs hook scripts for alerts.
+public struct HookConfiguration: Sendable, Equatable {
+    /// Executables named `KIND-*` or `all-*` run for each alert of that kind.
+    public var directory: String = "/etc/verifyd/hooks.d"
+    /// Where the hook runner keeps its cursor (the last alert handled) and flood-control state.
+    public var stateDirectory: String = "/var/lib/verifyd-hooks"
+    /// A hook still running after this many seconds gets SIGTERM, then SIGKILL 5 s later.
+    public var timeout: Double = 60
+    /// Hooks of one alert that run at once.
+    public var concurrency: Int = 4
+    /// A repeated alert (same destination and kind) goes to the hooks again only after this
+    /// long, then after twice as long, and so on (at most `maxRepeatInterval`).
+    public var repeatInterval: Double = 3600
+    public var maxRepeatInterval: Double = 86400
+
+    public init() {}
 }

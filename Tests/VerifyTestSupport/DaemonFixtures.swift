@@ -1,12 +1,11 @@
 import Foundation
-import VerifyTestSupport
 
 /// Archives for the daemon tests, made by the real tools, with their sha256sum manifests.
-enum DaemonFixtures {
+public enum DaemonFixtures {
     /// Builds a tree, archives it with GNU tar as `NAME` in `folder` (written under a temporary
     /// name, then renamed, as backup tools do) and writes `NAME.sha256` first.
     @discardableResult
-    static func archive(_ name: String, in folder: String, work: TemporaryDirectory, seed: UInt64 = 1, compress: Bool = true) throws -> String {
+    public static func archive(_ name: String, in folder: String, work: TemporaryDirectory, seed: UInt64 = 1, compress: Bool = true) throws -> String {
         let tree = try FixtureTree.standard(at: work.file("tree-\(name)"), seed: seed)
         let manifest = tree.sha256Manifest()
         _ = FileManager.default.createFile(atPath: folder + "/" + name + ".sha256", contents: Data(manifest))
@@ -17,7 +16,7 @@ enum DaemonFixtures {
     }
 
     /// A plain tar with one byte of `var/log/big.log` flipped (GNU tar reads it without a word).
-    static func corruptedArchive(_ name: String, in folder: String, work: TemporaryDirectory) throws -> String {
+    public static func corruptedArchive(_ name: String, in folder: String, work: TemporaryDirectory) throws -> String {
         let tree = try FixtureTree.standard(at: work.file("tree-\(name)"), seed: 7)
         _ = FileManager.default.createFile(atPath: folder + "/" + name + ".sha256", contents: Data(tree.sha256Manifest()))
         let staging = work.file("staging-\(name)")
@@ -30,7 +29,7 @@ enum DaemonFixtures {
     }
 
     /// A destination table for the configuration.
-    static func destination(
+    public static func destination(
         _ name: String, path: String, settle: String = "1s", poll: String = "500ms", extra: [String] = []
     ) -> String {
         ([
@@ -42,20 +41,20 @@ enum DaemonFixtures {
 
 extension Tool.Result {
     /// stdout parsed as a JSON object.
-    var object: [String: Any]? {
+    public var object: [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any]
     }
 }
 
 extension DaemonHarness {
     /// The runs of `history --json`, newest first.
-    func runs(_ destination: String? = nil) -> [[String: Any]] {
+    public func runs(_ destination: String? = nil) -> [[String: Any]] {
         let result = try? ctl(["history"] + (destination.map { [$0] } ?? []) + ["--json", "--limit", "100"])
         return (result?.object?["runs"] as? [[String: Any]]) ?? []
     }
 
     /// The state of a destination from `status --json`.
-    func state(_ destination: String) -> String? {
+    public func state(_ destination: String) -> String? {
         let result = try? ctl(["status", destination, "--json"])
         let destinations = result?.object?["destinations"] as? [[String: Any]]
         return destinations?.first?["state"] as? String

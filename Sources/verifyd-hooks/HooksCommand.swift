@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Logging
+import VerifyDaemon
+import VerifyHooks
+
+/// `verifyd-hooks`: runs hook scripts for verifyd's alerts.
+@main
+struct HooksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verifyd-hooks",
+        abstract: "Run hook scripts (email...) for every alert verifyd raises.",
+        discussion: """
+            verifyd-hooks follows verifyd's alert log over its control socket and, for each \
+            alert, runs the executables in the hooks directory whose names start with the \
+            alert's kind (verification_failed-, verification_error-, stale-, unavailable-, \
+            recovered-, test-) or with all-. See hooks/README.md for the contract: the \
+            VERIFYD_* variables, the alert JSON on stdin, exit status 75 to be retried, the \
+            timeout.
+
+            It keeps its cursor in the [hooks] state_directory and moves it only after an \
+            alert's hooks ran, so nothing is lost when it or verifyd restarts. It runs in its \
+            own systemd unit (systemd/verifyd-hooks.service): it needs the network for mail, \
+            verifyd must not have it.
+
+            Exit status:
+              0   stopped by SIGTERM or SIGINT
+              1   could not start (state directory)
+              64  bad command line
+              78  the configuration is invalid
+            """,
+        version: Daemon.version
+    )
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The configuration file (the same as verifyd's).", valueName: "path"))
+    var config: String = "/etc/verifyd/verifyd.toml"
+
+    @Option(help: ArgumentHelp("Log level: debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+        let logger = Logger(label: "verifyd.hooks")
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(path: config)
+        } catch {
+            logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
+            throw ExitCode(DaemonRunner.configurationExitStatus)
+        }
+        let runner: HookRunner
+        do {
+            runner = try HookRunner(configuration: configuration.hooks, socketPath: configuration.socketPath, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        signal(SIGPIPE, SIG_IGN)
+        for stopSignal in [SIGTERM, SIGINT] {
+            signal(stopSignal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: stopSignal, queue: .global())
+            source.setEventHandler {
+                logger.info("stopping")
+                // The cursor is on disk; an alert in progress is handled again at the next start.
+                HookExecution.terminateAll()
+                Glibc.exit(0)
+            }
+            source.resume()
+            Self.keep.append(source)
+        }
+        logger.info("started", metadata: ["hooks": "\(configuration.hooks.directory)", "socket": "\(configuration.socketPath)"])
+        runner.run()
+    }
+
+    nonisolated(unsafe) static var keep: [DispatchSourceSignal] = []
+}

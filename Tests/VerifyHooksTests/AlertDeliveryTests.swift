@@ -1,0 +1,222 @@
+import Foundation
+import Synchronization
+import Testing
+import VerifyClient
+import VerifyProtocol
+import VerifyTestSupport
+
+/// Alerts end to end with the real binaries: verifyd raises, a socket subscriber and
+/// verifyd-hooks receive, the email hook mails a real SMTP server (aiosmtpd) on loopback.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct AlertDeliveryTests {
+    /// A running process with its output in a file.
+    final class Background {
+        let process = Process()
+        let log: String
+        init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+            self.log = log
+            process.executableURL = URL(fileURLWithPath: arguments[0])
+            process.arguments = Array(arguments.dropFirst())
+            if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+        }
+        var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        func stop(_ signal: Int32 = SIGTERM) {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+        }
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    }
+
+    /// A subscriber that collects every alert it reads on a thread of its own.
+    final class Subscriber: @unchecked Sendable {
+        let alerts = Mutex<[Alert]>([])
+        init(socket: String, since: Int64) throws {
+            let client = try ControlClient(socketPath: socket)
+            try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: since))))
+            _ = try client.readLine()
+            nonisolated(unsafe) let reader = client
+            Thread { [self] in
+                while let line = try? reader.readLine() {
+                    if let alert = try? JSONDecoder().decode(AlertLine.self, from: Data(line)).alert {
+                        self.alerts.withLock { $0.append(alert) }
+                    }
+                }
+            }.start()
+        }
+        var kinds: [AlertKind] { alerts.withLock { $0.map(\.kind) } }
+    }
+
+    struct Setup {
+        let daemon = DaemonHarness()
+        let hooksDirectory: String
+        let recordFile: String
+        let maildir: String
+        var smtp: Background?
+        var hooks: Background?
+
+        init(timeout: String = "10s", extraHooks: [(String, String, mode_t)] = [], smtp: Bool = false) throws {
+            hooksDirectory = try daemon.folder("hooks.d")
+            recordFile = daemon.directory.file("record")
+            maildir = daemon.directory.file("maildir")
+            let record = hooksDirectory + "/all-record.sh"
+            try "#!/bin/sh\necho \"$VERIFYD_SEQ $VERIFYD_KIND $VERIFYD_DESTINATION\" >> '\(recordFile)'\n".write(toFile: record, atomically: true, encoding: .utf8)
+            chmod(record, 0o755)
+            for (name, body, mode) in extraHooks {
+                try body.write(toFile: hooksDirectory + "/" + name, atomically: true, encoding: .utf8)
+                chmod(hooksDirectory + "/" + name, mode)
+            }
+            let backups = try daemon.folder("backups")
+            daemon.destinations = [
+                "[hooks]\ndirectory = \"\(hooksDirectory)\"\nstate_directory = \"\(daemon.directory.file("hooks-state"))\"\ntimeout = \"\(timeout)\"",
+                DaemonFixtures.destination("nightly", path: backups),
+            ]
+            if smtp {
+                let port = Int.random(in: 20_000...40_000)
+                try FileManager.default.copyItem(atPath: Tool.repositoryRoot + "/hooks/all-email.sh", toPath: hooksDirectory + "/all-email.sh")
+                try "to=ops@example.org\nfrom=verifyd@backup-host\nrelay=127.0.0.1:\(port)\ntimeout=10\n"
+                    .write(toFile: hooksDirectory + "/email.conf", atomically: true, encoding: .utf8)
+                self.smtp = try Background(
+                    ["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir],
+                    log: daemon.directory.file("smtp.log"), environment: ["PYTHONPATH": Tool.repositoryRoot + "/.build/python"])
+            }
+        }
+
+        var backups: String { daemon.directory.file("backups") }
+
+        mutating func startHooks() throws {
+            hooks = try Background([Tool.verifydHooks, "--config", daemon.configPath], log: daemon.directory.file("hooks.log"))
+            let log = daemon.directory.file("hooks.log")
+            let started = waitUntil(seconds: 20) {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                return text.contains("following alerts") || text.contains("first start")
+            }
+            if !started { throw ToolError(description: "verifyd-hooks did not subscribe: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+        }
+
+        /// `SEQ KIND DESTINATION` lines the recording hook wrote.
+        var recorded: [String] {
+            ((try? String(contentsOfFile: recordFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        var mails: [String] {
+            let folder = maildir + "/new"
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return names.sorted().compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
+        }
+    }
+
+    static let smtpAvailable = FileManager.default.fileExists(atPath: Tool.repositoryRoot + "/.build/python/aiosmtpd")
+
+    @Test(.enabled(if: smtpAvailable, "make test installs aiosmtpd into .build/python"))
+    func aCorruptedArchiveReachesSubscribersHooksAndMailThenRecovers() throws {
+        var setup = try Setup(smtp: true)
+        try setup.daemon.start()
+        try setup.startHooks()
+        let subscriber = try Subscriber(socket: setup.daemon.socketPath, since: 0)
+
+        _ = try DaemonFixtures.corruptedArchive("home.tar", in: setup.backups, work: setup.daemon.directory)
+        #expect(waitUntil(seconds: 30) { subscriber.kinds.contains(.verificationFailed) }, "\(setup.daemon.log_)")
+        let alert = try #require(subscriber.alerts.withLock { $0.first { $0.kind == .verificationFailed } })
+        #expect(alert.severity == .critical)
+        #expect(alert.status == "firing")
+        #expect(alert.labels["destination"] == "nightly")
+        #expect(alert.details.first?.path == "var/log/big.log")
+        #expect(alert.fingerprint.count == 16)
+
+        #expect(waitUntil(seconds: 30) { setup.mails.contains { $0.contains("failed verification") } }, "\(setup.hooks?.text ?? "")\n\(setup.smtp?.text ?? "")")
+        let mail = try #require(setup.mails.first { $0.contains("failed verification") })
+        #expect(mail.contains("Subject: [verifyd] CRITICAL: nightly: home.tar failed verification"))
+        #expect(mail.contains("To: ops@example.org"))
+        #expect(mail.contains("content_mismatch: var/log/big.log"))
+        #expect(mail.contains("verifyctl show \(alert.runId ?? -1)"))
+        #expect(setup.recorded.contains("\(alert.seq) verification_failed nightly"))
+
+        // The archive is replaced by a good one: recovered, to every channel.
+        let work = TemporaryDirectory()
+        let good = try DaemonFixtures.archive("home.tar", in: work.path, work: work, seed: 5, compress: false)
+        try FileManager.default.removeItem(atPath: setup.backups + "/home.tar.sha256")
+        try FileManager.default.copyItem(atPath: good + ".sha256", toPath: setup.backups + "/home.tar.sha256")
+        #expect(rename(good, setup.backups + "/home.tar") == 0, "replaced atomically, as backup tools do")
+        #expect(waitUntil(seconds: 30) { subscriber.kinds.contains(.recovered) }, "\(setup.daemon.log_)")
+        #expect(waitUntil(seconds: 30) { setup.mails.contains { $0.contains("INFO: nightly is ok again") } })
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+        setup.hooks?.stop()
+    }
+
+    @Test func nothingIsLostWhenTheRunnerOrTheDaemonStops() throws {
+        var setup = try Setup()
+        try setup.daemon.start()
+        try setup.startHooks()
+        #expect(try setup.daemon.ctl(["alerts", "test"]).status == 0)
+        #expect(waitUntil(seconds: 20) { setup.recorded.count == 1 })
+
+        // The runner is down while two alerts are raised; once back it delivers both, in order.
+        setup.hooks?.stop()
+        let first = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
+        let second = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
+        try setup.startHooks()
+        #expect(waitUntil(seconds: 20) { setup.recorded.count == 3 }, "\(setup.hooks?.text ?? "")")
+        #expect(setup.recorded.suffix(2) == ["\(first ?? -1) test nightly", "\(second ?? -1) test nightly"])
+
+        // The daemon is killed right after writing an alert: it is in the log, and goes out
+        // once the daemon is back.
+        let third = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
+        setup.daemon.signal(SIGKILL)
+        try setup.daemon.start()
+        #expect(waitUntil(seconds: 40) { setup.recorded.contains("\(third ?? -1) test nightly") }, "\(setup.hooks?.text ?? "")")
+        #expect(Set(setup.recorded).count == setup.recorded.count || setup.recorded.last == "\(third ?? -1) test nightly", "in order, at least once")
+        let list = try setup.daemon.ctl(["alerts", "list", "--json"])
+        #expect((list.object?["alerts"] as? [[String: Any]])?.count ?? 0 >= 4)
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+        setup.hooks?.stop()
+    }
+
+    @Test func aHangingHookIsKilledAndTheNextAlertStillGoesOutAndUnsafeHooksAreRefused() throws {
+        var setup = try Setup(timeout: "2s", extraHooks: [
+            ("test-hang.sh", "#!/bin/sh\nsleep 120\n", 0o755),
+            ("all-group-writable.sh", "#!/bin/sh\ntouch /tmp/verifyd-must-not-run\n", 0o775),
+        ])
+        try setup.daemon.start()
+        try setup.startHooks()
+        #expect(try setup.daemon.ctl(["alerts", "test"]).status == 0)
+        #expect(try setup.daemon.ctl(["alerts", "test"]).status == 0)
+        #expect(waitUntil(seconds: 30) { setup.recorded.count == 2 }, "\(setup.hooks?.text ?? "")")
+        let log = setup.hooks?.text ?? ""
+        #expect(log.contains("hook timed out and was killed"))
+        #expect(log.contains("hook refused"))
+        #expect(log.contains("writable by group or others"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/verifyd-must-not-run"))
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+        setup.hooks?.stop()
+    }
+
+    @Test func aSubscriberThatReadsNothingCostsTheDaemonNoMemory() throws {
+        let setup = try Setup()
+        try setup.daemon.start()
+        let pid = try #require(setup.daemon.pid)
+        func rss() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        // Subscribe and never read.
+        let client = try ControlClient(socketPath: setup.daemon.socketPath)
+        try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: 0))))
+        let admin = try ControlClient(socketPath: setup.daemon.socketPath)
+        for _ in 0..<100 { _ = try admin.call(.testAlert, NoArguments(), expecting: TestAlertResult.self) }
+        let before = rss()
+        for _ in 0..<1000 { _ = try admin.call(.testAlert, NoArguments(), expecting: TestAlertResult.self) }
+        let after = rss()
+        #expect(after - before < 8 * 1024, "RSS grew from \(before) KiB to \(after) KiB")
+        #expect(try setup.daemon.ctl(["alerts", "list", "--since", "1099", "--json"]).object?["last"] as? Int == 1100)
+        _ = client
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+    }
+}
