@@ -68,6 +68,10 @@ public enum DaemonRunner {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             return 1
         }
+        let forwarders = configuration.alertSockets.map {
+            AlertForwarder(target: $0, feed: daemon.alertFeed, logger: Logger(label: "verifyd.alerts"))
+        }
+        forwarders.forEach { $0.start() }
         logger.info("started", metadata: [
             "version": "\(Daemon.version)", "config": "\(configurationPath)", "socket": "\(configuration.socketPath)",
             "destinations": "\(configuration.destinations.count)",
@@ -88,6 +92,7 @@ public enum DaemonRunner {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
         }
         server.stop()
+        forwarders.forEach { $0.stop() }
         logger.info("stopped")
         return 0
     }

@@ -46,6 +46,10 @@ enum HistoryMigrations {
                 t.column("destination", .text).notNull()
                 t.column("payload", .text).notNull()
             }
+            try db.create(table: "alert_cursor") { t in
+                t.primaryKey("target", .text)
+                t.column("seq", .integer).notNull()
+            }
             try db.create(table: "destination_state") { t in
                 t.primaryKey("name", .text)
                 t.column("state", .text).notNull()

@@ -50,6 +50,19 @@ extension HistoryStore {
         }
     }
 
+    /// The last alert delivered to a push target, nil when it never got one.
+    public func alertCursor(_ target: String) throws(StoreError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM alert_cursor WHERE target = ?", arguments: [target]) }
+    }
+
+    public func setAlertCursor(_ target: String, seq: Int64) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO alert_cursor (target, seq) VALUES (?, ?) ON CONFLICT(target) DO UPDATE SET seq = excluded.seq",
+                arguments: [target, seq])
+        }
+    }
+
     /// Deletes alerts older than `cutoff` (their sequence numbers are never reused).
     @discardableResult
     public func pruneAlerts(before cutoff: Double) throws(StoreError) -> Int {

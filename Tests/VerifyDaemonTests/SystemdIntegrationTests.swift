@@ -73,28 +73,34 @@ struct SystemdIntegrationTests {
 
     static let analyze = Tool.exists("systemd-analyze")
 
-    /// The shipped unit with ExecStart pointed at the built binary (verify needs it to exist).
-    func unitCopy(_ directory: TemporaryDirectory) throws -> String {
-        let unit = try String(contentsOfFile: Tool.repositoryRoot + "/systemd/verifyd.service", encoding: .utf8)
-            .replacingOccurrences(of: "ExecStart=/usr/local/bin/verifyd", with: "ExecStart=\(Tool.verifyd)")
-            .replacingOccurrences(of: "ExecReload=/usr/local/bin/verifyctl", with: "ExecReload=\(Tool.verifyctl)")
-        let path = directory.file("verifyd.service")
-        try unit.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+    /// The shipped units with their binaries pointed at the built ones (verify needs them to exist).
+    func unitCopies(_ directory: TemporaryDirectory) throws -> (daemon: String, hooks: String) {
+        var paths: [String] = []
+        for name in ["verifyd.service", "verifyd-hooks.service"] {
+            let unit = try String(contentsOfFile: Tool.repositoryRoot + "/systemd/" + name, encoding: .utf8)
+                .replacingOccurrences(of: "ExecStart=/usr/local/bin/verifyd-hooks", with: "ExecStart=\(Tool.verifydHooks)")
+                .replacingOccurrences(of: "ExecStart=/usr/local/bin/verifyd ", with: "ExecStart=\(Tool.verifyd) ")
+                .replacingOccurrences(of: "ExecReload=/usr/local/bin/verifyctl", with: "ExecReload=\(Tool.verifyctl)")
+            let path = directory.file(name)
+            try unit.write(toFile: path, atomically: true, encoding: .utf8)
+            paths.append(path)
+        }
+        return (paths[0], paths[1])
     }
 
-    @Test(.enabled(if: analyze, "systemd-analyze is installed by make test")) func unitFileVerifiesClean() throws {
+    @Test(.enabled(if: analyze, "systemd-analyze is installed by make test")) func unitFilesVerifyClean() throws {
         let directory = TemporaryDirectory()
-        let unit = try unitCopy(directory)
-        let verify = try Tool.run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=yes", unit])
+        let units = try unitCopies(directory)
+        let verify = try Tool.run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=yes", units.daemon, units.hooks])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(!verify.stderr.contains("Unknown key"), "\(verify.stderr)")
     }
 
-    @Test(.enabled(if: analyze, "systemd-analyze is installed by make test")) func unitFileExposureIsAtMostTwo() throws {
+    @Test(.enabled(if: analyze, "systemd-analyze is installed by make test"), arguments: ["verifyd.service", "verifyd-hooks.service"])
+    func unitFileExposureIsAtMostTwo(unit: String) throws {
         let directory = TemporaryDirectory()
-        let unit = try unitCopy(directory)
-        let security = try Tool.run(["systemd-analyze", "security", "--offline=true", "--threshold=20", unit])
+        _ = try unitCopies(directory)
+        let security = try Tool.run(["systemd-analyze", "security", "--offline=true", "--threshold=20", directory.file(unit)])
         #expect(security.status == 0, "\(security.stdout.suffix(600))")
         #expect(security.stdout.contains("Overall exposure level"))
     }

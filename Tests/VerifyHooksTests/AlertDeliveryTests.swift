@@ -219,4 +219,82 @@ struct AlertDeliveryTests {
         _ = client
         #expect(setup.daemon.signal(SIGTERM) == 0)
     }
+
+    /// A Unix socket a local tool listens on, collecting the lines it receives.
+    final class Listener: @unchecked Sendable {
+        let fd: Int32
+        let lines = Mutex<[String]>([])
+
+        init(path: String, datagram: Bool) throws {
+            let fd = socket(AF_UNIX, Int32((datagram ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
+            self.fd = fd
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+            let length = socklen_t(MemoryLayout<sa_family_t>.size + path.utf8.count + 1)
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            guard bound == 0 else { throw ToolError(description: "bind \(path): \(errno)") }
+            if datagram {
+                Thread { [self] in
+                    var buffer = [UInt8](repeating: 0, count: 65536)
+                    while true {
+                        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                        if n <= 0 { return }
+                        self.lines.withLock { $0.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+                    }
+                }.start()
+            } else {
+                listen(fd, 4)
+                Thread { [self] in
+                    while true {
+                        let client = accept(fd, nil, nil)
+                        if client < 0 { return }
+                        var pending: [UInt8] = []
+                        var buffer = [UInt8](repeating: 0, count: 65536)
+                        while true {
+                            let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                            if n <= 0 { break }
+                            pending += buffer[0..<n]
+                            while let newline = pending.firstIndex(of: 0x0A) {
+                                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                                pending.removeSubrange(...newline)
+                                self.lines.withLock { $0.append(line) }
+                            }
+                        }
+                        close(client)
+                    }
+                }.start()
+            }
+        }
+
+        var seqs: [Int] {
+            lines.withLock { $0 }.compactMap { line in
+                ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])
+                    .flatMap { $0["alert"] as? [String: Any] }?["seq"] as? Int
+            }
+        }
+
+        deinit { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    }
+
+    @Test func alertsArePushedToLocalSocketsInOrderEvenWhenAPeerWasDown() throws {
+        let setup = try Setup()
+        let streamPath = setup.daemon.directory.file("tool.sock")
+        let datagramPath = setup.daemon.directory.file("tool.dgram")
+        setup.daemon.settings = [
+            "[[alert_socket]]\npath = \"\(streamPath)\"", "[[alert_socket]]\npath = \"\(datagramPath)\"\ntype = \"datagram\"",
+        ]
+        // Tables must follow the top-level keys: put them after the state and socket lines.
+        let datagram = try Listener(path: datagramPath, datagram: true)
+        try setup.daemon.start()
+        let first = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
+        let second = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
+        #expect(waitUntil(seconds: 20) { datagram.seqs == [first ?? -1, second ?? -1] }, "\(datagram.lines.withLock { $0 })")
+        // The stream peer comes up late: it still gets both, in order.
+        usleep(1_500_000)
+        let stream = try Listener(path: streamPath, datagram: false)
+        #expect(waitUntil(seconds: 30) { stream.seqs == [first ?? -1, second ?? -1] }, "\(stream.lines.withLock { $0 }) \(setup.daemon.log_)")
+        #expect(setup.daemon.log_.contains("cannot push alerts to a socket; retrying"))
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+    }
 }

@@ -58,6 +58,23 @@ public enum ConfigurationLoader {
             if let v = try hooksReader.duration("max_repeat_interval") { configuration.hooks.maxRepeatInterval = v }
             try hooksReader.rejectUnknownKeys()
         }
+        for (index, table) in try reader.tables("alert_socket").enumerated() {
+            var socketReader = TableReader(table: table, file: file, prefix: "alert_socket[\(index + 1)].")
+            guard let path = try socketReader.string("path") else { throw socketReader.error("path", "is required") }
+            var target = AlertSocketConfiguration(path: try socketReader.absolutePath(path, key: "path"))
+            guard target.path.utf8.count < 108 else { throw socketReader.error("path", "is longer than 107 bytes") }
+            if let kind = try socketReader.string("type") {
+                guard let parsed = AlertSocketConfiguration.Kind(rawValue: kind) else {
+                    throw socketReader.error("type", "\"\(kind)\" is not stream or datagram")
+                }
+                target.kind = parsed
+            }
+            if configuration.alertSockets.contains(where: { $0.path == target.path }) {
+                throw socketReader.error("path", "\(target.path) is listed twice")
+            }
+            try socketReader.rejectUnknownKeys()
+            configuration.alertSockets.append(target)
+        }
         for (index, table) in try reader.tables("destination").enumerated() {
             var destinationReader = TableReader(table: table, file: file, prefix: "destination[\(index + 1)].")
             let destination = try readDestination(&destinationReader)

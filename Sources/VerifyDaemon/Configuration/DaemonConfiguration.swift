@@ -19,6 +19,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Longest a single worker may run, in seconds; 0 means no limit.
     public var workerTimeout: Double = 0
     public var destinations: [DestinationConfiguration] = []
+    /// Unix sockets that get every alert pushed as one JSON line (`[[alert_socket]]`).
+    public var alertSockets: [AlertSocketConfiguration] = []
     /// The hook runner's settings (`[hooks]`), read by `verifyd-hooks`.
     public var hooks = HookConfiguration()
 
@@ -96,4 +98,19 @@ public struct HookConfiguration: Sendable, Equatable {
     public var maxRepeatInterval: Double = 86400
 
     public init() {}
+}
+
+/// A local tool's Unix socket that gets every alert pushed to it.
+public struct AlertSocketConfiguration: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case stream, datagram
+    }
+
+    public var path: String
+    public var kind: Kind = .stream
+
+    public init(path: String, kind: Kind = .stream) {
+        self.path = path
+        self.kind = kind
+    }
 }
