@@ -1,7 +1,7 @@
 #!/bin/sh
 # The demo: verifyd watches a demo backup destination (state and socket under demo/, no root
 # needed). A good archive arrives and passes; a corrupted one arrives and fails; verifyctl shows
-# status, history and the failed run; then the daemon is stopped.
+# status, history, the failed run and the alert log; then the daemon is stopped.
 set -eu
 bin=$(realpath "$1")
 verifyd=$bin/verifyd
@@ -73,6 +73,7 @@ show status
 show history nightly
 failed=$(ctl history nightly --json | tr '{' '\n' | grep '"verdict":"fail"' | head -n 1 | sed 's/.*"id":\([0-9]*\).*/\1/')
 show show "$failed"
+show alerts list
 
 echo
 echo "\$ kill -TERM verifyd"

@@ -234,6 +234,14 @@ public actor Daemon {
                     logger.error("cannot prune history", metadata: ["error": "\(error)"])
                 }
             }
+            // Alerts are kept as long as the longest run history (sequence numbers are never reused).
+            let retention = configuration.destinations.map(\.historyRetention).max() ?? DestinationConfiguration(name: "", path: "").historyRetention
+            do {
+                let pruned = try store.pruneAlerts(before: now - retention)
+                if pruned > 0 { logger.info("alert log pruned", metadata: ["alerts": "\(pruned)"]) }
+            } catch {
+                logger.error("cannot prune the alert log", metadata: ["error": "\(error)"])
+            }
         }
     }
 

@@ -66,7 +66,33 @@ struct ConfigurationTests {
         #expect(PathTemplate(db.archiveDigest!).path(for: "/srv/db/x/full-1.tar.zst") == "/srv/db/x/SHA512SUMS.full-1")
     }
 
+    @Test func hooksAndAlertSockets() throws {
+        let configuration = try parse("""
+            [hooks]
+            directory = "/etc/v/hooks.d"
+            timeout = "30s"
+            concurrency = 2
+            repeat_interval = "2h"
+            [[alert_socket]]
+            path = "/run/tool.sock"
+            [[alert_socket]]
+            path = "/run/tool.dgram"
+            type = "datagram"
+            """)
+        #expect(configuration.hooks.directory == "/etc/v/hooks.d")
+        #expect(configuration.hooks.timeout == 30)
+        #expect(configuration.hooks.concurrency == 2)
+        #expect(configuration.hooks.repeatInterval == 7200)
+        #expect(configuration.hooks.stateDirectory == HookConfiguration().stateDirectory)
+        #expect(configuration.alertSockets == [.init(path: "/run/tool.sock"), .init(path: "/run/tool.dgram", kind: .datagram)])
+    }
+
     @Test(arguments: [
+        ("[hooks]\ntimeout = \"0s\"", "hooks.timeout: must be at least 1s"),
+        ("[hooks]\ndirectroy = \"/x\"", "hooks.directroy: unknown key"),
+        ("hooks = 3", "hooks: must be a table"),
+        ("[[alert_socket]]\ntype = \"stream\"", "alert_socket[1].path: is required"),
+        ("[[alert_socket]]\npath = \"/a\"\ntype = \"fifo\"", "alert_socket[1].type: \"fifo\" is not stream or datagram"),
         ("concurency = 2", "test.toml: concurency: unknown key"),
         ("concurrency = \"two\"", "test.toml: concurrency: must be an integer, not string"),
         ("concurrency = 0", "test.toml: concurrency: 0 is out of range 1...64"),
