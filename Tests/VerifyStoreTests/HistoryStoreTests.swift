@@ -16,7 +16,7 @@ struct HistoryStoreTests {
         let path = directory.file("history.sqlite")
         do {
             let store = try HistoryStore(path: path)
-            #expect(try store.appliedMigrations() == ["v1: runs and failures"])
+            #expect(try store.appliedMigrations() == ["v1: runs and failures", "v2: alert log and destination states"])
             let started = try store.start(run("/d/a.tar"))
             let id = try #require(started.id)
             try store.finish(
@@ -74,5 +74,29 @@ struct HistoryStoreTests {
 
     @Test func anUnwritableLocationIsAClearError() {
         #expect(throws: StoreError.self) { try HistoryStore(path: "/proc/verifyd/history.sqlite") }
+    }
+
+    @Test func theAlertLogOnlyGrowsAndKeepsDestinationStatesAndCursors() throws {
+        let directory = TemporaryDirectory()
+        let store = try HistoryStore(path: directory.file("h.sqlite"))
+        #expect(try store.lastAlertSeq() == 0)
+        var seqs: [Int64] = []
+        for index in 0..<5 {
+            seqs.append(try store.appendAlert(time: Double(index), kind: "test", destination: "d") { "{\"seq\":\($0)}" })
+        }
+        #expect(seqs == [1, 2, 3, 4, 5])
+        #expect(try store.alerts(after: 3, limit: 10).map(\.payload) == ["{\"seq\":4}", "{\"seq\":5}"])
+        #expect(try store.pruneAlerts(before: 5) == 5)
+        #expect(try store.appendAlert(time: 9, kind: "test", destination: "d") { _ in "{}" } == 6, "never reused after pruning")
+        #expect(try store.lastAlertSeq() == 6)
+
+        try store.setDestinationState("d", state: "failing", since: 1)
+        try store.setDestinationState("d", state: "ok", since: 2)
+        try store.setDestinationState("e", state: "stale", since: 3)
+        #expect(try store.destinationStates() == ["d": "ok", "e": "stale"])
+        #expect(try store.alertCursor("stream:/x") == nil)
+        try store.setAlertCursor("stream:/x", seq: 4)
+        try store.setAlertCursor("stream:/x", seq: 6)
+        #expect(try store.alertCursor("stream:/x") == 6)
     }
 }
