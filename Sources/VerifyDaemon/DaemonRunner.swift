@@ -26,11 +26,10 @@ public enum DaemonRunner {
         let notifier = SystemdNotifier()
         let store: HistoryStore
         do {
-            try FileManager.default.createDirectory(
-                atPath: configuration.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            try makeDirectory(configuration.stateDirectory)
             store = try HistoryStore(path: configuration.stateDirectory + "/history.sqlite")
         } catch {
-            logger.critical("cannot open the history database", metadata: ["error": "\(error)"])
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
             return 1
         }
         var socketGroup: UInt32?
@@ -95,6 +94,21 @@ public enum DaemonRunner {
         forwarders.forEach { $0.stop() }
         logger.info("stopped")
         return 0
+    }
+
+    /// Creates a folder and its parents (mode 0750), with an error that names the folder.
+    static func makeDirectory(_ path: String) throws(DaemonError) {
+        var partial = ""
+        for component in path.split(separator: "/") {
+            partial += "/" + component
+            if mkdir(partial, 0o750) != 0, errno != EEXIST {
+                throw DaemonError("cannot create the state directory \(partial): \(errnoText())")
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw DaemonError("the state directory \(path) is not a directory")
+        }
     }
 
     /// The path of this executable, which is started again as `verifyd worker`.
