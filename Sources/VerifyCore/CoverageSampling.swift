@@ -1,0 +1,67 @@
+/// What history knows about one entry of one archive: when it was last read back, and whether
+/// that read found it bad.
+public struct CoverageRecord: Sendable, Equatable, Codable {
+    /// Unix seconds of the last verification, nil when never verified.
+    public var verifiedAt: Double?
+    public var failed: Bool
+
+    public init(verifiedAt: Double?, failed: Bool) {
+        self.verifiedAt = verifiedAt
+        self.failed = failed
+    }
+}
+
+/// Coverage-aware sampling: entries whose last check failed first (every run until they pass),
+/// then entries never verified, then the least recently verified; equal ages are ordered by the
+/// seeded rank, so a run is replayable from its seed and the coverage it started from. A sample
+/// of N per run therefore reads every entry once before it reads any entry twice.
+public enum CoverageSampling {
+    /// Flags, one per path, true for the entries in the sample. `coverage` is keyed by the
+    /// entries' display names (`EntryPath.description`).
+    public static func choose(
+        _ paths: [EntryPath], sizes: [Int64], coverage: [String: CoverageRecord], policy: SamplePolicy, seed: UInt64
+    ) -> [Bool] {
+        precondition(paths.count == sizes.count)
+        if policy == .all { return Array(repeating: true, count: paths.count) }
+        let records = paths.map { coverage[$0.description] }
+        let order = paths.indices.sorted { a, b in
+            let ka = key(records[a]), kb = key(records[b])
+            if ka.0 != kb.0 { return ka.0 < kb.0 }
+            if ka.1 != kb.1 { return ka.1 < kb.1 }
+            let ra = SampleSelection.rank(paths[a], seed: seed), rb = SampleSelection.rank(paths[b], seed: seed)
+            return ra != rb ? ra < rb : paths[a] < paths[b]
+        }
+        var flags = Array(repeating: false, count: paths.count)
+        switch policy {
+        case .all:
+            break
+        case .count, .percent:
+            let size = policy.size(of: paths.count)
+            var taken = 0
+            for index in order {
+                // Failed entries are always re-checked, even past the sample size.
+                if taken >= size, records[index]?.failed != true { break }
+                flags[index] = true
+                taken += 1
+            }
+        case .bytes(let budget):
+            var used: Int64 = 0
+            for (position, index) in order.enumerated() {
+                let size = max(sizes[index], 0)
+                let mustCheck = records[index]?.failed == true
+                if position > 0, !mustCheck, used &+ size > budget { continue }
+                used &+= size
+                flags[index] = true
+            }
+        }
+        return flags
+    }
+
+    /// Failed first (0), never verified (1), then verified (2) oldest first.
+    private static func key(_ record: CoverageRecord?) -> (Int, Double) {
+        guard let record else { return (1, 0) }
+        if record.failed { return (0, record.verifiedAt ?? 0) }
+        guard let at = record.verifiedAt else { return (1, 0) }
+        return (2, at)
+    }
+}
