@@ -15,6 +15,9 @@ public struct VerificationRequest: Sendable {
     /// A parser that makes no progress for this long (time spent waiting on the disk excluded)
     /// is declared stalled.
     public var stallTimeout: Double
+    /// What history knows of each manifest entry (keyed by `EntryPath.description`): with it,
+    /// the sample is chosen least recently verified first (`CoverageSampling`).
+    public var coverage: [String: CoverageRecord]?
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -47,6 +50,8 @@ public struct VerificationReport: Sendable {
     /// The parser stalled; its thread could not be stopped, so the process should exit soon.
     public var stalled: Bool
     public var warnings: [String]
+    /// The sample flags, one per manifest entry; nil when every entry was selected.
+    public var sample: [Bool]?
 
     /// The report of a run that could not start: the `error` verdict with why.
     public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
@@ -83,6 +88,13 @@ public enum ArchiveVerification {
             return report
         }
         let sample = request.manifest.flatMap { manifest -> [Bool]? in
+            if let coverage = request.coverage, request.sample != .all {
+                let fileSize = (try? FileManager.default.attributesOfItem(atPath: request.archivePath)[.size] as? Int64) ?? nil
+                let estimate = max((fileSize ?? 0) / Int64(max(manifest.entries.count, 1)), 1)
+                return CoverageSampling.choose(
+                    manifest.entries.map(\.path), sizes: manifest.entries.map { $0.size ?? estimate }, coverage: coverage,
+                    policy: request.sample, seed: request.seed)
+            }
             switch request.sample {
             case .all: return nil
             case .bytes(let budget):
@@ -96,6 +108,7 @@ public enum ArchiveVerification {
                 return SampleSelection.choose(manifest.entries.map(\.path), policy: request.sample, seed: request.seed)
             }
         }
+        report.sample = sample
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
         let job = ReaderJob(reader: reader, check: check)
         let done = DispatchSemaphore(value: 0)

@@ -50,7 +50,8 @@ public enum DaemonExitStatus {
     static let statusHelpText = """
         EXIT STATUS (Nagios plugin convention)
           0   OK: every destination is ok
-          1   WARNING: a destination is stale or pending (never verified yet)
+          1   WARNING: a destination is stale or pending (never verified yet), or its
+              coverage_window cannot be met
           2   CRITICAL: a destination is failing or unavailable
           3   UNKNOWN: verifyd is unreachable, or it refused the request
           64  usage: bad command line

@@ -28,7 +28,8 @@ struct StatusCommand: ParsableCommand {
         let result = try connection.call(
             .status, StatusArguments(destination: destination), expecting: StatusResult.self,
             refusedStatus: DaemonExitStatus.unknown)
-        let status = Self.exitStatus(result.destinations.map(\.state))
+        var status = Self.exitStatus(result.destinations.map(\.state))
+        if status == DaemonExitStatus.ok, result.destinations.contains(where: { !$0.warnings.isEmpty }) { status = DaemonExitStatus.warning }
         if connection.json {
             connection.printJSON(result)
         } else {
@@ -46,7 +47,9 @@ struct StatusCommand: ParsableCommand {
     static func render(_ result: StatusResult) -> String {
         let now = result.daemon.now
         let states = result.destinations.map(\.state)
-        let word = ["OK", "WARNING", "CRITICAL"][Int(exitStatus(states))]
+        var level = exitStatus(states)
+        if level == DaemonExitStatus.ok, result.destinations.contains(where: { !$0.warnings.isEmpty }) { level = DaemonExitStatus.warning }
+        let word = ["OK", "WARNING", "CRITICAL"][Int(level)]
         var counts: [String] = []
         var perfdata: [String] = []
         for state in [DestinationState.failing, .unavailable, .stale, .pending, .ok] {
@@ -70,6 +73,10 @@ struct StatusCommand: ParsableCommand {
         for d in result.destinations where d.state != .ok {
             text += "\(d.name): \(d.reason)\n"
             for path in d.failingArchives { text += "  failing: \(path)\n" }
+        }
+        for d in result.destinations {
+            if let coverage = d.coverage { text += "\(d.name): coverage: \(CoverageText.line(coverage))\n" }
+            for warning in d.warnings { text += "\(d.name): warning: \(warning)\n" }
         }
         for d in result.destinations {
             for run in d.running {

@@ -16,7 +16,7 @@ public struct Verifyctl: ParsableCommand {
             """,
         version: "0.3.0",
         subcommands: [
-            StatusCommand.self, HistoryCommand.self, ShowCommand.self, VerifyCommand.self, ReloadCommand.self, AlertsCommand.self,
+            StatusCommand.self, HistoryCommand.self, ShowCommand.self, VerifyCommand.self, ReloadCommand.self, AlertsCommand.self, CoverageCommand.self,
             CheckCommand.self, ManifestCommand.self,
         ]
     )

@@ -26,11 +26,12 @@ extension Daemon: ControlBackend {
                     bytesRead: run.progress.bytesRead, archiveSize: run.file.size)
             }.sorted { $0.runId < $1.runId }
             let newest = tracker.archives.first
+            let (coverage, warnings) = coverageSummary(destination, tracker: tracker, now: now)
             statuses.append(DestinationStatus(
                 name: destination.name, path: destination.path, state: state, reason: reason,
                 archives: tracker.archives.count, newestArchive: newest?.path, newestArchiveMtime: newest?.mtime,
                 lastRun: lastRun, failingArchives: tracker.failingArchives, nextRun: tracker.nextRun(after: now),
-                running: progress))
+                running: progress, coverage: coverage, warnings: warnings))
         }
         return StatusResult(
             daemon: DaemonInfo(

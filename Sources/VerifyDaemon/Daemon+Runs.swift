@@ -32,7 +32,8 @@ extension Daemon {
             finishWithoutRun(item.file.path, destination: destination.name)
             return nil
         }
-        let request = workerRequest(destination, archive: item.file.path, seed: seed)
+        var request = workerRequest(destination, archive: item.file.path, seed: seed)
+        request.coverage = coverageItems(destination, archive: item.file)
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
         let id = record.id ?? 0
         running[id] = RunningRun(
@@ -89,6 +90,7 @@ extension Daemon {
         } catch {
             logger.critical("cannot record the end of a run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
+        recordCoverage(run, result, at: now)
         running[run.id] = nil
         if var tracker = trackers[run.destination] {
             tracker.recordRun(path: run.file.path, .init(size: run.file.size, mtime: run.file.mtime, finished: now, verdict: result.verdict))

@@ -51,11 +51,18 @@ public struct DestinationStatus: Codable, Sendable, Equatable {
     /// Unix seconds of the next scheduled verification, if one is known.
     public var nextRun: Double?
     public var running: [RunProgress]
+    /// How much of the kept archives has been read back (runs with a sample).
+    public var coverage: CoverageSummary?
+    /// Problems that are not a state: a coverage goal that the budget cannot meet.
+    public var warnings: [String]
 
     public init(
         name: String, path: String, state: DestinationState, reason: String, archives: Int, newestArchive: String?,
-        newestArchiveMtime: Double?, lastRun: RunSummary?, failingArchives: [String], nextRun: Double?, running: [RunProgress]
+        newestArchiveMtime: Double?, lastRun: RunSummary?, failingArchives: [String], nextRun: Double?, running: [RunProgress],
+        coverage: CoverageSummary? = nil, warnings: [String] = []
     ) {
+        self.coverage = coverage
+        self.warnings = warnings
         self.name = name
         self.path = path
         self.state = state
@@ -151,5 +158,86 @@ public struct FailureSummary: Codable, Sendable, Equatable {
         self.kind = kind
         self.expected = expected
         self.actual = actual
+    }
+}
+
+/// Coverage of a destination's kept archives: entries read back (and found good) within the
+/// coverage window, and when everything will have been read at the current pace.
+public struct CoverageSummary: Codable, Sendable, Equatable {
+    /// Seconds; nil when no `coverage_window` is set (then "verified" means ever verified).
+    public var window: Double?
+    public var entries: Int
+    public var verified: Int
+    public var failed: Int
+    /// Unix seconds of the oldest latest read among the entries read (nil if none).
+    public var oldestVerifiedAt: Double?
+    /// Entries never read back.
+    public var neverVerified: Int
+    /// Unix seconds by which every entry will have been read at the current pace.
+    public var completeBy: Double?
+
+    public init(window: Double?, entries: Int, verified: Int, failed: Int, oldestVerifiedAt: Double?, neverVerified: Int, completeBy: Double?) {
+        self.window = window
+        self.entries = entries
+        self.verified = verified
+        self.failed = failed
+        self.oldestVerifiedAt = oldestVerifiedAt
+        self.neverVerified = neverVerified
+        self.completeBy = completeBy
+    }
+}
+
+/// Arguments of `coverage`.
+public struct CoverageArguments: Codable, Sendable, Equatable {
+    public var destination: String
+    /// One archive's entries; all kept archives' summaries when nil.
+    public var archive: String?
+    public init(destination: String, archive: String? = nil) {
+        self.destination = destination
+        self.archive = archive
+    }
+}
+
+public struct ArchiveCoverageSummary: Codable, Sendable, Equatable {
+    public var archive: String
+    public var entries: Int?
+    public var verified: Int
+    public var failed: Int
+    public var everVerified: Int
+    public var oldestVerifiedAt: Double?
+    public init(archive: String, entries: Int?, verified: Int, failed: Int, everVerified: Int, oldestVerifiedAt: Double?) {
+        self.archive = archive
+        self.entries = entries
+        self.verified = verified
+        self.failed = failed
+        self.everVerified = everVerified
+        self.oldestVerifiedAt = oldestVerifiedAt
+    }
+}
+
+public struct EntryCoverageSummary: Codable, Sendable, Equatable {
+    public var path: String
+    public var verifiedAt: Double
+    public var failed: Bool
+    public var runId: Int64
+    public init(path: String, verifiedAt: Double, failed: Bool, runId: Int64) {
+        self.path = path
+        self.verifiedAt = verifiedAt
+        self.failed = failed
+        self.runId = runId
+    }
+}
+
+public struct CoverageResult: Codable, Sendable, Equatable {
+    public var destination: String
+    public var summary: CoverageSummary?
+    public var archives: [ArchiveCoverageSummary]
+    /// With `archive`: its entries' latest reads.
+    public var entries: [EntryCoverageSummary]?
+    public init(destination: String, summary: CoverageSummary?, archives: [ArchiveCoverageSummary], entries: [EntryCoverageSummary]?) {
+        self.destination = destination
+        self.summary = summary
+        self.archives = archives
+        self.entries = entries
     }
 }

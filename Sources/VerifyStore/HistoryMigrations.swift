@@ -56,6 +56,27 @@ enum HistoryMigrations {
                 t.column("since", .double).notNull()
             }
         }
+        migrator.registerMigration("v3: entry coverage") { db in
+            try db.create(table: "coverage") { t in
+                t.column("destination", .text).notNull()
+                t.column("archive_path", .text).notNull()
+                t.column("entry_path", .text).notNull()
+                t.column("verified_at", .double).notNull()
+                t.column("failed", .boolean).notNull()
+                t.column("run_id", .integer).notNull()
+                t.primaryKey(["destination", "archive_path", "entry_path"])
+            }
+            try db.create(table: "archive_entries") { t in
+                t.column("destination", .text).notNull()
+                t.column("archive_path", .text).notNull()
+                t.column("entries", .integer).notNull()
+                // The archive's identity when its coverage was recorded: a replaced archive
+                // (same name, other size or mtime) is a new copy and starts uncovered.
+                t.column("archive_size", .integer).notNull()
+                t.column("archive_mtime", .double).notNull()
+                t.primaryKey(["destination", "archive_path"])
+            }
+        }
         return migrator
     }
 }

@@ -44,6 +44,10 @@ struct ControlRequestHandlerTests {
             return TestAlertResult(seq: 1)
         }
         func lastAlertSeq() async -> Int64 { 41 }
+        func coverage(_ arguments: CoverageArguments) async throws(WireError) -> CoverageResult {
+            record("coverage \(arguments.destination)")
+            return CoverageResult(destination: arguments.destination, summary: nil, archives: [], entries: nil)
+        }
     }
 
     static let adminGroup: UInt32 = 4242

@@ -1,6 +1,7 @@
 import Foundation
 import TOMLKit
 import VerifyCore
+import VerifyProtocol
 
 /// Reads `verifyd.toml` into a `DaemonConfiguration`. Every error names the file and the key
 /// path; unknown keys are errors, so a typo never silently turns a setting off.
@@ -150,6 +151,12 @@ public enum ConfigurationLoader {
                 case .failure(let problem): throw reader.error("max_age", problem.message)
                 }
             }
+        }
+        if let v = try reader.duration("coverage_window") {
+            guard v >= destination.interval else {
+                throw reader.error("coverage_window", "must be at least the interval (\(DurationText.words(destination.interval)))")
+            }
+            destination.coverageWindow = v
         }
         if let v = try reader.integer("keep_verifying", range: 1...100_000) { destination.keepVerifying = v }
         if let v = try reader.duration("history_retention") {

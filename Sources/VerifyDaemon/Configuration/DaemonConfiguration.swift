@@ -56,6 +56,8 @@ public struct DestinationConfiguration: Sendable, Equatable {
     public var pollInterval: Double = 60
     /// The newest archive must be younger than this many seconds; nil turns freshness off.
     public var maxAge: Double?
+    /// Every entry of every kept archive must be read back within this many seconds; nil: no goal.
+    public var coverageWindow: Double?
     /// How many of the newest archives keep being verified on `interval`.
     public var keepVerifying: Int = 3
     /// Runs older than this many seconds are pruned from history.

@@ -10,6 +10,7 @@ public protocol ControlBackend: Sendable {
     func reload() async throws(WireError) -> ReloadResult
     func alerts(_ arguments: AlertsArguments) async throws(WireError) -> AlertsResult
     func testAlert() async throws(WireError) -> TestAlertResult
+    func coverage(_ arguments: CoverageArguments) async throws(WireError) -> CoverageResult
     /// The newest alert sequence number (where a subscription without `since` starts).
     func lastAlertSeq() async -> Int64
 }
@@ -94,6 +95,8 @@ public struct ControlRequestHandler: Sendable {
                 return success(head.id, try await backend.alerts(try decode(AlertsArguments.self, data, optional: AlertsArguments())))
             case .testAlert:
                 return success(head.id, try await backend.testAlert())
+            case .coverage:
+                return success(head.id, try await backend.coverage(try decode(CoverageArguments.self, data, optional: nil)))
             case .subscribe:
                 return failure(head.id, WireError(.badRequest, "subscribe is handled by the connection"))
             }

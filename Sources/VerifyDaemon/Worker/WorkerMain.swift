@@ -59,11 +59,17 @@ public enum WorkerMain {
             archivePath: request.archivePath, manifest: manifest, sample: policy, seed: seed,
             checkOptions: .init(stripComponents: request.stripComponents, strict: request.strict),
             archiveDigest: archiveDigest, stallTimeout: request.stallTimeout)
+        verification.coverage = request.coverage.map { items in
+            Dictionary(items.map { ($0.path, CoverageRecord(verifiedAt: $0.verifiedAt, failed: $0.failed)) }, uniquingKeysWith: { $1 })
+        }
         verification.onProgress = { entries, bytes in
             emit(WorkerMessage(progress: WorkerProgress(entries: entries, bytesRead: bytes)))
         }
         let report = ArchiveVerification.run(verification)
         let findings = report.result.findings
+        if let manifest, report.result.verdict != .error, !report.stalled {
+            emitChecked(manifest: manifest, report: report)
+        }
         let actual = report.archiveDigestActual
         return WorkerResult(
             verdict: report.result.verdict.rawValue, entriesSeen: report.result.entriesSeen,
@@ -73,7 +79,26 @@ public enum WorkerMain {
             failures: findings.prefix(WorkerResult.failureLimit).map {
                 WorkerFailure(path: $0.path?.description, kind: $0.kind.rawValue, expected: $0.expected, actual: $0.actual)
             },
-            failureCount: findings.count)
+            failureCount: findings.count, manifestEntries: manifest?.entries.count)
+    }
+
+    /// The entries read back, for coverage: selected entries that got a finding are failed; those
+    /// the check could not reach (not verified) are left out.
+    static func emitChecked(manifest: Manifest, report: VerificationReport) {
+        var failed = Set<String>()
+        for finding in report.result.findings { if let path = finding.path { failed.insert(path.description) } }
+        let notVerified = Set(report.result.notVerified.map(\.description))
+        var batch: [CheckedEntry] = []
+        for (index, entry) in manifest.entries.enumerated() where report.sample?[index] ?? true {
+            let name = entry.path.description
+            if notVerified.contains(name) { continue }
+            batch.append(CheckedEntry(path: name, failed: failed.contains(name)))
+            if batch.count == 2000 {
+                emit(WorkerMessage(checked: batch))
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { emit(WorkerMessage(checked: batch)) }
     }
 
     /// Takes the manifest out of the archive on a first pass.

@@ -103,6 +103,7 @@ public final class WorkerProcess: Sendable {
 
         var framer = LineFramer(limit: 256 << 20)
         var result: WorkerResult?
+        var checked: [CheckedEntry] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         let decoder = JSONDecoder()
         reading: while true {
@@ -112,7 +113,9 @@ public final class WorkerProcess: Sendable {
             for frame in framer.append(chunk[0..<count]) {
                 guard case .line(let line) = frame, let message = try? decoder.decode(WorkerMessage.self, from: Data(line)) else { continue }
                 if let progress = message.progress { onProgress(progress) }
-                if let finished = message.result {
+                if let entries = message.checked { checked += entries }
+                if var finished = message.result {
+                    finished.checked = checked
                     result = finished
                     break reading
                 }

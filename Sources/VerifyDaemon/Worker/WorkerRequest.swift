@@ -18,6 +18,9 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var seed: String
     public var stallTimeout: Double
     public var memoryLimit: Int64
+    /// What history knows of the archive's entries: the sample is then chosen least recently
+    /// verified first. Nil for a plain seeded sample.
+    public var coverage: [CoverageItem]?
 
     public init(
         archivePath: String, manifestPath: String?, manifestEntry: String?, manifestFormat: String?,
@@ -41,12 +44,34 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
 /// One line a worker writes on its stdout: progress as it goes, then one result.
 public struct WorkerMessage: Codable, Sendable, Equatable {
     public var progress: WorkerProgress?
+    /// Entries read back, in batches, before the result.
+    public var checked: [CheckedEntry]?
     public var result: WorkerResult?
 
-    public init(progress: WorkerProgress? = nil, result: WorkerResult? = nil) {
+    public init(progress: WorkerProgress? = nil, checked: [CheckedEntry]? = nil, result: WorkerResult? = nil) {
         self.progress = progress
+        self.checked = checked
         self.result = result
     }
+}
+
+/// One entry's coverage as the daemon hands it to a worker.
+public struct CoverageItem: Codable, Sendable, Equatable {
+    public var path: String
+    public var verifiedAt: Double?
+    public var failed: Bool
+
+    public init(path: String, verifiedAt: Double?, failed: Bool) {
+        self.path = path
+        self.verifiedAt = verifiedAt
+        self.failed = failed
+    }
+}
+
+/// One entry a run read back, and whether it was bad.
+public struct CheckedEntry: Codable, Sendable, Equatable {
+    public var path: String
+    public var failed: Bool
 }
 
 public struct WorkerProgress: Codable, Sendable, Equatable {
@@ -68,6 +93,10 @@ public struct WorkerResult: Codable, Sendable, Equatable {
     /// At most `failureLimit` failures; `failureCount` counts them all.
     public var failures: [WorkerFailure]
     public var failureCount: Int
+    /// Entries the manifest lists (nil without a manifest).
+    public var manifestEntries: Int?
+    /// Entries read back (filled by the daemon from the `checked` lines).
+    public var checked: [CheckedEntry]?
 
     public static let failureLimit = 10_000
 }

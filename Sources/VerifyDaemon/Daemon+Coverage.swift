@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import VerifyCore
+import VerifyProtocol
+import VerifyStore
+
+extension Daemon {
+    /// What history knows of an archive's entries, for a sampled run.
+    func coverageItems(_ destination: DestinationConfiguration, archive: ArchiveFile) -> [CoverageItem]? {
+        do {
+            if try store.resetCoverageIfReplaced(destination: destination.name, archive: archive.path, size: archive.size, mtime: archive.mtime) {
+                logger.info("archive replaced: its coverage starts over", metadata: ["archive.path": "\(archive.path)"])
+            }
+            guard destination.sample != .all else { return nil }
+            return try store.entryCoverage(destination: destination.name, archive: archive.path).map {
+                CoverageItem(path: $0.path, verifiedAt: $0.verifiedAt, failed: $0.failed)
+            }
+        } catch {
+            logger.error("cannot read coverage; the run samples without it", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    /// Stores the entries a run read back.
+    func recordCoverage(_ run: StartedRun, _ result: WorkerResult, at time: Double) {
+        guard let checked = result.checked, !checked.isEmpty || result.manifestEntries != nil else { return }
+        do {
+            try store.recordCoverage(
+                destination: run.destination, archive: run.file.path, archiveSize: run.file.size, archiveMtime: run.file.mtime,
+                runID: run.id, at: time,
+                manifestEntries: result.manifestEntries, entries: checked.map { ($0.path, $0.failed) })
+        } catch {
+            logger.error("cannot record coverage", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Coverage of the kept archives, and a warning when the sample cannot meet the window.
+    func coverageSummary(_ destination: DestinationConfiguration, tracker: ArchiveTracker, now: Double) -> (CoverageSummary?, [String]) {
+        guard destination.sample != .all || destination.coverageWindow != nil else { return (nil, []) }
+        let archives = tracker.tracked.map(\.path)
+        let since = destination.coverageWindow.map { now - $0 } ?? 0
+        guard let coverage = try? store.archiveCoverage(destination: destination.name, archives: archives, since: since) else {
+            return (nil, [])
+        }
+        var entries = 0, verified = 0, failed = 0, never = 0
+        var oldest: Double?
+        var largest = 0
+        for archive in coverage {
+            let count = archive.entries ?? archive.everVerified
+            entries += count
+            largest = max(largest, count)
+            verified += archive.verifiedSince
+            failed += archive.failed
+            never += max(count - archive.everVerified, 0)
+            if let at = archive.oldestVerifiedAt { oldest = min(oldest ?? at, at) }
+        }
+        // Entries read per run of one archive, at the configured sample.
+        let perRun: Int
+        switch destination.sample {
+        case .all: perRun = largest
+        case .count(let n): perRun = n
+        case .percent: perRun = destination.sample.size(of: largest)
+        case .bytes:
+            let last = (try? store.runs(destination: destination.name, limit: 5))?.first { $0.verdict == "pass" || $0.verdict == "fail" }
+            perRun = last?.entriesSelected ?? 0
+        }
+        let remaining = max(entries - verified, 0)
+        var completeBy: Double?
+        if perRun > 0, largest > 0 {
+            let runsPerArchive = Double(max(remaining, 0)) / Double(perRun * max(coverage.count, 1))
+            completeBy = now + runsPerArchive.rounded(.up) * destination.interval
+        }
+        var warnings: [String] = []
+        if let window = destination.coverageWindow, largest > 0 {
+            let runsInWindow = (window / destination.interval).rounded(.down)
+            let needed = Int((Double(largest) / max(runsInWindow, 1)).rounded(.up))
+            if Double(perRun) * runsInWindow < Double(largest) {
+                warnings.append(
+                    "coverage_window \(DurationText.words(window)) cannot be met: a run reads \(perRun) of \(largest) entries every \(DurationText.words(destination.interval)); sample at least \(needed) entries per run, or shorten interval")
+            }
+        }
+        return (
+            CoverageSummary(
+                window: destination.coverageWindow, entries: entries, verified: verified, failed: failed, oldestVerifiedAt: oldest,
+                neverVerified: never, completeBy: completeBy),
+            warnings
+        )
+    }
+
+    public func coverage(_ arguments: CoverageArguments) async throws(WireError) -> CoverageResult {
+        guard let destination = configuration.destination(named: arguments.destination),
+            let tracker = trackers[destination.name]
+        else {
+            throw WireError(.unknownDestination, "no destination \"\(arguments.destination)\"")
+        }
+        let now = clock()
+        let since = destination.coverageWindow.map { now - $0 } ?? 0
+        var archives = tracker.tracked.map(\.path)
+        if let archive = arguments.archive {
+            let path = (archive as NSString).standardizingPath
+            guard archives.contains(path) || tracker.archives.contains(where: { $0.path == path }) else {
+                throw WireError(.unknownArchive, "\(path) is not an archive of \(destination.name)")
+            }
+            archives = [path]
+        }
+        do {
+            let summaries = try store.archiveCoverage(destination: destination.name, archives: archives, since: since).map {
+                ArchiveCoverageSummary(
+                    archive: $0.archive, entries: $0.entries, verified: $0.verifiedSince, failed: $0.failed,
+                    everVerified: $0.everVerified, oldestVerifiedAt: $0.oldestVerifiedAt)
+            }
+            let entries = try arguments.archive.map { _ in
+                try store.entryCoverage(destination: destination.name, archive: archives[0]).map {
+                    EntryCoverageSummary(path: $0.path, verifiedAt: $0.verifiedAt, failed: $0.failed, runId: $0.runID)
+                }
+            }
+            return CoverageResult(
+                destination: destination.name, summary: coverageSummary(destination, tracker: tracker, now: now).0,
+                archives: summaries, entries: entries)
+        } catch {
+            throw WireError(.internalError, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import GRDB
+
+/// Which entries of which archive were read back, when, and with which result: the latest read
+/// of each entry. Sampling reads it to choose the least recently verified entries.
+extension HistoryStore {
+    /// One entry's latest read.
+    public struct EntryCoverage: Sendable, Equatable {
+        public var path: String
+        public var verifiedAt: Double
+        public var failed: Bool
+        public var runID: Int64
+    }
+
+    /// Coverage of one archive.
+    public struct ArchiveCoverage: Sendable, Equatable {
+        public var archive: String
+        /// Entries its manifest lists (nil before the first run with a manifest).
+        public var entries: Int?
+        /// Entries read back since `since` and found good.
+        public var verifiedSince: Int
+        /// Entries whose latest read failed.
+        public var failed: Int
+        /// Entries ever read back.
+        public var everVerified: Int
+        /// The oldest latest-read time (nil when none was read).
+        public var oldestVerifiedAt: Double?
+    }
+
+    /// Forgets an archive's coverage when the file under that name is not the one it was
+    /// recorded for. Returns true when it did.
+    @discardableResult
+    public func resetCoverageIfReplaced(destination: String, archive: String, size: Int64, mtime: Double) throws(StoreError) -> Bool {
+        try write { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT archive_size, archive_mtime FROM archive_entries WHERE destination = ? AND archive_path = ?",
+                arguments: [destination, archive])
+            else { return false }
+            let storedSize: Int64 = row["archive_size"]
+            let storedMtime: Double = row["archive_mtime"]
+            if storedSize == size, storedMtime == mtime { return false }
+            try db.execute(sql: "DELETE FROM coverage WHERE destination = ? AND archive_path = ?", arguments: [destination, archive])
+            try db.execute(sql: "DELETE FROM archive_entries WHERE destination = ? AND archive_path = ?", arguments: [destination, archive])
+            return true
+        }
+    }
+
+    public func entryCoverage(destination: String, archive: String) throws(StoreError) -> [EntryCoverage] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT entry_path, verified_at, failed, run_id FROM coverage WHERE destination = ? AND archive_path = ? ORDER BY entry_path",
+                arguments: [destination, archive]
+            ).map { EntryCoverage(path: $0["entry_path"], verifiedAt: $0["verified_at"], failed: $0["failed"], runID: $0["run_id"]) }
+        }
+    }
+
+    /// Records the entries a run read back, and how many entries the archive's manifest lists.
+    public func recordCoverage(
+        destination: String, archive: String, archiveSize: Int64, archiveMtime: Double, runID: Int64, at time: Double,
+        manifestEntries: Int?, entries: [(path: String, failed: Bool)]
+    ) throws(StoreError) {
+        try write { db in
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO coverage (destination, archive_path, entry_path, verified_at, failed, run_id) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(destination, archive_path, entry_path) DO UPDATE SET
+                  verified_at = excluded.verified_at, failed = excluded.failed, run_id = excluded.run_id
+                """)
+            for entry in entries {
+                try statement.execute(arguments: [destination, archive, entry.path, time, entry.failed, runID])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO archive_entries (destination, archive_path, entries, archive_size, archive_mtime) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(destination, archive_path) DO UPDATE SET
+                      entries = coalesce(excluded.entries, entries), archive_size = excluded.archive_size, archive_mtime = excluded.archive_mtime
+                    """,
+                arguments: [destination, archive, manifestEntries ?? entries.count, archiveSize, archiveMtime])
+        }
+    }
+
+    /// Coverage per archive of a destination, counting reads since `since` as current.
+    public func archiveCoverage(destination: String, archives: [String], since: Double) throws(StoreError) -> [ArchiveCoverage] {
+        try read { db in
+            try archives.map { archive in
+                let entries = try Int.fetchOne(
+                    db, sql: "SELECT entries FROM archive_entries WHERE destination = ? AND archive_path = ?",
+                    arguments: [destination, archive])
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) AS ever, sum(failed) AS failed,
+                          sum(CASE WHEN failed = 0 AND verified_at >= ? THEN 1 ELSE 0 END) AS current,
+                          min(verified_at) AS oldest
+                        FROM coverage WHERE destination = ? AND archive_path = ?
+                        """,
+                    arguments: [since, destination, archive])
+                return ArchiveCoverage(
+                    archive: archive, entries: entries, verifiedSince: row?["current"] ?? 0, failed: row?["failed"] ?? 0,
+                    everVerified: row?["ever"] ?? 0, oldestVerifiedAt: row?["oldest"])
+            }
+        }
+    }
+
+    /// Forgets the coverage of archives of a destination that are no longer kept.
+    @discardableResult
+    public func forgetCoverage(destination: String, keeping archives: [String]) throws(StoreError) -> Int {
+        try write { db in
+            let placeholders = archives.isEmpty ? "''" : Array(repeating: "?", count: archives.count).joined(separator: ",")
+            var arguments: [DatabaseValueConvertible] = [destination]
+            arguments += archives
+            try db.execute(
+                sql: "DELETE FROM coverage WHERE destination = ? AND archive_path NOT IN (\(placeholders))",
+                arguments: StatementArguments(arguments))
+            return db.changesCount
+        }
+    }
+}

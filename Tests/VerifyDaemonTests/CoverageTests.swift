@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import VerifyCore
+import VerifyTestSupport
+
+/// Coverage-aware sampling with the real daemon: a sample per run that reads every entry once
+/// before any twice, and failed entries on every run.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct CoverageTests {
+    /// A plain tar of `count` small files and a sha256sum manifest; `wrong` names entries whose
+    /// manifest digest is deliberately wrong (they fail every time they are read).
+    static func archive(in folder: String, work: TemporaryDirectory, count: Int, wrong: Set<String> = []) throws -> String {
+        var tree = FixtureTree(root: work.file("tree"))
+        for index in 0..<count { try tree.add("f/\(index).txt", size: 64 + index % 50, seed: UInt64(index)) }
+        var manifest = String(decoding: tree.sha256Manifest(), as: UTF8.self)
+        for name in wrong {
+            var hasher = ContentHasher(algorithms: [.sha256])
+            Array("not the content".utf8).withUnsafeBytes { hasher.update($0) }
+            let bad = hasher.finalize()[0].hex
+            manifest = manifest.split(separator: "\n").map { line in
+                line.hasSuffix("  " + name) ? "\(bad)  \(name)" : String(line)
+            }.joined(separator: "\n") + "\n"
+        }
+        try manifest.write(toFile: folder + "/data.tar.sha256", atomically: true, encoding: .utf8)
+        try Tool.must(["tar", "-cf", work.file("data.tar"), "-C", tree.root, "f"])
+        try FileManager.default.moveItem(atPath: work.file("data.tar"), toPath: folder + "/data.tar")
+        return folder + "/data.tar"
+    }
+
+    /// entry -> run id of its latest read, from `verifyctl coverage --json`.
+    func latestReads(_ daemon: DaemonHarness, _ archive: String) throws -> [String: Int] {
+        let result = try daemon.ctl(["coverage", "d", archive, "--json"])
+        let entries = (result.object?["entries"] as? [[String: Any]]) ?? []
+        return Dictionary(entries.compactMap { e in (e["path"] as? String).flatMap { p in (e["runId"] as? Int).map { (p, $0) } } }, uniquingKeysWith: { $1 })
+    }
+
+    @Test func tenPercentPerRunReachesFullCoverageInTenRunsWithoutRereading() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: [
+            "sample = \"10%\"", "interval = \"1h\"", "keep_verifying = 1", "coverage_window = \"10h\"",
+        ])]
+        try daemon.start()
+        let archive = try Self.archive(in: backups, work: daemon.directory, count: 1000)
+        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 }, "\(daemon.log_)")
+        for _ in 1..<10 { #expect(try daemon.ctl(["verify", archive, "--wait"]).status == 0) }
+
+        let reads = try latestReads(daemon, archive)
+        #expect(reads.count == 1000, "every entry read in 10 runs")
+        let perRun = Dictionary(grouping: reads.values, by: { $0 }).mapValues(\.count)
+        #expect(perRun.count == 10)
+        #expect(perRun.values.allSatisfy { $0 == 100 }, "no entry read twice before all were read once: \(perRun)")
+        let status = try daemon.ctl(["status", "d"])
+        #expect(status.stdout.contains("coverage: 100% of 1000 entries verified within 10h"), "\(status.stdout)")
+        #expect(status.status == 0)
+
+        // The eleventh run reads the first run's entries again: the least recently verified.
+        let firstRun = try #require(perRun.keys.min())
+        let firstEntries = Set(reads.filter { $0.value == firstRun }.keys)
+        #expect(try daemon.ctl(["verify", archive, "--wait"]).status == 0)
+        let after = try latestReads(daemon, archive)
+        let eleventh = try #require(after.values.max())
+        #expect(Set(after.filter { $0.value == eleventh }.keys) == firstEntries)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func aFailedEntryIsRecheckedOnEveryRunAndAnUnreachableWindowIsAWarning() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: [
+            "sample = 20", "interval = \"1d\"", "keep_verifying = 1", "coverage_window = \"2d\"",
+        ])]
+        try daemon.start()
+        let bad = "f/3.txt"
+        let archive = try Self.archive(in: backups, work: daemon.directory, count: 200, wrong: [bad])
+        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 }, "\(daemon.log_)")
+        var seenFailing = false
+        for _ in 0..<12 {
+            _ = try daemon.ctl(["verify", archive, "--wait"])
+            let reads = try latestReads(daemon, archive)
+            let latest = reads.values.max() ?? -1
+            if seenFailing { #expect(reads[bad] == latest, "the failed entry is read again on every run") }
+            if reads[bad] != nil { seenFailing = true }
+        }
+        #expect(seenFailing, "20 per run over 13 runs reaches every entry of 200")
+        // 20 entries a day cannot cover 200 in 2 days: status says so, and warns.
+        let status = try daemon.ctl(["status", "d"])
+        #expect(status.stdout.contains("warning: coverage_window 2d cannot be met: a run reads 20 of 200 entries every 1d; sample at least 100"), "\(status.stdout)")
+        #expect(status.status == 2, "and the failing entry makes the destination failing")
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+}
