@@ -36,6 +36,8 @@ public final class ArchiveReader {
         public var fileSize: Int64
         /// Digests of the whole file, when asked for.
         public var wholeFileDigests: [Digest]
+        /// Reading was stopped on purpose before the end (`ReadProgress.requestStop()`).
+        public var stoppedEarly: Bool = false
         /// Warnings libarchive gave on headers (kept, not failures).
         public var warnings: [String]
     }
@@ -115,6 +117,11 @@ public final class ArchiveReader {
 
         var entry: OpaquePointer?
         readLoop: while true {
+            if progress.stopRequested {
+                outcome.stoppedEarly = true
+                describe(archive, into: &outcome)
+                return
+            }
             let status = ArchiveStatus.interpret(archive_read_next_header(archive, &entry), phase: .header)
             progress.entryStarted()
             switch status {

@@ -18,6 +18,17 @@ public struct VerificationRequest: Sendable {
     /// What history knows of each manifest entry (keyed by `EntryPath.description`): with it,
     /// the sample is chosen least recently verified first (`CoverageSampling`).
     public var coverage: [String: CoverageRecord]?
+    /// With `coverage`: entries verified good since this time are done for the current
+    /// coverage cycle and are not read again (a run cut short is continued, not repeated).
+    public var coverageCycleStart: Double?
+    /// A run stops cleanly before the next entry once it has run this long or read this many
+    /// bytes of the archive; the entries not reached are "not verified", not missing.
+    public var maxSeconds: Double?
+    public var maxBytes: Int64?
+    /// Called on the reading thread every `checkpointInterval` seconds with the entries whose
+    /// results became known since the last call, so that a run cut short keeps them.
+    public var onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?
+    public var checkpointInterval: Double = 2
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -52,6 +63,8 @@ public struct VerificationReport: Sendable {
     public var warnings: [String]
     /// The sample flags, one per manifest entry; nil when every entry was selected.
     public var sample: [Bool]?
+    /// The run stopped at its budget (why), before the end of the archive.
+    public var budgetReached: String?
 
     /// The report of a run that could not start: the `error` verdict with why.
     public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
@@ -88,12 +101,13 @@ public enum ArchiveVerification {
             return report
         }
         let sample = request.manifest.flatMap { manifest -> [Bool]? in
-            if let coverage = request.coverage, request.sample != .all {
+            if let coverage = request.coverage {
                 let fileSize = (try? FileManager.default.attributesOfItem(atPath: request.archivePath)[.size] as? Int64) ?? nil
                 let estimate = max((fileSize ?? 0) / Int64(max(manifest.entries.count, 1)), 1)
-                return CoverageSampling.choose(
+                let flags = CoverageSampling.choose(
                     manifest.entries.map(\.path), sizes: manifest.entries.map { $0.size ?? estimate }, coverage: coverage,
-                    policy: request.sample, seed: request.seed)
+                    policy: request.sample, seed: request.seed, cycleStart: request.coverageCycleStart)
+                return flags.allSatisfy { $0 } ? nil : flags
             }
             switch request.sample {
             case .all: return nil
@@ -110,7 +124,7 @@ public enum ArchiveVerification {
         }
         report.sample = sample
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
-        let job = ReaderJob(reader: reader, check: check)
+        let job = ReaderJob(reader: reader, check: check, onCheckpoint: request.onCheckpoint)
         let done = DispatchSemaphore(value: 0)
         let began = Atomic<Bool>(false)
         let thread = Thread {
@@ -125,7 +139,23 @@ public enum ArchiveVerification {
         var lastTicks = reader.progress.tickCount
         var lastChange = clock.now
         var lastReport = clock.now
+        var lastCheckpoint = clock.now
         while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if request.onCheckpoint != nil, clock.now - lastCheckpoint >= .milliseconds(Int64(request.checkpointInterval * 1000)) {
+                lastCheckpoint = clock.now
+                job.checkpointDue.store(true, ordering: .relaxed)
+            }
+            // A budget never stops a run before it has read one entry: every run makes progress,
+            // even when reaching what is left means inflating through what is done.
+            if report.budgetReached == nil, job.entriesRead.load(ordering: .relaxed) > 0 {
+                if let maxSeconds = request.maxSeconds, elapsed() >= maxSeconds {
+                    report.budgetReached = "max_duration \(maxSeconds) s reached"
+                    reader.progress.requestStop()
+                } else if let maxBytes = request.maxBytes, reader.progress.bytesRead >= maxBytes {
+                    report.budgetReached = "max_bytes \(maxBytes) reached"
+                    reader.progress.requestStop()
+                }
+            }
             if let onProgress = request.onProgress, clock.now - lastReport >= .milliseconds(500) {
                 lastReport = clock.now
                 onProgress(reader.progress.entryCount, reader.progress.bytesRead)
@@ -154,6 +184,7 @@ public enum ArchiveVerification {
         }
 
         let (outcome, result) = job.take()
+        if !outcome.stoppedEarly { report.budgetReached = nil }
         report.result = result
         report.format = outcome.format
         report.filters = outcome.filters
@@ -195,20 +226,51 @@ public enum ArchiveVerification {
 private final class ReaderJob: @unchecked Sendable {
     private let reader: ArchiveReader
     private let check: ArchiveCheck
+    private let onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?
     private let output = Mutex<(ArchiveReader.Outcome, CheckResult)?>(nil)
+    /// Set by the watching thread; the reading thread takes a checkpoint after the next entry.
+    let checkpointDue = Atomic<Bool>(false)
+    /// Entries whose content was read so far (the selected ones, when sampling).
+    let entriesRead = Atomic<Int>(0)
 
-    init(reader: ArchiveReader, check: ArchiveCheck) {
+    init(reader: ArchiveReader, check: ArchiveCheck, onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?) {
         self.reader = reader
         self.check = check
+        self.onCheckpoint = onCheckpoint
     }
 
     func run() {
-        let outcome = reader.read(into: check)
-        let result = check.finish(archiveDamage: outcome.damage)
+        let outcome = reader.read(into: CheckpointingVisitor(check: check, job: self, onCheckpoint: onCheckpoint))
+        let result = check.finish(archiveDamage: outcome.damage, stoppedEarly: outcome.stoppedEarly)
         output.withLock { $0 = (outcome, result) }
     }
 
     func take() -> (ArchiveReader.Outcome, CheckResult) {
         output.withLock { $0! }
+    }
+}
+
+/// Forwards entries to the check, counts the entries read, and, when a checkpoint is due, hands
+/// the results known so far to the callback (on the reading thread, between entries).
+private final class CheckpointingVisitor: EntryVisitor {
+    let check: ArchiveCheck
+    unowned let job: ReaderJob
+    let onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?
+
+    init(check: ArchiveCheck, job: ReaderJob, onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?) {
+        self.check = check
+        self.job = job
+        self.onCheckpoint = onCheckpoint
+    }
+
+    func beginEntry(_ header: EntryHeader) -> ContentRequest { check.beginEntry(header) }
+
+    func endEntry(_ content: EntryContent?) {
+        check.endEntry(content)
+        if content != nil { job.entriesRead.add(1, ordering: .relaxed) }
+        if let onCheckpoint, job.checkpointDue.exchange(false, ordering: .relaxed) {
+            let results = check.checkpoint()
+            if !results.isEmpty { onCheckpoint(results) }
+        }
     }
 }

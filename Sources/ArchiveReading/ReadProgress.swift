@@ -8,6 +8,7 @@ public final class ReadProgress: Sendable {
     /// Nonzero while the reader waits on the disk (that time is not a stall).
     let waitingOnDisk = Atomic<Int>(0)
     private let entries = Atomic<Int>(0)
+    private let stop = Atomic<Bool>(false)
     private let rawBytes = Atomic<Int64>(0)
 
     public init() {}
@@ -18,6 +19,10 @@ public final class ReadProgress: Sendable {
         tick()
     }
     func addRawBytes(_ count: Int) { rawBytes.add(Int64(count), ordering: .relaxed) }
+
+    /// Asks the reader to stop before the next entry (a budget was reached).
+    public func requestStop() { stop.store(true, ordering: .relaxed) }
+    public var stopRequested: Bool { stop.load(ordering: .relaxed) }
 
     /// Entries started so far.
     public var entryCount: Int { entries.load(ordering: .relaxed) }

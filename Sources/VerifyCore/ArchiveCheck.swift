@@ -30,6 +30,8 @@ public final class ArchiveCheck: EntryVisitor {
     private let readsEverything: Bool
     private var observations: [Observation?]
     private var claimedExactly: [Bool]
+    /// Entries already reported by `checkpoint()`.
+    private var reported: [Bool] = []
     private var others: [EntryPath: Observation] = [:]
     private var unexpected: [EntryPath] = []
     private var unexpectedCount = 0
@@ -149,9 +151,30 @@ public final class ArchiveCheck: EntryVisitor {
         }
     }
 
+    /// Selected manifest entries whose result is known and not yet reported by a checkpoint:
+    /// each with whether it failed. Called on the reading thread between entries, so that a
+    /// run cut short (budget, crash) keeps what it already proved.
+    public func checkpoint() -> [(path: EntryPath, failed: Bool)] {
+        guard let manifest else { return [] }
+        if reported.isEmpty { reported = Array(repeating: false, count: manifest.entries.count) }
+        let carriers = hardlinkCarriers()
+        var results: [(EntryPath, Bool)] = []
+        for (i, entry) in manifest.entries.enumerated() where selected[i] && !reported[i] {
+            guard let observation = observations[i] else { continue }
+            var findings: [Finding] = []
+            guard compare(entry, observation, carriers, into: &findings) else { continue }
+            reported[i] = true
+            results.append((entry.path, !findings.isEmpty))
+        }
+        return results
+    }
+
     /// Ends the run.
-    /// - Parameter archiveDamage: why reading the archive stopped early, if it did.
-    public func finish(archiveDamage: String?) -> CheckResult {
+    /// - Parameters:
+    ///   - archiveDamage: why reading the archive stopped early, if it did.
+    ///   - stoppedEarly: reading was stopped on purpose (a budget): selected entries not reached
+    ///     are not verified this run, rather than missing.
+    public func finish(archiveDamage: String?, stoppedEarly: Bool = false) -> CheckResult {
         var findings = [Finding]()
         var notVerified = [EntryPath]()
         var checked = 0
@@ -160,6 +183,11 @@ public final class ArchiveCheck: EntryVisitor {
             for (i, entry) in manifest.entries.enumerated() where selected[i] {
                 checked += 1
                 guard let observation = observations[i] else {
+                    if stoppedEarly {
+                        checked -= 1
+                        notVerified.append(entry.path)
+                        continue
+                    }
                     findings.append(Finding(path: entry.path, kind: .missing, expected: "present", actual: "not in the archive"))
                     continue
                 }
@@ -170,7 +198,7 @@ public final class ArchiveCheck: EntryVisitor {
             }
         }
         findings += entryDamage
-        if options.strict {
+        if options.strict, !stoppedEarly {
             findings += unexpected.map { Finding(path: $0, kind: .unexpected, expected: "not in the archive", actual: "present") }
         }
         findings.sort { ($0.path ?? EntryPath("")) < ($1.path ?? EntryPath("")) }

@@ -18,13 +18,22 @@ public struct CoverageRecord: Sendable, Equatable, Codable {
 public enum CoverageSampling {
     /// Flags, one per path, true for the entries in the sample. `coverage` is keyed by the
     /// entries' display names (`EntryPath.description`).
+    ///
+    /// `cycleStart`: entries verified good since then are done for the current coverage cycle and
+    /// are not chosen again (a run cut short by its budget or by a crash is continued, not
+    /// repeated); failed entries always are.
     public static func choose(
-        _ paths: [EntryPath], sizes: [Int64], coverage: [String: CoverageRecord], policy: SamplePolicy, seed: UInt64
+        _ paths: [EntryPath], sizes: [Int64], coverage: [String: CoverageRecord], policy: SamplePolicy, seed: UInt64,
+        cycleStart: Double? = nil
     ) -> [Bool] {
         precondition(paths.count == sizes.count)
-        if policy == .all { return Array(repeating: true, count: paths.count) }
         let records = paths.map { coverage[$0.description] }
-        let order = paths.indices.sorted { a, b in
+        let eligible = records.map { record -> Bool in
+            guard let cycleStart, let record, let at = record.verifiedAt else { return true }
+            return record.failed || at < cycleStart
+        }
+        if policy == .all { return eligible }
+        let order = paths.indices.filter { eligible[$0] }.sorted { a, b in
             let ka = key(records[a]), kb = key(records[b])
             if ka.0 != kb.0 { return ka.0 < kb.0 }
             if ka.1 != kb.1 { return ka.1 < kb.1 }

@@ -5,30 +5,40 @@ import VerifyProtocol
 import VerifyStore
 
 extension Daemon {
-    /// What history knows of an archive's entries, for a sampled run.
-    func coverageItems(_ destination: DestinationConfiguration, archive: ArchiveFile) -> [CoverageItem]? {
+    /// What history knows of an archive's entries, and the start of its coverage cycle: entries
+    /// verified good since then are not read again until every entry has been (a run cut short
+    /// by a budget, a stop or a crash is continued, not repeated).
+    func coverageForRun(_ destination: DestinationConfiguration, archive: ArchiveFile) -> (items: [CoverageItem], cycleStart: Double)? {
+        let now = clock()
         do {
             if try store.resetCoverageIfReplaced(destination: destination.name, archive: archive.path, size: archive.size, mtime: archive.mtime) {
                 logger.info("archive replaced: its coverage starts over", metadata: ["archive.path": "\(archive.path)"])
             }
-            guard destination.sample != .all else { return nil }
-            return try store.entryCoverage(destination: destination.name, archive: archive.path).map {
-                CoverageItem(path: $0.path, verifiedAt: $0.verifiedAt, failed: $0.failed)
+            let entries = try store.entryCoverage(destination: destination.name, archive: archive.path)
+            let info = try store.archiveCoverageInfo(destination: destination.name, archive: archive.path)
+            var cycleStart = info?.cycleStarted
+            if let start = cycleStart, let total = info?.entries {
+                let done = entries.filter { $0.verifiedAt >= start }.count
+                if done >= total { cycleStart = nil }
             }
+            if cycleStart == nil {
+                cycleStart = now
+                try store.setArchiveCoverageInfo(
+                    destination: destination.name, archive: archive.path, size: archive.size, mtime: archive.mtime, cycleStarted: now)
+            }
+            return (entries.map { CoverageItem(path: $0.path, verifiedAt: $0.verifiedAt, failed: $0.failed) }, cycleStart ?? now)
         } catch {
             logger.error("cannot read coverage; the run samples without it", metadata: ["error": "\(error)"])
-            return []
+            return nil
         }
     }
 
-    /// Stores the entries a run read back.
-    func recordCoverage(_ run: StartedRun, _ result: WorkerResult, at time: Double) {
-        guard let checked = result.checked, !checked.isEmpty || result.manifestEntries != nil else { return }
+    /// Stores how many entries the archive's manifest lists, at the end of a run.
+    func recordManifestEntries(_ run: StartedRun, _ result: WorkerResult) {
+        guard let entries = result.manifestEntries else { return }
         do {
-            try store.recordCoverage(
-                destination: run.destination, archive: run.file.path, archiveSize: run.file.size, archiveMtime: run.file.mtime,
-                runID: run.id, at: time,
-                manifestEntries: result.manifestEntries, entries: checked.map { ($0.path, $0.failed) })
+            try store.setArchiveCoverageInfo(
+                destination: run.destination, archive: run.file.path, size: run.file.size, mtime: run.file.mtime, entries: entries)
         } catch {
             logger.error("cannot record coverage", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }

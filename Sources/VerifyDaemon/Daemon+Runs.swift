@@ -33,7 +33,12 @@ extension Daemon {
             return nil
         }
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
-        request.coverage = coverageItems(destination, archive: item.file)
+        if let coverage = coverageForRun(destination, archive: item.file) {
+            request.coverage = coverage.items
+            request.coverageCycleStart = coverage.cycleStart
+        }
+        request.maxSeconds = destination.maxDuration
+        request.maxBytes = destination.maxBytes
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
         let id = record.id ?? 0
         running[id] = RunningRun(
@@ -65,9 +70,22 @@ extension Daemon {
 
     /// Runs the worker (off the actor) and records the outcome.
     nonisolated func execute(_ run: StartedRun) async {
-        let result = await run.worker.run { [self] progress in
-            Task { await self.progressed(run.id, progress) }
-        }
+        let store = self.store
+        let logger = self.logger
+        let result = await run.worker.run(
+            onProgress: { [self] progress in
+                Task { await self.progressed(run.id, progress) }
+            },
+            onChecked: { entries in
+                // Written as they come: a run cut short keeps what it proved.
+                do {
+                    try store.recordCoverage(
+                        destination: run.destination, archive: run.file.path, runID: run.id,
+                        at: Date().timeIntervalSince1970, entries: entries.map { ($0.path, $0.failed) })
+                } catch {
+                    logger.error("cannot record coverage", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+                }
+            })
         await finish(run, result)
     }
 
@@ -81,7 +99,7 @@ extension Daemon {
             verdict: result.verdict, finished: now, entriesSeen: result.entriesSeen, entriesSelected: result.entriesSelected,
             entriesChecked: result.entriesChecked, bytesRead: result.bytesRead,
             durationSeconds: result.durationSeconds > 0 ? result.durationSeconds : now - (running[run.id]?.started ?? now),
-            archiveDigest: result.archiveDigest, error: result.error)
+            archiveDigest: result.archiveDigest, error: result.error, note: result.budgetReached)
         let failures = result.failures.map {
             FailureRecord(runId: run.id, path: $0.path, kind: $0.kind, expected: $0.expected, actual: $0.actual)
         }
@@ -90,7 +108,7 @@ extension Daemon {
         } catch {
             logger.critical("cannot record the end of a run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
-        recordCoverage(run, result, at: now)
+        recordManifestEntries(run, result)
         running[run.id] = nil
         if var tracker = trackers[run.destination] {
             tracker.recordRun(path: run.file.path, .init(size: run.file.size, mtime: run.file.mtime, finished: now, verdict: result.verdict))

@@ -9,7 +9,7 @@ extension RunSummary {
             started: record.started, finished: record.finished, verdict: record.verdict ?? "running", sample: record.sample,
             seed: String(record.seedValue), entriesSeen: record.entriesSeen, entriesSelected: record.entriesSelected,
             entriesChecked: record.entriesChecked, bytesRead: record.bytesRead, durationSeconds: record.durationSeconds,
-            failureCount: record.failureCount, error: record.error)
+            failureCount: record.failureCount, error: record.error, note: record.note)
     }
 }
 

@@ -47,6 +47,8 @@ public enum HookExecution {
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 2)
+        // Nothing of the runner's leaks into a hook: no socket, no state file.
+        _ = verifyd_spawn_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -63,8 +65,15 @@ public enum HookExecution {
         var pid: pid_t = 0
         let arguments = [path]
         let environmentLines = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let spawned = withCStringArray(arguments) { argv in
-            withCStringArray(environmentLines) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
+        var spawned: Int32 = 0
+        // ETXTBSY: another process still holds the file open for writing (a hook being
+        // installed, or a descriptor inherited across a concurrent fork): wait a little.
+        for attempt in 0..<10 {
+            spawned = withCStringArray(arguments) { argv in
+                withCStringArray(environmentLines) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
+            }
+            guard spawned == ETXTBSY, attempt < 9 else { break }
+            usleep(50_000)
         }
         close(stdinPipe[0])
         close(outputPipe[1])

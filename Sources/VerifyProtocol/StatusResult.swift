@@ -119,12 +119,16 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var durationSeconds: Double
     public var failureCount: Int
     public var error: String?
+    /// Why the run ended early without being wrong (its budget), if it did.
+    public var note: String?
 
     public init(
         id: Int64, destination: String, archive: String, archiveSize: Int64, archiveMtime: Double, archiveDigest: String?,
         trigger: String, started: Double, finished: Double?, verdict: String, sample: String, seed: String, entriesSeen: Int,
-        entriesSelected: Int, entriesChecked: Int, bytesRead: Int64, durationSeconds: Double, failureCount: Int, error: String?
+        entriesSelected: Int, entriesChecked: Int, bytesRead: Int64, durationSeconds: Double, failureCount: Int, error: String?,
+        note: String? = nil
     ) {
+        self.note = note
         self.id = id
         self.destination = destination
         self.archive = archive

@@ -57,6 +57,7 @@ enum HistoryMigrations {
             }
         }
         migrator.registerMigration("v3: entry coverage") { db in
+            try db.alter(table: "run") { t in t.add(column: "note", .text) }
             try db.create(table: "coverage") { t in
                 t.column("destination", .text).notNull()
                 t.column("archive_path", .text).notNull()
@@ -69,7 +70,10 @@ enum HistoryMigrations {
             try db.create(table: "archive_entries") { t in
                 t.column("destination", .text).notNull()
                 t.column("archive_path", .text).notNull()
-                t.column("entries", .integer).notNull()
+                t.column("entries", .integer)
+                // When the current coverage cycle began: entries verified good since then are
+                // done until every entry is (then a new cycle begins).
+                t.column("cycle_started", .double)
                 // The archive's identity when its coverage was recorded: a replaced archive
                 // (same name, other size or mtime) is a new copy and starts uncovered.
                 t.column("archive_size", .integer).notNull()

@@ -53,10 +53,42 @@ extension HistoryStore {
         }
     }
 
-    /// Records the entries a run read back, and how many entries the archive's manifest lists.
+    /// What is known of an archive as a whole, for coverage.
+    public struct ArchiveCoverageInfo: Sendable, Equatable {
+        public var size: Int64
+        public var mtime: Double
+        public var entries: Int?
+        public var cycleStarted: Double?
+    }
+
+    public func archiveCoverageInfo(destination: String, archive: String) throws(StoreError) -> ArchiveCoverageInfo? {
+        try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT archive_size, archive_mtime, entries, cycle_started FROM archive_entries WHERE destination = ? AND archive_path = ?",
+                arguments: [destination, archive]
+            ).map { ArchiveCoverageInfo(size: $0["archive_size"], mtime: $0["archive_mtime"], entries: $0["entries"], cycleStarted: $0["cycle_started"]) }
+        }
+    }
+
+    /// Sets what is known of an archive; nil fields keep their stored value.
+    public func setArchiveCoverageInfo(
+        destination: String, archive: String, size: Int64, mtime: Double, entries: Int? = nil, cycleStarted: Double? = nil
+    ) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO archive_entries (destination, archive_path, entries, cycle_started, archive_size, archive_mtime) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(destination, archive_path) DO UPDATE SET
+                      entries = coalesce(excluded.entries, entries), cycle_started = coalesce(excluded.cycle_started, cycle_started),
+                      archive_size = excluded.archive_size, archive_mtime = excluded.archive_mtime
+                    """,
+                arguments: [destination, archive, entries, cycleStarted, size, mtime])
+        }
+    }
+
+    /// Records entries a run read back (a checkpoint or the run's end).
     public func recordCoverage(
-        destination: String, archive: String, archiveSize: Int64, archiveMtime: Double, runID: Int64, at time: Double,
-        manifestEntries: Int?, entries: [(path: String, failed: Bool)]
+        destination: String, archive: String, runID: Int64, at time: Double, entries: [(path: String, failed: Bool)]
     ) throws(StoreError) {
         try write { db in
             let statement = try db.makeStatement(sql: """
@@ -67,13 +99,6 @@ extension HistoryStore {
             for entry in entries {
                 try statement.execute(arguments: [destination, archive, entry.path, time, entry.failed, runID])
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO archive_entries (destination, archive_path, entries, archive_size, archive_mtime) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(destination, archive_path) DO UPDATE SET
-                      entries = coalesce(excluded.entries, entries), archive_size = excluded.archive_size, archive_mtime = excluded.archive_mtime
-                    """,
-                arguments: [destination, archive, manifestEntries ?? entries.count, archiveSize, archiveMtime])
         }
     }
 

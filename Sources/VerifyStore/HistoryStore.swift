@@ -55,13 +55,13 @@ public final class HistoryStore: Sendable {
                 sql: """
                     UPDATE run SET verdict = ?, finished = ?, entries_seen = ?, entries_selected = ?,
                       entries_checked = ?, bytes_read = ?, duration_seconds = ?, archive_digest = coalesce(?, archive_digest),
-                      error = ?, failure_count = ?
+                      error = ?, failure_count = ?, note = ?
                     WHERE id = ?
                     """,
                 arguments: [
                     outcome.verdict, outcome.finished, outcome.entriesSeen, outcome.entriesSelected,
                     outcome.entriesChecked, outcome.bytesRead, outcome.durationSeconds, outcome.archiveDigest,
-                    outcome.error, failureCount, runID,
+                    outcome.error, failureCount, outcome.note, runID,
                 ])
             for var failure in failures.prefix(Self.failureLimit) {
                 failure.runId = runID

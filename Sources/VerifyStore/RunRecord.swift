@@ -32,6 +32,8 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var durationSeconds: Double
     public var failureCount: Int
     public var error: String?
+    /// Why the run ended early without being wrong (its budget), if it did.
+    public var note: String?
 
     public init(
         destination: String, archivePath: String, archiveSize: Int64, archiveMtime: Double, trigger: String,
@@ -94,11 +96,13 @@ public struct RunOutcome: Sendable, Equatable {
     public var durationSeconds: Double
     public var archiveDigest: String?
     public var error: String?
+    public var note: String?
 
     public init(
         verdict: String, finished: Double, entriesSeen: Int = 0, entriesSelected: Int = 0, entriesChecked: Int = 0,
-        bytesRead: Int64 = 0, durationSeconds: Double = 0, archiveDigest: String? = nil, error: String? = nil
+        bytesRead: Int64 = 0, durationSeconds: Double = 0, archiveDigest: String? = nil, error: String? = nil, note: String? = nil
     ) {
+        self.note = note
         self.verdict = verdict
         self.finished = finished
         self.entriesSeen = entriesSeen

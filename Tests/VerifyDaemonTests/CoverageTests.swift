@@ -89,4 +89,63 @@ struct CoverageTests {
         #expect(status.status == 2, "and the failing entry makes the destination failing")
         #expect(daemon.signal(SIGTERM) == 0)
     }
+
+    func slowArchive(_ daemon: DaemonHarness, in backups: String, entries: Int) throws -> String {
+        try SlowArchive.make(at: daemon.directory.file("big.tar.gz"), entries: entries, gibibytesPerEntry: 1)
+        try FileManager.default.moveItem(atPath: daemon.directory.file("big.tar.gz.sha256"), toPath: backups + "/big.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: daemon.directory.file("big.tar.gz"), toPath: backups + "/big.tar.gz")
+        return backups + "/big.tar.gz"
+    }
+
+    @Test func aRunStopsAtItsBudgetAndTheNextContinuesWithWhatIsLeft() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: [
+            "interval = \"1h\"", "keep_verifying = 1", "max_duration = \"2s\"",
+        ])]
+        try daemon.start()
+        let archive = try slowArchive(daemon, in: backups, entries: 6)
+        #expect(waitUntil(seconds: 30) { daemon.runs().first.map { $0["verdict"] as? String != "running" } ?? false }, "\(daemon.log_)")
+        let first = try #require(daemon.runs().first)
+        #expect(first["verdict"] as? String == "pass", "what it read was good: \(first)")
+        #expect((first["note"] as? String)?.contains("max_duration") == true)
+        let afterFirst = try latestReads(daemon, archive)
+        #expect(!afterFirst.isEmpty && afterFirst.count < 6, "\(afterFirst)")
+
+        var runs = 1
+        while try latestReads(daemon, archive).count < 6, runs < 8 {
+            _ = try daemon.ctl(["verify", archive, "--wait"])
+            runs += 1
+        }
+        let reads = try latestReads(daemon, archive)
+        #expect(reads.count == 6, "every entry read within \(runs) runs")
+        for (entry, run) in afterFirst { #expect(reads[entry] == run, "\(entry) was not read again") }
+        let total = daemon.runs().reduce(0) { $0 + (($1["entriesChecked"] as? Int) ?? 0) }
+        #expect(total == 6, "each entry read once over the runs: \(total)")
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func aRunKilledMidwayResumesWithoutRepeatingItsFinishedPart() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: ["interval = \"1h\"", "keep_verifying = 1"])]
+        try daemon.start()
+        let archive = try slowArchive(daemon, in: backups, entries: 8)
+        // Checkpoints come every 2 s of work: wait for the first, then kill -9.
+        #expect(waitUntil(seconds: 30) { (try? latestReads(daemon, archive).count) ?? 0 >= 1 }, "\(daemon.log_)")
+        daemon.signal(SIGKILL)
+        let before = try {
+            // The daemon is down; read the coverage once it is back.
+            try daemon.start()
+            return try latestReads(daemon, archive)
+        }()
+        #expect(!before.isEmpty && before.count < 8, "\(before)")
+        #expect(waitUntil(seconds: 60) { daemon.runs().first { $0["trigger"] as? String == "retry" }?["verdict"] as? String == "pass" }, "\(daemon.log_)")
+        let retry = try #require(daemon.runs().first { $0["trigger"] as? String == "retry" })
+        #expect(retry["entriesSelected"] as? Int == 8 - before.count, "only what was left: \(retry)")
+        let after = try latestReads(daemon, archive)
+        #expect(after.count == 8)
+        for (entry, run) in before { #expect(after[entry] == run, "\(entry) was not read again") }
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
 }

@@ -5,17 +5,22 @@ import Foundation
 /// `gzip`). Verifying it hashes every byte, so a run lasts long enough to kill or stop the
 /// daemon in the middle of it.
 public enum SlowArchive {
+    /// sha256 of 1 GiB of zeros.
+    public static let oneGiBZerosSHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
+
     /// Writes `ARCHIVE` (entries `zero0`... of 4 GiB each) and `ARCHIVE.sha256` listing them.
-    /// The manifest's digests are deliberately wrong: the run is never meant to finish.
-    public static func make(at path: String, entries: Int = 4) throws {
+    /// The manifest's digests are deliberately wrong: the run is never meant to finish. With
+    /// `gibibytesPerEntry: 1`, the digests are right and the archive passes.
+    public static func make(at path: String, entries: Int = 4, gibibytesPerEntry: Int = 4) throws {
         let member = try Tool.must(["sh", "-c", "head -c 67108864 /dev/zero | gzip -1"]).stdoutBytes
-        let gigabytes4 = Int64(4) << 30
+        let size = Int64(gibibytesPerEntry) << 30
         var archive = Data()
         var manifest = ""
         for index in 0..<entries {
-            archive.append(contentsOf: try gzip(ustarHeader(name: "zero\(index)", size: gigabytes4)))
-            for _ in 0..<64 { archive.append(contentsOf: member) }
-            manifest += String(repeating: "0", count: 64) + "  zero\(index)\n"
+            archive.append(contentsOf: try gzip(ustarHeader(name: "zero\(index)", size: size)))
+            for _ in 0..<(16 * gibibytesPerEntry) { archive.append(contentsOf: member) }
+            let digest = gibibytesPerEntry == 1 ? oneGiBZerosSHA256 : String(repeating: "0", count: 64)
+            manifest += digest + "  zero\(index)\n"
         }
         archive.append(contentsOf: try gzip([UInt8](repeating: 0, count: 1024)))
         try archive.write(to: URL(fileURLWithPath: path))

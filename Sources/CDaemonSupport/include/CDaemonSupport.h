@@ -1,6 +1,7 @@
 #ifndef CDAEMONSUPPORT_H
 #define CDAEMONSUPPORT_H
 
+#include <spawn.h>
 #include <sys/types.h>
 
 /* Linux calls that glibc declares only under _GNU_SOURCE, which Swift's Glibc module does not
@@ -12,6 +13,9 @@ int verifyd_accept_cloexec(int fd);
 int verifyd_pipe_cloexec(int fds[2]);
 /* getsockopt(SO_PEERCRED); returns 0 on success */
 int verifyd_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+/* posix_spawn_file_actions_addclosefrom_np(actions, from): the child keeps no descriptor
+   numbered from `from` up, whatever its close-on-exec flag (glibc 2.34 and later). */
+int verifyd_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 /* prctl(PR_SET_PDEATHSIG, signal) */
 int verifyd_set_parent_death_signal(int signal);
 

@@ -152,6 +152,14 @@ public enum ConfigurationLoader {
                 }
             }
         }
+        if let v = try reader.duration("max_duration") {
+            guard v >= 1 else { throw reader.error("max_duration", "must be at least 1s") }
+            destination.maxDuration = v
+        }
+        if let v = try reader.size("max_bytes") {
+            guard v >= 1 << 20 else { throw reader.error("max_bytes", "must be at least 1MiB") }
+            destination.maxBytes = v
+        }
         if let v = try reader.duration("coverage_window") {
             guard v >= destination.interval else {
                 throw reader.error("coverage_window", "must be at least the interval (\(DurationText.words(destination.interval)))")

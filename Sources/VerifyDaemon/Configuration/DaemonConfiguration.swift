@@ -56,6 +56,10 @@ public struct DestinationConfiguration: Sendable, Equatable {
     public var pollInterval: Double = 60
     /// The newest archive must be younger than this many seconds; nil turns freshness off.
     public var maxAge: Double?
+    /// A run stops cleanly after this many seconds, or this many bytes of the archive read; the
+    /// next run continues with what is left.
+    public var maxDuration: Double?
+    public var maxBytes: Int64?
     /// Every entry of every kept archive must be read back within this many seconds; nil: no goal.
     public var coverageWindow: Double?
     /// How many of the newest archives keep being verified on `interval`.

@@ -62,6 +62,12 @@ public enum WorkerMain {
         verification.coverage = request.coverage.map { items in
             Dictionary(items.map { ($0.path, CoverageRecord(verifiedAt: $0.verifiedAt, failed: $0.failed)) }, uniquingKeysWith: { $1 })
         }
+        verification.coverageCycleStart = request.coverageCycleStart
+        verification.maxSeconds = request.maxSeconds
+        verification.maxBytes = request.maxBytes
+        verification.onCheckpoint = { results in
+            emit(WorkerMessage(checked: results.map { CheckedEntry(path: $0.path.description, failed: $0.failed) }))
+        }
         verification.onProgress = { entries, bytes in
             emit(WorkerMessage(progress: WorkerProgress(entries: entries, bytesRead: bytes)))
         }
@@ -79,7 +85,7 @@ public enum WorkerMain {
             failures: findings.prefix(WorkerResult.failureLimit).map {
                 WorkerFailure(path: $0.path?.description, kind: $0.kind.rawValue, expected: $0.expected, actual: $0.actual)
             },
-            failureCount: findings.count, manifestEntries: manifest?.entries.count)
+            failureCount: findings.count, manifestEntries: manifest?.entries.count, budgetReached: report.budgetReached)
     }
 
     /// The entries read back, for coverage: selected entries that got a finding are failed; those
@@ -128,10 +134,12 @@ public enum WorkerMain {
     }
 
     private static let output = FileHandle.standardOutput
+    /// Progress (watching thread) and checkpoints (reading thread) write whole lines, one at a time.
+    private static let outputLock = NSLock()
 
     static func emit(_ message: WorkerMessage) {
         let line = WireProtocol.line(message)
-        output.write(Data(line))
+        outputLock.withLock { output.write(Data(line)) }
     }
 }
 

@@ -24,10 +24,15 @@ public final class WorkerProcess: Sendable {
     }
 
     /// Runs the worker to its end on a new thread and returns its result.
-    public func run(onProgress: @escaping @Sendable (WorkerProgress) -> Void) async -> WorkerResult {
+    /// `onChecked` gets the entries read back as the worker reports them (checkpoints, then the
+    /// rest), on the reading thread, in order, before the run's result.
+    public func run(
+        onProgress: @escaping @Sendable (WorkerProgress) -> Void,
+        onChecked: @escaping @Sendable ([CheckedEntry]) -> Void = { _ in }
+    ) async -> WorkerResult {
         await withCheckedContinuation { continuation in
             let thread = Thread { [self] in
-                continuation.resume(returning: self.runBlocking(onProgress: onProgress))
+                continuation.resume(returning: self.runBlocking(onProgress: onProgress, onChecked: onChecked))
             }
             thread.name = "verifyd-worker"
             thread.start()
@@ -43,7 +48,7 @@ public final class WorkerProcess: Sendable {
         if pid > 0 { _ = Glibc.kill(pid, SIGKILL) }
     }
 
-    func runBlocking(onProgress: @Sendable (WorkerProgress) -> Void) -> WorkerResult {
+    func runBlocking(onProgress: @Sendable (WorkerProgress) -> Void, onChecked: @Sendable ([CheckedEntry]) -> Void) -> WorkerResult {
         let started = Date()
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
@@ -57,6 +62,8 @@ public final class WorkerProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        // Nothing of the daemon's leaks into a worker: no socket, no database, no other pipe.
+        _ = verifyd_spawn_close_from(&actions, 3)
         let arguments = [executable, "worker"]
         // A clean environment: nothing of systemd's (NOTIFY_SOCKET, WATCHDOG_*) leaks in.
         // No crash backtracer: a crashing parser should end its run at once, not symbolicate.
@@ -103,7 +110,6 @@ public final class WorkerProcess: Sendable {
 
         var framer = LineFramer(limit: 256 << 20)
         var result: WorkerResult?
-        var checked: [CheckedEntry] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         let decoder = JSONDecoder()
         reading: while true {
@@ -113,9 +119,8 @@ public final class WorkerProcess: Sendable {
             for frame in framer.append(chunk[0..<count]) {
                 guard case .line(let line) = frame, let message = try? decoder.decode(WorkerMessage.self, from: Data(line)) else { continue }
                 if let progress = message.progress { onProgress(progress) }
-                if let entries = message.checked { checked += entries }
-                if var finished = message.result {
-                    finished.checked = checked
+                if let entries = message.checked { onChecked(entries) }
+                if let finished = message.result {
                     result = finished
                     break reading
                 }

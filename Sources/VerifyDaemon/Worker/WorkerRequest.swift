@@ -21,6 +21,11 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// What history knows of the archive's entries: the sample is then chosen least recently
     /// verified first. Nil for a plain seeded sample.
     public var coverage: [CoverageItem]?
+    /// Entries verified good since then are done for the current coverage cycle.
+    public var coverageCycleStart: Double?
+    /// The run's budget.
+    public var maxSeconds: Double?
+    public var maxBytes: Int64?
 
     public init(
         archivePath: String, manifestPath: String?, manifestEntry: String?, manifestFormat: String?,
@@ -95,8 +100,8 @@ public struct WorkerResult: Codable, Sendable, Equatable {
     public var failureCount: Int
     /// Entries the manifest lists (nil without a manifest).
     public var manifestEntries: Int?
-    /// Entries read back (filled by the daemon from the `checked` lines).
-    public var checked: [CheckedEntry]?
+    /// The run stopped at its budget, before the end of the archive (why).
+    public var budgetReached: String?
 
     public static let failureLimit = 10_000
 }
