@@ -33,6 +33,26 @@ extension Daemon {
         }
     }
 
+    /// After a run: raises `coverage_at_risk` when the destination's sample stopped being able
+    /// to meet its coverage window (once per change, remembered across restarts).
+    func evaluateCoverageRisk(_ destinationName: String) {
+        guard let destination = configuration.destination(named: destinationName), destination.coverageWindow != nil,
+            let tracker = trackers[destinationName]
+        else { return }
+        let (_, warnings) = coverageSummary(destination, tracker: tracker, now: clock())
+        let key = destinationName + "#coverage"
+        let state = warnings.isEmpty ? "met" : "at_risk"
+        guard knownStates[key] != state else { return }
+        let previous = knownStates[key]
+        knownStates[key] = state
+        try? store.setDestinationState(key, state: state, since: clock())
+        if state == "at_risk" {
+            raise(.coverageAtRisk, destination: destinationName, summary: "\(destinationName): \(warnings[0])")
+        } else if previous == "at_risk" {
+            logger.notice("coverage window can be met again", metadata: ["destination": "\(destinationName)"])
+        }
+    }
+
     /// Stores how many entries the archive's manifest lists, at the end of a run.
     func recordManifestEntries(_ run: StartedRun, _ result: WorkerResult) {
         guard let entries = result.manifestEntries else { return }

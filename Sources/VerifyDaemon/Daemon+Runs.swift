@@ -128,6 +128,7 @@ extension Daemon {
         }
         raiseRunAlert(run, result)
         evaluateStates()
+        evaluateCoverageRisk(run.destination)
         let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)
         for waiter in waiters.removeValue(forKey: run.file.path) ?? [] { waiter.yield(summary) }
         wake.signal()

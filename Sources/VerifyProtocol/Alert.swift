@@ -83,13 +83,15 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case unavailable
     /// The destination is ok again.
     case recovered
+    /// The sample per run cannot read every entry within `coverage_window`.
+    case coverageAtRisk = "coverage_at_risk"
     /// Asked for with `verifyctl alerts test`.
     case test
 
     public var severity: AlertSeverity {
         switch self {
         case .verificationFailed, .unavailable: .critical
-        case .verificationError, .stale: .warning
+        case .verificationError, .stale, .coverageAtRisk: .warning
         case .recovered, .test: .info
         }
     }

@@ -87,6 +87,10 @@ struct CoverageTests {
         let status = try daemon.ctl(["status", "d"])
         #expect(status.stdout.contains("warning: coverage_window 2d cannot be met: a run reads 20 of 200 entries every 1d; sample at least 100"), "\(status.stdout)")
         #expect(status.status == 2, "and the failing entry makes the destination failing")
+        let alerts = try daemon.ctl(["alerts", "list", "--json"]).object?["alerts"] as? [[String: Any]] ?? []
+        let risk = alerts.filter { $0["kind"] as? String == "coverage_at_risk" }
+        #expect(risk.count == 1, "raised once, not on every run: \(alerts.map { $0["kind"] ?? "" })")
+        #expect((risk.first?["summary"] as? String)?.contains("coverage_window 2d cannot be met") == true)
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
