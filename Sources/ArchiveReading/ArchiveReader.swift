@@ -50,6 +50,8 @@ public final class ArchiveReader {
     public private(set) var captured: [UInt8]?
     /// The captured entry was longer than the limit.
     public private(set) var capturedOverflow = false
+    /// With a writer, every entry the visitor reads is also restored to disk.
+    public var restore: RestoreWriter?
     /// Set when an allocation failed while reading data.
     private var outOfMemory: String?
 
@@ -220,6 +222,11 @@ public final class ArchiveReader {
     /// when the archive cannot go on, why.
     private func readData(_ archive: OpaquePointer, _ entry: OpaquePointer, _ header: EntryHeader, _ request: ContentRequest) -> (EntryContent?, String?) {
         guard case .read(let algorithms) = request else {
+            // Restore mode: folders and symlinks (no data) are restored whether sampled or not,
+            // so that the tree's folders get their own modes and times.
+            if let restore, header.type == .directory || header.type == .symlink {
+                if restore.begin(entry, path: header.rawPath, hardlinkTarget: nil) { restore.end() }
+            }
             let status = ArchiveStatus.interpret(archive_read_data_skip(archive), phase: .data)
             switch status {
             case .damagedArchive: return (nil, sourceReason() ?? message(archive))
@@ -227,6 +234,8 @@ public final class ArchiveReader {
             }
         }
         var hasher = ContentHasher(algorithms: algorithms)
+        let restoring = restore?.begin(entry, path: header.rawPath, hardlinkTarget: header.hardlinkTarget) ?? false
+        defer { if restoring { restore?.end() } }
         let capturing = captureEntry.map { EntryPath(normalizing: header.rawPath) == $0.path } ?? false
         if capturing { captured = [] }
         var block: UnsafeRawPointer?
@@ -242,6 +251,7 @@ public final class ArchiveReader {
                 if size > 0, let block {
                     let chunk = UnsafeRawBufferPointer(start: block, count: size)
                     hasher.update(chunk)
+                    if restoring, restore?.write(block, count: size, offset: offset) == false { progress.requestStop() }
                     if capturing, let limit = captureEntry?.limit {
                         if (captured?.count ?? 0) + size > limit { capturedOverflow = true } else { captured?.append(contentsOf: chunk) }
                     }

@@ -29,6 +29,13 @@ public struct VerificationRequest: Sendable {
     /// results became known since the last call, so that a run cut short keeps them.
     public var onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?
     public var checkpointInterval: Double = 2
+    /// Restore mode: the entries read are also extracted into this (empty) folder with
+    /// libarchive's disk writer, then read back from disk and checked against the manifest.
+    /// The process works in that folder while the run lasts.
+    public var restoreTo: String?
+    /// Most bytes a restore may write; nil: the sizes the manifest declares for the sample plus
+    /// 10% and 64 MiB, or 50 times the archive's size when it declares none.
+    public var restoreLimit: Int64?
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -65,6 +72,8 @@ public struct VerificationReport: Sendable {
     public var sample: [Bool]?
     /// The run stopped at its budget (why), before the end of the archive.
     public var budgetReached: String?
+    /// Restore mode: entries and bytes written to the restore folder.
+    public var restored: (entries: Int, bytes: Int64)?
 
     /// The report of a run that could not start: the `error` verdict with why.
     public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
@@ -123,6 +132,18 @@ public enum ArchiveVerification {
             }
         }
         report.sample = sample
+        var restoreWriter: RestoreWriter?
+        if let folder = request.restoreTo {
+            do {
+                let writer = try RestoreWriter(root: folder, limit: request.restoreLimit ?? defaultRestoreLimit(request, sample: sample))
+                reader.restore = writer
+                restoreWriter = writer
+            } catch {
+                report.result = CheckResult(verdict: .error, error: error.description)
+                report.durationSeconds = elapsed()
+                return report
+            }
+        }
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
         let job = ReaderJob(reader: reader, check: check, onCheckpoint: request.onCheckpoint)
         let done = DispatchSemaphore(value: 0)
@@ -206,8 +227,54 @@ public enum ArchiveVerification {
                 if report.result.verdict == .pass { report.result.verdict = .fail }
             }
         }
+        if let restoreWriter, let folder = request.restoreTo {
+            report.result = checkRestore(report.result, writer: restoreWriter, folder: folder, request: request, sample: sample, stopped: outcome.stoppedEarly)
+            report.restored = (restoreWriter.entriesWritten, restoreWriter.bytesWritten)
+        }
         report.durationSeconds = elapsed()
         return report
+    }
+
+    /// Reads the restored files back from disk, checks them against the manifest, and adds what
+    /// that finds (and what the restore refused) to the stream's result.
+    static func checkRestore(
+        _ streamResult: CheckResult, writer: RestoreWriter, folder: String, request: VerificationRequest, sample: [Bool]?, stopped: Bool
+    ) -> CheckResult {
+        var result = streamResult
+        var options = request.checkOptions
+        options.compareOwnership = geteuid() == 0
+        let onDisk = ArchiveCheck(manifest: request.manifest, sample: sample, options: options)
+        writer.close()
+        RestoredTree.feed(folder, into: onDisk)
+        let diskResult = onDisk.finish(archiveDamage: nil, stoppedEarly: stopped || writer.limitExceeded)
+        let known = Set(result.findings.map { "\($0.kind.rawValue) \($0.path?.description ?? "")" })
+        var added = writer.findings
+        for finding in diskResult.findings where !known.contains("\(finding.kind.rawValue) \(finding.path?.description ?? "")") {
+            guard finding.kind != .unexpected else { continue }
+            var copy = finding
+            copy.actual = finding.kind == .missing ? "not restored" : "restored copy: \(finding.actual ?? "")"
+            if let path = finding.path, writer.refused.contains(where: { $0.0 == path }) { continue }
+            added.append(copy)
+        }
+        result.findings += added
+        if writer.limitExceeded {
+            result.findings.insert(Finding(path: nil, kind: .unsafeEntry, expected: "at most \(writer.limit) bytes restored", actual: "the restore was stopped at its limit"), at: 0)
+        }
+        if result.verdict == .pass, !result.findings.isEmpty { result.verdict = .fail }
+        return result
+    }
+
+    static func defaultRestoreLimit(_ request: VerificationRequest, sample: [Bool]?) -> Int64 {
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: request.archivePath)[.size] as? Int64) ?? 0
+        if let manifest = request.manifest {
+            var declared: Int64 = 0
+            var known = false
+            for (index, entry) in manifest.entries.enumerated() where sample?[index] ?? true {
+                if let size = entry.size { declared += size; known = true }
+            }
+            if known { return declared + declared / 10 + (64 << 20) }
+        }
+        return max(fileSize, 1 << 20) * 50
     }
 
     static func stalledResult(seconds: Double, entries: Int) -> CheckResult {

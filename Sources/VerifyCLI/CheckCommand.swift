@@ -56,6 +56,14 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Do not look for an ARCHIVE.sha256/.sha512 sidecar.")
     var noArchiveDigest = false
 
+    @Option(help: ArgumentHelp(
+        "Restore mode: extract the checked entries into DIR (created if missing; must be empty) with libarchive's disk writer, then check the restored files from disk. DIR is emptied afterwards.",
+        valueName: "dir"))
+    var restoreTo: String?
+
+    @Flag(help: "With --restore-to: leave the restored files in DIR.")
+    var keepRestored = false
+
     @Option(help: "Seconds without progress after which the archive parser is declared stalled.")
     var stallTimeout: Double = 10
 
@@ -75,6 +83,7 @@ struct CheckCommand: ParsableCommand {
         if manifest == nil, sample != nil || samplePercent != nil {
             throw ValidationError("--sample and --sample-percent need --manifest")
         }
+        if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
 
@@ -89,7 +98,20 @@ struct CheckCommand: ParsableCommand {
             emit(report, errorMessage: message)
             throw ExitCode(ExitStatus.error)
         }
-        let report = ArchiveVerification.run(request)
+        var folder: String?
+        if let restoreTo {
+            do {
+                folder = try RestoreFolder.prepare(restoreTo)
+            } catch {
+                let message = "\(error)"
+                emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
+                throw ExitCode(ExitStatus.error)
+            }
+        }
+        var restoring = request
+        restoring.restoreTo = folder
+        let report = ArchiveVerification.run(restoring)
+        if let folder, !keepRestored { RestoreFolder.empty(folder) }
         emit(CheckReportRenderer(report: report, manifestPath: manifest), errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
     }

@@ -39,7 +39,9 @@ struct ShowCommand: ParsableCommand {
             """
         if let digest = r.archiveDigest { text += "  digest       \(digest)\n" }
         if let error = r.error { text += "  error        \(error)\n" }
-        if let note = r.note { text += "  note         \(note); the next run continues with what is left\n" }
+        if let note = r.note {
+            text += "  note         \(note)\(note.contains("reached") ? "; the next run continues with what is left" : "")\n"
+        }
         if r.failureCount > 0 {
             text += "\nfailures (\(r.failureCount)\(result.failures.count < r.failureCount ? ", \(result.failures.count) stored" : "")):\n"
             for f in result.failures {

@@ -10,9 +10,12 @@ public final class ArchiveCheck: EntryVisitor {
         public var stripComponents: Int
         /// Entries the manifest does not list are failures.
         public var strict: Bool
-        public init(stripComponents: Int = 0, strict: Bool = false) {
+        /// Compare uid, gid, user and group names (off for files restored by a non-root user).
+        public var compareOwnership: Bool
+        public init(stripComponents: Int = 0, strict: Bool = false, compareOwnership: Bool = true) {
             self.stripComponents = stripComponents
             self.strict = strict
+            self.compareOwnership = compareOwnership
         }
     }
 
@@ -280,10 +283,12 @@ public final class ArchiveCheck: EntryVisitor {
         if let mode = entry.mode, header.mode.map({ $0 & 0o7777 }) != mode {
             mismatch("mode", octal(mode), header.mode.map { octal($0 & 0o7777) })
         }
-        if let uid = entry.uid, header.uid != uid { mismatch("uid", "\(uid)", header.uid.map { "\($0)" }) }
-        if let gid = entry.gid, header.gid != gid { mismatch("gid", "\(gid)", header.gid.map { "\($0)" }) }
-        if let user = entry.userName, let actual = header.userName, user != actual { mismatch("uname", user, actual) }
-        if let group = entry.groupName, let actual = header.groupName, group != actual { mismatch("gname", group, actual) }
+        if options.compareOwnership {
+            if let uid = entry.uid, header.uid != uid { mismatch("uid", "\(uid)", header.uid.map { "\($0)" }) }
+            if let gid = entry.gid, header.gid != gid { mismatch("gid", "\(gid)", header.gid.map { "\($0)" }) }
+            if let user = entry.userName, let actual = header.userName, user != actual { mismatch("uname", user, actual) }
+            if let group = entry.groupName, let actual = header.groupName, group != actual { mismatch("gname", group, actual) }
+        }
         if let mtime = entry.mtime, header.mtime != mtime { mismatch("time", "\(mtime)", header.mtime.map { "\($0)" }) }
     }
 

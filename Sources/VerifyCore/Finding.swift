@@ -8,6 +8,9 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     case metadataMismatch = "metadata_mismatch"
     case linkMismatch = "link_mismatch"
     case unexpected
+    /// An entry whose name would land outside the restore folder (`..`, an absolute path), or
+    /// a restore that would exceed its size limit: refused, never written.
+    case unsafeEntry = "unsafe_entry"
 }
 
 /// One problem found: which entry, what kind, what was expected and what was there.

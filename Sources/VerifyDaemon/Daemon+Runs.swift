@@ -1,3 +1,4 @@
+import ArchiveReading
 import Foundation
 import Logging
 import VerifyCore
@@ -32,15 +33,25 @@ extension Daemon {
             finishWithoutRun(item.file.path, destination: destination.name)
             return nil
         }
+        let id = record.id ?? 0
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
         if let coverage = coverageForRun(destination, archive: item.file) {
             request.coverage = coverage.items
             request.coverageCycleStart = coverage.cycleStart
         }
+        if destination.mode == .restore {
+            let scratch = configuration.stateDirectory + "/scratch/run-\(id)"
+            do {
+                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                request.restoreDirectory = scratch
+                request.restoreLimit = destination.restoreLimit
+            } catch {
+                logger.error("cannot create the restore folder; the run streams instead", metadata: ["folder": "\(scratch)", "error": "\(error)"])
+            }
+        }
         request.maxSeconds = destination.maxDuration
         request.maxBytes = destination.maxBytes
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
-        let id = record.id ?? 0
         running[id] = RunningRun(
             destination: destination.name, file: item.file, started: now, worker: worker,
             progress: WorkerProgress(entries: 0, bytesRead: 0))
@@ -109,6 +120,10 @@ extension Daemon {
             logger.critical("cannot record the end of a run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
         recordManifestEntries(run, result)
+        if let scratch = run.worker.request.restoreDirectory {
+            RestoreFolder.empty(scratch)
+            rmdir(scratch)
+        }
         running[run.id] = nil
         if var tracker = trackers[run.destination] {
             tracker.recordRun(path: run.file.path, .init(size: run.file.size, mtime: run.file.mtime, finished: now, verdict: result.verdict))

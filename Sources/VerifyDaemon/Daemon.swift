@@ -1,3 +1,4 @@
+import ArchiveReading
 import Foundation
 import Logging
 import Synchronization
@@ -85,6 +86,12 @@ public actor Daemon {
             knownStates = try store.destinationStates()
         } catch {
             throw DaemonError(error.description)
+        }
+        // Restore folders of runs a previous daemon did not finish.
+        let scratch = configuration.stateDirectory + "/scratch"
+        if FileManager.default.fileExists(atPath: scratch) {
+            RestoreFolder.empty(scratch)
+            logger.debug("restore scratch folder emptied", metadata: ["folder": "\(scratch)"])
         }
         rebuildTrackers()
         inotify = InotifyWatcher { [self] in

@@ -66,4 +66,32 @@ struct DestinationOptionsTests {
         #expect(daemon.state("d") == "failing")
         #expect(daemon.signal(SIGTERM) == 0)
     }
+
+    @Test func restoreModeExtractsChecksFromDiskAndLeavesNoScratchBehind() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("r", path: backups, extra: ["mode = \"restore\"", "keep_verifying = 5"])]
+        // A previous daemon died during a restore: its scratch is cleaned at start-up.
+        let stale = daemon.stateDirectory + "/scratch/run-999/etc"
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: stale + "/leftover", contents: Data("x".utf8))
+        try daemon.start()
+        #expect(!FileManager.default.fileExists(atPath: stale + "/leftover"))
+
+        try DaemonFixtures.archive("good.tar.gz", in: backups, work: daemon.directory)
+        _ = try DaemonFixtures.corruptedArchive("bad.tar", in: backups, work: daemon.directory)
+        #expect(waitUntil(seconds: 30) { daemon.runs().filter { $0["verdict"] as? String != "running" }.count == 2 }, "\(daemon.log_)")
+        let runs = daemon.runs()
+        #expect(runs.first { ($0["archive"] as? String)?.hasSuffix("good.tar.gz") == true }?["verdict"] as? String == "pass")
+        let failed = try #require(runs.first { ($0["archive"] as? String)?.hasSuffix("bad.tar") == true })
+        #expect(failed["verdict"] as? String == "fail")
+        let show = try daemon.ctl(["show", "\(failed["id"] as? Int ?? 0)", "--json"])
+        let failures = (show.object?["failures"] as? [[String: Any]]) ?? []
+        #expect(failures.contains { $0["path"] as? String == "var/log/big.log" && $0["kind"] as? String == "content_mismatch" })
+        let note = (show.object?["run"] as? [String: Any])?["note"] as? String
+        #expect(note?.contains("entries") == true && note?.contains("and checked them from disk") == true, "\(String(describing: note))")
+        let scratch = (try? FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory + "/scratch")) ?? []
+        #expect(scratch.isEmpty, "no restore folder left: \(scratch)")
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
 }

@@ -152,6 +152,14 @@ public enum ConfigurationLoader {
                 }
             }
         }
+        if let v = try reader.string("mode") {
+            guard let mode = VerificationMode(rawValue: v) else { throw reader.error("mode", "\"\(v)\" is not stream or restore") }
+            destination.mode = mode
+        }
+        if let v = try reader.size("restore_limit") {
+            guard v >= 1 << 20 else { throw reader.error("restore_limit", "must be at least 1MiB") }
+            destination.restoreLimit = v
+        }
         if let v = try reader.duration("max_duration") {
             guard v >= 1 else { throw reader.error("max_duration", "must be at least 1s") }
             destination.maxDuration = v

@@ -56,6 +56,11 @@ public struct DestinationConfiguration: Sendable, Equatable {
     public var pollInterval: Double = 60
     /// The newest archive must be younger than this many seconds; nil turns freshness off.
     public var maxAge: Double?
+    /// `stream` reads entries from the archive; `restore` also extracts them into a scratch folder
+    /// and checks them from disk (what proves a restore would work).
+    public var mode: VerificationMode = .stream
+    /// Most bytes a restore may write (nil: from the manifest's sizes).
+    public var restoreLimit: Int64?
     /// A run stops cleanly after this many seconds, or this many bytes of the archive read; the
     /// next run continues with what is left.
     public var maxDuration: Double?
@@ -119,4 +124,9 @@ public struct AlertSocketConfiguration: Sendable, Equatable {
         self.path = path
         self.kind = kind
     }
+}
+
+/// How a destination's archives are verified.
+public enum VerificationMode: String, Sendable, Equatable {
+    case stream, restore
 }

@@ -63,6 +63,8 @@ public enum WorkerMain {
             Dictionary(items.map { ($0.path, CoverageRecord(verifiedAt: $0.verifiedAt, failed: $0.failed)) }, uniquingKeysWith: { $1 })
         }
         verification.coverageCycleStart = request.coverageCycleStart
+        verification.restoreTo = request.restoreDirectory
+        verification.restoreLimit = request.restoreLimit
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes
         verification.onCheckpoint = { results in
@@ -85,7 +87,9 @@ public enum WorkerMain {
             failures: findings.prefix(WorkerResult.failureLimit).map {
                 WorkerFailure(path: $0.path?.description, kind: $0.kind.rawValue, expected: $0.expected, actual: $0.actual)
             },
-            failureCount: findings.count, manifestEntries: manifest?.entries.count, budgetReached: report.budgetReached)
+            failureCount: findings.count, manifestEntries: manifest?.entries.count,
+            budgetReached: [report.budgetReached, report.restored.map { "restored \($0.entries) entries (\($0.bytes) bytes) and checked them from disk" }]
+                .compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
     }
 
     /// The entries read back, for coverage: selected entries that got a finding are failed; those
@@ -151,4 +155,8 @@ private final class CaptureVisitor: EntryVisitor {
         EntryPath(normalizing: header.rawPath) == wanted ? .read([]) : .skip
     }
     func endEntry(_ content: EntryContent?) {}
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

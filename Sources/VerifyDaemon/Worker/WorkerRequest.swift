@@ -23,6 +23,9 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var coverage: [CoverageItem]?
     /// Entries verified good since then are done for the current coverage cycle.
     public var coverageCycleStart: Double?
+    /// Restore mode: the (empty) scratch folder to extract into.
+    public var restoreDirectory: String?
+    public var restoreLimit: Int64?
     /// The run's budget.
     public var maxSeconds: Double?
     public var maxBytes: Int64?
