@@ -53,6 +53,25 @@ extension Daemon {
         }
     }
 
+    /// The sample a run of this archive takes: the configured one, made larger when
+    /// `coverage_window` needs more entries per run (a count or a percentage; a byte budget is
+    /// a budget and stays as it is).
+    func effectiveSample(_ destination: DestinationConfiguration, archive: String) -> SamplePolicy {
+        guard let window = destination.coverageWindow, destination.sample != .all else { return destination.sample }
+        if case .bytes = destination.sample { return destination.sample }
+        guard let entries = (try? store.archiveCoverageInfo(destination: destination.name, archive: archive))??.entries, entries > 0 else {
+            return destination.sample
+        }
+        let needed = Self.entriesPerRun(entries: entries, interval: destination.interval, window: window)
+        return destination.sample.size(of: entries) < needed ? .count(needed) : destination.sample
+    }
+
+    /// Entries a run must read so that every entry is read within the window.
+    static func entriesPerRun(entries: Int, interval: Double, window: Double) -> Int {
+        let runs = max((window / interval).rounded(.down), 1)
+        return Int((Double(entries) / runs).rounded(.up))
+    }
+
     /// Stores how many entries the archive's manifest lists, at the end of a run.
     func recordManifestEntries(_ run: StartedRun, _ result: WorkerResult) {
         guard let entries = result.manifestEntries else { return }
@@ -84,29 +103,39 @@ extension Daemon {
             never += max(count - archive.everVerified, 0)
             if let at = archive.oldestVerifiedAt { oldest = min(oldest ?? at, at) }
         }
-        // Entries read per run of one archive, at the configured sample.
-        let perRun: Int
+        // Entries read per run of one archive: the sample (sized up for the window), unless a
+        // byte budget or max_duration/max_bytes decide, then what recent runs really read.
+        var perRun: Int
         switch destination.sample {
         case .all: perRun = largest
         case .count(let n): perRun = n
         case .percent: perRun = destination.sample.size(of: largest)
-        case .bytes:
-            let last = (try? store.runs(destination: destination.name, limit: 5))?.first { $0.verdict == "pass" || $0.verdict == "fail" }
-            perRun = last?.entriesSelected ?? 0
+        case .bytes: perRun = largest
+        }
+        if let window = destination.coverageWindow, largest > 0, destination.sample != .all {
+            perRun = max(perRun, Self.entriesPerRun(entries: largest, interval: destination.interval, window: window))
+        }
+        let budgeted: Bool = {
+            if case .bytes = destination.sample { return true }
+            return destination.maxDuration != nil || destination.maxBytes != nil
+        }()
+        if budgeted {
+            let recent = ((try? store.runs(destination: destination.name, limit: 5)) ?? []).filter { $0.verdict == "pass" || $0.verdict == "fail" }
+            if let least = recent.map(\.entriesChecked).min() { perRun = min(perRun, least) }
         }
         let remaining = max(entries - verified, 0)
         var completeBy: Double?
         if perRun > 0, largest > 0 {
-            let runsPerArchive = Double(max(remaining, 0)) / Double(perRun * max(coverage.count, 1))
+            let runsPerArchive = Double(remaining) / Double(perRun * max(coverage.count, 1))
             completeBy = now + runsPerArchive.rounded(.up) * destination.interval
         }
         var warnings: [String] = []
         if let window = destination.coverageWindow, largest > 0 {
-            let runsInWindow = (window / destination.interval).rounded(.down)
-            let needed = Int((Double(largest) / max(runsInWindow, 1)).rounded(.up))
+            let runsInWindow = max((window / destination.interval).rounded(.down), 1)
+            let needed = Self.entriesPerRun(entries: largest, interval: destination.interval, window: window)
             if Double(perRun) * runsInWindow < Double(largest) {
                 warnings.append(
-                    "coverage_window \(DurationText.words(window)) cannot be met: a run reads \(perRun) of \(largest) entries every \(DurationText.words(destination.interval)); sample at least \(needed) entries per run, or shorten interval")
+                    "coverage_window \(DurationText.words(window)) cannot be met: runs read \(perRun) of \(largest) entries every \(DurationText.words(destination.interval)) (the budget stops them); \(needed) per run are needed")
             }
         }
         return (

@@ -22,12 +22,13 @@ extension Daemon {
         }
         let seed = UInt64.random(in: 0...UInt64.max)
         let now = clock()
+        let sample = effectiveSample(destination, archive: item.file.path)
         let record: RunRecord
         do {
             record = try store.start(RunRecord(
                 destination: destination.name, archivePath: item.file.path, archiveSize: item.file.size,
                 archiveMtime: item.file.mtime, trigger: item.trigger.rawValue, started: now,
-                sample: destination.sample.configurationText, seed: seed))
+                sample: sample.configurationText, seed: seed))
         } catch {
             logger.error("cannot record a run; it is skipped", metadata: ["archive.path": "\(item.file.path)", "error": "\(error)"])
             finishWithoutRun(item.file.path, destination: destination.name)
@@ -35,6 +36,7 @@ extension Daemon {
         }
         let id = record.id ?? 0
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
+        request.sample = sample.configurationText
         if let coverage = coverageForRun(destination, archive: item.file) {
             request.coverage = coverage.items
             request.coverageCycleStart = coverage.cycleStart
