@@ -27,7 +27,7 @@ public struct VerificationRequest: Sendable {
     public var maxBytes: Int64?
     /// Called on the reading thread every `checkpointInterval` seconds with the entries whose
     /// results became known since the last call, so that a run cut short keeps them.
-    public var onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?
+    public var onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?
     public var checkpointInterval: Double = 2
     /// Restore mode: the entries read are also extracted into this (empty) folder with
     /// libarchive's disk writer, then read back from disk and checked against the manifest.
@@ -293,14 +293,14 @@ public enum ArchiveVerification {
 private final class ReaderJob: @unchecked Sendable {
     private let reader: ArchiveReader
     private let check: ArchiveCheck
-    private let onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?
+    private let onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?
     private let output = Mutex<(ArchiveReader.Outcome, CheckResult)?>(nil)
     /// Set by the watching thread; the reading thread takes a checkpoint after the next entry.
     let checkpointDue = Atomic<Bool>(false)
     /// Entries whose content was read so far (the selected ones, when sampling).
     let entriesRead = Atomic<Int>(0)
 
-    init(reader: ArchiveReader, check: ArchiveCheck, onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?) {
+    init(reader: ArchiveReader, check: ArchiveCheck, onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?) {
         self.reader = reader
         self.check = check
         self.onCheckpoint = onCheckpoint
@@ -308,6 +308,11 @@ private final class ReaderJob: @unchecked Sendable {
 
     func run() {
         let outcome = reader.read(into: CheckpointingVisitor(check: check, job: self, onCheckpoint: onCheckpoint))
+        // The last checkpoint: every entry whose result is known.
+        if let onCheckpoint {
+            let results = check.checkpoint()
+            if !results.isEmpty { onCheckpoint(results) }
+        }
         let result = check.finish(archiveDamage: outcome.damage, stoppedEarly: outcome.stoppedEarly)
         output.withLock { $0 = (outcome, result) }
     }
@@ -322,9 +327,9 @@ private final class ReaderJob: @unchecked Sendable {
 private final class CheckpointingVisitor: EntryVisitor {
     let check: ArchiveCheck
     unowned let job: ReaderJob
-    let onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?
+    let onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?
 
-    init(check: ArchiveCheck, job: ReaderJob, onCheckpoint: (@Sendable ([(path: EntryPath, failed: Bool)]) -> Void)?) {
+    init(check: ArchiveCheck, job: ReaderJob, onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?) {
         self.check = check
         self.job = job
         self.onCheckpoint = onCheckpoint

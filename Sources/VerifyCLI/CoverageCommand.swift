@@ -43,8 +43,13 @@ struct CoverageCommand: ParsableCommand {
         text += TimeText.table(rows)
         if let entries = result.entries {
             text += "\n"
-            var detail = [["ENTRY", "VERIFIED AT", "RESULT", "RUN"]]
-            for e in entries { detail.append([e.path, TimeText.timestamp(e.verifiedAt), e.failed ? "failed" : "ok", "\(e.runId)"]) }
+            var detail = [["ENTRY", "VERIFIED AT", "RESULT", "RUN", "SIZE", "DIGEST"]]
+            for e in entries {
+                detail.append([
+                    e.path, TimeText.timestamp(e.verifiedAt), e.failed ? "failed" : "ok", "\(e.runId)",
+                    e.size.map { "\($0)" } ?? "-", e.digest.map { String($0.prefix(23)) + "…" } ?? "-",
+                ])
+            }
             text += TimeText.table(detail)
         }
         Output.out(text)
@@ -55,6 +60,9 @@ enum CoverageText {
     static func line(_ c: CoverageSummary) -> String {
         let share = c.entries > 0 ? Int((Double(c.verified) * 100 / Double(c.entries)).rounded(.down)) : 0
         var text = "\(share)% of \(c.entries) entries verified" + (c.window.map { " within \(TimeText.span($0))" } ?? "")
+        if let bytes = c.bytes, bytes > 0 {
+            text += " (\(Int((Double(c.verifiedBytes) * 100 / Double(bytes)).rounded(.down)))% of \(Output.bytes(bytes)))"
+        }
         if c.failed > 0 { text += ", \(c.failed) failed" }
         if c.neverVerified > 0 { text += ", \(c.neverVerified) never verified" }
         if let oldest = c.oldestVerifiedAt, c.neverVerified == 0 { text += ", oldest read \(TimeText.timestamp(oldest))" }

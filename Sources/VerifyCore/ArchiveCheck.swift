@@ -157,17 +157,20 @@ public final class ArchiveCheck: EntryVisitor {
     /// Selected manifest entries whose result is known and not yet reported by a checkpoint:
     /// each with whether it failed. Called on the reading thread between entries, so that a
     /// run cut short (budget, crash) keeps what it already proved.
-    public func checkpoint() -> [(path: EntryPath, failed: Bool)] {
+    public func checkpoint() -> [EntryVerification] {
         guard let manifest else { return [] }
         if reported.isEmpty { reported = Array(repeating: false, count: manifest.entries.count) }
         let carriers = hardlinkCarriers()
-        var results: [(EntryPath, Bool)] = []
+        var results: [EntryVerification] = []
         for (i, entry) in manifest.entries.enumerated() where selected[i] && !reported[i] {
             guard let observation = observations[i] else { continue }
             var findings: [Finding] = []
             guard compare(entry, observation, carriers, into: &findings) else { continue }
             reported[i] = true
-            results.append((entry.path, !findings.isEmpty))
+            let content = resolvedContent(observation, carriers)
+            results.append(EntryVerification(
+                path: entry.path, failed: !findings.isEmpty, digest: content?.digests.max { $0.algorithm < $1.algorithm },
+                size: content?.byteCount))
         }
         return results
     }
@@ -327,3 +330,19 @@ public final class ArchiveCheck: EntryVisitor {
     }
 }
 
+
+/// One manifest entry as a run verified it: whether it failed, and what the archive held.
+public struct EntryVerification: Sendable, Equatable {
+    public var path: EntryPath
+    public var failed: Bool
+    /// The content's digest as read (the strongest the manifest asked for).
+    public var digest: Digest?
+    public var size: Int64?
+
+    public init(path: EntryPath, failed: Bool, digest: Digest? = nil, size: Int64? = nil) {
+        self.path = path
+        self.failed = failed
+        self.digest = digest
+        self.size = size
+    }
+}

@@ -77,7 +77,8 @@ extension Daemon {
         guard let entries = result.manifestEntries else { return }
         do {
             try store.setArchiveCoverageInfo(
-                destination: run.destination, archive: run.file.path, size: run.file.size, mtime: run.file.mtime, entries: entries)
+                destination: run.destination, archive: run.file.path, size: run.file.size, mtime: run.file.mtime, entries: entries,
+                bytes: result.manifestBytes)
         } catch {
             logger.error("cannot record coverage", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
@@ -92,6 +93,8 @@ extension Daemon {
             return (nil, [])
         }
         var entries = 0, verified = 0, failed = 0, never = 0
+        var verifiedBytes: Int64 = 0
+        var totalBytes: Int64? = 0
         var oldest: Double?
         var largest = 0
         for archive in coverage {
@@ -99,6 +102,8 @@ extension Daemon {
             entries += count
             largest = max(largest, count)
             verified += archive.verifiedSince
+            verifiedBytes += archive.verifiedBytes
+            totalBytes = archive.bytes.flatMap { bytes in totalBytes.map { $0 + bytes } }
             failed += archive.failed
             never += max(count - archive.everVerified, 0)
             if let at = archive.oldestVerifiedAt { oldest = min(oldest ?? at, at) }
@@ -141,7 +146,7 @@ extension Daemon {
         return (
             CoverageSummary(
                 window: destination.coverageWindow, entries: entries, verified: verified, failed: failed, oldestVerifiedAt: oldest,
-                neverVerified: never, completeBy: completeBy),
+                neverVerified: never, completeBy: completeBy, bytes: coverage.isEmpty ? nil : totalBytes, verifiedBytes: verifiedBytes),
             warnings
         )
     }
@@ -170,7 +175,7 @@ extension Daemon {
             }
             let entries = try arguments.archive.map { _ in
                 try store.entryCoverage(destination: destination.name, archive: archives[0]).map {
-                    EntryCoverageSummary(path: $0.path, verifiedAt: $0.verifiedAt, failed: $0.failed, runId: $0.runID)
+                    EntryCoverageSummary(path: $0.path, verifiedAt: $0.verifiedAt, failed: $0.failed, runId: $0.runID, digest: $0.digest, size: $0.size)
                 }
             }
             return CoverageResult(

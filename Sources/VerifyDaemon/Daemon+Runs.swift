@@ -94,7 +94,7 @@ extension Daemon {
                 do {
                     try store.recordCoverage(
                         destination: run.destination, archive: run.file.path, runID: run.id,
-                        at: Date().timeIntervalSince1970, entries: entries.map { ($0.path, $0.failed) })
+                        at: Date().timeIntervalSince1970, entries: entries.map { ($0.path, $0.failed, $0.digest, $0.size) })
                 } catch {
                     logger.error("cannot record coverage", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
                 }

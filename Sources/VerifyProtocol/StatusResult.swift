@@ -179,8 +179,17 @@ public struct CoverageSummary: Codable, Sendable, Equatable {
     public var neverVerified: Int
     /// Unix seconds by which every entry will have been read at the current pace.
     public var completeBy: Double?
+    /// The bytes the manifests declare (nil when one does not declare sizes), and the bytes of
+    /// the entries counted in `verified`.
+    public var bytes: Int64?
+    public var verifiedBytes: Int64
 
-    public init(window: Double?, entries: Int, verified: Int, failed: Int, oldestVerifiedAt: Double?, neverVerified: Int, completeBy: Double?) {
+    public init(
+        window: Double?, entries: Int, verified: Int, failed: Int, oldestVerifiedAt: Double?, neverVerified: Int, completeBy: Double?,
+        bytes: Int64? = nil, verifiedBytes: Int64 = 0
+    ) {
+        self.bytes = bytes
+        self.verifiedBytes = verifiedBytes
         self.window = window
         self.entries = entries
         self.verified = verified
@@ -224,7 +233,12 @@ public struct EntryCoverageSummary: Codable, Sendable, Equatable {
     public var verifiedAt: Double
     public var failed: Bool
     public var runId: Int64
-    public init(path: String, verifiedAt: Double, failed: Bool, runId: Int64) {
+    /// `algorithm:hex` of the content read, and its size.
+    public var digest: String?
+    public var size: Int64?
+    public init(path: String, verifiedAt: Double, failed: Bool, runId: Int64, digest: String? = nil, size: Int64? = nil) {
+        self.digest = digest
+        self.size = size
         self.path = path
         self.verifiedAt = verifiedAt
         self.failed = failed

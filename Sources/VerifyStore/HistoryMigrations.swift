@@ -64,6 +64,10 @@ enum HistoryMigrations {
                 t.column("entry_path", .text).notNull()
                 t.column("verified_at", .double).notNull()
                 t.column("failed", .boolean).notNull()
+                // What was read: `algorithm:hex` and size. The same content in the next archive is
+                // known to be the same, but it is another copy and gets its own read.
+                t.column("digest", .text)
+                t.column("size", .integer)
                 t.column("run_id", .integer).notNull()
                 t.primaryKey(["destination", "archive_path", "entry_path"])
             }
@@ -71,6 +75,8 @@ enum HistoryMigrations {
                 t.column("destination", .text).notNull()
                 t.column("archive_path", .text).notNull()
                 t.column("entries", .integer)
+                // The sizes the manifest declares, summed (when it declares them all).
+                t.column("bytes", .integer)
                 // When the current coverage cycle began: entries verified good since then are
                 // done until every entry is (then a new cycle begins).
                 t.column("cycle_started", .double)

@@ -9,6 +9,8 @@ extension HistoryStore {
         public var verifiedAt: Double
         public var failed: Bool
         public var runID: Int64
+        public var digest: String?
+        public var size: Int64?
     }
 
     /// Coverage of one archive.
@@ -24,6 +26,9 @@ extension HistoryStore {
         public var everVerified: Int
         /// The oldest latest-read time (nil when none was read).
         public var oldestVerifiedAt: Double?
+        /// Bytes of the entries counted in `verifiedSince`, and the manifest's declared total.
+        public var verifiedBytes: Int64
+        public var bytes: Int64?
     }
 
     /// Forgets an archive's coverage when the file under that name is not the one it was
@@ -47,9 +52,11 @@ extension HistoryStore {
     public func entryCoverage(destination: String, archive: String) throws(StoreError) -> [EntryCoverage] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT entry_path, verified_at, failed, run_id FROM coverage WHERE destination = ? AND archive_path = ? ORDER BY entry_path",
+                db, sql: "SELECT entry_path, verified_at, failed, run_id, digest, size FROM coverage WHERE destination = ? AND archive_path = ? ORDER BY entry_path",
                 arguments: [destination, archive]
-            ).map { EntryCoverage(path: $0["entry_path"], verifiedAt: $0["verified_at"], failed: $0["failed"], runID: $0["run_id"]) }
+            ).map {
+                EntryCoverage(path: $0["entry_path"], verifiedAt: $0["verified_at"], failed: $0["failed"], runID: $0["run_id"], digest: $0["digest"], size: $0["size"])
+            }
         }
     }
 
@@ -59,45 +66,52 @@ extension HistoryStore {
         public var mtime: Double
         public var entries: Int?
         public var cycleStarted: Double?
+        public var bytes: Int64?
     }
 
     public func archiveCoverageInfo(destination: String, archive: String) throws(StoreError) -> ArchiveCoverageInfo? {
         try read { db in
             try Row.fetchOne(
-                db, sql: "SELECT archive_size, archive_mtime, entries, cycle_started FROM archive_entries WHERE destination = ? AND archive_path = ?",
+                db, sql: "SELECT archive_size, archive_mtime, entries, cycle_started, bytes FROM archive_entries WHERE destination = ? AND archive_path = ?",
                 arguments: [destination, archive]
-            ).map { ArchiveCoverageInfo(size: $0["archive_size"], mtime: $0["archive_mtime"], entries: $0["entries"], cycleStarted: $0["cycle_started"]) }
+            ).map {
+                ArchiveCoverageInfo(size: $0["archive_size"], mtime: $0["archive_mtime"], entries: $0["entries"], cycleStarted: $0["cycle_started"], bytes: $0["bytes"])
+            }
         }
     }
 
     /// Sets what is known of an archive; nil fields keep their stored value.
     public func setArchiveCoverageInfo(
-        destination: String, archive: String, size: Int64, mtime: Double, entries: Int? = nil, cycleStarted: Double? = nil
+        destination: String, archive: String, size: Int64, mtime: Double, entries: Int? = nil, cycleStarted: Double? = nil,
+        bytes: Int64? = nil
     ) throws(StoreError) {
         try write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO archive_entries (destination, archive_path, entries, cycle_started, archive_size, archive_mtime) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO archive_entries (destination, archive_path, entries, cycle_started, archive_size, archive_mtime, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(destination, archive_path) DO UPDATE SET
                       entries = coalesce(excluded.entries, entries), cycle_started = coalesce(excluded.cycle_started, cycle_started),
+                      bytes = coalesce(excluded.bytes, bytes),
                       archive_size = excluded.archive_size, archive_mtime = excluded.archive_mtime
                     """,
-                arguments: [destination, archive, entries, cycleStarted, size, mtime])
+                arguments: [destination, archive, entries, cycleStarted, size, mtime, bytes])
         }
     }
 
     /// Records entries a run read back (a checkpoint or the run's end).
     public func recordCoverage(
-        destination: String, archive: String, runID: Int64, at time: Double, entries: [(path: String, failed: Bool)]
+        destination: String, archive: String, runID: Int64, at time: Double,
+        entries: [(path: String, failed: Bool, digest: String?, size: Int64?)]
     ) throws(StoreError) {
         try write { db in
             let statement = try db.makeStatement(sql: """
-                INSERT INTO coverage (destination, archive_path, entry_path, verified_at, failed, run_id) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO coverage (destination, archive_path, entry_path, verified_at, failed, run_id, digest, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(destination, archive_path, entry_path) DO UPDATE SET
-                  verified_at = excluded.verified_at, failed = excluded.failed, run_id = excluded.run_id
+                  verified_at = excluded.verified_at, failed = excluded.failed, run_id = excluded.run_id,
+                  digest = excluded.digest, size = excluded.size
                 """)
             for entry in entries {
-                try statement.execute(arguments: [destination, archive, entry.path, time, entry.failed, runID])
+                try statement.execute(arguments: [destination, archive, entry.path, time, entry.failed, runID, entry.digest, entry.size])
             }
         }
     }
@@ -106,21 +120,25 @@ extension HistoryStore {
     public func archiveCoverage(destination: String, archives: [String], since: Double) throws(StoreError) -> [ArchiveCoverage] {
         try read { db in
             try archives.map { archive in
-                let entries = try Int.fetchOne(
-                    db, sql: "SELECT entries FROM archive_entries WHERE destination = ? AND archive_path = ?",
+                let info = try Row.fetchOne(
+                    db, sql: "SELECT entries, bytes FROM archive_entries WHERE destination = ? AND archive_path = ?",
                     arguments: [destination, archive])
+                let entries: Int? = info?["entries"]
+                let bytes: Int64? = info?["bytes"]
                 let row = try Row.fetchOne(
                     db,
                     sql: """
                         SELECT count(*) AS ever, sum(failed) AS failed,
                           sum(CASE WHEN failed = 0 AND verified_at >= ? THEN 1 ELSE 0 END) AS current,
+                          sum(CASE WHEN failed = 0 AND verified_at >= ? THEN coalesce(size, 0) ELSE 0 END) AS current_bytes,
                           min(verified_at) AS oldest
                         FROM coverage WHERE destination = ? AND archive_path = ?
                         """,
-                    arguments: [since, destination, archive])
+                    arguments: [since, since, destination, archive])
                 return ArchiveCoverage(
                     archive: archive, entries: entries, verifiedSince: row?["current"] ?? 0, failed: row?["failed"] ?? 0,
-                    everVerified: row?["ever"] ?? 0, oldestVerifiedAt: row?["oldest"])
+                    everVerified: row?["ever"] ?? 0, oldestVerifiedAt: row?["oldest"], verifiedBytes: row?["current_bytes"] ?? 0,
+                    bytes: bytes)
             }
         }
     }

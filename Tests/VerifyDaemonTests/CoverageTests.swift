@@ -50,6 +50,9 @@ struct CoverageTests {
         let perRun = Dictionary(grouping: reads.values, by: { $0 }).mapValues(\.count)
         #expect(perRun.count == 10)
         #expect(perRun.values.allSatisfy { $0 == 100 }, "no entry read twice before all were read once: \(perRun)")
+        let detail = try daemon.ctl(["coverage", "d", archive, "--json"]).object?["entries"] as? [[String: Any]] ?? []
+        #expect(detail.allSatisfy { ($0["digest"] as? String)?.hasPrefix("sha256:") == true && ($0["size"] as? Int ?? 0) >= 64 },
+                "each read keeps the digest and size it saw")
         let status = try daemon.ctl(["status", "d"])
         #expect(status.stdout.contains("coverage: 100% of 1000 entries verified within 10h"), "\(status.stdout)")
         #expect(status.status == 0)

@@ -68,16 +68,19 @@ public enum WorkerMain {
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes
         verification.onCheckpoint = { results in
-            emit(WorkerMessage(checked: results.map { CheckedEntry(path: $0.path.description, failed: $0.failed) }))
+            for start in stride(from: 0, to: results.count, by: 2000) {
+                emit(WorkerMessage(checked: results[start..<min(start + 2000, results.count)].map {
+                    CheckedEntry(
+                        path: $0.path.description, failed: $0.failed,
+                        digest: $0.digest.map { "\($0.algorithm.rawValue):\($0.hex)" }, size: $0.size)
+                }))
+            }
         }
         verification.onProgress = { entries, bytes in
             emit(WorkerMessage(progress: WorkerProgress(entries: entries, bytesRead: bytes)))
         }
         let report = ArchiveVerification.run(verification)
         let findings = report.result.findings
-        if let manifest, report.result.verdict != .error, !report.stalled {
-            emitChecked(manifest: manifest, report: report)
-        }
         let actual = report.archiveDigestActual
         return WorkerResult(
             verdict: report.result.verdict.rawValue, entriesSeen: report.result.entriesSeen,
@@ -88,27 +91,9 @@ public enum WorkerMain {
                 WorkerFailure(path: $0.path?.description, kind: $0.kind.rawValue, expected: $0.expected, actual: $0.actual)
             },
             failureCount: findings.count, manifestEntries: manifest?.entries.count,
+            manifestBytes: manifest.flatMap { m in m.entries.allSatisfy { $0.size != nil } ? m.entries.reduce(0) { $0 + ($1.size ?? 0) } : nil },
             budgetReached: [report.budgetReached, report.restored.map { "restored \($0.entries) entries (\($0.bytes) bytes) and checked them from disk" }]
                 .compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
-    }
-
-    /// The entries read back, for coverage: selected entries that got a finding are failed; those
-    /// the check could not reach (not verified) are left out.
-    static func emitChecked(manifest: Manifest, report: VerificationReport) {
-        var failed = Set<String>()
-        for finding in report.result.findings { if let path = finding.path { failed.insert(path.description) } }
-        let notVerified = Set(report.result.notVerified.map(\.description))
-        var batch: [CheckedEntry] = []
-        for (index, entry) in manifest.entries.enumerated() where report.sample?[index] ?? true {
-            let name = entry.path.description
-            if notVerified.contains(name) { continue }
-            batch.append(CheckedEntry(path: name, failed: failed.contains(name)))
-            if batch.count == 2000 {
-                emit(WorkerMessage(checked: batch))
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        if !batch.isEmpty { emit(WorkerMessage(checked: batch)) }
     }
 
     /// Takes the manifest out of the archive on a first pass.

@@ -80,6 +80,9 @@ public struct CoverageItem: Codable, Sendable, Equatable {
 public struct CheckedEntry: Codable, Sendable, Equatable {
     public var path: String
     public var failed: Bool
+    /// `algorithm:hex` of the content read, and its size.
+    public var digest: String?
+    public var size: Int64?
 }
 
 public struct WorkerProgress: Codable, Sendable, Equatable {
@@ -103,6 +106,8 @@ public struct WorkerResult: Codable, Sendable, Equatable {
     public var failureCount: Int
     /// Entries the manifest lists (nil without a manifest).
     public var manifestEntries: Int?
+    /// Sum of the sizes the manifest declares, when it declares every entry's.
+    public var manifestBytes: Int64?
     /// The run stopped at its budget, before the end of the archive (why).
     public var budgetReached: String?
 
