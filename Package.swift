@@ -29,6 +29,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CIsal",
+            pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]
+        ),
         // Pure logic: manifests, sampling, checking, verdicts. No I/O.
         .target(
             name: "VerifyCore",
@@ -37,7 +42,7 @@ let package = Package(
         // Safe Swift over libarchive and zlib. No C type leaves this module.
         .target(
             name: "ArchiveReading",
-            dependencies: ["CArchive", "CZlib", "VerifyCore"]
+            dependencies: ["CArchive", "CZlib", "CIsal", "VerifyCore"]
         ),
         // verifyctl's commands, one file each.
         .target(

@@ -15,9 +15,12 @@ public final class ArchiveReader {
         public var wholeFileAlgorithms: [DigestAlgorithm]
         /// Bytes per read of the file (64-128 KiB reads fastest here).
         public var blockSize: Int
-        public init(wholeFileAlgorithms: [DigestAlgorithm] = [], blockSize: Int = 128 << 10) {
+        /// Which gzip decoder reads `.gz` files (ISA-L unless `$VERIFYD_INFLATER=zlib`).
+        public var gzipBackend: GzipBackend
+        public init(wholeFileAlgorithms: [DigestAlgorithm] = [], blockSize: Int = 128 << 10, gzipBackend: GzipBackend = .preferred) {
             self.wholeFileAlgorithms = wholeFileAlgorithms
             self.blockSize = blockSize
+            self.gzipBackend = gzipBackend
         }
     }
 
@@ -60,7 +63,8 @@ public final class ArchiveReader {
         ArchiveReader.useUTF8Locale
         self.progress = progress
         self.source = try FileSource(
-            path: path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress)
+            path: path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress,
+            gzipBackend: options.gzipBackend)
     }
 
     /// libarchive converts names through the C locale; Swift never sets one, so without this

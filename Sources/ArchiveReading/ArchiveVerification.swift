@@ -36,6 +36,8 @@ public struct VerificationRequest: Sendable {
     /// Most bytes a restore may write; nil: the sizes the manifest declares for the sample plus
     /// 10% and 64 MiB, or 50 times the archive's size when it declares none.
     public var restoreLimit: Int64?
+    /// The gzip decoder (ISA-L unless `$VERIFYD_INFLATER=zlib` or set here).
+    public var gzipBackend: GzipBackend = .preferred
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -103,7 +105,7 @@ public enum ArchiveVerification {
         do {
             reader = try ArchiveReader(
                 path: request.archivePath,
-                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? []))
+                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend))
         } catch {
             report.result = CheckResult(verdict: .error, error: error.description)
             report.durationSeconds = elapsed()

@@ -20,7 +20,7 @@ final class FileSource {
     /// Total bytes handed out, to notice a parser that reads the same bytes without end.
     private var delivered: Int64 = 0
 
-    private let gzip: GzipInflater?
+    private let gzip: (any GzipDecoder)?
     private let output: UnsafeMutableRawBufferPointer?
     private var inputStart = 0
     private var inputEnd = 0
@@ -38,7 +38,10 @@ final class FileSource {
     /// Bytes of the file read so far.
     var rawBytesRead: Int64 { max(position, hashedUpTo) }
 
-    init(path: String, wholeFileAlgorithms: [DigestAlgorithm], blockSize: Int, progress: ReadProgress) throws(ArchiveReadError) {
+    init(
+        path: String, wholeFileAlgorithms: [DigestAlgorithm], blockSize: Int, progress: ReadProgress,
+        gzipBackend: GzipBackend = .preferred
+    ) throws(ArchiveReadError) {
         self.path = path
         self.blockSize = blockSize
         self.progress = progress
@@ -66,7 +69,7 @@ final class FileSource {
         let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
         if got == 2, magic == [0x1f, 0x8b] {
             do {
-                gzip = try GzipInflater()
+                gzip = try gzipBackend.makeDecoder()
             } catch {
                 input.deallocate()
                 close(fd)
@@ -247,7 +250,7 @@ final class FileSource {
                 inputStart += consumed
                 if produced > 0 { return produced }
                 if consumed == 0, !gzip.atMemberEnd, inputStart < inputEnd {
-                    damage = "gzip member \(gzip.membersFinished + 1): zlib made no progress"
+                    damage = "gzip member \(gzip.membersFinished + 1): the inflater made no progress"
                     return -1
                 }
             }

@@ -61,6 +61,9 @@ struct CheckCommand: ParsableCommand {
         valueName: "dir"))
     var restoreTo: String?
 
+    @Option(help: ArgumentHelp("The gzip decoder: isal (Intel ISA-L, the default, about 1.6 times faster) or zlib. Both check every member's CRC-32 and ISIZE.", valueName: "isal|zlib"))
+    var inflater: String?
+
     @Flag(help: "With --restore-to: leave the restored files in DIR.")
     var keepRestored = false
 
@@ -83,6 +86,7 @@ struct CheckCommand: ParsableCommand {
         if manifest == nil, sample != nil || samplePercent != nil {
             throw ValidationError("--sample and --sample-percent need --manifest")
         }
+        if let inflater, GzipBackend(rawValue: inflater) == nil { throw ValidationError("--inflater must be isal or zlib") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
@@ -110,6 +114,7 @@ struct CheckCommand: ParsableCommand {
         }
         var restoring = request
         restoring.restoreTo = folder
+        if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         let report = ArchiveVerification.run(restoring)
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
         emit(CheckReportRenderer(report: report, manifestPath: manifest), errorMessage: nil)

@@ -51,6 +51,7 @@ extension Daemon {
                 logger.error("cannot create the restore folder; the run streams instead", metadata: ["folder": "\(scratch)", "error": "\(error)"])
             }
         }
+        request.inflater = configuration.inflater
         request.maxSeconds = destination.maxDuration
         request.maxBytes = destination.maxBytes
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)

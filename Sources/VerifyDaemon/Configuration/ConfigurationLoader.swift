@@ -46,6 +46,10 @@ public enum ConfigurationLoader {
             configuration.stallTimeout = v
         }
         if let v = try reader.duration("worker_timeout") { configuration.workerTimeout = v }
+        if let v = try reader.string("inflater") {
+            guard v == "isal" || v == "zlib" else { throw reader.error("inflater", "\"\(v)\" is not isal or zlib") }
+            configuration.inflater = v
+        }
         if let table = try reader.table("hooks") {
             var hooksReader = TableReader(table: table, file: file, prefix: "hooks.")
             if let v = try hooksReader.string("directory") { configuration.hooks.directory = try hooksReader.absolutePath(v, key: "directory") }

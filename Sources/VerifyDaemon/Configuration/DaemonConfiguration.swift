@@ -16,6 +16,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var workerMemoryLimit: Int64 = 4 << 30
     /// Seconds without parser progress after which a worker declares the archive stalled.
     public var stallTimeout: Double = 30
+    /// The gzip decoder of the workers: `isal` (the default) or `zlib`.
+    public var inflater: String = "isal"
     /// Longest a single worker may run, in seconds; 0 means no limit.
     public var workerTimeout: Double = 0
     public var destinations: [DestinationConfiguration] = []

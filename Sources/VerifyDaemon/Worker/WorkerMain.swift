@@ -64,6 +64,7 @@ public enum WorkerMain {
         }
         verification.coverageCycleStart = request.coverageCycleStart
         verification.restoreTo = request.restoreDirectory
+        if let backend = request.inflater.flatMap(GzipBackend.init(rawValue:)) { verification.gzipBackend = backend }
         verification.restoreLimit = request.restoreLimit
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes

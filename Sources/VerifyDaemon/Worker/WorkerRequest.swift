@@ -26,6 +26,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// Restore mode: the (empty) scratch folder to extract into.
     public var restoreDirectory: String?
     public var restoreLimit: Int64?
+    /// `isal` or `zlib`; nil: the default.
+    public var inflater: String?
     /// The run's budget.
     public var maxSeconds: Double?
     public var maxBytes: Int64?

@@ -1,0 +1,4 @@
+#ifndef VERIFYD_CISAL_SHIM_H
+#define VERIFYD_CISAL_SHIM_H
+#include <isa-l/igzip_lib.h>
+#endif
