@@ -3,10 +3,10 @@
 
 SWIFT ?= swift
 DEBIAN_PACKAGES = libarchive-dev zlib1g-dev libisal-dev pkg-config libarchive-tools tar gzip bzip2 xz-utils \
-	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils libsqlite3-dev systemd util-linux \
+	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils isal pigz hyperfine time libsqlite3-dev systemd util-linux \
 	curl dash shellcheck python3-pip
 
-.PHONY: all build release test demo deps pydeps clean
+.PHONY: all build release test demo bench deps pydeps clean
 
 all: build
 
@@ -26,6 +26,10 @@ pydeps:
 test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The benchmark: BENCH_SIZE=1G (default), BENCH_RUNS=5; results in bench/results/.
+bench: release
+	@bench/bench.sh
 
 demo: release
 	@scripts/demo.sh .build/release

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# make bench: verifyd against the tools a sysadmin would use, on a reproducible corpus.
+# BENCH_SIZE (default 1G), BENCH_SEED (42), BENCH_RUNS (5), BENCH_DIR (.build/bench).
+# Writes bench/results/latest.md and latest.json; prints the table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_text=${BENCH_SIZE:-1G}
+seed=${BENCH_SEED:-42}
+runs=${BENCH_RUNS:-5}
+work=$(realpath -m "${BENCH_DIR:-.build/bench}")
+verifyctl=$(realpath .build/release/verifyctl)
+bytes=$(numfmt --from=iec "$size_text")
+corpus=$work/corpus-$size_text-$seed
+mkdir -p "$work" bench/results
+
+if [ ! -f "$corpus.done" ]; then
+    rm -rf "$corpus" "$corpus".*
+    echo "making the corpus ($size_text, seed $seed)..."
+    python3 bench/make-corpus.py "$corpus" "$bytes" "$seed"
+    echo "archiving..."
+    tar -cf "$corpus.tar" -C "$corpus" .
+    gzip -6 -c "$corpus.tar" > "$corpus.tar.gz"
+    zstd -q -3 -T2 -c "$corpus.tar" > "$corpus.tar.zst"
+    xz -1 -T2 -c "$corpus.tar" > "$corpus.tar.xz"
+    (cd "$corpus" && zip -q -r -6 "$corpus.zip" .)
+    touch "$corpus.done"
+fi
+manifest=$corpus.sha256
+scratch=$work/scratch
+rm -rf "$scratch"
+
+json=$work/hyperfine.json
+rows=()
+measure() { # measure LABEL FORMAT COMMAND [RUNS]
+    local label=$1 format=$2 command=$3 n=${4:-$runs}
+    hyperfine --style none -N -w 1 -r "$n" --export-json "$json" "$command" > /dev/null 2>&1 ||
+        hyperfine --style none -w 1 -r "$n" --export-json "$json" "$command" > /dev/null
+    local median user system rss
+    median=$(python3 -c "import json;r=json.load(open('$json'))['results'][0];print('%.3f'%r['median'])")
+    user=$(python3 -c "import json;r=json.load(open('$json'))['results'][0];print('%.3f'%r['user'])")
+    system=$(python3 -c "import json;r=json.load(open('$json'))['results'][0];print('%.3f'%r['system'])")
+    /usr/bin/time -o "$work/rss" -f '%M' bash -c "$command" > /dev/null 2>&1 || true
+    rss=$(tail -n 1 "$work/rss")
+    rows+=("$format"$'\t'"$label"$'\t'"$median"$'\t'"$user"$'\t'"$system"$'\t'"$((rss / 1024))")
+    printf '%-8s %-44s %8ss  (user %ss, sys %ss, peak RSS %s MiB)\n' "$format" "$label" "$median" "$user" "$system" "$((rss / 1024))"
+}
+
+check="$verifyctl check --manifest $manifest --no-archive-digest"
+for format in tar tar.gz tar.zst tar.xz zip; do
+    archive=$corpus.$format
+    measure "verifyd full verify" "$format" "$check $archive"
+    measure "verifyd 5% sample" "$format" "$check --sample-percent 5 --seed 1 $archive"
+    case $format in
+        tar.gz)
+            measure "verifyd full verify, zlib inflater" "$format" "$check --inflater zlib $archive"
+            measure "python3 zlib inflate (floor)" "$format" "python3 -c \"import zlib,sys;d=zlib.decompressobj(31);f=open(sys.argv[1],'rb');[d.decompress(b) for b in iter(lambda:f.read(1<<20),b'')]\" $archive"
+            measure "igzip -dc" "$format" "sh -c 'igzip -dc $archive > /dev/null'"
+            measure "gzip -dc" "$format" "sh -c 'gzip -dc $archive > /dev/null'" 3
+            measure "pigz -dc" "$format" "sh -c 'pigz -dc $archive > /dev/null'" 3 ;;
+        tar.zst) measure "zstd -dc" "$format" "sh -c 'zstd -q -dc $archive > /dev/null'" ;;
+        tar.xz) measure "xz -dc" "$format" "sh -c 'xz -dc $archive > /dev/null'" 3 ;;
+        tar) measure "openssl dgst -sha256 (floor)" "$format" "openssl dgst -sha256 $archive" ;;
+        zip) measure "bsdtar -xOf > /dev/null" "$format" "sh -c 'bsdtar -xOf $archive > /dev/null'" 3 ;;
+    esac
+    measure "bsdtar -xOf | sha256sum" "$format" "sh -c 'bsdtar -xOf $archive | sha256sum > /dev/null'" 3
+    measure "shell: tar -xf, then sha256sum -c" "$format" \
+        "sh -c 'rm -rf $scratch && mkdir -p $scratch && bsdtar -xf $archive -C $scratch && cd $scratch && sha256sum --quiet -c $(realpath "$manifest") && cd / && rm -rf $scratch'" 3
+done
+
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+{
+    echo "Corpus: $size_text (seed $seed): $(find "$corpus" -type f | wc -l) files, half text-like, half noise."
+    echo "Machine: $machine. Medians of $runs runs (3 for the slow peers), warm page cache, $(date -u +%Y-%m-%d)."
+    echo
+    echo "| format | command | median (s) | user (s) | sys (s) | peak RSS (MiB) |"
+    echo "|---|---|---|---|---|---|"
+    for row in "${rows[@]}"; do
+        row=${row//|/\\|}
+        echo "| ${row//$'\t'/ | } |"
+    done
+} > bench/results/latest.md
+python3 - "$work" "${rows[@]}" > bench/results/latest.json <<'PY'
+import json, sys
+rows = [r.split("\t") for r in sys.argv[2:]]
+print(json.dumps([{"format": f, "command": c, "median": float(m), "user": float(u), "system": float(s), "peakRssMiB": int(r)}
+                  for f, c, m, u, s, r in rows], indent=1))
+PY
+echo
+cat bench/results/latest.md
