@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int verifyd_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
@@ -25,4 +26,8 @@ int verifyd_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG,
 
 int verifyd_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+int verifyd_set_thread_io_priority(int tid, int ioClass, int level) {
+    return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, tid, (ioClass << 13) | (level & 7));
 }

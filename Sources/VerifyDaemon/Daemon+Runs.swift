@@ -52,6 +52,8 @@ extension Daemon {
             }
         }
         request.inflater = configuration.inflater
+        request.nice = configuration.workerNice
+        request.ioClass = configuration.workerIOClass
         request.maxSeconds = destination.maxDuration
         request.maxBytes = destination.maxBytes
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)

@@ -219,6 +219,15 @@ struct DaemonLifecycleTests {
         }
         let text = try daemon.ctl(["status"])
         #expect(text.stdout.contains("verifying \(backups)/"), "progress is shown: \(text.stdout)")
+        // Workers yield to the backups: niceness 10 and the lowest best-effort I/O level.
+        let daemonPID = try #require(daemon.pid)
+        let worker = try #require(workerPID(of: daemonPID))
+        let stat = try String(contentsOfFile: "/proc/\(worker)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        #expect(fields[16] == "10", "nice: \(fields[16])")
+        if Tool.exists("ionice") {
+            #expect(try Tool.run(["ionice", "-p", "\(worker)"]).stdout.contains("best-effort: prio 7"))
+        }
         #expect(daemon.signal(SIGTERM) == 0)
     }
 

@@ -16,6 +16,9 @@ int verifyd_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 /* posix_spawn_file_actions_addclosefrom_np(actions, from): the child keeps no descriptor
    numbered from `from` up, whatever its close-on-exec flag (glibc 2.34 and later). */
 int verifyd_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
+/* ioprio_set(IOPRIO_WHO_PROCESS, tid, ...) for one thread: class 2 best-effort (level 0-7) or
+   3 idle; 0 on success */
+int verifyd_set_thread_io_priority(int tid, int ioClass, int level);
 /* prctl(PR_SET_PDEATHSIG, signal) */
 int verifyd_set_parent_death_signal(int signal);
 

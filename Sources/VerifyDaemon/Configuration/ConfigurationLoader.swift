@@ -46,6 +46,11 @@ public enum ConfigurationLoader {
             configuration.stallTimeout = v
         }
         if let v = try reader.duration("worker_timeout") { configuration.workerTimeout = v }
+        if let v = try reader.integer("worker_nice", range: 0...19) { configuration.workerNice = v }
+        if let v = try reader.string("worker_io_class") {
+            guard v == "idle" || v == "best-effort" else { throw reader.error("worker_io_class", "\"\(v)\" is not idle or best-effort") }
+            configuration.workerIOClass = v
+        }
         if let v = try reader.string("inflater") {
             guard v == "isal" || v == "zlib" else { throw reader.error("inflater", "\"\(v)\" is not isal or zlib") }
             configuration.inflater = v

@@ -16,6 +16,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var workerMemoryLimit: Int64 = 4 << 30
     /// Seconds without parser progress after which a worker declares the archive stalled.
     public var stallTimeout: Double = 30
+    /// CPU niceness of the workers (0 to 19): backups on the same host come first.
+    public var workerNice: Int = 10
+    /// I/O scheduling class of the workers: `best-effort` (lowest level) or `idle` (only when
+    /// nobody else uses the disk).
+    public var workerIOClass: String = "best-effort"
     /// The gzip decoder of the workers: `isal` (the default) or `zlib`.
     public var inflater: String = "isal"
     /// Longest a single worker may run, in seconds; 0 means no limit.

@@ -24,6 +24,13 @@ public enum WorkerMain {
         }
         var limit = rlimit(rlim_cur: rlim_t(request.memoryLimit), rlim_max: rlim_t(request.memoryLimit))
         _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+        // Backups on the same host come first: lower CPU and disk priority.
+        // On Linux both are per thread: set every thread there is (threads made later inherit).
+        let threads = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { id_t($0) }
+        for thread in threads {
+            if let nice = request.nice { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, Int32(nice)) }
+            if let ioClass = request.ioClass { _ = verifyd_set_thread_io_priority(Int32(thread), ioClass == "idle" ? 3 : 2, 7) }
+        }
         let result = verify(request)
         emit(WorkerMessage(result: result))
         return 0

@@ -26,6 +26,9 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// Restore mode: the (empty) scratch folder to extract into.
     public var restoreDirectory: String?
     public var restoreLimit: Int64?
+    /// CPU niceness and I/O class (`idle` or `best-effort`) the worker takes before it reads.
+    public var nice: Int?
+    public var ioClass: String?
     /// `isal` or `zlib`; nil: the default.
     public var inflater: String?
     /// The run's budget.
