@@ -47,6 +47,8 @@ public final class ArchiveReader {
 
     private let source: FileSource
     public let progress: ReadProgress
+    /// Size of the archive file, from the open descriptor.
+    public var fileSize: Int64 { source.fileSize }
     /// The content of the entry named by `captureEntry` is kept here (up to its limit) when a
     /// visitor asks to read it: how a manifest stored inside an archive is taken out.
     public var captureEntry: (path: EntryPath, limit: Int)?

@@ -112,9 +112,9 @@ public enum ArchiveVerification {
             return report
         }
         let sample = request.manifest.flatMap { manifest -> [Bool]? in
+            // Entries without a recorded size are estimated at the archive's average.
+            let estimate = max(reader.fileSize / Int64(max(manifest.entries.count, 1)), 1)
             if let coverage = request.coverage {
-                let fileSize = (try? FileManager.default.attributesOfItem(atPath: request.archivePath)[.size] as? Int64) ?? nil
-                let estimate = max((fileSize ?? 0) / Int64(max(manifest.entries.count, 1)), 1)
                 let flags = CoverageSampling.choose(
                     manifest.entries.map(\.path), sizes: manifest.entries.map { $0.size ?? estimate }, coverage: coverage,
                     policy: request.sample, seed: request.seed, cycleStart: request.coverageCycleStart)
@@ -123,9 +123,6 @@ public enum ArchiveVerification {
             switch request.sample {
             case .all: return nil
             case .bytes(let budget):
-                // Entries without a recorded size are estimated at the archive's average.
-                let fileSize = (try? FileManager.default.attributesOfItem(atPath: request.archivePath)[.size] as? Int64) ?? nil
-                let estimate = max((fileSize ?? 0) / Int64(max(manifest.entries.count, 1)), 1)
                 return SampleSelection.choose(
                     manifest.entries.map(\.path), sizes: manifest.entries.map { $0.size ?? estimate },
                     budget: budget, seed: request.seed)
@@ -137,7 +134,8 @@ public enum ArchiveVerification {
         var restoreWriter: RestoreWriter?
         if let folder = request.restoreTo {
             do {
-                let writer = try RestoreWriter(root: folder, limit: request.restoreLimit ?? defaultRestoreLimit(request, sample: sample))
+                let writer = try RestoreWriter(
+                    root: folder, limit: request.restoreLimit ?? defaultRestoreLimit(request, sample: sample, fileSize: reader.fileSize))
                 reader.restore = writer
                 restoreWriter = writer
             } catch {
@@ -266,8 +264,7 @@ public enum ArchiveVerification {
         return result
     }
 
-    static func defaultRestoreLimit(_ request: VerificationRequest, sample: [Bool]?) -> Int64 {
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: request.archivePath)[.size] as? Int64) ?? 0
+    static func defaultRestoreLimit(_ request: VerificationRequest, sample: [Bool]?, fileSize: Int64) -> Int64 {
         if let manifest = request.manifest {
             var declared: Int64 = 0
             var known = false

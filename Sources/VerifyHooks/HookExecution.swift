@@ -1,6 +1,7 @@
 import CDaemonSupport
 import Foundation
 import Synchronization
+import VerifyDaemon
 
 #if canImport(Glibc)
 import Glibc
@@ -69,8 +70,8 @@ public enum HookExecution {
         // ETXTBSY: another process still holds the file open for writing (a hook being
         // installed, or a descriptor inherited across a concurrent fork): wait a little.
         for attempt in 0..<10 {
-            spawned = withCStringArray(arguments) { argv in
-                withCStringArray(environmentLines) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
+            spawned = withCStrings(arguments) { argv in
+                withCStrings(environmentLines) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
             }
             guard spawned == ETXTBSY, attempt < 9 else { break }
             usleep(50_000)
@@ -134,11 +135,4 @@ public enum HookExecution {
     private static func failed(_ message: String, _ started: Date) -> Outcome {
         Outcome(status: 127, signal: nil, timedOut: false, output: message, seconds: Date().timeIntervalSince(started))
     }
-}
-
-func withCStringArray<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-    var pointers = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { pointers.forEach { free($0) } }
-    return body(pointers)
 }

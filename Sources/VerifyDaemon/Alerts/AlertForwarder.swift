@@ -86,15 +86,7 @@ public final class AlertForwarder: Sendable {
             guard fd >= 0 else { return "socket: \(errnoText())" }
             var timeout = timeval(tv_sec: 10, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(target.path.utf8)
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-            let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
-            }
-            guard connected == 0 else {
+            guard UnixSocketAddress.with(target.path, { connect(fd, $0, $1) }) == 0 else {
                 let reason = errnoText()
                 close(fd)
                 return "connect: \(reason)"

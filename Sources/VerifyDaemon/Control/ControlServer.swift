@@ -31,11 +31,7 @@ public final class ControlServer: Sendable {
 
     /// Binds and listens; then accepts on a thread until `stop()`.
     public func start(group: UInt32?) throws(DaemonError) {
-        let bytes = Array(path.utf8)
-        var address = sockaddr_un()
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw DaemonError("\(path): socket path is longer than 107 bytes")
-        }
+        guard path.utf8.count < 108 else { throw DaemonError("\(path): socket path is longer than 107 bytes") }
         try removeStaleSocket()
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
@@ -43,14 +39,9 @@ public final class ControlServer: Sendable {
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw DaemonError("cannot create the control socket: \(errnoText())") }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
         // Bind with a umask that leaves no window in which others could connect.
         let oldMask = umask(0o117)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
+        let bound = UnixSocketAddress.with(path) { bind(fd, $0, $1) } ?? -1
         umask(oldMask)
         guard bound == 0 else {
             let reason = errnoText()
@@ -224,15 +215,7 @@ private struct ProbeConnection {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw DaemonError("socket") }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
-        }
-        guard result == 0 else { throw DaemonError("not listening") }
+        guard UnixSocketAddress.with(path, { connect(fd, $0, $1) }) == 0 else { throw DaemonError("not listening") }
     }
 }
 

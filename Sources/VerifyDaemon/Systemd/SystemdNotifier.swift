@@ -1,4 +1,5 @@
 import Foundation
+import VerifyProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -37,24 +38,13 @@ public struct SystemdNotifier: Sendable {
     /// Sends one datagram; returns false when it could not be delivered.
     @discardableResult
     public func send(_ message: String) -> Bool {
-        guard let socketAddress else { return false }
-        var bytes = Array(socketAddress.utf8)
-        guard bytes.first == UInt8(ascii: "/") || bytes.first == UInt8(ascii: "@") else { return false }
-        if bytes[0] == UInt8(ascii: "@") { bytes[0] = 0 }
-        var address = sockaddr_un()
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        guard let socketAddress, socketAddress.hasPrefix("/") || socketAddress.hasPrefix("@") else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        // The exact length: an abstract name covers every byte of it, so no trailing NUL.
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
         let payload = Array(message.utf8)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length) }
-            }
+        let sent = UnixSocketAddress.with(socketAddress) { address, length in
+            payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), address, length) }
         }
         return sent == payload.count
     }

@@ -158,8 +158,8 @@ public final class WorkerProcess: Sendable {
     private func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-/// Calls `body` with a NULL-terminated C array of the strings.
-func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+/// Calls `body` with a NULL-terminated C array of the strings (argv, envp for posix_spawn).
+public func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
     var pointers = strings.map { strdup($0) }
     pointers.append(nil)
     defer { pointers.forEach { free($0) } }
