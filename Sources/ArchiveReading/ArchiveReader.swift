@@ -17,10 +17,16 @@ public final class ArchiveReader {
         public var blockSize: Int
         /// Which gzip decoder reads `.gz` files (ISA-L unless `$VERIFYD_INFLATER=zlib`).
         public var gzipBackend: GzipBackend
-        public init(wholeFileAlgorithms: [DigestAlgorithm] = [], blockSize: Int = 128 << 10, gzipBackend: GzipBackend = .preferred) {
+        /// Threads to use: 2 hashes entry data on a second thread while this one reads.
+        public var threads: Int
+        public init(
+            wholeFileAlgorithms: [DigestAlgorithm] = [], blockSize: Int = 128 << 10, gzipBackend: GzipBackend = .preferred,
+            threads: Int = 2
+        ) {
             self.wholeFileAlgorithms = wholeFileAlgorithms
             self.blockSize = blockSize
             self.gzipBackend = gzipBackend
+            self.threads = threads
         }
     }
 
@@ -46,6 +52,7 @@ public final class ArchiveReader {
     }
 
     private let source: FileSource
+    private let threads: Int
     public let progress: ReadProgress
     /// Size of the archive file, from the open descriptor.
     public var fileSize: Int64 { source.fileSize }
@@ -59,11 +66,25 @@ public final class ArchiveReader {
     public var restore: RestoreWriter?
     /// Set when an allocation failed while reading data.
     private var outOfMemory: String?
+    /// Hashes on a second core; started at the first entry it is given.
+    private var hashThread: HashThread?
+    /// Entries read whose `endEntry` is still due, oldest first: the visitor hears of them in
+    /// order, each once its digests are known.
+    private var pendingEnds = FIFO<PendingEnd>()
+    /// Entries read ahead of the hashing thread at most, before the reader waits for it.
+    private static let pendingLimit = 4096
+
+    private struct PendingEnd {
+        /// The hashing thread's ticket for the digests; nil when they are in `content` already.
+        var ticket: Int?
+        var content: EntryContent?
+    }
 
     /// Opens the file read-only. Throws when it is missing, unreadable or not a regular file.
     public init(path: String, options: Options = Options(), progress: ReadProgress = ReadProgress()) throws(ArchiveReadError) {
         ArchiveReader.useUTF8Locale
         self.progress = progress
+        self.threads = options.threads
         self.source = try FileSource(
             path: path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress,
             gzipBackend: options.gzipBackend)
@@ -82,8 +103,26 @@ public final class ArchiveReader {
             damage: nil, ioError: nil, format: nil, filters: [], bytesRead: 0, fileSize: source.fileSize,
             wholeFileDigests: [], warnings: [])
         readEntries(into: visitor, &outcome)
+        deliverEnds(to: visitor, wait: true)
+        hashThread?.finish()
+        hashThread = nil
         outcome.bytesRead = source.rawBytesRead
         return outcome
+    }
+
+    /// Tells the visitor of the read entries whose digests are known, in order. With `wait`,
+    /// of all of them; without, it still waits once too many are pending.
+    private func deliverEnds(to visitor: some EntryVisitor, wait: Bool) {
+        while let front = pendingEnds.first {
+            var content = front.content
+            if let ticket = front.ticket {
+                let mustWait = wait || pendingEnds.count > Self.pendingLimit
+                guard let digests = hashThread?.digests(ticket: ticket, wait: mustWait) else { return }
+                content?.digests = digests
+            }
+            _ = pendingEnds.popFirst()
+            visitor.endEntry(content)
+        }
     }
 
     private func readEntries(into visitor: some EntryVisitor, _ outcome: inout Outcome) {
@@ -144,11 +183,12 @@ public final class ArchiveReader {
                 }
                 if header.rawPath.isEmpty { headerDamage = headerDamage ?? "the entry has an empty name" }
                 let request = visitor.beginEntry(header)
-                var (content, stop) = readData(archive, entry, header, request)
+                var (ending, stop) = readData(archive, entry, header, request)
                 if let headerDamage {
-                    content = EntryContent(digests: [], byteCount: content?.byteCount ?? 0, damage: headerDamage)
+                    ending = PendingEnd(content: EntryContent(digests: [], byteCount: ending.content?.byteCount ?? 0, damage: headerDamage))
                 }
-                visitor.endEntry(content)
+                pendingEnds.append(ending)
+                deliverEnds(to: visitor, wait: false)
                 if let stop {
                     outcome.damage = stop
                     break readLoop
@@ -224,9 +264,9 @@ public final class ArchiveReader {
         outcome.filters = filters
     }
 
-    /// Reads or skips the data of the current entry. Returns the content (nil when skipped) and,
-    /// when the archive cannot go on, why.
-    private func readData(_ archive: OpaquePointer, _ entry: OpaquePointer, _ header: EntryHeader, _ request: ContentRequest) -> (EntryContent?, String?) {
+    /// Reads or skips the data of the current entry. Returns the content (nil when skipped), whose
+    /// digests may still be coming from the hashing thread, and, when the archive cannot go on, why.
+    private func readData(_ archive: OpaquePointer, _ entry: OpaquePointer, _ header: EntryHeader, _ request: ContentRequest) -> (PendingEnd, String?) {
         guard case .read(let algorithms) = request else {
             // Restore mode: folders and symlinks (no data) are restored whether sampled or not,
             // so that the tree's folders get their own modes and times.
@@ -235,15 +275,22 @@ public final class ArchiveReader {
             }
             let status = ArchiveStatus.interpret(archive_read_data_skip(archive), phase: .data)
             switch status {
-            case .damagedArchive: return (nil, sourceReason() ?? message(archive))
-            default: return (nil, nil)
+            case .damagedArchive: return (PendingEnd(), sourceReason() ?? message(archive))
+            default: return (PendingEnd(), nil)
             }
         }
-        var hasher = ContentHasher(algorithms: algorithms)
         let restoring = restore?.begin(entry, path: header.rawPath, hardlinkTarget: header.hardlinkTarget) ?? false
         defer { if restoring { restore?.end() } }
         let capturing = captureEntry.map { EntryPath(normalizing: header.rawPath) == $0.path } ?? false
         if capturing { captured = [] }
+        // Entries restored or captured are hashed here (their blocks are used here anyway);
+        // the others on the hashing thread when there is one.
+        let offloaded = threads > 1 && !algorithms.isEmpty && !restoring && !capturing
+        if offloaded {
+            if hashThread == nil { hashThread = HashThread() }
+            hashThread!.begin(algorithms)
+        }
+        var hasher = ContentHasher(algorithms: offloaded ? [] : algorithms)
         var block: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0
@@ -253,9 +300,13 @@ public final class ArchiveReader {
             case .ok, .warning:
                 progress.tick()
                 // Sparse entries: the offset jumps over holes, which read as zeros.
-                if offset > hasher.byteCount { hasher.updateZeros(count: offset - hasher.byteCount) }
+                if offset > hasher.byteCount {
+                    if offloaded { hashThread!.addZeros(offset - hasher.byteCount) }
+                    hasher.updateZeros(count: offset - hasher.byteCount)
+                }
                 if size > 0, let block {
                     let chunk = UnsafeRawBufferPointer(start: block, count: size)
+                    if offloaded { hashThread!.add(chunk) }
                     hasher.update(chunk)
                     if restoring, restore?.write(block, count: size, offset: offset) == false { progress.requestStop() }
                     if capturing, let limit = captureEntry?.limit {
@@ -264,18 +315,20 @@ public final class ArchiveReader {
                 }
             case .end:
                 if archive_entry_sparse_count(entry) > 0, let declared = header.size, declared > hasher.byteCount {
+                    if offloaded { hashThread!.addZeros(declared - hasher.byteCount) }
                     hasher.updateZeros(count: declared - hasher.byteCount)
                 }
-                return (EntryContent(digests: hasher.finalize(), byteCount: hasher.byteCount), nil)
+                let content = EntryContent(digests: hasher.finalize(), byteCount: hasher.byteCount)
+                return (PendingEnd(ticket: offloaded ? hashThread!.end() : nil, content: content), nil)
             case .damagedEntry where isOutOfMemory(archive), .damagedArchive where isOutOfMemory(archive):
                 outOfMemory = Self.outOfMemory(message(archive))
-                return (EntryContent(digests: [], byteCount: hasher.byteCount, damage: outOfMemory), outOfMemory)
+                return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: outOfMemory)), outOfMemory)
             case .damagedEntry:
                 let reason = sourceReason() ?? message(archive)
-                return (EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted), nil)
+                return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted)), nil)
             case .damagedArchive:
                 let reason = sourceReason() ?? message(archive)
-                return (EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted), reason)
+                return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted)), reason)
             }
         }
     }

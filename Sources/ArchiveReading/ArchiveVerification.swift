@@ -38,6 +38,9 @@ public struct VerificationRequest: Sendable {
     public var restoreLimit: Int64?
     /// The gzip decoder (ISA-L unless `$VERIFYD_INFLATER=zlib` or set here).
     public var gzipBackend: GzipBackend = .preferred
+    /// Threads the run uses: 2 (the default) hashes on a second core while the first reads and
+    /// inflates; 1 leaves the second core to others.
+    public var threads: Int = 2
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -105,7 +108,8 @@ public enum ArchiveVerification {
         do {
             reader = try ArchiveReader(
                 path: request.archivePath,
-                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend))
+                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend,
+                    threads: request.threads))
         } catch {
             report.result = CheckResult(verdict: .error, error: error.description)
             report.durationSeconds = elapsed()

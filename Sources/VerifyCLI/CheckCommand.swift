@@ -64,6 +64,9 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The gzip decoder: isal (Intel ISA-L, the default, about 1.6 times faster) or zlib. Both check every member's CRC-32 and ISIZE.", valueName: "isal|zlib"))
     var inflater: String?
 
+    @Option(help: ArgumentHelp("Threads to use: 2 hashes on a second core while the first reads and inflates (about 1.3 to 1.6 times faster); 1 leaves the other core alone.", valueName: "1|2"))
+    var threads: Int = 2
+
     @Flag(help: "With --restore-to: leave the restored files in DIR.")
     var keepRestored = false
 
@@ -87,6 +90,7 @@ struct CheckCommand: ParsableCommand {
             throw ValidationError("--sample and --sample-percent need --manifest")
         }
         if let inflater, GzipBackend(rawValue: inflater) == nil { throw ValidationError("--inflater must be isal or zlib") }
+        guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
@@ -115,6 +119,7 @@ struct CheckCommand: ParsableCommand {
         var restoring = request
         restoring.restoreTo = folder
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
+        restoring.threads = threads
         let report = ArchiveVerification.run(restoring)
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
         emit(CheckReportRenderer(report: report, manifestPath: manifest), errorMessage: nil)

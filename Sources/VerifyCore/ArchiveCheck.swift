@@ -33,6 +33,9 @@ public final class ArchiveCheck: EntryVisitor {
     private let readsEverything: Bool
     private var observations: [Observation?]
     private var claimedExactly: [Bool]
+    /// The last entry that claimed a manifest entry only by normalisation (decided at
+    /// `beginEntry`, since its end may not have come yet).
+    private var canonicalClaimant: [Int: (EntryPath, EntryType)] = [:]
     /// Entries already reported by `checkpoint()`.
     private var reported: [Bool] = []
     private var others: [EntryPath: Observation] = [:]
@@ -44,14 +47,13 @@ public final class ArchiveCheck: EntryVisitor {
     private var entryDamage: [Finding] = []
     private var encryptedEntries = 0
 
-    /// What to do with the current entry at `endEntry`.
+    /// What to do at `endEntry` with each entry begun and not yet ended, oldest first.
     private enum Pending {
-        case none
         case manifest(Int, Observation)
         case other(EntryPath, Observation)
         case ignored
     }
-    private var pending: Pending = .none
+    private var pending = FIFO<Pending>()
 
     /// - Parameters:
     ///   - manifest: what the archive should hold; nil checks integrity only (every entry read).
@@ -75,7 +77,7 @@ public final class ArchiveCheck: EntryVisitor {
     public func beginEntry(_ header: EntryHeader) -> ContentRequest {
         entriesSeen += 1
         guard let path = EntryPath(normalizing: header.rawPath).strippingComponents(options.stripComponents) else {
-            pending = .ignored
+            pending.append(.ignored)
             return .skip
         }
         let hardlinkTarget = header.hardlinkTarget.flatMap {
@@ -83,22 +85,23 @@ public final class ArchiveCheck: EntryVisitor {
         }
         let observation = Observation(header: header, hardlinkTarget: hardlinkTarget, content: nil)
         guard manifest != nil else {
-            pending = .other(path, observation)
+            pending.append(.other(path, observation))
             return .read([])  // every entry to its end, directories too, as `bsdtar -xO` does
         }
         switch index.lookup(path) {
         case .exact(let i):
-            if let old = observations[i], !claimedExactly[i] {
+            if !claimedExactly[i], let (oldPath, oldType) = canonicalClaimant[i] {
                 // A name that only matched by normalisation gives way to the exact name.
-                noteUnexpected(EntryPath(normalizing: old.header.rawPath), old.header.type)
+                noteUnexpected(oldPath, oldType)
             }
             claimedExactly[i] = true
             return request(forManifestEntry: i, observation)
-        case .canonical(let i) where observations[i] == nil || !claimedExactly[i]:
+        case .canonical(let i) where !claimedExactly[i]:
+            canonicalClaimant[i] = (EntryPath(normalizing: header.rawPath), header.type)
             return request(forManifestEntry: i, observation)
         default:
             noteUnexpected(path, header.type)
-            pending = .other(path, observation)
+            pending.append(.other(path, observation))
             if readsEverything, header.type == .file || header.type == .hardlink {
                 return .read(hashAlgorithmsForOthers)
             }
@@ -107,10 +110,12 @@ public final class ArchiveCheck: EntryVisitor {
     }
 
     private func request(forManifestEntry i: Int, _ observation: Observation) -> ContentRequest {
-        pending = .manifest(i, observation)
-        guard selected[i] else { return .skip }
+        pending.append(.manifest(i, observation))
         let type = observation.header.type
         guard type == .file || type == .hardlink else { return .skip }
+        // cpio newc stores a hard-link group's data with its last name: that entry is read even
+        // when it is not in the sample, so that a sampled earlier name can be checked.
+        guard selected[i] || type == .hardlink && (observation.header.size ?? 0) > 0 else { return .skip }
         return .read(manifest!.entries[i].digests.map(\.algorithm))
     }
 
@@ -125,20 +130,19 @@ public final class ArchiveCheck: EntryVisitor {
             entriesRead += 1
             contentBytes += content.byteCount
         }
-        switch pending {
-        case .manifest(let i, var observation):
+        switch pending.popFirst() {
+        case .manifest(let i, var observation)?:
             observation.content = content
             observations[i] = observation
-        case .other(let path, var observation):
+        case .other(let path, var observation)?:
             observation.content = content
             if let content { recordDamage(path, observation.header, content) }
             if manifest != nil, observation.content != nil || observation.hardlinkTarget != nil {
                 others[path] = observation
             }
-        case .none, .ignored:
+        case .ignored?, nil:
             break
         }
-        pending = .none
     }
 
     private func recordDamage(_ path: EntryPath, _ header: EntryHeader, _ content: EntryContent) {

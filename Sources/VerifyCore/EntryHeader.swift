@@ -65,9 +65,14 @@ public enum ContentRequest: Sendable, Equatable {
 }
 
 /// Receives the entries of an archive, in order, from a reader.
+///
+/// Every `beginEntry` is matched by one `endEntry`, and ends come in the order of their begins;
+/// but an end may come after later begins: a reader that hashes on a second thread asks about
+/// the next entries while the digests of earlier ones are still being computed. A visitor keeps
+/// what it needs at `endEntry` in a queue, not in one "current entry".
 public protocol EntryVisitor: AnyObject {
     /// A new entry: say whether to read its data.
     func beginEntry(_ header: EntryHeader) -> ContentRequest
-    /// The entry's data was read (nil when it was skipped).
+    /// The data of the oldest entry not yet ended was read (nil when it was skipped).
     func endEntry(_ content: EntryContent?)
 }

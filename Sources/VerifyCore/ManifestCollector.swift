@@ -3,7 +3,8 @@
 public final class ManifestCollector: EntryVisitor {
     private let algorithm: DigestAlgorithm
     private var entries: [ManifestEntry] = []
-    private var current: ManifestEntry?
+    /// Entries begun and not yet ended, oldest first, with their hard-link targets.
+    private var begun = FIFO<(ManifestEntry, EntryPath?)?>()
     private var hardlinkTargets: [Int: EntryPath] = [:]
     /// Entries whose data could not be read, with why.
     public private(set) var damaged: [(EntryPath, String)] = []
@@ -14,19 +15,17 @@ public final class ManifestCollector: EntryVisitor {
 
     public func beginEntry(_ header: EntryHeader) -> ContentRequest {
         let path = EntryPath(normalizing: header.rawPath)
-        guard !path.bytes.isEmpty else { current = nil; return .skip }
+        guard !path.bytes.isEmpty else { begun.append(nil); return .skip }
         var entry = ManifestEntry(
             path: path, type: header.type == .hardlink ? .file : header.type, size: nil, mode: header.mode,
             uid: header.uid, gid: header.gid, userName: header.userName, groupName: header.groupName, mtime: header.mtime)
         if header.type == .symlink { entry.linkTarget = header.symlinkTarget }
-        if let target = header.hardlinkTarget { hardlinkTargets[entries.count] = EntryPath(normalizing: target) }
-        current = entry
+        begun.append((entry, header.hardlinkTarget.map { EntryPath(normalizing: $0) }))
         return header.type == .file || header.type == .hardlink ? .read([algorithm]) : .skip
     }
 
     public func endEntry(_ content: EntryContent?) {
-        guard var entry = current else { return }
-        current = nil
+        guard case (var entry, let hardlinkTarget)?? = begun.popFirst() else { return }
         if let content {
             if let damage = content.damage {
                 damaged.append((entry.path, damage))
@@ -35,6 +34,7 @@ public final class ManifestCollector: EntryVisitor {
             entry.size = content.byteCount
             entry.digests = content.digests
         }
+        if let hardlinkTarget { hardlinkTargets[entries.count] = hardlinkTarget }
         entries.append(entry)
     }
 

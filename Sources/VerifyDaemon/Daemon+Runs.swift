@@ -52,6 +52,7 @@ extension Daemon {
             }
         }
         request.inflater = configuration.inflater
+        request.threads = configuration.workerThreads
         request.nice = configuration.workerNice
         request.ioClass = configuration.workerIOClass
         request.maxSeconds = destination.maxDuration

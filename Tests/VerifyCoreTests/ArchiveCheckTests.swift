@@ -100,6 +100,20 @@ private func manifest(_ items: [(String, String)]) -> Manifest {
         #expect(result.verdict == .pass, "\(result.findings)")
     }
 
+    @Test func aSampledCpioLinkNameGetsItsDataFromTheUnsampledLastName() {
+        // Only "a" is in the sample; its data comes with "c", which must be read all the same.
+        let m = manifest([("a", "data"), ("b", "data"), ("c", "data")])
+        let first = EntryHeader(rawPath: Array("a".utf8), type: .file, size: 0)
+        let middle = EntryHeader(rawPath: Array("b".utf8), type: .hardlink, size: 0, hardlinkTarget: Array("a".utf8))
+        let last = EntryHeader(rawPath: Array("c".utf8), type: .hardlink, size: 4, hardlinkTarget: Array("a".utf8))
+        let check = ArchiveCheck(manifest: m, sample: [true, false, false])
+        let result = run(check, [(first, []), (middle, []), (last, Array("data".utf8))])
+        #expect(result.verdict == .pass, "\(result.findings)")
+        #expect(result.checked == 1)
+        let bad = run(ArchiveCheck(manifest: m, sample: [true, false, false]), [(first, []), (middle, []), (last, Array("DATA".utf8))])
+        #expect(bad.verdict == .fail && bad.findings.map(\.path) == [EntryPath("a")])
+    }
+
     @Test func unicodeNormalisationMatchesWithoutMerging() {
         let nfc = "caf\u{e9}", nfd = "cafe\u{301}"
         #expect(Array(nfc.utf8) != Array(nfd.utf8))
@@ -133,5 +147,57 @@ private func manifest(_ items: [(String, String)]) -> Manifest {
         _ = check.beginEntry(EntryHeader(rawPath: Array("a".utf8), type: .file, isEncrypted: true))
         check.endEntry(EntryContent(digests: [], byteCount: 0, damage: "Encrypted", encrypted: true))
         #expect(check.finish(archiveDamage: nil).verdict == .error)
+    }
+}
+
+/// Feeds entries as a reader with a hashing thread does: up to `lag` entries are begun before
+/// the oldest is ended (ends still in order).
+private func runLagging(_ check: ArchiveCheck, _ entries: [(EntryHeader, [UInt8])], lag: Int) -> CheckResult {
+    var waiting: [EntryContent?] = []
+    for (header, data) in entries {
+        switch check.beginEntry(header) {
+        case .skip:
+            waiting.append(nil)
+        case .read(let algorithms):
+            var hasher = ContentHasher(algorithms: algorithms)
+            data.withUnsafeBytes { hasher.update($0) }
+            waiting.append(EntryContent(digests: hasher.finalize(), byteCount: hasher.byteCount))
+        }
+        if waiting.count > lag { check.endEntry(waiting.removeFirst()) }
+    }
+    for content in waiting { check.endEntry(content) }
+    return check.finish(archiveDamage: nil)
+}
+
+@Suite struct ArchiveCheckLaggingEndsTests {
+    static let nfc = "caf\u{e9}", nfd = "cafe\u{301}"
+
+    /// (name, manifest, entries in archive order)
+    static let scenarios: [(String, Manifest, [(EntryHeader, [UInt8])])] = [
+        ("all good", manifest([("a", "1"), ("b", "2"), ("c", "3")]), [file("a", "1"), file("b", "2"), file("c", "3")]),
+        ("mismatch, missing, unexpected", manifest([("a", "1"), ("b", "2"), ("c", "3")]), [file("a", "X"), file("d", "4"), file("c", "3")]),
+        ("the same name twice: the last wins", manifest([("a", "new")]), [file("a", "old"), file("b", "2"), file("a", "new")]),
+        ("a canonical match, then the exact name", manifest([(nfd, "x")]), [file(nfc, "y"), file(nfd, "x")]),
+        ("the exact name, then a canonical match", manifest([(nfd, "x")]), [file(nfd, "x"), file(nfc, "y")]),
+        ("two canonical matches", manifest([(nfd, "x")]), [file(nfc, "y"), file("./" + nfc, "x")]),
+        ("hard link before its data is ended", manifest([("a", "data"), ("b", "data")]), [
+            file("a", "data"),
+            (EntryHeader(rawPath: Array("b".utf8), type: .hardlink, size: 0, hardlinkTarget: Array("a".utf8)), []),
+        ]),
+    ]
+
+    @Test(arguments: scenarios.map(\.0))
+    func endsAfterLaterBeginsGiveTheSameResult(name: String) {
+        let (_, m, entries) = Self.scenarios.first { $0.0 == name }!
+        for strict in [false, true] {
+            let expected = run(ArchiveCheck(manifest: m, options: .init(strict: strict)), entries)
+            for lag in [1, 2, entries.count] {
+                let lagging = runLagging(ArchiveCheck(manifest: m, options: .init(strict: strict)), entries, lag: lag)
+                #expect(lagging.verdict == expected.verdict, "\(name), lag \(lag), strict \(strict)")
+                #expect(lagging.findings == expected.findings, "\(name), lag \(lag), strict \(strict)")
+                #expect(lagging.unexpected == expected.unexpected, "\(name), lag \(lag), strict \(strict)")
+                #expect(lagging.checked == expected.checked)
+            }
+        }
     }
 }

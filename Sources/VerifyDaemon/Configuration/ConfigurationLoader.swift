@@ -51,6 +51,7 @@ public enum ConfigurationLoader {
             guard v == "idle" || v == "best-effort" else { throw reader.error("worker_io_class", "\"\(v)\" is not idle or best-effort") }
             configuration.workerIOClass = v
         }
+        if let v = try reader.integer("worker_threads", range: 1...2) { configuration.workerThreads = v }
         if let v = try reader.string("inflater") {
             guard v == "isal" || v == "zlib" else { throw reader.error("inflater", "\"\(v)\" is not isal or zlib") }
             configuration.inflater = v

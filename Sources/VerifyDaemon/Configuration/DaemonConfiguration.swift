@@ -23,6 +23,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var workerIOClass: String = "best-effort"
     /// The gzip decoder of the workers: `isal` (the default) or `zlib`.
     public var inflater: String = "isal"
+    /// Threads of one worker: 2 hashes on a second core while the first reads and inflates.
+    public var workerThreads: Int = 2
     /// Longest a single worker may run, in seconds; 0 means no limit.
     public var workerTimeout: Double = 0
     public var destinations: [DestinationConfiguration] = []

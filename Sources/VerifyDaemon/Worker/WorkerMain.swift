@@ -72,6 +72,7 @@ public enum WorkerMain {
         verification.coverageCycleStart = request.coverageCycleStart
         verification.restoreTo = request.restoreDirectory
         if let backend = request.inflater.flatMap(GzipBackend.init(rawValue:)) { verification.gzipBackend = backend }
+        if let threads = request.threads { verification.threads = threads }
         verification.restoreLimit = request.restoreLimit
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes

@@ -31,6 +31,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var ioClass: String?
     /// `isal` or `zlib`; nil: the default.
     public var inflater: String?
+    /// 1 or 2 (hash on a second core); nil: the default.
+    public var threads: Int?
     /// The run's budget.
     public var maxSeconds: Double?
     public var maxBytes: Int64?
