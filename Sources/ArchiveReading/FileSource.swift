@@ -1,12 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import VerifyCore
 
 /// The bytes of an archive file, as libarchive asks for them: read-only, in large blocks,
 /// hashed for the whole-file digest as they go by, and inflated here when the file is gzip
-/// (so that every member's CRC-32 and ISIZE are checked).
-final class FileSource {
+/// (so that every member's CRC-32 and ISIZE are checked), on a thread of its own when asked
+/// (`InflateAhead`).
+final class FileSource: @unchecked Sendable {
     let path: String
     private let fd: Int32
     let fileSize: Int64
@@ -19,6 +21,9 @@ final class FileSource {
     private var hashedUpTo: Int64 = 0
     /// Total bytes handed out, to notice a parser that reads the same bytes without end.
     private var delivered: Int64 = 0
+    /// Bytes the next plain read asks for: small after a seek (the parser wants a header there,
+    /// and a sample seeks past most of the file), doubling back up to `blockSize` as it goes on.
+    private var readSize: Int
 
     private let gzip: (any GzipDecoder)?
     private let output: UnsafeMutableRawBufferPointer?
@@ -29,20 +34,36 @@ final class FileSource {
     /// Damage found after good output that was handed out first (a bad trailer).
     private var pendingDamage: String?
 
+    /// Inflates on its own thread, when gzip is inflated ahead.
+    private let inflatesAhead: Bool
+    private var ahead: InflateAhead?
+
+    /// Set by whichever thread reads the file; read by the parser's.
+    private let reasons = Mutex<(damage: String?, ioError: String?)>((nil, nil))
     /// Damage found in the container (gzip) or a loop of the parser: the archive is bad.
-    private(set) var damage: String?
+    private(set) var damage: String? {
+        get { reasons.withLock { $0.damage } }
+        set { reasons.withLock { $0.damage = newValue } }
+    }
     /// An I/O error: the archive could not be read.
-    private(set) var ioError: String?
+    private(set) var ioError: String? {
+        get { reasons.withLock { $0.ioError } }
+        set { reasons.withLock { $0.ioError = newValue } }
+    }
 
     var isGzip: Bool { gzip != nil }
+    /// gzip is inflated on a thread of its own: the parser's thread has time to hash.
+    var isInflatedAhead: Bool { gzip != nil && inflatesAhead }
     /// Bytes of the file read so far.
     var rawBytesRead: Int64 { max(position, hashedUpTo) }
 
     init(
         path: String, wholeFileAlgorithms: [DigestAlgorithm], blockSize: Int, progress: ReadProgress,
-        gzipBackend: GzipBackend = .preferred
+        gzipBackend: GzipBackend = .preferred, inflateAhead: Bool = false
     ) throws(ArchiveReadError) {
         self.path = path
+        self.inflatesAhead = inflateAhead
+        self.readSize = blockSize
         self.blockSize = blockSize
         self.progress = progress
         var fd = open(path, O_RDONLY | O_CLOEXEC | FileSource.noAccessTimeFlag)
@@ -108,7 +129,8 @@ final class FileSource {
         progress.waitingOnDisk.add(1, ordering: .relaxed)
         defer { progress.waitingOnDisk.subtract(1, ordering: .relaxed) }
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            // pread at our own position: a skip or seek costs no system call.
+            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(position))
             if n >= 0 {
                 hashRange(from: position, buffer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 position += Int64(n)
@@ -157,11 +179,18 @@ final class FileSource {
     func nextBlock(_ block: inout UnsafeRawPointer?) -> Int {
         progress.tick()
         let n: Int
-        if gzip != nil {
-            n = nextInflatedBlock()
+        if gzip != nil, inflatesAhead {
+            if ahead == nil {
+                nonisolated(unsafe) let source = self
+                ahead = InflateAhead { source.nextInflatedBlock(into: $0) }
+            }
+            n = ahead!.next(&block)
+        } else if gzip != nil {
+            n = nextInflatedBlock(into: output!)
             block = UnsafeRawPointer(output!.baseAddress)
         } else {
-            n = readRaw(into: input)
+            n = readRaw(into: UnsafeMutableRawBufferPointer(rebasing: input[0..<readSize]))
+            readSize = min(readSize * 2, blockSize)
             block = UnsafeRawPointer(input.baseAddress)
         }
         guard n >= 0 else { return -1 }
@@ -180,8 +209,9 @@ final class FileSource {
         progress.tick()
         guard gzip == nil, request > 0 else { return 0 }
         let amount = min(request, max(0, fileSize - position))
-        guard amount > 0, lseek(fd, off_t(position + amount), SEEK_SET) >= 0 else { return 0 }
+        guard amount > 0 else { return 0 }
         position += amount
+        readSize = FileSource.readSizeAfterSeek
         return amount
     }
 
@@ -189,18 +219,33 @@ final class FileSource {
     func seek(_ offset: Int64, whence: Int32) -> Int64 {
         progress.tick()
         guard gzip == nil else { return -1 }
-        let result = lseek(fd, off_t(offset), whence)
+        let base: Int64
+        switch whence {
+        case SEEK_SET: base = 0
+        case SEEK_CUR: base = position
+        case SEEK_END: base = fileSize
+        default: return -1
+        }
+        let result = base + offset
         guard result >= 0 else { return -1 }
-        position = Int64(result)
+        if result != position { readSize = FileSource.readSizeAfterSeek }
+        position = result
         return position
     }
 
     var isSeekable: Bool { gzip == nil }
 
+    static let readSizeAfterSeek = 4 << 10
+
     // MARK: gzip
 
-    private func nextInflatedBlock() -> Int {
-        guard let gzip, let output else { return 0 }
+    /// Stops the inflating thread, if there is one (reading ended early).
+    func stopReadingAhead() {
+        ahead?.stop()
+    }
+
+    private func nextInflatedBlock(into output: UnsafeMutableRawBufferPointer) -> Int {
+        guard let gzip else { return 0 }
         while true {
             if let pendingDamage {
                 damage = pendingDamage
@@ -278,7 +323,8 @@ final class FileSource {
     func drain() -> Bool {
         if gzip != nil {
             while true {
-                let n = nextInflatedBlock()
+                var block: UnsafeRawPointer?
+                let n = inflatesAhead ? nextBlock(&block) : nextInflatedBlock(into: output!)
                 if n < 0 { return false }
                 if n == 0 { break }
             }

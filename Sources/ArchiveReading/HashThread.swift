@@ -53,6 +53,15 @@ final class HashThread: @unchecked Sendable {
 
     // MARK: The reading thread
 
+    /// Every batch is full and waiting: an entry begun now is better hashed by the reading thread
+    /// itself than queued (where the stream inflates faster than it hashes: stored or
+    /// incompressible data).
+    var isBacklogged: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return free.isEmpty
+    }
+
     /// Starts an entry; its data follows through `add` and `addZeros`.
     func begin(_ algorithms: [DigestAlgorithm]) {
         current(forData: false).segments.append(.begin(algorithms))

@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// ISA-L and zlib are two independent inflaters: on every kind of gzip file, good or damaged,
 /// they must give the same bytes (every entry's digest checked against the manifest) and the
-/// same verdict and findings.
+/// same verdict and findings, inflated on a thread of their own or on the parser's.
 struct GzipBackendTests {
     /// (name, how to make it from a.tar.gz, the expected verdict)
     static let cases: [(String, String, Verdict)] = [
@@ -37,6 +37,11 @@ struct GzipBackendTests {
             var request = VerificationRequest(archivePath: file, manifest: manifest, seed: 1)
             request.gzipBackend = backend
             reports[backend] = ArchiveVerification.run(request)
+            // Inflated on the parser's own thread instead of a thread of its own: the same.
+            request.threads = 1
+            let oneThread = ArchiveVerification.run(request)
+            #expect(oneThread.result.verdict == reports[backend]?.result.verdict, "\(name), \(backend), one thread: \(oneThread.summary)")
+            #expect(oneThread.result.findings == reports[backend]?.result.findings, "\(name), \(backend), one thread")
         }
         let isal = try #require(reports[.isal]), zlib = try #require(reports[.zlib])
         #expect(isal.result.verdict == expected, "\(name): \(isal.summary)")
