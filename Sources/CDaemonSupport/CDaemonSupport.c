@@ -12,6 +12,8 @@ int verifyd_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC
 
 int verifyd_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+int verifyd_pipe_grow(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
+
 int verifyd_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
     struct ucred credentials;
     socklen_t length = sizeof credentials;

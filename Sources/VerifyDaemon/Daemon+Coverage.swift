@@ -8,13 +8,29 @@ extension Daemon {
     /// What history knows of an archive's entries, and the start of its coverage cycle: entries
     /// verified good since then are not read again until every entry has been (a run cut short
     /// by a budget, a stop or a crash is continued, not repeated).
-    func coverageForRun(_ destination: DestinationConfiguration, archive: ArchiveFile) -> (items: [CoverageItem], cycleStart: Double)? {
+    func coverageForRun(_ destination: DestinationConfiguration, archive: ArchiveFile, entries wanted: Bool = true) -> (items: [CoverageItem], cycleStart: Double)? {
         let now = clock()
         do {
             if try store.resetCoverageIfReplaced(destination: destination.name, archive: archive.path, size: archive.size, mtime: archive.mtime) {
                 logger.info("archive replaced: its coverage starts over", metadata: ["archive.path": "\(archive.path)"])
             }
-            let entries = try store.entryCoverage(destination: destination.name, archive: archive.path)
+            if !wanted {
+                // A run that reads everything needs the entries only to continue a cycle that a
+                // run cut short left unfinished: counted in SQL, without fetching them.
+                let info = try store.archiveCoverageInfo(destination: destination.name, archive: archive.path)
+                let unfinished = try info.flatMap { info -> Bool? in
+                    guard let start = info.cycleStarted else { return nil }
+                    // No count yet: no run of this archive has finished; one may have started.
+                    guard let total = info.entries else { return true }
+                    return try store.entriesVerified(destination: destination.name, archive: archive.path, since: start) < total
+                } ?? false
+                if !unfinished {
+                    try store.setArchiveCoverageInfo(
+                        destination: destination.name, archive: archive.path, size: archive.size, mtime: archive.mtime, cycleStarted: now)
+                    return nil
+                }
+            }
+            let entries = try store.entrySamplingState(destination: destination.name, archive: archive.path)
             let info = try store.archiveCoverageInfo(destination: destination.name, archive: archive.path)
             var cycleStart = info?.cycleStarted
             if let start = cycleStart, let total = info?.entries {

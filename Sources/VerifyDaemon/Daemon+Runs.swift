@@ -1,4 +1,5 @@
 import ArchiveReading
+import Dispatch
 import Foundation
 import Logging
 import VerifyCore
@@ -37,7 +38,11 @@ extension Daemon {
         let id = record.id ?? 0
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
         request.sample = sample.configurationText
-        if let coverage = coverageForRun(destination, archive: item.file) {
+        // Coverage chooses the sample and continues runs cut short by a budget; a run that reads
+        // every entry with no budget needs none of it (and a 16,000-entry archive's coverage is
+        // megabytes of JSON to pass).
+        let readsEverything = sample == .all && destination.maxDuration == nil && destination.maxBytes == nil
+        if let coverage = coverageForRun(destination, archive: item.file, entries: !readsEverything) {
             request.coverage = coverage.items
             request.coverageCycleStart = coverage.cycleStart
         }
@@ -89,20 +94,27 @@ extension Daemon {
     nonisolated func execute(_ run: StartedRun) async {
         let store = self.store
         let logger = self.logger
+        // Checkpoints are written in order on a queue of their own, so that the worker's output
+        // keeps being read (and the worker never waits on SQLite) while they are written.
+        let coverageWriter = DispatchQueue(label: "verifyd.coverage.run-\(run.id)")
         let result = await run.worker.run(
             onProgress: { [self] progress in
                 Task { await self.progressed(run.id, progress) }
             },
             onChecked: { entries in
-                // Written as they come: a run cut short keeps what it proved.
-                do {
-                    try store.recordCoverage(
-                        destination: run.destination, archive: run.file.path, runID: run.id,
-                        at: Date().timeIntervalSince1970, entries: entries.map { ($0.path, $0.failed, $0.digest, $0.size) })
-                } catch {
-                    logger.error("cannot record coverage", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+                let at = Date().timeIntervalSince1970
+                coverageWriter.async {
+                    // Written as they come: a run cut short keeps what it proved.
+                    do {
+                        try store.recordCoverage(
+                            destination: run.destination, archive: run.file.path, runID: run.id,
+                            at: at, entries: entries.map { ($0.path, $0.failed, $0.digest, $0.size) })
+                    } catch {
+                        logger.error("cannot record coverage", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+                    }
                 }
             })
+        await withCheckedContinuation { done in coverageWriter.async { done.resume() } }
         await finish(run, result)
     }
 

@@ -19,27 +19,37 @@ public struct LineFramer: Sendable {
 
     /// Feeds bytes; returns the frames they complete.
     public mutating func append(_ bytes: some Collection<UInt8>) -> [Frame] {
+        if let frames = bytes.withContiguousStorageIfAvailable({ append(span: $0) }) { return frames }
+        return Array(bytes).withUnsafeBufferPointer { append(span: $0) }
+    }
+
+    /// Whole runs between newlines at a time (a worker's checkpoint line can be megabytes).
+    private mutating func append(span: UnsafeBufferPointer<UInt8>) -> [Frame] {
         var frames: [Frame] = []
-        for byte in bytes {
-            if byte == 0x0A {
-                if skipping {
-                    skipping = false
+        var start = 0
+        while start < span.count {
+            let newline = span[start...].firstIndex(of: 0x0A)
+            let end = newline ?? span.count
+            if !skipping {
+                let room = limit - buffer.count
+                if end - start > room {
+                    frames.append(.tooLong)
+                    buffer.removeAll()
+                    skipping = true
                 } else {
-                    var line = buffer
-                    if line.last == 0x0D { line.removeLast() }
-                    frames.append(.line(line))
+                    buffer.append(contentsOf: span[start..<end])
                 }
-                buffer.removeAll(keepingCapacity: true)
-                continue
             }
-            if skipping { continue }
-            if buffer.count >= limit {
-                frames.append(.tooLong)
-                buffer.removeAll()
-                skipping = true
-                continue
+            guard let newline else { break }
+            if skipping {
+                skipping = false
+            } else {
+                var line = buffer
+                if line.last == 0x0D { line.removeLast() }
+                frames.append(.line(line))
             }
-            buffer.append(byte)
+            buffer.removeAll(keepingCapacity: true)
+            start = newline + 1
         }
         return frames
     }

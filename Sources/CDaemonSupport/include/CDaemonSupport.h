@@ -11,6 +11,8 @@
 int verifyd_accept_cloexec(int fd);
 /* pipe2(fds, O_CLOEXEC) */
 int verifyd_pipe_cloexec(int fds[2]);
+/* fcntl(fd, F_SETPIPE_SZ, size): the new size, or -1 (unprivileged: at most pipe-max-size) */
+int verifyd_pipe_grow(int fd, int size);
 /* getsockopt(SO_PEERCRED); returns 0 on success */
 int verifyd_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 /* posix_spawn_file_actions_addclosefrom_np(actions, from): the child keeps no descriptor

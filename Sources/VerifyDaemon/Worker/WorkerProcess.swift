@@ -57,6 +57,9 @@ public final class WorkerProcess: Sendable {
             close(input[0]); close(input[1])
             return WorkerMain.failed("cannot create a pipe: \(errnoText())")
         }
+        // A checkpoint of a large archive is one line of megabytes: a larger pipe lets the worker
+        // write it without waiting for the daemon (best effort: the default is 64 KiB).
+        _ = verifyd_pipe_grow(output[1], 1 << 20)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
