@@ -51,6 +51,9 @@ for format in tar tar.gz tar.zst tar.xz zip; do
     measure "verifyd full verify" "$format" "$check $archive"
     measure "verifyd 5% sample" "$format" "$check --sample-percent 5 --seed 1 $archive"
     case $format in
+        tar | tar.gz | tar.zst | zip) measure "verifyd full verify, one thread (--threads 1)" "$format" "$check --threads 1 $archive" ;;
+    esac
+    case $format in
         tar.gz)
             measure "verifyd full verify, zlib inflater" "$format" "$check --inflater zlib $archive"
             measure "python3 zlib inflate (floor)" "$format" "python3 -c \"import zlib,sys;d=zlib.decompressobj(31);f=open(sys.argv[1],'rb');[d.decompress(b) for b in iter(lambda:f.read(1<<20),b'')]\" $archive"
@@ -67,6 +70,20 @@ for format in tar tar.gz tar.zst tar.xz zip; do
         "sh -c 'rm -rf $scratch && mkdir -p $scratch && bsdtar -xf $archive -C $scratch && cd $scratch && sha256sum --quiet -c $(realpath "$manifest") && cd / && rm -rf $scratch'" 3
 done
 
+# The daemon under load, and a manifest of a million entries.
+echo "daemon under load..."
+daemon_rows=$(bench/daemon-load.sh "$corpus.tar.gz" "$manifest" 1000 "$runs")
+echo "$daemon_rows"
+many=$work/many-1000000.tar.gz
+if [ ! -f "$many.sha256" ]; then
+    echo "making a .tar.gz of 1,000,000 tiny files (about a minute)..."
+    python3 bench/make-many.py "$many" 1000000
+fi
+/usr/bin/time -o "$work/many" -f '%e %M' "$verifyctl" check --manifest "$many.sha256" "$many" > /dev/null || true
+read -r many_seconds many_rss < "$work/many"
+many_row="| 1,000,000-entry manifest, full verify of its .tar.gz | ${many_seconds} s, peak RSS $((many_rss / 1024)) MiB |"
+echo "$many_row"
+
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 {
     echo "Corpus: $size_text (seed $seed): $(find "$corpus" -type f | wc -l) files, half text-like, half noise."
@@ -78,6 +95,11 @@ machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
         row=${row//|/\\|}
         echo "| ${row//$'\t'/ | } |"
     done
+    echo
+    echo "| the daemon, and many entries | |"
+    echo "|---|---|"
+    echo "$daemon_rows"
+    echo "$many_row"
 } > bench/results/latest.md
 python3 - "$work" "${rows[@]}" > bench/results/latest.json <<'PY'
 import json, sys
