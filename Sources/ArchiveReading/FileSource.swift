@@ -54,8 +54,9 @@ final class FileSource: @unchecked Sendable {
     var isGzip: Bool { gzip != nil }
     /// gzip is inflated on a thread of its own: the parser's thread has time to hash.
     var isInflatedAhead: Bool { gzip != nil && inflatesAhead }
-    /// Bytes of the file read so far.
-    var rawBytesRead: Int64 { max(position, hashedUpTo) }
+    /// Bytes of the file read so far (a seek past data does not count; a seek back reads again).
+    var rawBytesRead: Int64 { bytesFromFile }
+    private var bytesFromFile: Int64 = 0
 
     init(
         path: String, wholeFileAlgorithms: [DigestAlgorithm], blockSize: Int, progress: ReadProgress,
@@ -135,6 +136,7 @@ final class FileSource: @unchecked Sendable {
                 hashRange(from: position, buffer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 position += Int64(n)
                 progress.addRawBytes(n)
+                bytesFromFile += Int64(n)
                 return n
             }
             if errno == EINTR { continue }
@@ -169,6 +171,7 @@ final class FileSource: @unchecked Sendable {
             wholeFile!.update(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             hashedUpTo += Int64(n)
             progress.addRawBytes(n)
+            bytesFromFile += Int64(n)
         }
         return true
     }
