@@ -42,7 +42,8 @@ struct CoverageTests {
         ])]
         try daemon.start()
         let archive = try Self.archive(in: backups, work: daemon.directory, count: 1000)
-        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 }, "\(daemon.log_)")
+        // Finished, not only started: a `verify --wait` sent while it runs could race it.
+        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 && daemon.runs().first?["finished"] is Double }, "\(daemon.log_)")
         for _ in 1..<10 { #expect(try daemon.ctl(["verify", archive, "--wait"]).status == 0) }
 
         let reads = try latestReads(daemon, archive)
