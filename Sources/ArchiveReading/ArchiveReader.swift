@@ -2,6 +2,7 @@ import CArchive
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import VerifyCore
 
 /// Reads one archive file, entry by entry, into an ``EntryVisitor``: streaming, one pass, blocks
@@ -79,17 +80,39 @@ public final class ArchiveReader {
         /// The hashing thread's ticket for the digests; nil when they are in `content` already.
         var ticket: Int?
         var content: EntryContent?
+        /// The entry's number, when the second reader of a zip reads it.
+        var remote: Int?
     }
+    /// A zip's members shared with a second reader, on the second core.
+    private var split: MemberSplit?
+    /// The second reader of a split: it counts no entries (the first does) and stops only when
+    /// the first has no more for it, not at a budget.
+    private let isSecondReader: Bool
+    private let cancelled = Atomic<Bool>(false)
 
     /// Opens the file read-only. Throws when it is missing, unreadable or not a regular file.
     public init(path: String, options: Options = Options(), progress: ReadProgress = ReadProgress()) throws(ArchiveReadError) {
         ArchiveReader.useUTF8Locale
         self.progress = progress
         self.threads = options.threads
+        self.isSecondReader = false
         self.source = try FileSource(
             path: path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress,
             gzipBackend: options.gzipBackend, inflateAhead: options.threads > 1)
     }
+
+    /// A second reader of the same open file (a duplicate descriptor), sharing the progress.
+    init(sharingFileOf first: ArchiveReader) throws(ArchiveReadError) {
+        self.progress = first.progress
+        self.threads = 1
+        self.isSecondReader = true
+        self.source = try FileSource(
+            path: first.source.path, wholeFileAlgorithms: [], blockSize: 128 << 10, progress: first.progress,
+            duplicating: first.source.descriptor)
+    }
+
+    /// Stops reading before the next entry.
+    func cancel() { cancelled.store(true, ordering: .relaxed) }
 
     /// libarchive converts names through the C locale; Swift never sets one, so without this
     /// every non-ASCII name would come back nil.
@@ -108,12 +131,19 @@ public final class ArchiveReader {
         var outcome = Outcome(
             damage: nil, ioError: nil, format: nil, filters: [], bytesRead: 0, fileSize: source.fileSize,
             wholeFileDigests: [], warnings: [])
+        // Zip members are independent: with two threads, a second reader takes about half.
+        if threads > 1, source.looksLikeZip, restore == nil, captureEntry == nil, !isSecondReader {
+            split = (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) }
+        }
         readEntries(into: visitor, &outcome)
         source.stopReadingAhead()
+        split?.close()
         deliverEnds(to: visitor, wait: true)
+        split?.join()
         hashThread?.finish()
         hashThread = nil
-        outcome.bytesRead = source.rawBytesRead
+        outcome.bytesRead = source.rawBytesRead + (split?.bytesRead ?? 0)
+        split = nil
         return outcome
     }
 
@@ -122,10 +152,13 @@ public final class ArchiveReader {
     private func deliverEnds(to visitor: some EntryVisitor, wait: Bool) {
         while let front = pendingEnds.first {
             var content = front.content
+            let mustWait = wait || pendingEnds.count > Self.pendingLimit
             if let ticket = front.ticket {
-                let mustWait = wait || pendingEnds.count > Self.pendingLimit
                 guard let digests = hashThread?.digests(ticket: ticket, wait: mustWait) else { return }
                 content?.digests = digests
+            } else if let remote = front.remote {
+                guard let read = split?.content(of: remote, wait: mustWait) else { return }
+                content = read
             }
             _ = pendingEnds.popFirst()
             visitor.endEntry(content)
@@ -171,13 +204,13 @@ public final class ArchiveReader {
 
         var entry: OpaquePointer?
         readLoop: while true {
-            if progress.stopRequested {
+            if progress.stopRequested && !isSecondReader || cancelled.load(ordering: .relaxed) {
                 outcome.stoppedEarly = true
                 describe(archive, into: &outcome)
                 return
             }
             let status = ArchiveStatus.interpret(archive_read_next_header(archive, &entry), phase: .header)
-            progress.entryStarted()
+            if isSecondReader { progress.tick() } else { progress.entryStarted() }
             switch status {
             case .ok, .warning:
                 guard let entry else { break readLoop }
@@ -190,7 +223,9 @@ public final class ArchiveReader {
                 }
                 if header.rawPath.isEmpty { headerDamage = headerDamage ?? "the entry has an empty name" }
                 let request = visitor.beginEntry(header)
-                var (ending, stop) = readData(archive, entry, header, request)
+                let handedOver = split?.decide(headerDamage == nil ? request : .skip, header) ?? false
+                var (ending, stop) = readData(archive, entry, header, handedOver ? .skip : request)
+                if handedOver, let split { ending = PendingEnd(remote: split.lastDecided) }
                 if let headerDamage {
                     ending = PendingEnd(content: EntryContent(digests: [], byteCount: ending.content?.byteCount ?? 0, damage: headerDamage))
                 }
@@ -293,7 +328,7 @@ public final class ArchiveReader {
         // Entries restored or captured are hashed here (their blocks are used here anyway), and
         // so are entries begun while the hashing thread is behind; the others are hashed there.
         // With gzip inflated on the other core, this thread has the time to hash itself.
-        if threads > 1, hashThread == nil, !algorithms.isEmpty, !source.isInflatedAhead { hashThread = HashThread() }
+        if threads > 1, hashThread == nil, !algorithms.isEmpty, !source.isInflatedAhead, split == nil { hashThread = HashThread() }
         let offloaded = !algorithms.isEmpty && !restoring && !capturing && hashThread.map { !$0.isBacklogged } ?? false
         if offloaded { hashThread!.begin(algorithms) }
         var hasher = ContentHasher(algorithms: offloaded ? [] : algorithms)

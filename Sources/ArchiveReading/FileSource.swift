@@ -52,6 +52,10 @@ final class FileSource: @unchecked Sendable {
     }
 
     var isGzip: Bool { gzip != nil }
+    /// The file starts with a zip local header.
+    let looksLikeZip: Bool
+    /// The open descriptor, for a second reader of the same file.
+    var descriptor: Int32 { fd }
     /// gzip is inflated on a thread of its own: the parser's thread has time to hash.
     var isInflatedAhead: Bool { gzip != nil && inflatesAhead }
     /// Bytes of the file read so far (a seek past data does not count; a seek back reads again).
@@ -60,15 +64,17 @@ final class FileSource: @unchecked Sendable {
 
     init(
         path: String, wholeFileAlgorithms: [DigestAlgorithm], blockSize: Int, progress: ReadProgress,
-        gzipBackend: GzipBackend = .preferred, inflateAhead: Bool = false
+        gzipBackend: GzipBackend = .preferred, inflateAhead: Bool = false, duplicating shared: Int32? = nil
     ) throws(ArchiveReadError) {
         self.path = path
         self.inflatesAhead = inflateAhead
         self.readSize = blockSize
         self.blockSize = blockSize
         self.progress = progress
-        var fd = open(path, O_RDONLY | O_CLOEXEC | FileSource.noAccessTimeFlag)
-        if fd < 0, errno == EPERM { fd = open(path, O_RDONLY | O_CLOEXEC) }
+        // A second reader of the same file takes a duplicate of the first one's descriptor: the
+        // same file, even if the path was replaced in between (reads are preads: no shared offset).
+        var fd = shared.map { fcntl($0, F_DUPFD_CLOEXEC, 0) } ?? open(path, O_RDONLY | O_CLOEXEC | FileSource.noAccessTimeFlag)
+        if fd < 0, errno == EPERM, shared == nil { fd = open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw FileSource.openError(errno, path) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -87,9 +93,10 @@ final class FileSource: @unchecked Sendable {
         self.input = .allocate(byteCount: blockSize, alignment: 64)
         self.wholeFile = wholeFileAlgorithms.isEmpty ? nil : ContentHasher(algorithms: wholeFileAlgorithms)
 
-        var magic = [UInt8](repeating: 0, count: 2)
-        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
-        if got == 2, magic == [0x1f, 0x8b] {
+        var magic = [UInt8](repeating: 0, count: 4)
+        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, 0) }
+        looksLikeZip = got == 4 && magic == [0x50, 0x4b, 0x03, 0x04]
+        if got >= 2, magic[0] == 0x1f, magic[1] == 0x8b {
             do {
                 gzip = try gzipBackend.makeDecoder()
             } catch {

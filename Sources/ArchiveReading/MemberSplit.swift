@@ -1,0 +1,160 @@
+import Foundation
+import Synchronization
+import VerifyCore
+
+/// Reads about half of a zip's members on a second core. Zip members are independent: a second
+/// reader (its own libarchive handle over a duplicate of the same descriptor) walks the same
+/// headers and reads the members the first reader hands it, seeking past the others; the first
+/// reader seeks past those and reads the rest. Both inflate and hash.
+///
+/// The first reader decides entry by entry, in order, what the second reads (`decide`), and
+/// collects its contents (`content`); the second blocks until the decision for its next entry
+/// is known. Each side's methods are called from its own thread; the lock guards the rest.
+final class MemberSplit: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Under `condition`:
+    /// The request for each entry, by entry number: `.skip` for the entries the first reader keeps.
+    private var decisions: [ContentRequest] = []
+    private var closed = false
+    private var published: [Int: EntryContent?] = [:]
+    /// Why the second reader stopped before the end, once it has.
+    private var ended: String??
+    private var running = true
+    /// Bytes handed to the second reader and not read yet, with each entry's share.
+    private var outstanding: Int64 = 0
+    private var sizes: [Int: Int64] = [:]
+
+    // The first reader's own:
+    private var collected: [Int: EntryContent?] = [:]
+
+    /// The second reader gets a member when it has less than this left to read: it is never
+    /// idle, and the first reader reads the rest (members differ in cost: stored or deflated).
+    static let backlog: Int64 = 8 << 20
+
+    /// Bytes the second reader read from the file.
+    private let secondBytes = Atomic<Int64>(0)
+    var bytesRead: Int64 { secondBytes.load(ordering: .relaxed) }
+
+    init(second reader: ArchiveReader) {
+        // The second reader is used by that thread only, from here on.
+        nonisolated(unsafe) let reader = reader
+        let thread = Thread { [self] in
+            let outcome = reader.read(into: SecondReaderVisitor(split: self, reader: reader))
+            secondBytes.store(outcome.bytesRead, ordering: .relaxed)
+            condition.lock()
+            ended = .some(outcome.damage ?? outcome.ioError)
+            running = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "verifyd-members"
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    // MARK: The first reader
+
+    /// Records what to do with the next entry; true when the second reader reads it.
+    func decide(_ request: ContentRequest, _ header: EntryHeader) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        var handOver = false
+        if case .read = request, header.type == .file, let size = header.size, size > 0, outstanding < Self.backlog {
+            handOver = true
+            outstanding += size
+            sizes[decisions.count] = size
+        }
+        decisions.append(handOver ? request : .skip)
+        condition.broadcast()
+        return handOver
+    }
+
+    /// The number of the entry `decide` was last called for.
+    var lastDecided: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return decisions.count - 1
+    }
+
+    /// The content the second reader read for an entry: nil while it is not known yet (unless
+    /// `wait`). Once the second reader has stopped, entries it did not reach are damage.
+    func content(of index: Int, wait: Bool) -> EntryContent?? {
+        if let content = collected.removeValue(forKey: index) { return .some(content) }
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if !published.isEmpty {
+                collected.merge(published) { old, _ in old }
+                published.removeAll(keepingCapacity: true)
+            }
+            if let content = collected.removeValue(forKey: index) { return .some(content) }
+            if case .some(let why) = ended {
+                return .some(EntryContent(digests: [], byteCount: 0, damage: why ?? "the second reader stopped before this entry"))
+            }
+            guard wait else { return nil }
+            condition.wait()
+        }
+    }
+
+    /// No more decisions: the second reader stops at the first entry without one.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits for the second reader's thread to end (after `close`).
+    func join() {
+        condition.lock()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    // MARK: The second reader
+
+    fileprivate func decision(for index: Int) -> ContentRequest? {
+        condition.lock()
+        defer { condition.unlock() }
+        while decisions.count <= index && !closed { condition.wait() }
+        return index < decisions.count ? decisions[index] : nil
+    }
+
+    fileprivate func publish(_ index: Int, _ content: EntryContent?) {
+        condition.lock()
+        published[index] = content
+        outstanding -= sizes.removeValue(forKey: index) ?? 0
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// The second reader's visitor: asks the first reader what to read, publishes what it read.
+private final class SecondReaderVisitor: EntryVisitor {
+    let split: MemberSplit
+    unowned let reader: ArchiveReader
+    private var next = 0
+    private var begun = FIFO<Int?>()
+
+    init(split: MemberSplit, reader: ArchiveReader) {
+        self.split = split
+        self.reader = reader
+    }
+
+    func beginEntry(_ header: EntryHeader) -> ContentRequest {
+        let index = next
+        next += 1
+        guard let request = split.decision(for: index) else {
+            reader.cancel()
+            begun.append(nil)
+            return .skip
+        }
+        begun.append(request == .skip ? nil : index)
+        return request
+    }
+
+    func endEntry(_ content: EntryContent?) {
+        guard case let index?? = begun.popFirst() else { return }
+        split.publish(index, content)
+    }
+}
