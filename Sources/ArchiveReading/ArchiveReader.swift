@@ -297,7 +297,7 @@ public final class ArchiveReader {
         if let name = archive_format_name(archive) { outcome.format = String(cString: name) }
         let count = archive_filter_count(archive)
         var filters = [String]()
-        if source.isGzip { filters.append("gzip") }
+        filters.append(contentsOf: source.decodedFilters)
         if count > 1 {
             for index in 0..<(count - 1) {
                 if let name = archive_filter_name(archive, index) { filters.append(String(cString: name)) }

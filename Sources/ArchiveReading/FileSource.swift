@@ -38,8 +38,11 @@ final class FileSource: @unchecked Sendable {
     private let inflatesAhead: Bool
     private var ahead: InflateAhead?
 
+    /// zstd, xz, bzip2, lz4 or lzip decompressed on the inflating thread, when reading ahead.
+    private let streamDecoder: StreamDecoder?
+
     /// Set by whichever thread reads the file; read by the parser's.
-    private let reasons = Mutex<(damage: String?, ioError: String?)>((nil, nil))
+    private let reasons = Mutex<(damage: String?, ioError: String?, filters: [String])>((nil, nil, []))
     /// Damage found in the container (gzip) or a loop of the parser: the archive is bad.
     private(set) var damage: String? {
         get { reasons.withLock { $0.damage } }
@@ -56,8 +59,10 @@ final class FileSource: @unchecked Sendable {
     let looksLikeZip: Bool
     /// The open descriptor, for a second reader of the same file.
     var descriptor: Int32 { fd }
-    /// gzip is inflated on a thread of its own: the parser's thread has time to hash.
-    var isInflatedAhead: Bool { gzip != nil && inflatesAhead }
+    /// The stream is decompressed on a thread of its own: the parser's thread has time to hash.
+    var isInflatedAhead: Bool { gzip != nil && inflatesAhead || streamDecoder != nil }
+    /// The filters decompressed here (not by the parser), outermost first.
+    var decodedFilters: [String] { gzip != nil ? ["gzip"] : reasons.withLock { $0.filters } }
     /// Bytes of the file read so far (a seek past data does not count; a seek back reads again).
     var rawBytesRead: Int64 { bytesFromFile }
     private var bytesFromFile: Int64 = 0
@@ -93,9 +98,11 @@ final class FileSource: @unchecked Sendable {
         self.input = .allocate(byteCount: blockSize, alignment: 64)
         self.wholeFile = wholeFileAlgorithms.isEmpty ? nil : ContentHasher(algorithms: wholeFileAlgorithms)
 
-        var magic = [UInt8](repeating: 0, count: 4)
-        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, 0) }
-        looksLikeZip = got == 4 && magic == [0x50, 0x4b, 0x03, 0x04]
+        var magic = [UInt8](repeating: 0, count: 6)
+        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
+        magic = Array(magic.prefix(max(got, 0)))
+        looksLikeZip = magic.starts(with: [0x50, 0x4b, 0x03, 0x04])
+        streamDecoder = inflateAhead && StreamDecoder.recognises(magic) ? StreamDecoder() : nil
         if got >= 2, magic[0] == 0x1f, magic[1] == 0x8b {
             do {
                 gzip = try gzipBackend.makeDecoder()
@@ -189,7 +196,24 @@ final class FileSource: @unchecked Sendable {
     func nextBlock(_ block: inout UnsafeRawPointer?) -> Int {
         progress.tick()
         let n: Int
-        if gzip != nil, inflatesAhead {
+        if let streamDecoder {
+            if ahead == nil {
+                nonisolated(unsafe) let source = self
+                nonisolated(unsafe) let decoder = streamDecoder
+                ahead = InflateAhead { output in
+                    let (n, failure) = decoder.fill(output, from: source)
+                    let names = decoder.filterNames
+                    if !names.isEmpty { source.reasons.withLock { if $0.filters.isEmpty { $0.filters = names } } }
+                    switch failure {
+                    case .damage(let why)?: source.damage = why
+                    case .outOfMemory(let why)?: source.ioError = ArchiveReader.outOfMemory(why)
+                    case nil: break  // the source recorded an I/O error itself
+                    }
+                    return n
+                }
+            }
+            n = ahead!.next(&block)
+        } else if gzip != nil, inflatesAhead {
             if ahead == nil {
                 nonisolated(unsafe) let source = self
                 ahead = InflateAhead { source.nextInflatedBlock(into: $0) }
@@ -205,7 +229,7 @@ final class FileSource: @unchecked Sendable {
         }
         guard n >= 0 else { return -1 }
         delivered += Int64(n)
-        if delivered > FileSource.rereadLimit(fileSize), gzip == nil {
+        if delivered > FileSource.rereadLimit(fileSize), isSeekable {
             damage = "parser stalled: it read the file over and over (\(delivered) bytes from a \(fileSize)-byte file)"
             return -1
         }
@@ -243,7 +267,13 @@ final class FileSource: @unchecked Sendable {
         return position
     }
 
-    var isSeekable: Bool { gzip == nil }
+    var isSeekable: Bool { gzip == nil && streamDecoder == nil }
+
+    /// The next block of the file for the stream decoder's own libarchive handle.
+    func rawBlock(_ block: inout UnsafeRawPointer?) -> Int {
+        block = UnsafeRawPointer(input.baseAddress)
+        return readRaw(into: input)
+    }
 
     static let readSizeAfterSeek = 4 << 10
 
@@ -331,10 +361,10 @@ final class FileSource: @unchecked Sendable {
     /// Reads what the parser left unread: the rest of a gzip stream (to check its trailers) and
     /// the rest of the file (for the whole-file digest). Returns false on damage or error.
     func drain() -> Bool {
-        if gzip != nil {
+        if gzip != nil || streamDecoder != nil {
             while true {
                 var block: UnsafeRawPointer?
-                let n = inflatesAhead ? nextBlock(&block) : nextInflatedBlock(into: output!)
+                let n = isInflatedAhead ? nextBlock(&block) : nextInflatedBlock(into: output!)
                 if n < 0 { return false }
                 if n == 0 { break }
             }
