@@ -34,14 +34,15 @@ final class HashThread: @unchecked Sendable {
     // Shared, under `condition`:
     private var free: [Batch]
     private var full = FIFO<Batch>()
-    private var published: [Int: [Digest]] = [:]
     private var closing = false
     private var finished = false
 
     // The reading thread's own:
     private var filling: Batch?
     private var nextTicket = 0
-    private var collected: [Int: [Digest]] = [:]
+
+    /// Each ended entry's digests, by ticket.
+    private let results = Mailbox<[Digest]>()
 
     init() {
         free = (0..<HashThread.batchCount).map { _ in Batch() }
@@ -93,19 +94,8 @@ final class HashThread: @unchecked Sendable {
 
     /// The digests of an ended entry: nil while they are still being computed, unless `wait`.
     func digests(ticket: Int, wait: Bool) -> [Digest]? {
-        if let digests = collected.removeValue(forKey: ticket) { return digests }
         if wait { submit() }
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if !published.isEmpty {
-                collected.merge(published) { old, _ in old }
-                published.removeAll(keepingCapacity: true)
-            }
-            if let digests = collected.removeValue(forKey: ticket) { return digests }
-            guard wait else { return nil }
-            condition.wait()
-        }
+        return results.take(ticket, wait: wait)
     }
 
     /// Stops the thread once it has hashed what was handed over.
@@ -171,9 +161,9 @@ final class HashThread: @unchecked Sendable {
                 }
             }
 
-            condition.lock()
-            for (ticket, digests) in done { published[ticket] = digests }
+            results.post(done)
             done.removeAll(keepingCapacity: true)
+            condition.lock()
             free.append(batch)
             condition.broadcast()
             condition.unlock()

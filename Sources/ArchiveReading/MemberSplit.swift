@@ -16,16 +16,13 @@ final class MemberSplit: @unchecked Sendable {
     /// The request for each entry, by entry number: `.skip` for the entries the first reader keeps.
     private var decisions: [ContentRequest] = []
     private var closed = false
-    private var published: [Int: EntryContent?] = [:]
-    /// Why the second reader stopped before the end, once it has.
-    private var ended: String??
     private var running = true
     /// Bytes handed to the second reader and not read yet, with each entry's share.
     private var outstanding: Int64 = 0
     private var sizes: [Int: Int64] = [:]
 
-    // The first reader's own:
-    private var collected: [Int: EntryContent?] = [:]
+    /// What the second reader read, by entry number.
+    private let contents = Mailbox<EntryContent?>()
 
     /// The second reader gets a member when it has less than this left to read: it is never
     /// idle, and the first reader reads the rest (members differ in cost: stored or deflated).
@@ -41,8 +38,10 @@ final class MemberSplit: @unchecked Sendable {
         let thread = Thread { [self] in
             let outcome = reader.read(into: SecondReaderVisitor(split: self, reader: reader))
             secondBytes.store(outcome.bytesRead, ordering: .relaxed)
+            // Entries handed over that it never reached (it stopped at damage) are damage.
+            let why = outcome.damage ?? outcome.ioError ?? "the second reader stopped before this entry"
+            contents.close(missing: EntryContent(digests: [], byteCount: 0, damage: why))
             condition.lock()
-            ended = .some(outcome.damage ?? outcome.ioError)
             running = false
             condition.broadcast()
             condition.unlock()
@@ -79,21 +78,7 @@ final class MemberSplit: @unchecked Sendable {
     /// The content the second reader read for an entry: nil while it is not known yet (unless
     /// `wait`). Once the second reader has stopped, entries it did not reach are damage.
     func content(of index: Int, wait: Bool) -> EntryContent?? {
-        if let content = collected.removeValue(forKey: index) { return .some(content) }
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if !published.isEmpty {
-                collected.merge(published) { old, _ in old }
-                published.removeAll(keepingCapacity: true)
-            }
-            if let content = collected.removeValue(forKey: index) { return .some(content) }
-            if case .some(let why) = ended {
-                return .some(EntryContent(digests: [], byteCount: 0, damage: why ?? "the second reader stopped before this entry"))
-            }
-            guard wait else { return nil }
-            condition.wait()
-        }
+        contents.take(index, wait: wait)
     }
 
     /// No more decisions: the second reader stops at the first entry without one.
@@ -122,10 +107,9 @@ final class MemberSplit: @unchecked Sendable {
 
     fileprivate func publish(_ index: Int, _ content: EntryContent?) {
         condition.lock()
-        published[index] = content
         outstanding -= sizes.removeValue(forKey: index) ?? 0
-        condition.broadcast()
         condition.unlock()
+        contents.post([(index, content)])
     }
 }
 
