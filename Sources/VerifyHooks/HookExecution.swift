@@ -28,8 +28,13 @@ public enum HookExecution {
     /// Process groups of the hooks running now.
     private static let running = Mutex<Set<pid_t>>([])
 
+    private static let shuttingDown = Atomic<Bool>(false)
+    /// `terminateAll` was called: hooks that end now may have been killed.
+    public static var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
+
     /// Sends SIGTERM to every running hook's process group (when the runner stops).
     public static func terminateAll() {
+        shuttingDown.store(true, ordering: .relaxed)
         for group in running.withLock({ $0 }) { kill(-group, SIGTERM) }
     }
 

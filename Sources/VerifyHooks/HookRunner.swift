@@ -27,6 +27,20 @@ public final class HookRunner: @unchecked Sendable {
 
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
+    /// The alert whose hooks all ran to their end and whose cursor is not written yet.
+    private let delivered = Mutex<Int64?>(nil)
+
+    /// Stops the hooks (SIGTERM to each) for an exit. An alert whose hooks had all finished
+    /// before has its cursor written here, so that it is not delivered again at the next start;
+    /// an alert whose hooks were stopped is.
+    public func shutDown() {
+        let seq = delivered.withLock { seq -> Int64? in
+            HookExecution.terminateAll()
+            return seq
+        }
+        if let seq { try? state.save(cursor: seq) }
+    }
+
     /// Connects, subscribes after the cursor, and handles alerts until stopped; reconnects with
     /// backoff while the daemon is away.
     public func run() {
@@ -65,7 +79,10 @@ public final class HookRunner: @unchecked Sendable {
                 continue
             }
             handle(streamed.alert, json: line)
-            try state.save(cursor: streamed.alert.seq)
+            let seq = streamed.alert.seq
+            delivered.withLock { if !HookExecution.isShuttingDown { $0 = seq } }
+            try state.save(cursor: seq)
+            delivered.withLock { if $0 == seq { $0 = nil } }
         }
     }
 

@@ -63,8 +63,9 @@ struct HooksCommand: ParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: stopSignal, queue: .global())
             source.setEventHandler {
                 logger.info("stopping")
-                // The cursor is on disk; an alert in progress is handled again at the next start.
-                HookExecution.terminateAll()
+                // The cursor is on disk, or written now for an alert whose hooks all finished;
+                // an alert whose hooks were stopped is handled again at the next start.
+                runner.shutDown()
                 Glibc.exit(0)
             }
             source.resume()
