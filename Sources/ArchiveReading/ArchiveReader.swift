@@ -223,9 +223,9 @@ public final class ArchiveReader {
                 }
                 if header.rawPath.isEmpty { headerDamage = headerDamage ?? "the entry has an empty name" }
                 let request = visitor.beginEntry(header)
-                let handedOver = split?.decide(headerDamage == nil ? request : .skip, header) ?? false
-                var (ending, stop) = readData(archive, entry, header, handedOver ? .skip : request)
-                if handedOver, let split { ending = PendingEnd(remote: split.lastDecided) }
+                let handedOver = split?.decide(headerDamage == nil ? request : .skip, header)
+                var (ending, stop) = readData(archive, entry, header, handedOver == nil ? request : .skip)
+                if let handedOver { ending = PendingEnd(remote: handedOver) }
                 if let headerDamage {
                     ending = PendingEnd(content: EntryContent(digests: [], byteCount: ending.content?.byteCount ?? 0, damage: headerDamage))
                 }

@@ -54,7 +54,6 @@ final class FileSource: @unchecked Sendable {
         set { reasons.withLock { $0.ioError = newValue } }
     }
 
-    var isGzip: Bool { gzip != nil }
     /// The file starts with a zip local header.
     let looksLikeZip: Bool
     /// The open descriptor, for a second reader of the same file.
@@ -111,7 +110,8 @@ final class FileSource: @unchecked Sendable {
                 close(fd)
                 throw error
             }
-            output = .allocate(byteCount: blockSize, alignment: 64)
+            // Inflated ahead, the bytes go to the inflating thread's slots instead.
+            output = inflateAhead ? nil : .allocate(byteCount: blockSize, alignment: 64)
         } else {
             gzip = nil
             output = nil

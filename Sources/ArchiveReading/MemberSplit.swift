@@ -53,26 +53,20 @@ final class MemberSplit: @unchecked Sendable {
 
     // MARK: The first reader
 
-    /// Records what to do with the next entry; true when the second reader reads it.
-    func decide(_ request: ContentRequest, _ header: EntryHeader) -> Bool {
+    /// Records what to do with the next entry; its number when the second reader reads it.
+    func decide(_ request: ContentRequest, _ header: EntryHeader) -> Int? {
         condition.lock()
         defer { condition.unlock() }
+        let index = decisions.count
         var handOver = false
         if case .read = request, header.type == .file, let size = header.size, size > 0, outstanding < Self.backlog {
             handOver = true
             outstanding += size
-            sizes[decisions.count] = size
+            sizes[index] = size
         }
         decisions.append(handOver ? request : .skip)
         condition.broadcast()
-        return handOver
-    }
-
-    /// The number of the entry `decide` was last called for.
-    var lastDecided: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return decisions.count - 1
+        return handOver ? index : nil
     }
 
     /// The content the second reader read for an entry: nil while it is not known yet (unless
