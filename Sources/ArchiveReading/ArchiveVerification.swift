@@ -120,7 +120,7 @@ public enum ArchiveVerification {
             let estimate = max(reader.fileSize / Int64(max(manifest.entries.count, 1)), 1)
             if let coverage = request.coverage {
                 let flags = CoverageSampling.choose(
-                    manifest.entries.map(\.path), sizes: manifest.entries.map { $0.size ?? estimate }, coverage: coverage,
+                    manifest.entries, sizes: manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate }, coverage: coverage,
                     policy: request.sample, seed: request.seed, cycleStart: request.coverageCycleStart)
                 return flags.allSatisfy { $0 } ? nil : flags
             }
@@ -128,10 +128,10 @@ public enum ArchiveVerification {
             case .all: return nil
             case .bytes(let budget):
                 return SampleSelection.choose(
-                    manifest.entries.map(\.path), sizes: manifest.entries.map { $0.size ?? estimate },
+                    manifest.entries, sizes: manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate },
                     budget: budget, seed: request.seed)
             default:
-                return SampleSelection.choose(manifest.entries.map(\.path), policy: request.sample, seed: request.seed)
+                return SampleSelection.choose(manifest.entries, policy: request.sample, seed: request.seed)
             }
         }
         report.sample = sample
@@ -272,8 +272,8 @@ public enum ArchiveVerification {
         if let manifest = request.manifest {
             var declared: Int64 = 0
             var known = false
-            for (index, entry) in manifest.entries.enumerated() where sample?[index] ?? true {
-                if let size = entry.size { declared += size; known = true }
+            for index in manifest.entries.indices where sample?[index] ?? true {
+                if let size = manifest.entries.size(at: index) { declared += size; known = true }
             }
             if known { return declared + declared / 10 + (64 << 20) }
         }

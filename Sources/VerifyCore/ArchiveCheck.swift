@@ -19,7 +19,55 @@ public final class ArchiveCheck: EntryVisitor {
         }
     }
 
+    /// What the archive held for one manifest entry, kept small: a run over a million entries
+    /// holds a million of these until ``finish(archiveDamage:stoppedEarly:)``. The rare parts
+    /// (findings from the header, hard-link targets, damage) live in side tables by entry.
     private struct Observation {
+        /// The size the header declares, or -1.
+        private var declared: Int64
+        /// Bytes of content read, or -1 when the data was skipped.
+        private var read: Int64
+        /// Where the content's digests start in `digestArena`, or -1 for none.
+        var digests: Int
+        var type: EntryType
+        /// The header names a hard-link target (even one that `--strip-components` removes).
+        var isHardlink: Bool
+        var encrypted: Bool
+
+        init(type: EntryType, declaredSize: Int64?, isHardlink: Bool, byteCount: Int64?, encrypted: Bool, digests: Int) {
+            self.declared = declaredSize.map { max($0, 0) } ?? -1
+            self.read = byteCount ?? -1
+            self.digests = digests
+            self.type = type
+            self.isHardlink = isHardlink
+            self.encrypted = encrypted
+        }
+
+        var declaredSize: Int64? { declared >= 0 ? declared : nil }
+        var byteCount: Int64? { read >= 0 ? read : nil }
+    }
+
+    /// What `beginEntry` learned of an entry that matched a manifest entry, until its end.
+    private struct Begun {
+        var index: Int
+        var type: EntryType
+        var declaredSize: Int64?
+        var isHardlink: Bool
+        var hardlinkTarget: EntryPath?
+        /// The archive's own name, when it matched only by normalisation.
+        var archivePath: EntryPath?
+        var headerCheck: HeaderCheck?
+    }
+
+    /// What the header alone says against the manifest entry.
+    private struct HeaderCheck {
+        var findings: [Finding]
+        /// The types differ: nothing more is compared.
+        var typeMismatch: Bool
+    }
+
+    /// An entry the manifest does not list (kept whole: there are few of these).
+    private struct OtherEntry {
         var header: EntryHeader
         var hardlinkTarget: EntryPath?
         var content: EntryContent?
@@ -31,14 +79,23 @@ public final class ArchiveCheck: EntryVisitor {
     private let index: PathIndex
     private let hashAlgorithmsForOthers: [DigestAlgorithm]
     private let readsEverything: Bool
-    private var observations: [Observation?]
+    /// For each manifest entry, its place in `observations`, or -1.
+    private var observationIndex: [Int32]
+    private var observations: [Observation] = []
+    /// Each observation's digests: a count byte, then per digest an algorithm code and its bytes.
+    private var digestArena: [UInt8] = []
+    private var headerChecks: [Int: HeaderCheck] = [:]
+    private var hardlinkTargets: [Int: EntryPath] = [:]
+    private var archivePaths: [Int: EntryPath] = [:]
+    private var damages: [Int: String] = [:]
     private var claimedExactly: [Bool]
     /// The last entry that claimed a manifest entry only by normalisation (decided at
     /// `beginEntry`, since its end may not have come yet).
     private var canonicalClaimant: [Int: (EntryPath, EntryType)] = [:]
-    /// Entries already reported by `checkpoint()`.
+    /// Entries already reported by `checkpoint()`, and those observed since (to look at next).
     private var reported: [Bool] = []
-    private var others: [EntryPath: Observation] = [:]
+    private var observedSinceCheckpoint: [Int32] = []
+    private var others: [EntryPath: OtherEntry] = [:]
     private var unexpected: [EntryPath] = []
     private var unexpectedCount = 0
     private var entriesSeen = 0
@@ -49,8 +106,8 @@ public final class ArchiveCheck: EntryVisitor {
 
     /// What to do at `endEntry` with each entry begun and not yet ended, oldest first.
     private enum Pending {
-        case manifest(Int, Observation)
-        case other(EntryPath, Observation)
+        case manifest(Begun)
+        case other(EntryPath, OtherEntry)
         case ignored
     }
     private var pending = FIFO<Pending>()
@@ -61,13 +118,20 @@ public final class ArchiveCheck: EntryVisitor {
     public init(manifest: Manifest?, sample: [Bool]? = nil, options: Options = Options()) {
         self.manifest = manifest
         self.options = options
-        let entries = manifest?.entries ?? []
+        let entries = manifest?.entries ?? ManifestEntries()
         self.selected = sample ?? Array(repeating: true, count: entries.count)
         precondition(selected.count == entries.count, "one sample flag per manifest entry")
-        self.index = PathIndex(entries.map(\.path))
-        self.observations = Array(repeating: nil, count: entries.count)
+        self.index = PathIndex(entries)
+        self.observationIndex = Array(repeating: -1, count: entries.count)
         self.claimedExactly = Array(repeating: false, count: entries.count)
         self.readsEverything = sample == nil || manifest == nil
+        // Room for what a run will see, up front: growing by doubling held the old and the new
+        // array at once, three times what a million entries need.
+        let expected = sample.map { $0.lazy.filter { $0 }.count } ?? entries.count
+        observations.reserveCapacity(expected)
+        if let manifest, !manifest.entries.isEmpty {
+            digestArena.reserveCapacity(expected * (1 + manifest.entries.digestByteCount / manifest.entries.count))
+        }
         // With every entry read, entries outside the manifest are hashed too, so that hard links
         // to them can be resolved.
         let strongest = manifest?.algorithms.max()
@@ -83,9 +147,8 @@ public final class ArchiveCheck: EntryVisitor {
         let hardlinkTarget = header.hardlinkTarget.flatMap {
             EntryPath(normalizing: $0).strippingComponents(options.stripComponents)
         }
-        let observation = Observation(header: header, hardlinkTarget: hardlinkTarget, content: nil)
         guard manifest != nil else {
-            pending.append(.other(path, observation))
+            pending.append(.other(path, OtherEntry(header: header, hardlinkTarget: hardlinkTarget)))
             return .read([])  // every entry to its end, directories too, as `bsdtar -xO` does
         }
         switch index.lookup(path) {
@@ -95,13 +158,13 @@ public final class ArchiveCheck: EntryVisitor {
                 noteUnexpected(oldPath, oldType)
             }
             claimedExactly[i] = true
-            return request(forManifestEntry: i, observation)
+            return request(forManifestEntry: i, header, hardlinkTarget: hardlinkTarget, archivePath: nil)
         case .canonical(let i) where !claimedExactly[i]:
             canonicalClaimant[i] = (EntryPath(normalizing: header.rawPath), header.type)
-            return request(forManifestEntry: i, observation)
+            return request(forManifestEntry: i, header, hardlinkTarget: hardlinkTarget, archivePath: path)
         default:
             noteUnexpected(path, header.type)
-            pending.append(.other(path, observation))
+            pending.append(.other(path, OtherEntry(header: header, hardlinkTarget: hardlinkTarget)))
             if readsEverything, header.type == .file || header.type == .hardlink {
                 return .read(hashAlgorithmsForOthers)
             }
@@ -109,14 +172,18 @@ public final class ArchiveCheck: EntryVisitor {
         }
     }
 
-    private func request(forManifestEntry i: Int, _ observation: Observation) -> ContentRequest {
-        pending.append(.manifest(i, observation))
-        let type = observation.header.type
+    private func request(
+        forManifestEntry i: Int, _ header: EntryHeader, hardlinkTarget: EntryPath?, archivePath: EntryPath?
+    ) -> ContentRequest {
+        pending.append(.manifest(Begun(
+            index: i, type: header.type, declaredSize: header.size, isHardlink: header.hardlinkTarget != nil,
+            hardlinkTarget: hardlinkTarget, archivePath: archivePath, headerCheck: checkHeader(i, header))))
+        let type = header.type
         guard type == .file || type == .hardlink else { return .skip }
         // cpio newc stores a hard-link group's data with its last name: that entry is read even
         // when it is not in the sample, so that a sampled earlier name can be checked.
-        guard selected[i] || type == .hardlink && (observation.header.size ?? 0) > 0 else { return .skip }
-        return .read(manifest!.entries[i].digests.map(\.algorithm))
+        guard selected[i] || type == .hardlink && (header.size ?? 0) > 0 else { return .skip }
+        return .read(manifest!.entries.digestAlgorithms(at: i))
     }
 
     private func noteUnexpected(_ path: EntryPath, _ type: EntryType) {
@@ -131,18 +198,90 @@ public final class ArchiveCheck: EntryVisitor {
             contentBytes += content.byteCount
         }
         switch pending.popFirst() {
-        case .manifest(let i, var observation)?:
-            observation.content = content
-            observations[i] = observation
-        case .other(let path, var observation)?:
-            observation.content = content
-            if let content { recordDamage(path, observation.header, content) }
-            if manifest != nil, observation.content != nil || observation.hardlinkTarget != nil {
-                others[path] = observation
+        case .manifest(let begun)?:
+            record(begun, content)
+        case .other(let path, var other)?:
+            other.content = content
+            if let content { recordDamage(path, other.header, content) }
+            if manifest != nil, other.content != nil || other.hardlinkTarget != nil {
+                others[path] = other
             }
         case .ignored?, nil:
             break
         }
+    }
+
+    /// Keeps what the archive held for manifest entry `begun.index`, in place of what an
+    /// earlier entry of the same name left.
+    private func record(_ begun: Begun, _ content: EntryContent?) {
+        let i = begun.index
+        var digests = digestArena.count
+        if let content {
+            if content.digests.isEmpty {
+                digests = -1
+            } else {
+                digestArena.append(UInt8(content.digests.count))
+                for digest in content.digests {
+                    digestArena.append(digest.algorithm.code)
+                    digestArena.append(contentsOf: digest.bytes)
+                }
+            }
+        }
+        let observation = Observation(
+            type: begun.type, declaredSize: begun.declaredSize, isHardlink: begun.isHardlink, byteCount: content?.byteCount,
+            encrypted: content?.encrypted ?? false, digests: digests)
+        if observationIndex[i] >= 0 {
+            observations[Int(observationIndex[i])] = observation
+        } else {
+            observationIndex[i] = Int32(observations.count)
+            observations.append(observation)
+        }
+        headerChecks[i] = begun.headerCheck
+        hardlinkTargets[i] = begun.hardlinkTarget
+        archivePaths[i] = begun.archivePath
+        damages[i] = content?.damage
+        if selected[i] { observedSinceCheckpoint.append(Int32(i)) }
+    }
+
+    /// The content read for manifest entry `i`, when it was read.
+    private func ownContent(_ i: Int) -> EntryContent? {
+        guard observationIndex[i] >= 0 else { return nil }
+        let observation = observations[Int(observationIndex[i])]
+        guard let byteCount = observation.byteCount else { return nil }
+        var digests: [Digest] = []
+        if observation.digests >= 0 {
+            var offset = observation.digests + 1
+            for _ in 0..<Int(digestArena[observation.digests]) {
+                let algorithm = DigestAlgorithm(code: digestArena[offset])
+                let end = offset + 1 + algorithm.byteLength
+                digests.append(Digest(algorithm: algorithm, bytes: Array(digestArena[(offset + 1)..<end])))
+                offset = end
+            }
+        }
+        return EntryContent(digests: digests, byteCount: byteCount, damage: damages[i], encrypted: observation.encrypted)
+    }
+
+    /// Compares what the header says with manifest entry `i` (type, link target, metadata);
+    /// nil when all agree.
+    private func checkHeader(_ i: Int, _ header: EntryHeader) -> HeaderCheck? {
+        let entries = manifest!.entries
+        let expectedType = entries.type(at: i) ?? .file
+        let isFileLike: (EntryType) -> Bool = { $0 == .file || $0 == .hardlink }
+        guard expectedType == header.type || (isFileLike(expectedType) && isFileLike(header.type)) else {
+            return HeaderCheck(
+                findings: [Finding(path: entries.path(at: i), kind: .typeMismatch, expected: expectedType.rawValue, actual: header.type.rawValue)],
+                typeMismatch: true)
+        }
+        guard entries.hasDetails(at: i) else { return nil }
+        let entry = entries[i]
+        var findings: [Finding] = []
+        if let link = entry.linkTarget, link != (header.symlinkTarget ?? []) {
+            findings.append(Finding(
+                path: entry.path, kind: .linkMismatch,
+                expected: EntryPath(unnormalized: link).description, actual: EntryPath(unnormalized: header.symlinkTarget ?? []).description))
+        }
+        compareMetadata(entry, header, into: &findings)
+        return findings.isEmpty ? nil : HeaderCheck(findings: findings, typeMismatch: false)
     }
 
     private func recordDamage(_ path: EntryPath, _ header: EntryHeader, _ content: EntryContent) {
@@ -162,20 +301,24 @@ public final class ArchiveCheck: EntryVisitor {
     /// each with whether it failed. Called on the reading thread between entries, so that a
     /// run cut short (budget, crash) keeps what it already proved.
     public func checkpoint() -> [EntryVerification] {
-        guard let manifest else { return [] }
-        if reported.isEmpty { reported = Array(repeating: false, count: manifest.entries.count) }
+        guard manifest != nil else { return [] }
+        if reported.isEmpty { reported = Array(repeating: false, count: observationIndex.count) }
         let carriers = hardlinkCarriers()
         var results: [EntryVerification] = []
-        for (i, entry) in manifest.entries.enumerated() where selected[i] && !reported[i] {
-            guard let observation = observations[i] else { continue }
+        var undecided: [Int32] = []
+        for i in Set(observedSinceCheckpoint).sorted().map(Int.init) where !reported[i] {
             var findings: [Finding] = []
-            guard compare(entry, observation, carriers, into: &findings) else { continue }
+            guard compare(i, carriers, into: &findings) else {
+                undecided.append(Int32(i))
+                continue
+            }
             reported[i] = true
-            let content = resolvedContent(observation, carriers)
+            let content = resolvedContent(i, carriers)
             results.append(EntryVerification(
-                path: entry.path, failed: !findings.isEmpty, digest: content?.digests.max { $0.algorithm < $1.algorithm },
-                size: content?.byteCount))
+                path: manifest!.entries.path(at: i), failed: !findings.isEmpty,
+                digest: content?.digests.max { $0.algorithm < $1.algorithm }, size: content?.byteCount))
         }
+        observedSinceCheckpoint = undecided
         return results
     }
 
@@ -190,20 +333,20 @@ public final class ArchiveCheck: EntryVisitor {
         var checked = 0
         if let manifest {
             let carriers = hardlinkCarriers()
-            for (i, entry) in manifest.entries.enumerated() where selected[i] {
+            for i in manifest.entries.indices where selected[i] {
                 checked += 1
-                guard let observation = observations[i] else {
+                guard observationIndex[i] >= 0 else {
                     if stoppedEarly {
                         checked -= 1
-                        notVerified.append(entry.path)
+                        notVerified.append(manifest.entries.path(at: i))
                         continue
                     }
-                    findings.append(Finding(path: entry.path, kind: .missing, expected: "present", actual: "not in the archive"))
+                    findings.append(Finding(path: manifest.entries.path(at: i), kind: .missing, expected: "present", actual: "not in the archive"))
                     continue
                 }
-                if compare(entry, observation, carriers, into: &findings) == false {
+                if compare(i, carriers, into: &findings) == false {
                     checked -= 1
-                    notVerified.append(entry.path)
+                    notVerified.append(manifest.entries.path(at: i))
                 }
             }
         }
@@ -226,54 +369,45 @@ public final class ArchiveCheck: EntryVisitor {
             notVerified: notVerified, entriesRead: entriesRead, contentBytes: contentBytes)
     }
 
-    /// Compares one manifest entry with what the archive held. Returns false when its content
+    /// Compares manifest entry `i` with what the archive held. Returns false when its content
     /// could not be known this run (a hard link to an entry that was not read).
-    private func compare(_ entry: ManifestEntry, _ observation: Observation, _ carriers: [EntryPath: EntryContent], into findings: inout [Finding]) -> Bool {
-        let path = entry.path
-        let header = observation.header
-        let expectedType = entry.type ?? .file
-        let actualType = header.type
-        let isFileLike: (EntryType) -> Bool = { $0 == .file || $0 == .hardlink }
-        guard expectedType == actualType || (isFileLike(expectedType) && isFileLike(actualType)) else {
-            findings.append(Finding(path: path, kind: .typeMismatch, expected: expectedType.rawValue, actual: actualType.rawValue))
-            return true
+    private func compare(_ i: Int, _ carriers: [EntryPath: EntryContent], into findings: inout [Finding]) -> Bool {
+        let entries = manifest!.entries
+        let observation = observations[Int(observationIndex[i])]
+        if let headerCheck = headerChecks[i] {
+            findings += headerCheck.findings
+            if headerCheck.typeMismatch { return true }
         }
-        if let link = entry.linkTarget, link != (header.symlinkTarget ?? []) {
-            findings.append(Finding(
-                path: path, kind: .linkMismatch,
-                expected: EntryPath(unnormalized: link).description, actual: EntryPath(unnormalized: header.symlinkTarget ?? []).description))
-        }
-        compareMetadata(entry, header, into: &findings)
-        guard isFileLike(actualType) else { return true }
+        guard observation.type == .file || observation.type == .hardlink else { return true }
 
-        let content = resolvedContent(observation, carriers)
+        let content = resolvedContent(i, carriers)
         if let content, content.encrypted {
             encryptedEntries += 1
             return true
         }
         if let damage = content?.damage {
-            findings.append(Finding(path: path, kind: .corruptArchive, actual: damage))
+            findings.append(Finding(path: entries.path(at: i), kind: .corruptArchive, actual: damage))
             return true
         }
-        if let own = observation.content, header.hardlinkTarget == nil,
-           let declared = header.size, declared != own.byteCount {
+        if let ownBytes = observation.byteCount, !observation.isHardlink,
+           let declared = observation.declaredSize, declared != ownBytes {
             findings.append(Finding(
-                path: path, kind: .corruptArchive,
-                expected: "\(declared) bytes (from the entry's header)", actual: "\(own.byteCount) bytes of data"))
+                path: entries.path(at: i), kind: .corruptArchive,
+                expected: "\(declared) bytes (from the entry's header)", actual: "\(ownBytes) bytes of data"))
             return true
         }
-        let actualSize = content?.byteCount ?? header.size
-        if let expected = entry.size, let actualSize, expected != actualSize {
-            findings.append(Finding(path: path, kind: .sizeMismatch, expected: "\(expected) bytes", actual: "\(actualSize) bytes"))
+        let actualSize = content?.byteCount ?? observation.declaredSize
+        if let expected = entries.size(at: i), let actualSize, expected != actualSize {
+            findings.append(Finding(path: entries.path(at: i), kind: .sizeMismatch, expected: "\(expected) bytes", actual: "\(actualSize) bytes"))
             return true
         }
-        guard entry.needsContent else { return true }
+        guard entries.needsContent(at: i) else { return true }
         guard let content else { return false }
-        for expected in entry.digests {
+        for expected in entries.digests(at: i) {
             guard let actual = content.digests.first(where: { $0.algorithm == expected.algorithm }) else { return false }
             if actual != expected {
                 findings.append(Finding(
-                    path: path, kind: .contentMismatch,
+                    path: entries.path(at: i), kind: .contentMismatch,
                     expected: "\(expected.algorithm.rawValue) \(expected.hex)",
                     actual: "\(actual.algorithm.rawValue) \(actual.hex) (\(content.byteCount) bytes)"))
                 return true
@@ -304,49 +438,34 @@ public final class ArchiveCheck: EntryVisitor {
     private func hardlinkCarriers() -> [EntryPath: EntryContent] {
         var carriers = [EntryPath: EntryContent]()
         var members = [(EntryPath, EntryContent?)]()
-        for observation in observations.lazy.compactMap({ $0 }) + Array(others.values) {
-            if let root = observation.hardlinkTarget { members.append((root, observation.content)) }
+        for i in hardlinkTargets.keys.sorted() { members.append((hardlinkTargets[i]!, ownContent(i))) }
+        for other in others.values {
+            if let root = other.hardlinkTarget { members.append((root, other.content)) }
         }
         func offer(_ root: EntryPath, _ content: EntryContent?) {
             guard carriers[root] == nil, let content, content.byteCount > 0 || content.damage != nil || content.encrypted else { return }
             carriers[root] = content
         }
-        for (root, _) in members { offer(root, lookupObservation(root)?.content) }
+        for (root, _) in members { offer(root, lookupContent(root)) }
         for (root, content) in members { offer(root, content) }
         return carriers
     }
 
-    /// The content of a file-like entry, following hard links.
-    private func resolvedContent(_ observation: Observation, _ carriers: [EntryPath: EntryContent]) -> EntryContent? {
-        if let own = observation.content, own.byteCount > 0 || own.damage != nil || own.encrypted { return own }
-        let root = observation.hardlinkTarget ?? EntryPath(normalizing: observation.header.rawPath)
-            .strippingComponents(options.stripComponents)
-        if let root, let carried = carriers[root] { return carried }
-        if let own = observation.content { return own }
-        return root.flatMap { lookupObservation($0)?.content }
+    /// The content of file-like manifest entry `i`, following hard links.
+    private func resolvedContent(_ i: Int, _ carriers: [EntryPath: EntryContent]) -> EntryContent? {
+        let own = ownContent(i)
+        if let own, own.byteCount > 0 || own.damage != nil || own.encrypted { return own }
+        let root = hardlinkTargets[i] ?? archivePaths[i] ?? manifest!.entries.path(at: i)
+        if let carried = carriers[root] { return carried }
+        if let own { return own }
+        return lookupContent(root)
     }
 
-    private func lookupObservation(_ path: EntryPath) -> Observation? {
+    /// The content read for the entry of this name.
+    private func lookupContent(_ path: EntryPath) -> EntryContent? {
         switch index.lookup(path) {
-        case .exact(let i), .canonical(let i): observations[i] ?? others[path]
-        case nil: others[path]
+        case .exact(let i), .canonical(let i): observationIndex[i] >= 0 ? ownContent(i) : others[path]?.content
+        case nil: others[path]?.content
         }
-    }
-}
-
-
-/// One manifest entry as a run verified it: whether it failed, and what the archive held.
-public struct EntryVerification: Sendable, Equatable {
-    public var path: EntryPath
-    public var failed: Bool
-    /// The content's digest as read (the strongest the manifest asked for).
-    public var digest: Digest?
-    public var size: Int64?
-
-    public init(path: EntryPath, failed: Bool, digest: Digest? = nil, size: Int64? = nil) {
-        self.path = path
-        self.failed = failed
-        self.digest = digest
-        self.size = size
     }
 }

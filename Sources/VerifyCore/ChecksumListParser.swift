@@ -5,22 +5,34 @@ struct ChecksumListParser {
     let file: String
     let format: ManifestFormat
 
-    func parse(_ text: [UInt8]) throws(ManifestError) -> [ManifestEntry] {
-        var entries = [ManifestEntry]()
-        var lineNumber = 0
-        for rawLine in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            var line = rawLine[...]
+    func parse(_ text: [UInt8], into builder: inout ManifestBuilder) throws(ManifestError) {
+        reserve(for: text, in: &builder)
+        try forEachLine(of: text) { (rawLine, lineNumber) throws(ManifestError) in
+            var line = rawLine
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            if line.first == UInt8(ascii: "#") { continue }
-            let entry = try format == .bsd ? parseTagLine(line, lineNumber) : parseGNULine(line, lineNumber)
-            entries.append(entry)
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            if line.first == UInt8(ascii: "#") { return }
+            try builder.add(try format == .bsd ? parseTagLine(line, lineNumber) : parseGNULine(line, lineNumber))
         }
-        if entries.isEmpty {
+        if builder.entries.isEmpty {
             throw ManifestError(file: file, line: nil, message: "the manifest lists no entries")
         }
-        return entries
+    }
+
+    /// Makes room for the whole list at once, estimated from its line count and the length of
+    /// its first digest (growing by doubling would hold two copies of a million names).
+    private func reserve(for text: [UInt8], in builder: inout ManifestBuilder) {
+        let lineCount = text.reduce(into: 0) { count, byte in if byte == 0x0a { count += 1 } } + 1
+        guard lineCount > 1024 else { return }
+        let firstLine = text.prefix { $0 != 0x0a }
+        var hexLength = 64
+        if format == .sha256sum, let space = firstLine.firstIndex(of: 0x20) {
+            hexLength = space - (firstLine.first == UInt8(ascii: "\\") ? 1 : 0)
+        }
+        let digestLength = max(hexLength, 32) / 2 + 1
+        let overhead = format == .bsd ? hexLength + 12 : hexLength + 3
+        builder.reserveCapacity(
+            entries: lineCount, pathBytes: max(text.count - lineCount * overhead, 0), digestBytes: lineCount * digestLength)
     }
 
     private func parseGNULine(_ line: ArraySlice<UInt8>, _ number: Int) throws(ManifestError) -> ManifestEntry {
@@ -30,13 +42,14 @@ struct ChecksumListParser {
         guard let space = rest.firstIndex(where: { $0 == 0x20 || $0 == 0x09 }) else {
             throw error(number, "expected \"HEX  NAME\" (a digest, two spaces, a name)")
         }
-        let hex = String(decoding: rest[..<space], as: UTF8.self)
-        guard let algorithm = DigestAlgorithm(hexLength: hex.utf8.count) else {
-            throw error(number, "a digest of \(hex.utf8.count) characters matches no algorithm (md5 32, sha1 40, sha256 64, sha384 96, sha512 128)")
+        let hex = rest[..<space]
+        guard let algorithm = DigestAlgorithm(hexLength: hex.count) else {
+            throw error(number, "a digest of \(hex.count) characters matches no algorithm (md5 32, sha1 40, sha256 64, sha384 96, sha512 128)")
         }
-        guard let digest = Digest(algorithm: algorithm, hex: hex) else {
-            throw error(number, "the digest \"\(hex)\" is not hexadecimal")
+        guard let bytes = Hex.decode(bytes: hex) else {
+            throw error(number, "the digest \"\(String(decoding: hex, as: UTF8.self))\" is not hexadecimal")
         }
+        let digest = Digest(algorithm: algorithm, bytes: bytes)
         var name = rest[(space + 1)...]
         // "HEX  NAME" (text mode) or "HEX *NAME" (binary mode); a single space is accepted too.
         if let mark = name.first, mark == 0x20 || mark == UInt8(ascii: "*") { name = name.dropFirst() }

@@ -18,7 +18,9 @@ public struct ContentHasher: Sendable {
 
     /// A hasher for these algorithms; with none, it only counts bytes.
     public init(algorithms: some Sequence<DigestAlgorithm>) {
-        self.algorithms = Set(algorithms).sorted()
+        let given = Array(algorithms)
+        // One algorithm is the usual case: no set to build for it, once per entry.
+        self.algorithms = given.count <= 1 ? given : Set(given).sorted()
         for algorithm in self.algorithms {
             switch algorithm {
             case .md5: md5 = Insecure.MD5()

@@ -26,26 +26,33 @@ public enum CoverageSampling {
         _ paths: [EntryPath], sizes: [Int64], coverage: [String: CoverageRecord], policy: SamplePolicy, seed: UInt64,
         cycleStart: Double? = nil
     ) -> [Bool] {
-        precondition(paths.count == sizes.count)
-        let records = paths.map { coverage[$0.description] }
+        choose(ManifestEntries(names: paths), sizes: sizes, coverage: coverage, policy: policy, seed: seed, cycleStart: cycleStart)
+    }
+
+    public static func choose(
+        _ entries: ManifestEntries, sizes: [Int64], coverage: [String: CoverageRecord], policy: SamplePolicy, seed: UInt64,
+        cycleStart: Double? = nil
+    ) -> [Bool] {
+        precondition(entries.count == sizes.count)
+        let records = entries.indices.map { coverage[entries.path(at: $0).description] }
         let eligible = records.map { record -> Bool in
             guard let cycleStart, let record, let at = record.verifiedAt else { return true }
             return record.failed || at < cycleStart
         }
         if policy == .all { return eligible }
-        let order = paths.indices.filter { eligible[$0] }.sorted { a, b in
+        let ranks = SampleSelection.ranks(entries, seed: seed)
+        let order = entries.indices.filter { eligible[$0] }.sorted { a, b in
             let ka = key(records[a]), kb = key(records[b])
             if ka.0 != kb.0 { return ka.0 < kb.0 }
             if ka.1 != kb.1 { return ka.1 < kb.1 }
-            let ra = SampleSelection.rank(paths[a], seed: seed), rb = SampleSelection.rank(paths[b], seed: seed)
-            return ra != rb ? ra < rb : paths[a] < paths[b]
+            return ranks[a] != ranks[b] ? ranks[a] < ranks[b] : entries.pathPrecedes(a, b)
         }
-        var flags = Array(repeating: false, count: paths.count)
+        var flags = Array(repeating: false, count: entries.count)
         switch policy {
         case .all:
             break
         case .count, .percent:
-            let size = policy.size(of: paths.count)
+            let size = policy.size(of: entries.count)
             var taken = 0
             for index in order {
                 // Failed entries are always re-checked, even past the sample size.

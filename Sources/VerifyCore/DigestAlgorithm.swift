@@ -81,15 +81,20 @@ public enum Hex {
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
+        decode(bytes: Array(text.utf8))
+    }
+
+    /// Decodes hex given as ASCII bytes.
+    public static func decode(bytes utf8: some RandomAccessCollection<UInt8>) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let next = utf8.index(after: index)
+            guard let high = value(utf8[index]), let low = value(utf8[next]) else { return nil }
             out.append(high << 4 | low)
-            index += 2
+            index = utf8.index(after: next)
         }
         return out
     }

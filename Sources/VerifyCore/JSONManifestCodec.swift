@@ -4,7 +4,7 @@ public enum JSONManifestCodec {
     public static let formatName = "verifyd-manifest"
     public static let version: Int64 = 1
 
-    static func parse(_ text: [UInt8], file: String) throws(ManifestError) -> [ManifestEntry] {
+    static func parse(_ text: [UInt8], file: String, into builder: inout ManifestBuilder) throws(ManifestError) {
         let root: JSONValue
         do {
             root = try JSONValue.parse(text)
@@ -23,13 +23,10 @@ public enum JSONManifestCodec {
         guard let items = root["entries"]?.arrayValue else {
             throw ManifestError(file: file, line: rootLine, message: "\"entries\" (an array) is missing")
         }
-        var entries = [ManifestEntry]()
-        entries.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
-            entries.append(try entry(item, index: index, file: file))
+            try builder.add(try entry(item, index: index, file: file))
         }
-        if entries.isEmpty { throw ManifestError(file: file, line: rootLine, message: "the manifest lists no entries") }
-        return entries
+        if builder.entries.isEmpty { throw ManifestError(file: file, line: rootLine, message: "the manifest lists no entries") }
     }
 
     private static let knownKeys = Set([

@@ -1,11 +1,15 @@
 /// The list of entries written at backup time that an archive is checked against.
 public struct Manifest: Sendable {
     public var format: ManifestFormat
-    public var entries: [ManifestEntry]
+    public var entries: ManifestEntries
 
-    public init(format: ManifestFormat, entries: [ManifestEntry]) {
+    public init(format: ManifestFormat, entries: ManifestEntries) {
         self.format = format
         self.entries = entries
+    }
+
+    public init(format: ManifestFormat, entries: [ManifestEntry]) {
+        self.init(format: format, entries: ManifestEntries(entries))
     }
 
     /// Parses manifest text, detecting its format when `format` is nil.
@@ -19,40 +23,59 @@ public struct Manifest: Sendable {
                 file: file, line: 1,
                 message: "unrecognised manifest format (expected sha256sum, BSD tag, mtree or JSON); use --format to name it")
         }
-        let entries: [ManifestEntry]
+        var builder = ManifestBuilder(file: file)
         switch format {
-        case .sha256sum, .bsd: entries = try ChecksumListParser(file: file, format: format).parse(text)
-        case .mtree: entries = try MtreeParser(file: file).parse(text)
-        case .json: entries = try JSONManifestCodec.parse(text, file: file)
+        case .sha256sum, .bsd: try ChecksumListParser(file: file, format: format).parse(text, into: &builder)
+        case .mtree: try MtreeParser(file: file).parse(text, into: &builder)
+        case .json: try JSONManifestCodec.parse(text, file: file, into: &builder)
         }
-        return Manifest(format: format, entries: try removingDuplicates(entries, file: file))
-    }
-
-    /// The same name twice is an error unless both lines say the same thing; exact repeats are dropped.
-    private static func removingDuplicates(_ entries: [ManifestEntry], file: String) throws(ManifestError) -> [ManifestEntry] {
-        var firstIndex = [EntryPath: Int](minimumCapacity: entries.count)
-        var kept = [ManifestEntry]()
-        kept.reserveCapacity(entries.count)
-        for entry in entries {
-            if let index = firstIndex[entry.path] {
-                var previous = kept[index], current = entry
-                previous.line = 0
-                current.line = 0
-                if previous != current {
-                    throw ManifestError(
-                        file: file, line: entry.line,
-                        message: "\"\(entry.path)\" is listed again with different values (first on line \(kept[index].line))")
-                }
-            } else {
-                firstIndex[entry.path] = kept.count
-                kept.append(entry)
-            }
-        }
-        return kept
+        return Manifest(format: format, entries: builder.entries)
     }
 
     /// The algorithms any entry names.
     public var algorithms: Set<DigestAlgorithm> {
-        Set(entries.flatMap { $0.digests.map(\.algorithm) })
+        var found = Set<DigestAlgorithm>()
+        for index in entries.indices { found.formUnion(entries.digestAlgorithms(at: index)) }
+        return found
+    }
+}
+
+/// Collects the entries a parser finds. The same name twice is an error unless both lines say
+/// the same thing; exact repeats are dropped.
+struct ManifestBuilder {
+    let file: String
+    private(set) var entries = ManifestEntries()
+
+    init(file: String) { self.file = file }
+
+    mutating func reserveCapacity(entries: Int, pathBytes: Int, digestBytes: Int) {
+        self.entries.reserveCapacity(entries: entries, pathBytes: pathBytes, digestBytes: digestBytes)
+    }
+
+    mutating func add(_ entry: ManifestEntry) throws(ManifestError) {
+        guard let index = entries.firstIndex(of: entry.path) else {
+            entries.append(entry)
+            return
+        }
+        var previous = entries[index], current = entry
+        previous.line = 0
+        current.line = 0
+        if previous != current {
+            throw ManifestError(
+                file: file, line: entry.line,
+                message: "\"\(entry.path)\" is listed again with different values (first on line \(entries.line(at: index)))")
+        }
+    }
+}
+
+/// Calls `body` with each line of `text` (without its `\n`) and its 1-based number.
+func forEachLine(of text: [UInt8], _ body: (ArraySlice<UInt8>, Int) throws(ManifestError) -> Void) throws(ManifestError) {
+    var start = 0
+    var number = 0
+    while start <= text.count {
+        number += 1
+        let end = text[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
+        try body(text[start..<end], number)
+        start = end + 1
     }
 }

@@ -12,47 +12,44 @@ struct MtreeParser {
         "ignore", "nochange", "rmd160", "rmd160digest", "ripemd160digest", "sha384digest_", "noschange",
     ]
 
-    func parse(_ text: [UInt8]) throws(ManifestError) -> [ManifestEntry] {
+    func parse(_ text: [UInt8], into builder: inout ManifestBuilder) throws(ManifestError) {
         var defaults = [String: String]()
         var directory: [[UInt8]] = []
-        var entries = [ManifestEntry]()
         var pending: [UInt8] = []
         var pendingStart = 0
-        var lineNumber = 0
-        for rawLine in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            var line = rawLine[...]
+        try forEachLine(of: text) { (rawLine, lineNumber) throws(ManifestError) in
+            var line = rawLine
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             if pending.isEmpty { pendingStart = lineNumber }
             // A line ending in a backslash continues on the next line.
             if line.last == UInt8(ascii: "\\"), line.dropLast().last != UInt8(ascii: "\\") {
                 pending += line.dropLast()
                 pending.append(0x20)
-                continue
+                return
             }
             pending += line
             let logical = pending
             pending = []
             let words = logical.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map { String(decoding: $0, as: UTF8.self) }
-            guard let first = words.first, !first.hasPrefix("#") else { continue }
+            guard let first = words.first, !first.hasPrefix("#") else { return }
             let number = pendingStart
             if first == "/set" {
                 for word in words.dropFirst() {
                     let (key, value) = try keyValue(word, number)
                     defaults[key] = value
                 }
-                continue
+                return
             }
             if first == "/unset" {
                 for word in words.dropFirst() {
                     if word == "all" { defaults.removeAll() } else { defaults[word] = nil }
                 }
-                continue
+                return
             }
             if first == ".." {
                 guard !directory.isEmpty else { throw error(number, "\"..\" above the top directory") }
                 directory.removeLast()
-                continue
+                return
             }
             if first.hasPrefix("/") {
                 throw error(number, "unknown special command \"\(first)\" (expected /set or /unset)")
@@ -74,13 +71,12 @@ struct MtreeParser {
             if isRelative, entry.type == .directory {
                 directory.append(nameBytes)
             }
-            if entry.path.bytes.isEmpty { continue }  // the top directory itself
+            if entry.path.bytes.isEmpty { return }  // the top directory itself
             entry.line = number
-            entries.append(entry)
+            try builder.add(entry)
         }
         if !pending.isEmpty { throw error(pendingStart, "the file ends inside a continued line") }
-        if entries.isEmpty { throw ManifestError(file: file, line: nil, message: "the mtree specification lists no entries") }
-        return entries
+        if builder.entries.isEmpty { throw ManifestError(file: file, line: nil, message: "the mtree specification lists no entries") }
     }
 
     private func makeEntry(path: [UInt8], keywords: [String: String], _ number: Int) throws(ManifestError) -> ManifestEntry {

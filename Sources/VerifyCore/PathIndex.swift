@@ -3,26 +3,25 @@
 /// Two manifest names that are canonically equivalent are never merged: such names only match
 /// byte for byte.
 struct PathIndex {
-    private var exact: [EntryPath: Int]
+    private let entries: ManifestEntries
     /// Swift's `String` compares and hashes by canonical equivalence; -1 marks an ambiguous key.
-    private var canonical: [String: Int]
+    /// Only names with non-ASCII bytes are here (ASCII has one canonical form).
+    private var canonical: [String: Int] = [:]
 
-    init(_ paths: [EntryPath]) {
-        exact = [EntryPath: Int](minimumCapacity: paths.count)
-        canonical = [:]
-        for (index, path) in paths.enumerated() {
-            exact[path] = index
-            if let text = path.string, text.utf8.contains(where: { $0 >= 0x80 }) {
-                canonical[text] = canonical[text] == nil ? index : -1
-            }
+    init(_ entries: ManifestEntries) {
+        self.entries = entries
+        for index in entries.indices {
+            let nonASCII = entries.withPathBytes(at: index) { $0.contains(where: { $0 >= 0x80 }) }
+            guard nonASCII, let text = entries.path(at: index).string else { continue }
+            canonical[text] = canonical[text] == nil ? index : -1
         }
     }
 
     enum Match { case exact(Int), canonical(Int) }
 
     func lookup(_ path: EntryPath) -> Match? {
-        if let index = exact[path] { return .exact(index) }
-        guard path.bytes.contains(where: { $0 >= 0x80 }), let text = path.string,
+        if let index = entries.firstIndex(of: path) { return .exact(index) }
+        guard !canonical.isEmpty, path.bytes.contains(where: { $0 >= 0x80 }), let text = path.string,
               let index = canonical[text], index >= 0 else { return nil }
         return .canonical(index)
     }

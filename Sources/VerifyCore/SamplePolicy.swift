@@ -34,16 +34,19 @@ public enum SamplePolicy: Sendable, Equatable, CustomStringConvertible {
 public enum SampleSelection {
     /// Flags, one per path, true for the entries in the sample.
     public static func choose(_ paths: [EntryPath], policy: SamplePolicy, seed: UInt64) -> [Bool] {
+        choose(ManifestEntries(names: paths), policy: policy, seed: seed)
+    }
+
+    /// Flags, one per entry, true for the entries in the sample.
+    public static func choose(_ entries: ManifestEntries, policy: SamplePolicy, seed: UInt64) -> [Bool] {
         if case .bytes(let budget) = policy {
-            return choose(paths, sizes: paths.map { _ in 0 }, budget: budget, seed: seed)
+            return choose(entries, sizes: Array(repeating: 0, count: entries.count), budget: budget, seed: seed)
         }
-        let size = policy.size(of: paths.count)
-        if size >= paths.count { return Array(repeating: true, count: paths.count) }
-        var flags = Array(repeating: false, count: paths.count)
+        let size = policy.size(of: entries.count)
+        if size >= entries.count { return Array(repeating: true, count: entries.count) }
+        var flags = Array(repeating: false, count: entries.count)
         guard size > 0 else { return flags }
-        let ranked = paths.indices.map { (rank: rank(paths[$0], seed: seed), index: $0) }
-            .sorted { $0.rank != $1.rank ? $0.rank < $1.rank : paths[$0.index] < paths[$1.index] }
-        for item in ranked.prefix(size) { flags[item.index] = true }
+        for index in rankOrder(entries, seed: seed).prefix(size) { flags[Int(index)] = true }
         return flags
     }
 
@@ -51,28 +54,50 @@ public enum SampleSelection {
     /// entry in rank order is always taken, so a run checks something even when it is larger than
     /// the budget. `sizes` are the entries' sizes, or an estimate where the manifest has none.
     public static func choose(_ paths: [EntryPath], sizes: [Int64], budget: Int64, seed: UInt64) -> [Bool] {
-        precondition(paths.count == sizes.count)
-        var flags = Array(repeating: false, count: paths.count)
-        let ranked = paths.indices.map { (rank: rank(paths[$0], seed: seed), index: $0) }
-            .sorted { $0.rank != $1.rank ? $0.rank < $1.rank : paths[$0.index] < paths[$1.index] }
+        choose(ManifestEntries(names: paths), sizes: sizes, budget: budget, seed: seed)
+    }
+
+    public static func choose(_ entries: ManifestEntries, sizes: [Int64], budget: Int64, seed: UInt64) -> [Bool] {
+        precondition(entries.count == sizes.count)
+        var flags = Array(repeating: false, count: entries.count)
         var used: Int64 = 0
-        for (position, item) in ranked.enumerated() {
-            let size = max(sizes[item.index], 0)
+        for (position, index) in rankOrder(entries, seed: seed).enumerated() {
+            let size = max(sizes[Int(index)], 0)
             if position > 0, used &+ size > budget { continue }
             used &+= size
-            flags[item.index] = true
+            flags[Int(index)] = true
         }
         return flags
     }
 
+    /// The entries' indices by seeded rank, ties by name (4 bytes an entry, names not copied).
+    static func rankOrder(_ entries: ManifestEntries, seed: UInt64) -> [Int32] {
+        let ranks = ranks(entries, seed: seed)
+        return (0..<Int32(entries.count)).sorted { a, b in
+            let ra = ranks[Int(a)], rb = ranks[Int(b)]
+            return ra != rb ? ra < rb : entries.pathPrecedes(Int(a), Int(b))
+        }
+    }
+
+    static func ranks(_ entries: ManifestEntries, seed: UInt64) -> [UInt64] {
+        let mixedSeed = splitMix64(seed)
+        return entries.indices.map { index in
+            entries.withPathBytes(at: index) { splitMix64(fnv1a($0) ^ mixedSeed) }
+        }
+    }
+
     /// The rank of a name under a seed: FNV-1a of the bytes, mixed with the seed by SplitMix64.
     public static func rank(_ path: EntryPath, seed: UInt64) -> UInt64 {
+        path.bytes.withUnsafeBufferPointer { splitMix64(fnv1a($0) ^ splitMix64(seed)) }
+    }
+
+    static func fnv1a(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in path.bytes {
+        for byte in bytes {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        return splitMix64(hash ^ splitMix64(seed))
+        return hash
     }
 
     static func splitMix64(_ value: UInt64) -> UInt64 {

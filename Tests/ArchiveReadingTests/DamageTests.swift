@@ -94,9 +94,11 @@ import VerifyTestSupport
     @Test func missingEntryAndWrongSize() throws {
         let workspace = try Workspace()
         let tar = try workspace.archive("a.tar", ["tar", "--exclude=./etc/hosts", "-cf", "@OUT", "."])
-        var manifest = try workspace.manifest()
-        let index = manifest.entries.firstIndex { $0.path.description == "empty.txt" }!
-        manifest.entries[index].size = 7
+        let parsed = try workspace.manifest()
+        var entries = Array(parsed.entries)
+        let index = entries.firstIndex { $0.path.description == "empty.txt" }!
+        entries[index].size = 7
+        let manifest = Manifest(format: parsed.format, entries: entries)
         let report = try workspace.verify(tar, manifest: manifest)
         #expect(report.kinds == [.sizeMismatch, .missing])
     }

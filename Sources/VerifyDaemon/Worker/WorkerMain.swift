@@ -100,7 +100,7 @@ public enum WorkerMain {
                 WorkerFailure(path: $0.path?.description, kind: $0.kind.rawValue, expected: $0.expected, actual: $0.actual)
             },
             failureCount: findings.count, manifestEntries: manifest?.entries.count,
-            manifestBytes: manifest.flatMap { m in m.entries.allSatisfy { $0.size != nil } ? m.entries.reduce(0) { $0 + ($1.size ?? 0) } : nil },
+            manifestBytes: manifest.flatMap { m in m.entries.totalSize },
             budgetReached: [report.budgetReached, report.restored.map { "restored \($0.entries) entries (\($0.bytes) bytes) and checked them from disk" }]
                 .compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
     }

@@ -1,0 +1,297 @@
+/// The entries of a manifest, packed: every name in one byte buffer, every digest in another,
+/// metadata in a side table only for the entries that have any, and a hash table of names.
+///
+/// A manifest of a million entries is a million names and digests; held as a million
+/// `ManifestEntry` values (two heap arrays and 150 bytes of optionals each) it took 340 MB.
+/// Packed, a `sha256sum` list costs about its own size plus 20 bytes an entry.
+/// Reading an element builds the `ManifestEntry`; the accessors (`path(at:)`, `size(at:)`,
+/// `digestAlgorithms(at:)`…) read one field without building the rest.
+public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
+    private var pathBytes: [UInt8] = []
+    /// Entry `i`'s name is `pathBytes[pathStarts[i] ..< pathStarts[i + 1]]`.
+    private var pathStarts: [Int] = [0]
+    /// Each digest is one byte naming the algorithm, then its bytes.
+    private var digestBytes: [UInt8] = []
+    private var digestStarts: [Int] = [0]
+    private var lines: [Int32] = []
+    /// Index into `details`, or -1 for an entry with none (as in every checksum list).
+    private var detailIndex: [Int32] = []
+    private var details: [Details] = []
+    private var table = NameTable()
+
+    /// What a manifest may say of an entry besides its name and digests.
+    private struct Details: Equatable, Sendable {
+        var type: EntryType?
+        var size: Int64?
+        var linkTarget: [UInt8]?
+        var mode: UInt32?
+        var uid: Int64?
+        var gid: Int64?
+        var userName: String?
+        var groupName: String?
+        var mtime: Int64?
+
+        init(_ entry: ManifestEntry) {
+            type = entry.type
+            size = entry.size
+            linkTarget = entry.linkTarget
+            mode = entry.mode
+            uid = entry.uid
+            gid = entry.gid
+            userName = entry.userName
+            groupName = entry.groupName
+            mtime = entry.mtime
+        }
+
+        var isEmpty: Bool {
+            type == nil && size == nil && linkTarget == nil && mode == nil && uid == nil && gid == nil
+                && userName == nil && groupName == nil && mtime == nil
+        }
+    }
+
+    public init() {}
+
+    /// Packs these entries. A name listed twice finds the later entry (``firstIndex(of:)``).
+    public init(_ entries: some Sequence<ManifestEntry>) {
+        for entry in entries { append(entry) }
+    }
+
+    /// Entries that are only names (for sampling a list of names).
+    public init(names: [EntryPath]) {
+        self.init(names.lazy.map { ManifestEntry(path: $0) })
+    }
+
+    public static func == (lhs: ManifestEntries, rhs: ManifestEntries) -> Bool {
+        lhs.count == rhs.count && lhs.indices.allSatisfy { lhs[$0] == rhs[$0] }
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { lines.count }
+
+    public subscript(position: Int) -> ManifestEntry {
+        let details = detailIndex[position] >= 0 ? self.details[Int(detailIndex[position])] : nil
+        return ManifestEntry(
+            path: path(at: position), type: details?.type, size: details?.size, digests: digests(at: position),
+            linkTarget: details?.linkTarget, mode: details?.mode, uid: details?.uid, gid: details?.gid,
+            userName: details?.userName, groupName: details?.groupName, mtime: details?.mtime,
+            line: Int(lines[position]))
+    }
+
+    /// Adds an entry at the end; its name must already be normalised. Returns its index.
+    @discardableResult
+    public mutating func append(_ entry: ManifestEntry) -> Int {
+        let index = count
+        pathBytes.append(contentsOf: entry.path.bytes)
+        pathStarts.append(pathBytes.count)
+        for digest in entry.digests {
+            digestBytes.append(digest.algorithm.code)
+            digestBytes.append(contentsOf: digest.bytes)
+        }
+        digestStarts.append(digestBytes.count)
+        lines.append(Int32(clamping: entry.line))
+        let details = Details(entry)
+        if details.isEmpty {
+            detailIndex.append(-1)
+        } else {
+            detailIndex.append(Int32(self.details.count))
+            self.details.append(details)
+        }
+        var table = NameTable()
+        swap(&table, &self.table)  // moved out, not copied, while the closure reads `self`
+        table.insert(index, hash: hashOfPath(at: index), count: index + 1) { self.pathEquals(at: $0, index) }
+        swap(&table, &self.table)
+        return index
+    }
+
+    /// Makes room for `entries` more entries with this many bytes of names and digests in all.
+    public mutating func reserveCapacity(entries: Int, pathBytes: Int, digestBytes: Int) {
+        let total = count + entries
+        self.pathBytes.reserveCapacity(self.pathBytes.count + pathBytes)
+        self.digestBytes.reserveCapacity(self.digestBytes.count + digestBytes)
+        pathStarts.reserveCapacity(total + 1)
+        digestStarts.reserveCapacity(total + 1)
+        lines.reserveCapacity(total)
+        detailIndex.reserveCapacity(total)
+        table.reserveCapacity(total)
+    }
+
+    /// Bytes of packed digests (an algorithm byte and the digest, per digest).
+    public var digestByteCount: Int { digestBytes.count }
+
+    // MARK: Fields of one entry
+
+    /// The entry's name.
+    public func path(at index: Int) -> EntryPath {
+        EntryPath(unnormalized: Array(pathBytes[pathStarts[index]..<pathStarts[index + 1]]))
+    }
+
+    /// Calls `body` with the bytes of the entry's name, without copying them.
+    public func withPathBytes<R>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try pathBytes.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[pathStarts[index]..<pathStarts[index + 1]]))
+        }
+    }
+
+    public func digests(at index: Int) -> [Digest] {
+        var out: [Digest] = []
+        var offset = digestStarts[index]
+        while offset < digestStarts[index + 1] {
+            let algorithm = DigestAlgorithm(code: digestBytes[offset])
+            let end = offset + 1 + algorithm.byteLength
+            out.append(Digest(algorithm: algorithm, bytes: Array(digestBytes[(offset + 1)..<end])))
+            offset = end
+        }
+        return out
+    }
+
+    /// The algorithms of the entry's digests, in the manifest's order.
+    public func digestAlgorithms(at index: Int) -> [DigestAlgorithm] {
+        var out: [DigestAlgorithm] = []
+        var offset = digestStarts[index]
+        while offset < digestStarts[index + 1] {
+            let algorithm = DigestAlgorithm(code: digestBytes[offset])
+            out.append(algorithm)
+            offset += 1 + algorithm.byteLength
+        }
+        return out
+    }
+
+    /// Whether reading the entry's content is needed to check it (it lists a digest).
+    public func needsContent(at index: Int) -> Bool { digestStarts[index + 1] > digestStarts[index] }
+
+    public func size(at index: Int) -> Int64? {
+        detailIndex[index] >= 0 ? details[Int(detailIndex[index])].size : nil
+    }
+
+    public func type(at index: Int) -> EntryType? {
+        detailIndex[index] >= 0 ? details[Int(detailIndex[index])].type : nil
+    }
+
+    /// The sum of the entries' sizes, when every entry has one.
+    public var totalSize: Int64? {
+        var total: Int64 = 0
+        for index in indices {
+            guard let size = size(at: index) else { return nil }
+            total &+= size
+        }
+        return total
+    }
+
+    public func line(at index: Int) -> Int { Int(lines[index]) }
+
+    /// Whether the manifest says more of the entry than its name and digests.
+    public func hasDetails(at index: Int) -> Bool { detailIndex[index] >= 0 }
+
+    /// Every entry's name, in order (a million names are a million small arrays: for samples).
+    public var paths: [EntryPath] { indices.map(path(at:)) }
+
+    // MARK: Lookup by name
+
+    /// The index of the entry with this name, byte for byte (the last one, if listed twice).
+    public func firstIndex(of path: EntryPath) -> Int? {
+        path.bytes.withUnsafeBufferPointer { wanted in
+            table.find(hash: NameTable.hash(wanted)) { candidate in
+                withPathBytes(at: candidate) { $0.elementsEqual(wanted) }
+            }
+        }
+    }
+
+    /// Whether entry `a`'s name sorts before entry `b`'s, byte by byte.
+    public func pathPrecedes(_ a: Int, _ b: Int) -> Bool {
+        pathBytes[pathStarts[a]..<pathStarts[a + 1]].lexicographicallyPrecedes(pathBytes[pathStarts[b]..<pathStarts[b + 1]])
+    }
+
+    private func hashOfPath(at index: Int) -> Int {
+        withPathBytes(at: index) { NameTable.hash($0) }
+    }
+
+    private func pathEquals(at a: Int, _ b: Int) -> Bool {
+        pathBytes[pathStarts[a]..<pathStarts[a + 1]].elementsEqual(pathBytes[pathStarts[b]..<pathStarts[b + 1]])
+    }
+}
+
+/// An open-addressing hash table of entry indices (4 bytes a slot, at most half full), whose
+/// keys live elsewhere: the caller compares them.
+struct NameTable: Sendable, Equatable {
+    private var slots: [Int32] = []
+    private var hashes: [UInt32] = []
+
+    static func == (lhs: NameTable, rhs: NameTable) -> Bool { true }
+
+    mutating func reserveCapacity(_ count: Int) {
+        var size = max(16, slots.count)
+        while count * 2 > size { size *= 2 }
+        if size > slots.count { grow(to: size) }
+    }
+
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        return hasher.finalize()
+    }
+
+    /// Adds `index`, or puts it in place of an equal key (`isEqual(existing)`).
+    mutating func insert(_ index: Int, hash: Int, count: Int, isEqual: (Int) -> Bool) {
+        if count * 2 > slots.count { grow(to: max(16, slots.count * 2)) }
+        var slot = hash & (slots.count - 1)
+        while slots[slot] >= 0 {
+            if hashes[slot] == UInt32(truncatingIfNeeded: hash), isEqual(Int(slots[slot])) {
+                slots[slot] = Int32(index)
+                return
+            }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        slots[slot] = Int32(index)
+        hashes[slot] = UInt32(truncatingIfNeeded: hash)
+    }
+
+    func find(hash: Int, isEqual: (Int) -> Bool) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        var slot = hash & (slots.count - 1)
+        while slots[slot] >= 0 {
+            if hashes[slot] == UInt32(truncatingIfNeeded: hash), isEqual(Int(slots[slot])) { return Int(slots[slot]) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return nil
+    }
+
+    /// Rehashing needs each key's full hash, which only its low 32 bits are kept of: a slot's
+    /// new place is found from those bits, which is enough while the table has under 2^32 slots.
+    private mutating func grow(to size: Int) {
+        let oldSlots = slots, oldHashes = hashes
+        slots = Array(repeating: -1, count: size)
+        hashes = Array(repeating: 0, count: size)
+        for (slot, index) in oldSlots.enumerated() where index >= 0 {
+            var place = Int(oldHashes[slot]) & (size - 1)
+            while slots[place] >= 0 { place = (place + 1) & (size - 1) }
+            slots[place] = index
+            hashes[place] = oldHashes[slot]
+        }
+    }
+}
+
+extension DigestAlgorithm {
+    /// Length of the digest in bytes.
+    public var byteLength: Int { hexLength / 2 }
+
+    /// One byte naming the algorithm in packed storage.
+    var code: UInt8 {
+        switch self {
+        case .md5: 0
+        case .sha1: 1
+        case .sha256: 2
+        case .sha384: 3
+        case .sha512: 4
+        }
+    }
+
+    init(code: UInt8) {
+        switch code {
+        case 0: self = .md5
+        case 1: self = .sha1
+        case 2: self = .sha256
+        case 3: self = .sha384
+        default: self = .sha512
+        }
+    }
+}
