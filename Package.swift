@@ -34,6 +34,11 @@ let package = Package(
             pkgConfig: "libisal",
             providers: [.apt(["libisal-dev"])]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         // Pure logic: manifests, sampling, checking, verdicts. No I/O.
         .target(
             name: "VerifyCore",
@@ -42,7 +47,7 @@ let package = Package(
         // Safe Swift over libarchive and zlib. No C type leaves this module.
         .target(
             name: "ArchiveReading",
-            dependencies: ["CArchive", "CZlib", "CIsal", "VerifyCore"]
+            dependencies: ["CArchive", "CZlib", "CIsal", "CZstd", "VerifyCore"]
         ),
         // verifyctl's commands, one file each.
         .target(

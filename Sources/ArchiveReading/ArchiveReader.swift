@@ -270,7 +270,9 @@ public final class ArchiveReader {
         if let ioError = source.ioError {
             outcome.ioError = ioError
         } else if let damage = source.damage {
-            outcome.damage = damage
+            // Worded as libarchive's own failures are: the same stream decompressed by
+            // libarchive (one thread) or by us (two) reads the same.
+            outcome.damage = context.map { "\($0): \(damage)" } ?? damage
         } else if archive_errno(archive) == ENOMEM {
             outcome.ioError = Self.outOfMemory(message(archive))
         } else {

@@ -39,7 +39,7 @@ final class FileSource: @unchecked Sendable {
     private var ahead: InflateAhead?
 
     /// zstd, xz, bzip2, lz4 or lzip decompressed on the inflating thread, when reading ahead.
-    private let streamDecoder: StreamDecoder?
+    private let streamDecoder: (any BlockDecoder)?
 
     /// Set by whichever thread reads the file; read by the parser's.
     private let reasons = Mutex<(damage: String?, ioError: String?, filters: [String])>((nil, nil, []))
@@ -101,7 +101,15 @@ final class FileSource: @unchecked Sendable {
         let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
         magic = Array(magic.prefix(max(got, 0)))
         looksLikeZip = magic.starts(with: [0x50, 0x4b, 0x03, 0x04])
-        streamDecoder = inflateAhead && StreamDecoder.recognises(magic) ? StreamDecoder() : nil
+        if !inflateAhead {
+            streamDecoder = nil
+        } else if ZstdDecoder.recognises(magic) {
+            streamDecoder = ZstdDecoder()
+        } else if StreamDecoder.recognises(magic) {
+            streamDecoder = StreamDecoder()
+        } else {
+            streamDecoder = nil
+        }
         if got >= 2, magic[0] == 0x1f, magic[1] == 0x8b {
             do {
                 gzip = try gzipBackend.makeDecoder()

@@ -9,7 +9,7 @@ import Glibc
 ///
 /// Used from the producing thread only; its libarchive handle reads the file through
 /// `FileSource.rawBlock`.
-final class StreamDecoder {
+final class StreamDecoder: BlockDecoder {
     /// The stream's magic numbers (zstd, xz, bzip2, lz4 frame, lzip).
     static func recognises(_ magic: [UInt8]) -> Bool {
         magic.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) || magic.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
@@ -22,27 +22,17 @@ final class StreamDecoder {
     private var pending: UnsafeRawPointer?
     private var pendingCount = 0
     private var ended = false
-    /// Why a stream could not be decompressed.
-    enum Failure {
-        case damage(String)
-        /// An allocation failed: not damage (the worker's memory limit may be too small).
-        case outOfMemory(String)
-    }
-
     /// The stream failed (why: nil when the source recorded an I/O error); told again on every
     /// later call, including the one after bytes that were handed out first.
     private var failed = false
-    private var failureReason: Failure?
-    /// libarchive's names of the filters, outermost first, once the stream is open.
+    private var failureReason: BlockDecoderFailure?
     private(set) var filterNames: [String] = []
 
     deinit {
         if let archive { archive_read_free(archive) }
     }
 
-    /// Fills `output` with decompressed bytes: the count, 0 at the end, or -1 with why (nil when
-    /// the source recorded an I/O error of its own).
-    func fill(_ output: UnsafeMutableRawBufferPointer, from source: FileSource) -> (Int, Failure?) {
+    func fill(_ output: UnsafeMutableRawBufferPointer, from source: FileSource) -> (Int, BlockDecoderFailure?) {
         if failed { return (-1, failureReason) }
         if !opened {
             opened = true
@@ -120,7 +110,7 @@ final class StreamDecoder {
         return true
     }
 
-    private func reason(_ archive: OpaquePointer, _ source: FileSource) -> Failure? {
+    private func reason(_ archive: OpaquePointer, _ source: FileSource) -> BlockDecoderFailure? {
         guard source.ioError == nil else { return nil }
         return archive_errno(archive) == ENOMEM ? .outOfMemory(message(archive)) : .damage(message(archive))
     }
