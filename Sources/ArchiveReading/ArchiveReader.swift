@@ -51,6 +51,8 @@ public final class ArchiveReader {
         public var stoppedEarly: Bool = false
         /// Warnings libarchive gave on headers (kept, not failures).
         public var warnings: [String]
+        /// Zip members read by verifyd's own reader (ISA-L, both cores) rather than by libarchive.
+        public var membersReadDirectly: Int = 0
     }
 
     private let source: FileSource
@@ -83,8 +85,8 @@ public final class ArchiveReader {
         /// The entry's number, when the second reader of a zip reads it.
         var remote: Int?
     }
-    /// A zip's members shared with a second reader, on the second core.
-    private var split: MemberSplit?
+    /// A zip's members shared with other threads: ISA-L workers, or a second libarchive reader.
+    private var split: (any MemberSharing)?
     /// The second reader of a split: it counts no entries (the first does) and stops only when
     /// the first has no more for it, not at a budget.
     private let isSecondReader: Bool
@@ -133,7 +135,14 @@ public final class ArchiveReader {
             wholeFileDigests: [], warnings: [])
         // Zip members are independent: with two threads, a second reader takes about half.
         if threads > 1, source.looksLikeZip, restore == nil, captureEntry == nil, !isSecondReader {
-            split = (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) }
+            let makeSplit = { [self] in (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) } }
+            if let catalog = ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize), !catalog.isEmpty {
+                split = ZipMemberPool(
+                    catalog: catalog, fd: source.descriptor, fileSize: source.fileSize, progress: progress, threads: threads,
+                    makeFallback: makeSplit)
+            } else {
+                split = makeSplit()
+            }
         }
         readEntries(into: visitor, &outcome)
         source.stopReadingAhead()
@@ -143,6 +152,7 @@ public final class ArchiveReader {
         hashThread?.finish()
         hashThread = nil
         outcome.bytesRead = source.rawBytesRead + (split?.bytesRead ?? 0)
+        outcome.membersReadDirectly = (split as? ZipMemberPool)?.membersReadDirectly ?? 0
         split = nil
         return outcome
     }

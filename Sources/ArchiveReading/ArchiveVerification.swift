@@ -73,6 +73,8 @@ public struct VerificationReport: Sendable {
     /// The parser stalled; its thread could not be stopped, so the process should exit soon.
     public var stalled: Bool
     public var warnings: [String]
+    /// Zip members read by verifyd's own reader (ISA-L) rather than libarchive.
+    public var membersReadDirectly = 0
     /// The sample flags, one per manifest entry; nil when every entry was selected.
     public var sample: [Bool]?
     /// The run stopped at its budget (why), before the end of the archive.
@@ -216,6 +218,7 @@ public enum ArchiveVerification {
         report.fileSize = outcome.fileSize
         report.bytesRead = outcome.bytesRead
         report.warnings = outcome.warnings
+        report.membersReadDirectly = outcome.membersReadDirectly
         if let ioError = outcome.ioError {
             report.result.verdict = .error
             report.result.error = "\(request.archivePath): \(ioError)"

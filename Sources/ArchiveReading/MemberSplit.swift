@@ -69,6 +69,16 @@ final class MemberSplit: @unchecked Sendable {
         return handOver ? index : nil
     }
 
+    /// Has the second reader read entry `index` (and skip every entry before it not decided yet):
+    /// for entries the first reader could not read another way, in increasing order.
+    func decide(_ index: Int, _ request: ContentRequest) {
+        condition.lock()
+        while decisions.count < index { decisions.append(.skip) }
+        if decisions.count == index { decisions.append(request) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// The content the second reader read for an entry: nil while it is not known yet (unless
     /// `wait`). Once the second reader has stopped, entries it did not reach are damage.
     func content(of index: Int, wait: Bool) -> EntryContent?? {

@@ -84,7 +84,13 @@ struct HashThreadTests {
             #expect(two.report.result.findings.filter { $0.path == nil }.map(\.kind) == one.report.result.findings.filter { $0.path == nil }.map(\.kind),
                     "\(context): \(two.report.summary) / \(one.report.summary)")
             #expect(two.report.result.checked == one.report.result.checked, "\(context)")
-            #expect(two.entries == one.entries, "\(context): every entry's digest and size")
+            // A damaged entry's size is how far libarchive got before it noticed, which depends on
+            // how the file was read (a damaged zip member is read by a second libarchive reader
+            // that seeked to it): compared for every other entry.
+            let comparable = { (entries: [EntryVerification]) in
+                entries.map { $0.failed && $0.digest == nil ? EntryVerification(path: $0.path, failed: true) : $0 }
+            }
+            #expect(comparable(two.entries) == comparable(one.entries), "\(context): every entry's digest and size")
             if damage == nil, sample == .all {
                 #expect(one.entries.count == tree.files.count, "\(context): every entry has a result")
             }

@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One member as a zip's central directory describes it.
+struct ZipMember: Sendable {
+    var name: [UInt8]
+    /// 0 stored, 8 deflated (the only methods read without libarchive).
+    var method: UInt16
+    var flags: UInt16
+    var crc: UInt32
+    var compressedSize: Int64
+    var size: Int64
+    var localHeaderOffset: Int64
+}
+
+/// Reads a zip's central directory (zip64 included) to find where each member's data is, so
+/// that members can be read with ISA-L on both cores while libarchive walks the headers.
+///
+/// Only what is plain is listed: deflated or stored, not encrypted, a name used once, data that
+/// fits before the next member. Anything else, and any zip whose directory does not add up, is
+/// left to libarchive alone (`read` gives nil, or leaves the member out).
+enum ZipCatalog {
+    static func read(fd: Int32, fileSize: Int64) -> [[UInt8]: ZipMember]? {
+        guard fileSize >= 22 else { return nil }
+        let tailLength = Int(min(fileSize, 22 + 65_535))
+        guard let tail = bytes(fd, at: fileSize - Int64(tailLength), count: tailLength) else { return nil }
+        // The end record: the last signature whose comment runs exactly to the end of the file.
+        var found: Int?
+        for start in stride(from: tailLength - 22, through: 0, by: -1)
+        where tail.u32(start) == 0x0605_4b50 && start + 22 + Int(tail.u16(start + 20)) == tailLength {
+            found = start
+            break
+        }
+        guard let end = found else { return nil }
+        let endOffset = fileSize - Int64(tailLength - end)
+        guard tail.u16(end + 4) == 0, tail.u16(end + 6) == 0 else { return nil }  // one disk only
+        var count = Int64(tail.u16(end + 10))
+        var directorySize = Int64(tail.u32(end + 12))
+        var directoryOffset = Int64(tail.u32(end + 16))
+        var directoryEnd = endOffset
+        if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
+            // zip64: a locator just before the end record points at the zip64 end record.
+            guard end >= 20, tail.u32(end - 20) == 0x0706_4b50 else { return nil }
+            let recordOffset = Int64(bitPattern: tail.u64(end - 20 + 8))
+            guard recordOffset >= 0, recordOffset + 56 <= endOffset - 20,
+                  let record = bytes(fd, at: recordOffset, count: 56), record.u32(0) == 0x0606_4b50,
+                  record.u32(16) == 0, record.u32(20) == 0 else { return nil }
+            count = Int64(bitPattern: record.u64(32))
+            directorySize = Int64(bitPattern: record.u64(40))
+            directoryOffset = Int64(bitPattern: record.u64(48))
+            directoryEnd = recordOffset
+        }
+        // No data before the first member (a self-extracting stub shifts every offset).
+        guard count > 0, directorySize >= 46 * count, directoryOffset >= 0, directoryOffset + directorySize == directoryEnd,
+              directorySize <= 1 << 30,
+              let directory = bytes(fd, at: directoryOffset, count: Int(directorySize)) else { return nil }
+
+        var members: [ZipMember] = []
+        members.reserveCapacity(Int(count))
+        var seen: [[UInt8]: Int] = [:]
+        var at = 0
+        for _ in 0..<count {
+            guard at + 46 <= directory.count, directory.u32(at) == 0x0201_4b50 else { return nil }
+            let nameLength = Int(directory.u16(at + 28)), extraLength = Int(directory.u16(at + 30))
+            let commentLength = Int(directory.u16(at + 32))
+            let next = at + 46 + nameLength + extraLength + commentLength
+            guard next <= directory.count else { return nil }
+            var member = ZipMember(
+                name: Array(directory[(at + 46)..<(at + 46 + nameLength)]), method: directory.u16(at + 10),
+                flags: directory.u16(at + 8), crc: directory.u32(at + 16), compressedSize: Int64(directory.u32(at + 20)),
+                size: Int64(directory.u32(at + 24)), localHeaderOffset: Int64(directory.u32(at + 42)))
+            guard applyZip64(&member, extra: directory[(at + 46 + nameLength)..<(at + 46 + nameLength + extraLength)]) else { return nil }
+            seen[member.name, default: 0] += 1
+            members.append(member)
+            at = next
+        }
+        // Members in file order must not overlap one another or the directory.
+        let ordered = members.sorted { $0.localHeaderOffset < $1.localHeaderOffset }
+        for (index, member) in ordered.enumerated() {
+            let limit = index + 1 < ordered.count ? ordered[index + 1].localHeaderOffset : directoryOffset
+            guard member.compressedSize >= 0, member.size >= 0,
+                  member.localHeaderOffset + 30 + Int64(member.name.count) + member.compressedSize <= limit else { return nil }
+        }
+        var plain: [[UInt8]: ZipMember] = [:]
+        for member in members where seen[member.name] == 1 && isPlain(member) {
+            plain[member.name] = member
+        }
+        return plain
+    }
+
+    /// Deflated or stored, not encrypted (traditional or strong), not a patch.
+    private static func isPlain(_ member: ZipMember) -> Bool {
+        guard member.flags & (0x0001 | 0x0020 | 0x0040 | 0x2000) == 0, !member.name.isEmpty else { return false }
+        switch member.method {
+        case 0: return member.compressedSize == member.size
+        case 8: return true
+        default: return false
+        }
+    }
+
+    /// The zip64 extra field holds, in this order, the fields that read 0xFFFFFFFF.
+    private static func applyZip64(_ member: inout ZipMember, extra: ArraySlice<UInt8>) -> Bool {
+        let needs = (size: member.size == 0xFFFF_FFFF, compressed: member.compressedSize == 0xFFFF_FFFF,
+                     offset: member.localHeaderOffset == 0xFFFF_FFFF)
+        guard needs.size || needs.compressed || needs.offset else { return true }
+        let fields = Array(extra)
+        var at = 0
+        while at + 4 <= fields.count {
+            let id = fields.u16(at), length = Int(fields.u16(at + 2))
+            guard at + 4 + length <= fields.count else { return false }
+            if id == 0x0001 {
+                var field = at + 4
+                func take() -> Int64? {
+                    guard field + 8 <= at + 4 + length else { return nil }
+                    defer { field += 8 }
+                    return Int64(bitPattern: fields.u64(field))
+                }
+                if needs.size { guard let value = take() else { return false }; member.size = value }
+                if needs.compressed { guard let value = take() else { return false }; member.compressedSize = value }
+                if needs.offset { guard let value = take() else { return false }; member.localHeaderOffset = value }
+                return member.localHeaderOffset >= 0
+            }
+            at += 4 + length
+        }
+        return false
+    }
+
+    static func bytes(_ fd: Int32, at offset: Int64, count: Int) -> [UInt8]? {
+        guard offset >= 0, count >= 0 else { return nil }
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        return out
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Little-endian fields at a byte offset (the caller checks the bounds).
+    func u16(_ at: Int) -> UInt16 { UInt16(self[at]) | UInt16(self[at + 1]) << 8 }
+    func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) | UInt32(u16(at + 2)) << 16 }
+    func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+}
