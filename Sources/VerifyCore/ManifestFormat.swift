@@ -11,11 +11,19 @@ public enum ManifestFormat: String, Sendable, CaseIterable, Codable {
 
     /// Guesses the format from the first meaningful line of the text.
     public static func detect(_ text: [UInt8]) -> ManifestFormat? {
-        var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)[...]
-        while let first = lines.first, first.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) {
-            lines = lines.dropFirst()
+        // The first line that is not blank, found without splitting the whole text.
+        var start = text.startIndex
+        var first: ArraySlice<UInt8>?
+        while start < text.endIndex {
+            let end = text[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
+            let line = text[start..<end]
+            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) {
+                first = line
+                break
+            }
+            start = end + 1
         }
-        guard let first = lines.first else { return nil }
+        guard let first else { return nil }
         let line = String(decoding: first, as: UTF8.self).trimmingLeadingSpaces()
         if line.hasPrefix("{") { return .json }
         if line.hasPrefix("#mtree") { return .mtree }

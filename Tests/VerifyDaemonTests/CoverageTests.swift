@@ -158,7 +158,7 @@ struct CoverageTests {
         daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: ["interval = \"1h\"", "keep_verifying = 1"])]
         try daemon.start()
         let archive = try slowArchive(daemon, in: backups, entries: 8)
-        // Checkpoints come every 2 s of work: wait for the first, then kill -9.
+        // Checkpoints come every half second of work: wait for the first, then kill -9.
         #expect(waitUntil(seconds: 30) { (try? latestReads(daemon, archive).count) ?? 0 >= 1 }, "\(daemon.log_)")
         daemon.signal(SIGKILL)
         let before = try {
