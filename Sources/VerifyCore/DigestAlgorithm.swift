@@ -32,8 +32,9 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         }
     }
 
-    /// Stronger algorithms sort last, so `max()` picks the strongest.
-    private var strength: Int {
+    /// 0 (md5) to 4 (sha512), weakest to strongest: the order of `<` (so `max()` picks the
+    /// strongest) and the byte that names the algorithm in packed manifests.
+    var code: UInt8 {
         switch self {
         case .md5: 0
         case .sha1: 1
@@ -43,7 +44,12 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         }
     }
 
-    public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.strength < rhs.strength }
+    /// The algorithm of a `code` (anything above 4 reads as the strongest).
+    init(code: UInt8) {
+        self = DigestAlgorithm.allCases[Int(min(code, 4))]
+    }
+
+    public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.code < rhs.code }
 }
 
 /// A digest value with the algorithm that made it.

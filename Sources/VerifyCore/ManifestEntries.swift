@@ -273,25 +273,4 @@ struct NameTable: Sendable, Equatable {
 extension DigestAlgorithm {
     /// Length of the digest in bytes.
     public var byteLength: Int { hexLength / 2 }
-
-    /// One byte naming the algorithm in packed storage.
-    var code: UInt8 {
-        switch self {
-        case .md5: 0
-        case .sha1: 1
-        case .sha256: 2
-        case .sha384: 3
-        case .sha512: 4
-        }
-    }
-
-    init(code: UInt8) {
-        switch code {
-        case 0: self = .md5
-        case 1: self = .sha1
-        case 2: self = .sha256
-        case 3: self = .sha384
-        default: self = .sha512
-        }
-    }
 }
