@@ -97,6 +97,8 @@ extension Daemon {
         // Checkpoints are written in order on a queue of their own, so that the worker's output
         // keeps being read (and the worker never waits on SQLite) while they are written.
         let coverageWriter = DispatchQueue(label: "verifyd.coverage.run-\(run.id)")
+        let clock = ContinuousClock()
+        let started = clock.now
         let result = await run.worker.run(
             onProgress: { [self] progress in
                 Task { await self.progressed(run.id, progress) }
@@ -114,8 +116,17 @@ extension Daemon {
                     }
                 }
             })
+        let workerEnded = clock.now
         await withCheckedContinuation { done in coverageWriter.async { done.resume() } }
+        let coverageWritten = clock.now
         await finish(run, result)
+        // Where a run's time went, for `--log-level debug` (the daemon's overhead over the engine).
+        let seconds = { (d: Duration) in String(format: "%.3f", Double(d.components.attoseconds) / 1e18 + Double(d.components.seconds)) }
+        logger.debug("run timings", metadata: [
+            "run.id": "\(run.id)", "worker.seconds": "\(seconds(workerEnded - started))",
+            "engine.seconds": "\(String(format: "%.3f", result.durationSeconds))",
+            "coverage.wait.seconds": "\(seconds(coverageWritten - workerEnded))", "finish.seconds": "\(seconds(clock.now - coverageWritten))",
+        ])
     }
 
     func progressed(_ id: Int64, _ progress: WorkerProgress) {
