@@ -283,7 +283,7 @@ final class FileSource: @unchecked Sendable {
         return readRaw(into: input)
     }
 
-    static let readSizeAfterSeek = 4 << 10
+    static let readSizeAfterSeek = 1 << 10
 
     // MARK: gzip
 
