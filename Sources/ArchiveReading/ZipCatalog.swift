@@ -52,8 +52,9 @@ enum ZipCatalog {
             directoryEnd = recordOffset
         }
         // No data before the first member (a self-extracting stub shifts every offset).
-        guard count > 0, directorySize >= 46 * count, directoryOffset >= 0, directoryOffset + directorySize == directoryEnd,
-              directorySize <= 1 << 30,
+        // Every value may be anything in a damaged or hostile zip: compared without overflowing.
+        guard count > 0, directorySize >= 0, directorySize <= 1 << 30, count <= directorySize / 46, directoryOffset >= 0,
+              directoryOffset == directoryEnd - directorySize,
               let directory = bytes(fd, at: directoryOffset, count: Int(directorySize)) else { return nil }
 
         var members: [ZipMember] = []
@@ -79,7 +80,8 @@ enum ZipCatalog {
         let ordered = members.sorted { $0.localHeaderOffset < $1.localHeaderOffset }
         for (index, member) in ordered.enumerated() {
             let limit = index + 1 < ordered.count ? ordered[index + 1].localHeaderOffset : directoryOffset
-            guard member.compressedSize >= 0, member.size >= 0,
+            guard member.compressedSize >= 0, member.compressedSize <= fileSize, member.size >= 0,
+                  member.localHeaderOffset >= 0, member.localHeaderOffset <= fileSize,
                   member.localHeaderOffset + 30 + Int64(member.name.count) + member.compressedSize <= limit else { return nil }
         }
         var plain: [[UInt8]: ZipMember] = [:]

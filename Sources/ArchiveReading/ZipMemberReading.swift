@@ -110,9 +110,12 @@ final class ZipMemberReading {
             }
             state.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
             state.pointee.avail_out = UInt32(output.count)
+            let inputBefore = state.pointee.avail_in
             let status = isal_inflate(state)
             guard status == ISAL_DECOMP_OK || status == ISAL_END_INPUT || status == ISAL_OUT_OVERFLOW else { return false }
             let count = output.count - Int(state.pointee.avail_out)
+            // No input taken and nothing made: it would never end (libarchive will say why).
+            if count == 0, state.pointee.avail_in == inputBefore, state.pointee.block_state != ISAL_BLOCK_FINISH { return false }
             produced += Int64(count)
             guard produced <= member.size else { return false }
             if count > 0 { fold(UnsafeRawBufferPointer(rebasing: output[0..<count])) }

@@ -114,3 +114,45 @@ struct ZipMemberPoolTests {
         return nil
     }
 }
+
+/// Random damage to a zip's headers and directory: the reader of members never crashes or
+/// hangs, and two threads give the verdict and findings one thread (libarchive alone) gives.
+struct ZipMemberPoolDamageTests {
+    @Test(arguments: ["deflated", "stored", "zip64"])
+    func randomDamageToHeadersAndDirectory(kind: String) throws {
+        let temp = TemporaryDirectory()
+        var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
+        for index in 0..<12 { try tree.add("d/f\(index).txt", size: 500 + index * 700, seed: UInt64(index)) }
+        let options = kind == "stored" ? "-0" : kind == "zip64" ? "-fz" : "-6"
+        let archive = temp.file("good.zip")
+        try Tool.must(["sh", "-c", "cd src && zip -q \(options) -r '\(archive)' ."], in: temp.path)
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: archive)))
+        let manifest = try Manifest.parse(tree.sha256Manifest(), file: "MANIFEST.sha256")
+        // Headers: every local header and the central directory, where a flip changes sizes,
+        // offsets, CRCs, lengths and names rather than data.
+        var headerBytes: [Int] = []
+        var at = 0
+        while let found = ZipMemberPoolTests.find([0x50, 0x4b], in: good, from: at) {
+            headerBytes += (found..<min(found + 46, good.count))
+            at = found + 2
+        }
+        var seed = UInt64(kind.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) })
+        for round in 0..<100 {
+            var bytes = good
+            for _ in 0...(round % 3) {
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                let offset = headerBytes[Int(seed >> 33) % headerBytes.count]
+                bytes[offset] ^= UInt8(truncatingIfNeeded: seed >> 17) | 1
+            }
+            let damaged = temp.file("damaged-\(round).zip")
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            let one = HashThreadTests.run(damaged, manifest, .all, threads: 1)
+            let two = HashThreadTests.run(damaged, manifest, .all, threads: 2)
+            let context = "\(kind) round \(round)"
+            #expect(two.report.result.verdict == one.report.result.verdict,
+                    "\(context): \(two.report.result.findings.prefix(3)) / \(one.report.result.findings.prefix(3))")
+            #expect(two.report.result.findings.filter { $0.path != nil } == one.report.result.findings.filter { $0.path != nil },
+                    "\(context): \(two.report.result.findings.prefix(3)) / \(one.report.result.findings.prefix(3))")
+        }
+    }
+}
