@@ -91,19 +91,32 @@ public enum Hex {
     }
 
     /// Decodes hex given as ASCII bytes.
-    public static func decode(bytes utf8: some RandomAccessCollection<UInt8>) -> [UInt8]? {
+    public static func decode(bytes utf8: some Collection<UInt8>) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(utf8.count / 2)
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let next = utf8.index(after: index)
-            guard let high = value(utf8[index]), let low = value(utf8[next]) else { return nil }
-            out.append(high << 4 | low)
-            index = utf8.index(after: next)
+        // One table lookup per digit (a million-line manifest decodes 64 million of them).
+        let decoded = utf8.withContiguousStorageIfAvailable { digits -> [UInt8]? in
+            var failed = false
+            let out = [UInt8](unsafeUninitializedCapacity: digits.count / 2) { buffer, count in
+                var index = 0
+                while index < digits.count {
+                    let high = hexValues[Int(digits[index])], low = hexValues[Int(digits[index + 1])]
+                    if high | low > 0x0f {
+                        failed = true
+                        break
+                    }
+                    buffer[index / 2] = high << 4 | low
+                    index += 2
+                }
+                count = failed ? 0 : digits.count / 2
+            }
+            return failed ? nil : out
         }
-        return out
+        if let decoded { return decoded }
+        return decode(bytes: Array(utf8))
     }
+
+    /// The value of each byte as a hex digit, 0xff for bytes that are not one.
+    private static let hexValues: [UInt8] = (0...255).map { value(UInt8($0)) ?? 0xff }
 
     private static func value(_ c: UInt8) -> UInt8? {
         switch c {

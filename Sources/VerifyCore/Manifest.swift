@@ -53,10 +53,7 @@ struct ManifestBuilder {
     }
 
     mutating func add(_ entry: ManifestEntry) throws(ManifestError) {
-        guard let index = entries.firstIndex(of: entry.path) else {
-            entries.append(entry)
-            return
-        }
+        guard let index = entries.appendUnlessListed(entry) else { return }
         var previous = entries[index], current = entry
         previous.line = 0
         current.line = 0

@@ -80,6 +80,22 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
     /// Adds an entry at the end; its name must already be normalised. Returns its index.
     @discardableResult
     public mutating func append(_ entry: ManifestEntry) -> Int {
+        append(entry, hash: entry.path.bytes.withUnsafeBufferPointer { NameTable.hash($0) })
+    }
+
+    /// Adds the entry unless an entry of the same name is listed: then returns that one's index.
+    public mutating func appendUnlessListed(_ entry: ManifestEntry) -> Int? {
+        let hash = entry.path.bytes.withUnsafeBufferPointer { NameTable.hash($0) }
+        if let existing = entry.path.bytes.withUnsafeBufferPointer({ wanted in
+            table.find(hash: hash) { candidate in withPathBytes(at: candidate) { $0.elementsEqual(wanted) } }
+        }) {
+            return existing
+        }
+        append(entry, hash: hash)
+        return nil
+    }
+
+    private mutating func append(_ entry: ManifestEntry, hash: Int) -> Int {
         let index = count
         pathBytes.append(contentsOf: entry.path.bytes)
         pathStarts.append(pathBytes.count)
@@ -98,7 +114,7 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
         }
         var table = NameTable()
         swap(&table, &self.table)  // moved out, not copied, while the closure reads `self`
-        table.insert(index, hash: hashOfPath(at: index), count: index + 1) { self.pathEquals(at: $0, index) }
+        table.insert(index, hash: hash, count: index + 1) { self.pathEquals(at: $0, index) }
         swap(&table, &self.table)
         return index
     }
@@ -199,10 +215,6 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
     /// Whether entry `a`'s name sorts before entry `b`'s, byte by byte.
     public func pathPrecedes(_ a: Int, _ b: Int) -> Bool {
         pathBytes[pathStarts[a]..<pathStarts[a + 1]].lexicographicallyPrecedes(pathBytes[pathStarts[b]..<pathStarts[b + 1]])
-    }
-
-    private func hashOfPath(at index: Int) -> Int {
-        withPathBytes(at: index) { NameTable.hash($0) }
     }
 
     private func pathEquals(at a: Int, _ b: Int) -> Bool {
