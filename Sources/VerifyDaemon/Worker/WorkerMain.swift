@@ -78,7 +78,7 @@ public enum WorkerMain {
         verification.maxBytes = request.maxBytes
         verification.onCheckpoint = { results in
             for start in stride(from: 0, to: results.count, by: 2000) {
-                emit(WorkerMessage(checked: results[start..<min(start + 2000, results.count)].map {
+                emit(line: CheckedEntryLine.encode(results[start..<min(start + 2000, results.count)].lazy.map {
                     CheckedEntry(
                         path: $0.path.description, failed: $0.failed,
                         digest: $0.digest.map { "\($0.algorithm.rawValue):\($0.hex)" }, size: $0.size)
@@ -136,7 +136,10 @@ public enum WorkerMain {
     private static let outputLock = NSLock()
 
     static func emit(_ message: WorkerMessage) {
-        let line = WireProtocol.line(message)
+        emit(line: WireProtocol.line(message))
+    }
+
+    static func emit(line: [UInt8]) {
         outputLock.withLock { output.write(Data(line)) }
     }
 }

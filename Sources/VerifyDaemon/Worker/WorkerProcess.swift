@@ -120,7 +120,12 @@ public final class WorkerProcess: Sendable {
             if count < 0, errno == EINTR { continue }
             if count <= 0 { break }
             for frame in framer.append(chunk[0..<count]) {
-                guard case .line(let line) = frame, let message = try? decoder.decode(WorkerMessage.self, from: Data(line)) else { continue }
+                guard case .line(let line) = frame else { continue }
+                if line.first == CheckedEntryLine.marker {
+                    if let entries = CheckedEntryLine.decode(line) { onChecked(entries) }
+                    continue
+                }
+                guard let message = try? decoder.decode(WorkerMessage.self, from: Data(line)) else { continue }
                 if let progress = message.progress { onProgress(progress) }
                 if let entries = message.checked { onChecked(entries) }
                 if let finished = message.result {

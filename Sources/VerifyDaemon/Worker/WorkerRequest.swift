@@ -90,6 +90,13 @@ public struct CheckedEntry: Codable, Sendable, Equatable {
     /// `algorithm:hex` of the content read, and its size.
     public var digest: String?
     public var size: Int64?
+
+    public init(path: String, failed: Bool, digest: String? = nil, size: Int64? = nil) {
+        self.path = path
+        self.failed = failed
+        self.digest = digest
+        self.size = size
+    }
 }
 
 public struct WorkerProgress: Codable, Sendable, Equatable {
