@@ -133,7 +133,8 @@ public final class ArchiveReader {
         var outcome = Outcome(
             damage: nil, ioError: nil, format: nil, filters: [], bytesRead: 0, fileSize: source.fileSize,
             wholeFileDigests: [], warnings: [])
-        // Zip members are independent: with two threads, a second reader takes about half.
+        // Zip members are independent: with two threads they are read by ISA-L workers (members
+        // found in the central directory), or else by a second libarchive reader taking some.
         if threads > 1, source.looksLikeZip, restore == nil, captureEntry == nil, !isSecondReader {
             let makeSplit = { [self] in (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) } }
             if let catalog = ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize), !catalog.isEmpty {

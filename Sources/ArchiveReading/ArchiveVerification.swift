@@ -122,9 +122,10 @@ public enum ArchiveVerification {
         let sample = request.manifest.flatMap { manifest -> [Bool]? in
             // Entries without a recorded size are estimated at the archive's average.
             let estimate = max(reader.fileSize / Int64(max(manifest.entries.count, 1)), 1)
+            let sizes = { manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate } }
             if let coverage = request.coverage {
                 let flags = CoverageSampling.choose(
-                    manifest.entries, sizes: manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate }, coverage: coverage,
+                    manifest.entries, sizes: sizes(), coverage: coverage,
                     policy: request.sample, seed: request.seed, cycleStart: request.coverageCycleStart)
                 return flags.allSatisfy { $0 } ? nil : flags
             }
@@ -132,8 +133,7 @@ public enum ArchiveVerification {
             case .all: return nil
             case .bytes(let budget):
                 return SampleSelection.choose(
-                    manifest.entries, sizes: manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate },
-                    budget: budget, seed: request.seed)
+                    manifest.entries, sizes: sizes(), budget: budget, seed: request.seed)
             default:
                 return SampleSelection.choose(manifest.entries, policy: request.sample, seed: request.seed)
             }

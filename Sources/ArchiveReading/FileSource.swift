@@ -387,15 +387,7 @@ final class FileSource: @unchecked Sendable {
     /// Whether the last 64 KiB of the file hold a zip end-of-central-directory record. Without one
     /// libarchive falls back to reading local headers and does not notice a cut-off zip.
     func hasZipEndRecord() -> Bool {
-        let tail = Int(min(fileSize, 65_557))
-        var bytes = [UInt8](repeating: 0, count: tail)
-        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, tail, off_t(fileSize - Int64(tail))) }
-        guard n == tail, tail >= 22 else { return false }
-        for start in stride(from: tail - 22, through: 0, by: -1)
-        where bytes[start] == 0x50 && bytes[start + 1] == 0x4b && bytes[start + 2] == 0x05 && bytes[start + 3] == 0x06 {
-            return true
-        }
-        return false
+        ZipCatalog.endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: false) != nil
     }
 
     /// The whole-file digests, after `drain()`.

@@ -3,16 +3,16 @@ import CArchive
 import Glibc
 #endif
 
-/// Decompresses a zstd, xz, bzip2, lz4 or lzip stream with libarchive's own filters and its
-/// "raw" format (no parsing): what `InflateAhead` runs on its thread for a compressed tar other
-/// than gzip, so that the stream is decompressed on one core while the other parses and hashes.
+/// Decompresses an xz, bzip2, lz4 or lzip stream with libarchive's own filters and its "raw"
+/// format (no parsing): what `InflateAhead` runs on its thread for a compressed tar other than
+/// gzip and zstd, so that the stream is decompressed on one core while the other parses and hashes.
 ///
 /// Used from the producing thread only; its libarchive handle reads the file through
 /// `FileSource.rawBlock`.
 final class StreamDecoder: BlockDecoder {
-    /// The stream's magic numbers (zstd, xz, bzip2, lz4 frame, lzip).
+    /// The stream's magic numbers (xz, bzip2, lz4 frame, lzip; zstd is `ZstdDecoder`'s).
     static func recognises(_ magic: [UInt8]) -> Bool {
-        magic.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) || magic.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
+        magic.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
             || magic.starts(with: Array("BZh".utf8)) || magic.starts(with: [0x04, 0x22, 0x4D, 0x18])
             || magic.starts(with: Array("LZIP".utf8))
     }

@@ -22,17 +22,9 @@ struct ZipMember: Sendable {
 /// left to libarchive alone (`read` gives nil, or leaves the member out).
 enum ZipCatalog {
     static func read(fd: Int32, fileSize: Int64) -> [[UInt8]: ZipMember]? {
-        guard fileSize >= 22 else { return nil }
-        let tailLength = Int(min(fileSize, 22 + 65_535))
-        guard let tail = bytes(fd, at: fileSize - Int64(tailLength), count: tailLength) else { return nil }
         // The end record: the last signature whose comment runs exactly to the end of the file.
-        var found: Int?
-        for start in stride(from: tailLength - 22, through: 0, by: -1)
-        where tail.u32(start) == 0x0605_4b50 && start + 22 + Int(tail.u16(start + 20)) == tailLength {
-            found = start
-            break
-        }
-        guard let end = found else { return nil }
+        guard let (tail, end) = endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: true) else { return nil }
+        let tailLength = tail.count
         let endOffset = fileSize - Int64(tailLength - end)
         guard tail.u16(end + 4) == 0, tail.u16(end + 6) == 0 else { return nil }  // one disk only
         var count = Int64(tail.u16(end + 10))
@@ -89,6 +81,18 @@ enum ZipCatalog {
             plain[member.name] = member
         }
         return plain
+    }
+
+    /// The last 64 KiB of the file (at most) and where in them the last end-of-central-directory
+    /// signature is; with `commentReachesEnd`, only one whose comment ends where the file does.
+    static func endRecord(fd: Int32, fileSize: Int64, commentReachesEnd: Bool) -> (tail: [UInt8], at: Int)? {
+        guard fileSize >= 22 else { return nil }
+        let tailLength = Int(min(fileSize, 22 + 65_535))
+        guard let tail = bytes(fd, at: fileSize - Int64(tailLength), count: tailLength) else { return nil }
+        for start in stride(from: tailLength - 22, through: 0, by: -1) where tail.u32(start) == 0x0605_4b50 {
+            if !commentReachesEnd || start + 22 + Int(tail.u16(start + 20)) == tailLength { return (tail, start) }
+        }
+        return nil
     }
 
     /// Deflated or stored, not encrypted (traditional or strong), not a patch.

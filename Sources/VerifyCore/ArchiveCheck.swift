@@ -230,16 +230,22 @@ public final class ArchiveCheck: EntryVisitor {
         let observation = Observation(
             type: begun.type, declaredSize: begun.declaredSize, isHardlink: begun.isHardlink, byteCount: content?.byteCount,
             encrypted: content?.encrypted ?? false, digests: digests)
-        if observationIndex[i] >= 0 {
+        let replacing = observationIndex[i] >= 0
+        if replacing {
             observations[Int(observationIndex[i])] = observation
         } else {
             observationIndex[i] = Int32(observations.count)
             observations.append(observation)
         }
-        headerChecks[i] = begun.headerCheck
-        hardlinkTargets[i] = begun.hardlinkTarget
-        archivePaths[i] = begun.archivePath
-        damages[i] = content?.damage
+        // The side tables are touched only for what they hold (or may hold, for an entry seen
+        // before): nearly every entry has nothing in them.
+        func keep<Value>(_ value: Value?, in table: inout [Int: Value]) {
+            if replacing || value != nil { table[i] = value }
+        }
+        keep(begun.headerCheck, in: &headerChecks)
+        keep(begun.hardlinkTarget, in: &hardlinkTargets)
+        keep(begun.archivePath, in: &archivePaths)
+        keep(content?.damage, in: &damages)
         if selected[i] { observedSinceCheckpoint.append(Int32(i)) }
     }
 

@@ -20,7 +20,7 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
     private var table = NameTable()
 
     /// What a manifest may say of an entry besides its name and digests.
-    private struct Details: Equatable, Sendable {
+    private struct Details: Sendable {
         var type: EntryType?
         var size: Int64?
         var linkTarget: [UInt8]?
@@ -198,8 +198,6 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
     /// Whether the manifest says more of the entry than its name and digests.
     public func hasDetails(at index: Int) -> Bool { detailIndex[index] >= 0 }
 
-    /// Every entry's name, in order (a million names are a million small arrays: for samples).
-    public var paths: [EntryPath] { indices.map(path(at:)) }
 
     // MARK: Lookup by name
 
@@ -224,11 +222,9 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
 
 /// An open-addressing hash table of entry indices (4 bytes a slot, at most half full), whose
 /// keys live elsewhere: the caller compares them.
-struct NameTable: Sendable, Equatable {
+struct NameTable: Sendable {
     private var slots: [Int32] = []
     private var hashes: [UInt32] = []
-
-    static func == (lhs: NameTable, rhs: NameTable) -> Bool { true }
 
     mutating func reserveCapacity(_ count: Int) {
         var size = max(16, slots.count)

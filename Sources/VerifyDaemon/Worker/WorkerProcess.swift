@@ -127,7 +127,6 @@ public final class WorkerProcess: Sendable {
                 }
                 guard let message = try? decoder.decode(WorkerMessage.self, from: Data(line)) else { continue }
                 if let progress = message.progress { onProgress(progress) }
-                if let entries = message.checked { onChecked(entries) }
                 if let finished = message.result {
                     result = finished
                     break reading

@@ -56,16 +56,14 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     }
 }
 
-/// One line a worker writes on its stdout: progress as it goes, then one result.
+/// One JSON line a worker writes on its stdout: progress as it goes, then one result. The
+/// entries it read back go in `CheckedEntryLine`s between them.
 public struct WorkerMessage: Codable, Sendable, Equatable {
     public var progress: WorkerProgress?
-    /// Entries read back, in batches, before the result.
-    public var checked: [CheckedEntry]?
     public var result: WorkerResult?
 
-    public init(progress: WorkerProgress? = nil, checked: [CheckedEntry]? = nil, result: WorkerResult? = nil) {
+    public init(progress: WorkerProgress? = nil, result: WorkerResult? = nil) {
         self.progress = progress
-        self.checked = checked
         self.result = result
     }
 }
@@ -84,7 +82,7 @@ public struct CoverageItem: Codable, Sendable, Equatable {
 }
 
 /// One entry a run read back, and whether it was bad.
-public struct CheckedEntry: Codable, Sendable, Equatable {
+public struct CheckedEntry: Sendable, Equatable {
     public var path: String
     public var failed: Bool
     /// `algorithm:hex` of the content read, and its size.
