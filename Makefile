@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 # A real SMTP server for the email hook's test (aiosmtpd, from PyPI, into .build/python).
 pydeps:

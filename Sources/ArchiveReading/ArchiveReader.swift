@@ -53,10 +53,13 @@ public final class ArchiveReader {
         public var warnings: [String]
         /// Zip members read by verifyd's own reader (ISA-L, both cores) rather than by libarchive.
         public var membersReadDirectly: Int = 0
+        /// The entries came from a zip's central directory (`ZipDirectoryWalk`).
+        public var entriesFromZipDirectory = false
     }
 
     private let source: FileSource
     private let threads: Int
+    private let hashesWholeFile: Bool
     public let progress: ReadProgress
     /// Size of the archive file, from the open descriptor.
     public var fileSize: Int64 { source.fileSize }
@@ -66,6 +69,11 @@ public final class ArchiveReader {
     public private(set) var captured: [UInt8]?
     /// The captured entry was longer than the limit.
     public private(set) var capturedOverflow = false
+    /// Set when a sample is read and checked for names, types, sizes and content only: a plain
+    /// zip's entries then come from its central directory (`ZipDirectoryWalk`) instead of
+    /// libarchive's walk over every member's local header. Not with a whole-file digest (the
+    /// whole file is read anyway), a restore or a capture.
+    public var zipEntriesFromDirectory = false
     /// With a writer, every entry the visitor reads is also restored to disk.
     public var restore: RestoreWriter?
     /// Set when an allocation failed while reading data.
@@ -97,6 +105,7 @@ public final class ArchiveReader {
         ArchiveReader.useUTF8Locale
         self.progress = progress
         self.threads = options.threads
+        self.hashesWholeFile = !options.wholeFileAlgorithms.isEmpty
         self.isSecondReader = false
         self.source = try FileSource(
             path: path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress,
@@ -107,6 +116,7 @@ public final class ArchiveReader {
     init(sharingFileOf first: ArchiveReader) throws(ArchiveReadError) {
         self.progress = first.progress
         self.threads = 1
+        self.hashesWholeFile = false
         self.isSecondReader = true
         self.source = try FileSource(
             path: first.source.path, wholeFileAlgorithms: [], blockSize: 128 << 10, progress: first.progress,
@@ -135,24 +145,35 @@ public final class ArchiveReader {
             wholeFileDigests: [], warnings: [])
         // Zip members are independent: with two threads they are read by ISA-L workers (members
         // found in the central directory), or else by a second libarchive reader taking some.
-        if threads > 1, source.looksLikeZip, restore == nil, captureEntry == nil, !isSecondReader {
+        // A sample of a plain zip takes its entries from the directory too.
+        let sharesMembers = source.looksLikeZip && restore == nil && captureEntry == nil && !isSecondReader
+        let directory = sharesMembers && (threads > 1 || zipEntriesFromDirectory)
+            ? ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize) : nil
+        let walk = zipEntriesFromDirectory && !hashesWholeFile ? directory.flatMap(ZipDirectoryWalk.entries) : nil
+        if sharesMembers, threads > 1 || walk != nil {
             let makeSplit = { [self] in (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) } }
-            if let catalog = ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize), !catalog.isEmpty {
+            if let directory, directory.plainCount > 0 {
                 split = ZipMemberPool(
-                    catalog: catalog, fd: source.descriptor, fileSize: source.fileSize, progress: progress, threads: threads,
+                    catalog: directory, fd: source.descriptor, fileSize: source.fileSize, progress: progress, threads: threads,
                     makeFallback: makeSplit)
             } else {
                 split = makeSplit()
             }
         }
-        readEntries(into: visitor, &outcome)
+        if let walk, let directory, let split {
+            walkDirectory(walk, split, into: visitor, &outcome)
+            outcome.bytesRead += directory.bytesRead
+            outcome.entriesFromZipDirectory = true
+        } else {
+            readEntries(into: visitor, &outcome)
+        }
         source.stopReadingAhead()
         split?.close()
         deliverEnds(to: visitor, wait: true)
         split?.join()
         hashThread?.finish()
         hashThread = nil
-        outcome.bytesRead = source.rawBytesRead + (split?.bytesRead ?? 0)
+        outcome.bytesRead += source.rawBytesRead + (split?.bytesRead ?? 0)
         outcome.membersReadDirectly = (split as? ZipMemberPool)?.membersReadDirectly ?? 0
         split = nil
         return outcome
@@ -174,6 +195,31 @@ public final class ArchiveReader {
             _ = pendingEnds.popFirst()
             visitor.endEntry(content)
         }
+    }
+
+    /// The entries of a zip from its central directory; members to read go to the ISA-L
+    /// workers (and from them, on any doubt, to a second libarchive reader).
+    private func walkDirectory(
+        _ entries: [ZipDirectoryWalk.Entry], _ split: any MemberSharing, into visitor: some EntryVisitor, _ outcome: inout Outcome
+    ) {
+        for entry in entries {
+            if progress.stopRequested {
+                outcome.stoppedEarly = true
+                break
+            }
+            progress.entryStarted()
+            let request = visitor.beginEntry(entry.header)
+            if let index = split.decide(request, entry.header) {
+                pendingEnds.append(PendingEnd(remote: index))
+            } else if case .read(let algorithms) = request {
+                // Only a folder gets here (files all go to the workers): no data.
+                pendingEnds.append(PendingEnd(content: EntryContent(digests: ContentHasher(algorithms: algorithms).finalize(), byteCount: 0)))
+            } else {
+                pendingEnds.append(PendingEnd())
+            }
+            deliverEnds(to: visitor, wait: false)
+        }
+        if let last = entries.last { outcome.format = ZipDirectoryWalk.formatName(last.member) }
     }
 
     private func readEntries(into visitor: some EntryVisitor, _ outcome: inout Outcome) {

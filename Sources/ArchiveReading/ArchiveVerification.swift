@@ -43,6 +43,9 @@ public struct VerificationRequest: Sendable {
     /// Threads the run uses: 2 (the default) hashes on a second core while the first reads and
     /// inflates; 1 leaves the second core to others.
     public var threads: Int = 2
+    /// A sample of a plain zip may take its entries from the central directory instead of
+    /// libarchive's walk over every local header (`ZipDirectoryWalk`); false always walks.
+    public var zipEntriesFromDirectory = true
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -77,6 +80,8 @@ public struct VerificationReport: Sendable {
     public var warnings: [String]
     /// Zip members read by verifyd's own reader (ISA-L) rather than libarchive.
     public var membersReadDirectly = 0
+    /// The entries came from a zip's central directory, not from libarchive's header walk.
+    public var entriesFromZipDirectory = false
     /// The sample flags, one per manifest entry; nil when every entry was selected.
     public var sample: [Bool]?
     /// The run stopped at its budget (why), before the end of the archive.
@@ -139,6 +144,10 @@ public enum ArchiveVerification {
             }
         }
         report.sample = sample
+        // A sample against names, sizes and digests alone needs no zip header but the directory
+        // (a "sample" of every entry is a full verify: every header is read).
+        reader.zipEntriesFromDirectory = request.zipEntriesFromDirectory && sample?.contains(false) == true
+            && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
         var restoreWriter: RestoreWriter?
         if let folder = request.restoreTo {
             do {
@@ -221,6 +230,7 @@ public enum ArchiveVerification {
         report.bytesRead = outcome.bytesRead
         report.warnings = outcome.warnings
         report.membersReadDirectly = outcome.membersReadDirectly
+        report.entriesFromZipDirectory = outcome.entriesFromZipDirectory
         if let ioError = outcome.ioError {
             report.result.verdict = .error
             report.result.error = "\(request.archivePath): \(ioError)"

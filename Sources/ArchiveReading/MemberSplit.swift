@@ -20,6 +20,8 @@ final class MemberSplit: @unchecked Sendable {
     /// Bytes handed to the second reader and not read yet, with each entry's share.
     private var outstanding: Int64 = 0
     private var sizes: [Int: Int64] = [:]
+    /// The names the first reader knows entries by, where it asked for them by number.
+    private var expectedNames: [Int: [UInt8]] = [:]
 
     /// What the second reader read, by entry number.
     private let contents = Mailbox<EntryContent?>()
@@ -70,11 +72,14 @@ final class MemberSplit: @unchecked Sendable {
     }
 
     /// Has the second reader read entry `index` (and skip every entry before it not decided yet):
-    /// for entries the first reader could not read another way, in increasing order.
-    func decide(_ index: Int, _ request: ContentRequest) {
+    /// for entries the first reader could not read another way, in increasing order. When the
+    /// first reader took its entries from a zip's central directory, `name` is the entry's name
+    /// there: a local header that names it otherwise is damage.
+    func decide(_ index: Int, _ request: ContentRequest, expecting name: [UInt8]? = nil) {
         condition.lock()
         while decisions.count < index { decisions.append(.skip) }
         if decisions.count == index { decisions.append(request) }
+        if let name { expectedNames[index] = name }
         condition.broadcast()
         condition.unlock()
     }
@@ -102,11 +107,11 @@ final class MemberSplit: @unchecked Sendable {
 
     // MARK: The second reader
 
-    fileprivate func decision(for index: Int) -> ContentRequest? {
+    fileprivate func decision(for index: Int) -> (ContentRequest, expectedName: [UInt8]?)? {
         condition.lock()
         defer { condition.unlock() }
         while decisions.count <= index && !closed { condition.wait() }
-        return index < decisions.count ? decisions[index] : nil
+        return index < decisions.count ? (decisions[index], expectedNames.removeValue(forKey: index)) : nil
     }
 
     fileprivate func publish(_ index: Int, _ content: EntryContent?) {
@@ -122,7 +127,9 @@ private final class SecondReaderVisitor: EntryVisitor {
     let split: MemberSplit
     unowned let reader: ArchiveReader
     private var next = 0
-    private var begun = FIFO<Int?>()
+    /// Each entry begun: its number when it is read for the first reader, and why it is damaged
+    /// when its header names it otherwise than the first reader does.
+    private var begun = FIFO<(index: Int, misnamed: String?)?>()
 
     init(split: MemberSplit, reader: ArchiveReader) {
         self.split = split
@@ -132,17 +139,26 @@ private final class SecondReaderVisitor: EntryVisitor {
     func beginEntry(_ header: EntryHeader) -> ContentRequest {
         let index = next
         next += 1
-        guard let request = split.decision(for: index) else {
+        guard let (request, expectedName) = split.decision(for: index) else {
             reader.cancel()
             begun.append(nil)
             return .skip
         }
-        begun.append(request == .skip ? nil : index)
+        var misnamed: String?
+        if let expectedName, expectedName != header.rawPath {
+            misnamed = "the member's local header names it \"\(EntryPath(unnormalized: header.rawPath))\", "
+                + "its central directory entry \"\(EntryPath(unnormalized: expectedName))\""
+        }
+        begun.append(request == .skip ? nil : (index, misnamed))
         return request
     }
 
     func endEntry(_ content: EntryContent?) {
-        guard case let index?? = begun.popFirst() else { return }
-        split.publish(index, content)
+        guard case let (index, misnamed)?? = begun.popFirst() else { return }
+        if let misnamed {
+            split.publish(index, EntryContent(digests: [], byteCount: content?.byteCount ?? 0, damage: misnamed))
+        } else {
+            split.publish(index, content)
+        }
     }
 }

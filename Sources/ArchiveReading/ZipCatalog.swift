@@ -12,6 +12,55 @@ struct ZipMember: Sendable {
     var compressedSize: Int64
     var size: Int64
     var localHeaderOffset: Int64
+    /// The host system (high byte: 0 MS-DOS, 3 Unix) and zip version that wrote the member.
+    var versionMadeBy: UInt16 = 0
+    var versionNeeded: UInt16 = 0
+    /// Host attributes: MS-DOS bits in the low byte; for Unix hosts, the mode in the high 16 bits.
+    var externalAttributes: UInt32 = 0
+    /// The directory entry carries an Info-ZIP Unicode Path field (0x7075), a name that
+    /// libarchive prefers to the one stored.
+    var hasUnicodePath = false
+}
+
+/// What a zip's central directory says: every member, and the plain ones by name.
+struct ZipDirectory: Sendable {
+    /// Every member, in the order the directory lists them.
+    var members: [ZipMember]
+    /// Each name's member, or -1 for a name used more than once.
+    private var byName: [ZipName: Int32]
+    /// Members that are plain (`ZipCatalog.isPlain`) and named once.
+    private(set) var plainCount = 0
+    /// Bytes read to find and parse the directory.
+    var bytesRead: Int64
+
+    init(members: [ZipMember], bytesRead: Int64) {
+        self.members = members
+        self.bytesRead = bytesRead
+        byName = Dictionary(minimumCapacity: members.count)
+        for (index, member) in members.enumerated() {
+            let name = ZipName(member.name)
+            byName[name] = byName[name] == nil ? Int32(index) : -1
+        }
+        var plain = 0
+        for member in members where plainMember(named: member.name) != nil { plain += 1 }
+        plainCount = plain
+    }
+
+    /// The plain member of this name, when one member has it.
+    func plainMember(named name: [UInt8]) -> ZipMember? {
+        guard let index = byName[ZipName(name)], index >= 0, ZipCatalog.isPlain(members[Int(index)]) else { return nil }
+        return members[Int(index)]
+    }
+}
+
+/// A member's name as a dictionary key, hashed in one call (an [UInt8] key hashes byte by byte:
+/// a quarter of a 5% sample's time on a zip of 16,000 members).
+struct ZipName: Hashable, Sendable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }
 
 /// Reads a zip's central directory (zip64 included) to find where each member's data is, so
@@ -21,7 +70,7 @@ struct ZipMember: Sendable {
 /// fits before the next member. Anything else, and any zip whose directory does not add up, is
 /// left to libarchive alone (`read` gives nil, or leaves the member out).
 enum ZipCatalog {
-    static func read(fd: Int32, fileSize: Int64) -> [[UInt8]: ZipMember]? {
+    static func read(fd: Int32, fileSize: Int64) -> ZipDirectory? {
         // The end record: the last signature whose comment runs exactly to the end of the file.
         guard let (tail, end) = endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: true) else { return nil }
         let tailLength = tail.count
@@ -51,7 +100,6 @@ enum ZipCatalog {
 
         var members: [ZipMember] = []
         members.reserveCapacity(Int(count))
-        var seen: [[UInt8]: Int] = [:]
         var at = 0
         for _ in 0..<count {
             guard at + 46 <= directory.count, directory.u32(at) == 0x0201_4b50 else { return nil }
@@ -62,25 +110,25 @@ enum ZipCatalog {
             var member = ZipMember(
                 name: Array(directory[(at + 46)..<(at + 46 + nameLength)]), method: directory.u16(at + 10),
                 flags: directory.u16(at + 8), crc: directory.u32(at + 16), compressedSize: Int64(directory.u32(at + 20)),
-                size: Int64(directory.u32(at + 24)), localHeaderOffset: Int64(directory.u32(at + 42)))
-            guard applyZip64(&member, extra: directory[(at + 46 + nameLength)..<(at + 46 + nameLength + extraLength)]) else { return nil }
-            seen[member.name, default: 0] += 1
+                size: Int64(directory.u32(at + 24)), localHeaderOffset: Int64(directory.u32(at + 42)),
+                versionMadeBy: directory.u16(at + 4), versionNeeded: directory.u16(at + 6),
+                externalAttributes: directory.u32(at + 38))
+            let extra = directory[(at + 46 + nameLength)..<(at + 46 + nameLength + extraLength)]
+            guard applyZip64(&member, extra: extra) else { return nil }
+            member.hasUnicodePath = hasField(0x7075, in: extra)
             members.append(member)
             at = next
         }
         // Members in file order must not overlap one another or the directory.
-        let ordered = members.sorted { $0.localHeaderOffset < $1.localHeaderOffset }
-        for (index, member) in ordered.enumerated() {
-            let limit = index + 1 < ordered.count ? ordered[index + 1].localHeaderOffset : directoryOffset
+        let ordered = members.indices.sorted { members[$0].localHeaderOffset < members[$1].localHeaderOffset }
+        for (rank, index) in ordered.enumerated() {
+            let member = members[index]
+            let limit = rank + 1 < ordered.count ? members[ordered[rank + 1]].localHeaderOffset : directoryOffset
             guard member.compressedSize >= 0, member.compressedSize <= fileSize, member.size >= 0,
                   member.localHeaderOffset >= 0, member.localHeaderOffset <= fileSize,
                   member.localHeaderOffset + 30 + Int64(member.name.count) + member.compressedSize <= limit else { return nil }
         }
-        var plain: [[UInt8]: ZipMember] = [:]
-        for member in members where seen[member.name] == 1 && isPlain(member) {
-            plain[member.name] = member
-        }
-        return plain
+        return ZipDirectory(members: members, bytesRead: Int64(tailLength) + directorySize)
     }
 
     /// The last 64 KiB of the file (at most) and where in them the last end-of-central-directory
@@ -96,13 +144,25 @@ enum ZipCatalog {
     }
 
     /// Deflated or stored, not encrypted (traditional or strong), not a patch.
-    private static func isPlain(_ member: ZipMember) -> Bool {
+    static func isPlain(_ member: ZipMember) -> Bool {
         guard member.flags & (0x0001 | 0x0020 | 0x0040 | 0x2000) == 0, !member.name.isEmpty else { return false }
         switch member.method {
         case 0: return member.compressedSize == member.size
         case 8: return true
         default: return false
         }
+    }
+
+    /// The extra fields hold one with this id (a malformed list: treated as holding it).
+    private static func hasField(_ id: UInt16, in extra: ArraySlice<UInt8>) -> Bool {
+        var at = extra.startIndex
+        while at + 4 <= extra.endIndex {
+            let fieldID = UInt16(extra[at]) | UInt16(extra[at + 1]) << 8
+            let length = Int(extra[at + 2]) | Int(extra[at + 3]) << 8
+            if fieldID == id || at + 4 + length > extra.endIndex { return true }
+            at += 4 + length
+        }
+        return at != extra.endIndex
     }
 
     /// The zip64 extra field holds, in this order, the fields that read 0xFFFFFFFF.

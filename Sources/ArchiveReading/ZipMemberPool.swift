@@ -28,7 +28,7 @@ extension MemberSplit: MemberSharing {}
 /// headers forward and reads only the members asked of it. So damage is always worded by
 /// libarchive, as with one thread.
 final class ZipMemberPool: MemberSharing, @unchecked Sendable {
-    private let catalog: [[UInt8]: ZipMember]
+    private let catalog: ZipDirectory
     private let makeFallback: () -> MemberSplit?
     private let condition = NSCondition()
     // Under `condition`:
@@ -46,7 +46,7 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
     private var fallbackFailed = false
 
     /// What a worker read: the content, or nil for "libarchive must read it" (with the request).
-    private let results = Mailbox<(EntryContent?, ContentRequest)>()
+    private let results = Mailbox<(EntryContent?, ContentRequest, name: [UInt8])>()
     private let workerBytes = Atomic<Int64>(0)
     private let readDirectly = Atomic<Int>(0)
     /// Members the workers read and found good (the others were read by libarchive).
@@ -55,7 +55,7 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
     var bytesRead: Int64 { workerBytes.load(ordering: .relaxed) + (fallback?.bytesRead ?? 0) }
 
     /// - Parameter makeFallback: a second libarchive reader's split, made when first needed.
-    init(catalog: [[UInt8]: ZipMember], fd: Int32, fileSize: Int64, progress: ReadProgress, threads: Int,
+    init(catalog: ZipDirectory, fd: Int32, fileSize: Int64, progress: ReadProgress, threads: Int,
          makeFallback: @escaping () -> MemberSplit?) {
         self.catalog = catalog
         self.makeFallback = makeFallback
@@ -74,7 +74,7 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
         let index = nextIndex
         nextIndex += 1
         guard case .read(let algorithms) = request, header.type == .file, !header.isEncrypted,
-              let member = catalog[header.rawPath], header.size == nil || header.size == member.size else { return nil }
+              let member = catalog.plainMember(named: header.rawPath), header.size == nil || header.size == member.size else { return nil }
         condition.lock()
         while outstanding >= Self.backlog { condition.wait() }
         outstanding += max(member.size, 1)
@@ -85,13 +85,13 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
     }
 
     func content(of index: Int, wait: Bool) -> EntryContent?? {
-        guard let (content, request) = results.take(index, wait: wait) else { return nil }
+        guard let (content, request, name) = results.take(index, wait: wait) else { return nil }
         if let content { return .some(content) }
-        return .some(readByLibarchive(index, request))
+        return .some(readByLibarchive(index, request, name: name))
     }
 
     /// The entry as libarchive reads it, by the second reader (walking forward to it).
-    private func readByLibarchive(_ index: Int, _ request: ContentRequest) -> EntryContent? {
+    private func readByLibarchive(_ index: Int, _ request: ContentRequest, name: [UInt8]) -> EntryContent? {
         if fallback == nil, !fallbackFailed {
             fallback = makeFallback()
             fallbackFailed = fallback == nil
@@ -99,7 +99,7 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
         guard let fallback else {
             return EntryContent(digests: [], byteCount: 0, damage: "the zip member could not be read a second time")
         }
-        fallback.decide(index, request)
+        fallback.decide(index, request, expecting: name)
         return fallback.content(of: index, wait: true) ?? nil
     }
 
@@ -134,7 +134,7 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
             condition.unlock()
             let content = reading.read(job.member, algorithms: job.algorithms)
             if content != nil { readDirectly.add(1, ordering: .relaxed) }
-            results.post([(job.index, (content, ContentRequest.read(job.algorithms)))])
+            results.post([(job.index, (content, ContentRequest.read(job.algorithms), job.member.name))])
         }
     }
 }

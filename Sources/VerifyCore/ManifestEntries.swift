@@ -131,6 +131,14 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
         table.reserveCapacity(total)
     }
 
+    /// Some entry records a link target, mode, owner or time (not only a type, size or digests).
+    public var recordsMetadata: Bool {
+        details.contains {
+            $0.linkTarget != nil || $0.mode != nil || $0.uid != nil || $0.gid != nil || $0.userName != nil
+                || $0.groupName != nil || $0.mtime != nil
+        }
+    }
+
     /// Bytes of packed digests (an algorithm byte and the digest, per digest).
     public var digestByteCount: Int { digestBytes.count }
 
