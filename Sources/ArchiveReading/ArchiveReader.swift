@@ -149,7 +149,7 @@ public final class ArchiveReader {
         let sharesMembers = source.looksLikeZip && restore == nil && captureEntry == nil && !isSecondReader
         let directory = sharesMembers && (threads > 1 || zipEntriesFromDirectory)
             ? ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize) : nil
-        let walk = zipEntriesFromDirectory && !hashesWholeFile ? directory.flatMap(ZipDirectoryWalk.entries) : nil
+        let walk = zipEntriesFromDirectory && !hashesWholeFile ? directory.flatMap { ZipDirectoryWalk.canWalk($0) ? $0 : nil } : nil
         if sharesMembers, threads > 1 || walk != nil {
             let makeSplit = { [self] in (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) } }
             if let directory, directory.plainCount > 0 {
@@ -160,9 +160,9 @@ public final class ArchiveReader {
                 split = makeSplit()
             }
         }
-        if let walk, let directory, let split {
+        if let walk, let split {
             walkDirectory(walk, split, into: visitor, &outcome)
-            outcome.bytesRead += directory.bytesRead
+            outcome.bytesRead += walk.bytesRead
             outcome.entriesFromZipDirectory = true
         } else {
             readEntries(into: visitor, &outcome)
@@ -200,17 +200,18 @@ public final class ArchiveReader {
     /// The entries of a zip from its central directory; members to read go to the ISA-L
     /// workers (and from them, on any doubt, to a second libarchive reader).
     private func walkDirectory(
-        _ entries: [ZipDirectoryWalk.Entry], _ split: any MemberSharing, into visitor: some EntryVisitor, _ outcome: inout Outcome
+        _ directory: ZipDirectory, _ split: any MemberSharing, into visitor: some EntryVisitor, _ outcome: inout Outcome
     ) {
-        for entry in entries {
+        for index in directory.fileOrder {
             if progress.stopRequested {
                 outcome.stoppedEarly = true
                 break
             }
             progress.entryStarted()
-            let request = visitor.beginEntry(entry.header)
-            if let index = split.decide(request, entry.header) {
-                pendingEnds.append(PendingEnd(remote: index))
+            let header = ZipDirectoryWalk.header(directory.members[index])
+            let request = visitor.beginEntry(header)
+            if let handedOver = split.decide(request, header) {
+                pendingEnds.append(PendingEnd(remote: handedOver))
             } else if case .read(let algorithms) = request {
                 // Only a folder gets here (files all go to the workers): no data.
                 pendingEnds.append(PendingEnd(content: EntryContent(digests: ContentHasher(algorithms: algorithms).finalize(), byteCount: 0)))
@@ -219,7 +220,7 @@ public final class ArchiveReader {
             }
             deliverEnds(to: visitor, wait: false)
         }
-        if let last = entries.last { outcome.format = ZipDirectoryWalk.formatName(last.member) }
+        if let last = directory.fileOrder.last { outcome.format = ZipDirectoryWalk.formatName(directory.members[last]) }
     }
 
     private func readEntries(into visitor: some EntryVisitor, _ outcome: inout Outcome) {

@@ -25,25 +25,34 @@ struct ZipMember: Sendable {
 /// What a zip's central directory says: every member, and the plain ones by name.
 struct ZipDirectory: Sendable {
     /// Every member, in the order the directory lists them.
-    var members: [ZipMember]
+    let members: [ZipMember]
+    /// Indices into `members` in the order of the members in the file.
+    let fileOrder: [Int]
     /// Each name's member, or -1 for a name used more than once.
     private var byName: [ZipName: Int32]
     /// Members that are plain (`ZipCatalog.isPlain`) and named once.
-    private(set) var plainCount = 0
+    let plainCount: Int
     /// Bytes read to find and parse the directory.
-    var bytesRead: Int64
+    let bytesRead: Int64
 
-    init(members: [ZipMember], bytesRead: Int64) {
+    init(members: [ZipMember], fileOrder: [Int], bytesRead: Int64) {
         self.members = members
+        self.fileOrder = fileOrder
         self.bytesRead = bytesRead
-        byName = Dictionary(minimumCapacity: members.count)
+        var byName = [ZipName: Int32](minimumCapacity: members.count)
+        var named = [Bool](repeating: true, count: members.count)  // named once
         for (index, member) in members.enumerated() {
             let name = ZipName(member.name)
-            byName[name] = byName[name] == nil ? Int32(index) : -1
+            if let earlier = byName[name] {
+                if earlier >= 0 { named[Int(earlier)] = false }
+                named[index] = false
+                byName[name] = -1
+            } else {
+                byName[name] = Int32(index)
+            }
         }
-        var plain = 0
-        for member in members where plainMember(named: member.name) != nil { plain += 1 }
-        plainCount = plain
+        self.byName = byName
+        plainCount = members.indices.lazy.filter { named[$0] && ZipCatalog.isPlain(members[$0]) }.count
     }
 
     /// The plain member of this name, when one member has it.
@@ -128,7 +137,7 @@ enum ZipCatalog {
                   member.localHeaderOffset >= 0, member.localHeaderOffset <= fileSize,
                   member.localHeaderOffset + 30 + Int64(member.name.count) + member.compressedSize <= limit else { return nil }
         }
-        return ZipDirectory(members: members, bytesRead: Int64(tailLength) + directorySize)
+        return ZipDirectory(members: members, fileOrder: ordered, bytesRead: Int64(tailLength) + directorySize)
     }
 
     /// The last 64 KiB of the file (at most) and where in them the last end-of-central-directory

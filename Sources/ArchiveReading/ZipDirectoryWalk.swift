@@ -2,7 +2,7 @@ import VerifyCore
 
 /// A zip's entries as its central directory lists them, for a sample: the directory is the
 /// zip's index, so the entries not sampled cost nothing (libarchive reads every member's local
-/// header to list the entries, and that header walk alone took 0.17 times a full verify).
+/// header to list the entries, and that header walk alone, as `bsdtar -tf` does it, takes about 0.18 times a full verify).
 ///
 /// Only a zip whose every entry the directory decides for certain is walked this way, so that
 /// the entries are those libarchive would list, with the same names, types and sizes, in the
@@ -15,24 +15,16 @@ import VerifyCore
 /// What this does not look at: the local headers and data of members not sampled (a sample
 /// reads them for the sampled members only, and any doubt there sends the member to libarchive).
 enum ZipDirectoryWalk {
-    struct Entry {
-        var header: EntryHeader
-        var member: ZipMember
+    /// Whether every member is certain.
+    static func canWalk(_ directory: ZipDirectory) -> Bool {
+        directory.plainCount == directory.members.count && directory.members.allSatisfy {
+            !$0.hasUnicodePath && hasPlainName($0) && type(of: $0) != nil
+        }
     }
 
-    /// The entries in file order, or nil when some member is not certain.
-    static func entries(_ directory: ZipDirectory) -> [Entry]? {
-        guard directory.plainCount == directory.members.count else { return nil }
-        var entries: [Entry] = []
-        entries.reserveCapacity(directory.members.count)
-        for member in directory.members {
-            guard ZipCatalog.isPlain(member), !member.hasUnicodePath, hasPlainName(member),
-                  let type = type(of: member) else { return nil }
-            entries.append(Entry(
-                header: EntryHeader(rawPath: member.name, type: type, size: member.size), member: member))
-        }
-        entries.sort { $0.member.localHeaderOffset < $1.member.localHeaderOffset }
-        return entries
+    /// The header of a member of a zip that `canWalk`.
+    static func header(_ member: ZipMember) -> EntryHeader {
+        EntryHeader(rawPath: member.name, type: type(of: member) ?? .unknown, size: member.size)
     }
 
     /// libarchive's name of the format, which it takes from the last entry read.
