@@ -115,6 +115,23 @@ public enum Hex {
         return decode(bytes: Array(utf8))
     }
 
+    /// Decodes hex digits onto the end of `out`; false, with `out` as it was, when one is not hex.
+    static func decode(_ digits: UnsafeBufferPointer<UInt8>, appendingTo out: inout [UInt8]) -> Bool {
+        guard digits.count % 2 == 0 else { return false }
+        let start = out.count
+        var index = 0
+        while index < digits.count {
+            let high = hexValues[Int(digits[index])], low = hexValues[Int(digits[index + 1])]
+            guard high | low <= 0x0f else {
+                out.removeSubrange(start...)
+                return false
+            }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return true
+    }
+
     /// The value of each byte as a hex digit, 0xff for bytes that are not one.
     private static let hexValues: [UInt8] = (0...255).map { value(UInt8($0)) ?? 0xff }
 

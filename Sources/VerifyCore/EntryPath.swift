@@ -81,6 +81,14 @@ public struct EntryPath: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     static func normalize(_ raw: [UInt8]) -> [UInt8] {
+        let range = raw.withUnsafeBufferPointer { normalizedRange($0) }
+        if range.count == raw.count { return raw }
+        return Array(raw[range])
+    }
+
+    /// Where the normalised name lies in `raw`: without leading `/` and `./` components and
+    /// trailing `/`s (a name of only those is empty).
+    static func normalizedRange(_ raw: UnsafeBufferPointer<UInt8>) -> Range<Int> {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
         var start = 0
         var end = raw.count
@@ -96,8 +104,7 @@ public struct EntryPath: Hashable, Sendable, Comparable, CustomStringConvertible
             }
         }
         while end > start, raw[end - 1] == slash { end -= 1 }
-        if start == 0, end == raw.count { return raw }
-        return Array(raw[start..<end])
+        return start..<end
     }
 }
 

@@ -52,6 +52,14 @@ struct ManifestBuilder {
         self.entries.reserveCapacity(entries: entries, pathBytes: pathBytes, digestBytes: digestBytes)
     }
 
+    /// A checksum list's plain line, the short way (`ManifestEntries.appendChecksum`); false
+    /// when it must take the long way.
+    mutating func addChecksum(
+        name: UnsafeBufferPointer<UInt8>, algorithm: DigestAlgorithm, hex: UnsafeBufferPointer<UInt8>, line: Int
+    ) -> Bool {
+        entries.appendChecksum(name: name, algorithm: algorithm, hex: hex, line: line)
+    }
+
     mutating func add(_ entry: ManifestEntry) throws(ManifestError) {
         guard let index = entries.appendUnlessListed(entry) else { return }
         var previous = entries[index], current = entry

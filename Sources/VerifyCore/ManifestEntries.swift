@@ -95,6 +95,35 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
         return nil
     }
 
+    /// Adds a checksum list's entry straight from the list's bytes, without building a
+    /// `ManifestEntry`: a name already normalised and one digest in hex. Adds nothing and returns
+    /// false when the name is listed already or a digit is not hex (the caller then takes the
+    /// long way, which compares the two entries or says what is wrong).
+    mutating func appendChecksum(
+        name: UnsafeBufferPointer<UInt8>, algorithm: DigestAlgorithm, hex: UnsafeBufferPointer<UInt8>, line: Int
+    ) -> Bool {
+        let hash = NameTable.hash(name)
+        if table.find(hash: hash, isEqual: { candidate in withPathBytes(at: candidate) { NameTable.same($0, name) } }) != nil {
+            return false
+        }
+        digestBytes.append(algorithm.code)
+        guard Hex.decode(hex, appendingTo: &digestBytes) else {
+            digestBytes.removeLast()
+            return false
+        }
+        let index = count
+        pathBytes.append(contentsOf: name)
+        pathStarts.append(pathBytes.count)
+        digestStarts.append(digestBytes.count)
+        lines.append(Int32(clamping: line))
+        detailIndex.append(-1)
+        var table = NameTable()
+        swap(&table, &self.table)  // moved out, not copied, while the closure reads `self`
+        table.insert(index, hash: hash, count: index + 1) { self.pathEquals(at: $0, index) }
+        swap(&table, &self.table)
+        return true
+    }
+
     private mutating func append(_ entry: ManifestEntry, hash: Int) -> Int {
         let index = count
         pathBytes.append(contentsOf: entry.path.bytes)

@@ -46,6 +46,17 @@ private let md5 = String(repeating: "cd", count: 16)
         #expect(error?.description.hasPrefix("M:\(line):") == true)
     }
 
+    /// Plain lines are added without building an entry first; what they give is the same as
+    /// the long way (escaped lines) gives for the same name and digest.
+    @Test func plainLinesGiveWhatEscapedLinesGive() throws {
+        let upper = sha.uppercased()
+        let plain = try parse("\(upper)\tx/tab\n\(sha)  ./dot/\n\(md5) *star\n\(sha)  //\n")
+        let escaped = try parse("\\\(upper)\tx/tab\n\\\(sha)  ./dot/\n\\\(md5) *star\n\\\(sha)  //\n")
+        #expect(plain.entries.map(\.path.bytes) == [Array("x/tab".utf8), Array("dot".utf8), Array("star".utf8), []])
+        #expect(Array(plain.entries) == Array(escaped.entries))
+        #expect(plain.entries[0].digests == [Digest(algorithm: .sha256, bytes: Array(repeating: 0xab, count: 32))])
+    }
+
     @Test func exactRepeatsAreMerged() throws {
         #expect(try parse("\(sha)  a\n\(sha)  ./a\n").entries.count == 1)
     }
