@@ -13,11 +13,16 @@ struct CheckCommand: ParsableCommand {
             target and every metadata field the manifest records. Without a manifest every entry \
             is read to its end to prove the archive is readable (integrity only).
 
-            gzip is inflated with zlib so that every member's CRC-32 and length are checked. If \
-            ARCHIVE.sha256 or ARCHIVE.sha512 exists (sha256sum format, naming the archive), the \
-            digest of the whole file is checked on the same pass.
+            gzip is inflated by verifyd itself (Intel ISA-L, or zlib with --inflater zlib) so \
+            that every member's CRC-32 and length are checked. If ARCHIVE.sha256 or \
+            ARCHIVE.sha512 exists (sha256sum format, naming the archive), the digest of the whole \
+            file is checked on the same pass.
 
-            The sample is deterministic: the seed is printed, and --seed replays any run.
+            The sample is deterministic: the seed is printed, and --seed replays any run. A \
+            sample of a tar still reads every header (a tar has no index); a sample of a zip \
+            whose members are all plain (stored or deflated, not encrypted) reads only its \
+            central directory and the sampled members, when the manifest records no modes, \
+            owners or times.
 
             \(ExitStatus.helpText)
             """
