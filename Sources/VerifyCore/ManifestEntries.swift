@@ -306,34 +306,28 @@ struct NameTable: Sendable {
     /// Adds `index`, or puts it in place of an equal key (`isEqual(existing)`).
     mutating func insert(_ index: Int, hash: Int, count: Int, isEqual: (Int) -> Bool) {
         if count * 2 > slots.count { grow(to: max(16, slots.count * 2)) }
-        let mask = slots.count - 1
-        let tag = UInt64(UInt32(truncatingIfNeeded: hash)) << 32
-        var place = hash & mask
-        while slots[place] != 0 {
-            let occupant = slots[place]
-            if occupant & 0xFFFF_FFFF_0000_0000 == tag, isEqual(Int(occupant & 0xFFFF_FFFF) - 1) {
-                slots[place] = Self.slot(index, hash)
-                return
-            }
-            place = (place + 1) & mask
-        }
-        slots[place] = Self.slot(index, hash)
+        slots[probe(hash, isEqual).place] = Self.slot(index, hash)
     }
 
     func find(hash: Int, isEqual: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
-        return slots.withUnsafeBufferPointer { slots in
+        let (place, found) = probe(hash, isEqual)
+        return found ? Int(slots[place] & 0xFFFF_FFFF) - 1 : nil
+    }
+
+    /// The slot of the key `isEqual` accepts, or the empty slot where it would go.
+    @inline(__always)
+    private func probe(_ hash: Int, _ isEqual: (Int) -> Bool) -> (place: Int, found: Bool) {
+        slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1
             let tag = UInt64(UInt32(truncatingIfNeeded: hash)) << 32
             var place = hash & mask
             while slots[place] != 0 {
                 let occupant = slots[place]
-                if occupant & 0xFFFF_FFFF_0000_0000 == tag, isEqual(Int(occupant & 0xFFFF_FFFF) - 1) {
-                    return Int(occupant & 0xFFFF_FFFF) - 1
-                }
+                if occupant & 0xFFFF_FFFF_0000_0000 == tag, isEqual(Int(occupant & 0xFFFF_FFFF) - 1) { return (place, true) }
                 place = (place + 1) & mask
             }
-            return nil
+            return (place, false)
         }
     }
 

@@ -11,7 +11,8 @@ import VerifyTestSupport
 /// checked and read, and each checked entry's digest. Zips whose directory does not decide every
 /// entry for certain are walked by libarchive, as before.
 struct ZipDirectoryWalkTests {
-    /// (name, shell command making @OUT from the tree in src, damage after, whether the directory is walked)
+    /// (name, shell command making @OUT (archive.zip) from the tree in src, damage after, whether
+    /// the directory is walked)
     static let cases: [(String, String, String?, Bool)] = [
         ("Info-ZIP deflated, with folders", "cd src && zip -q -r @OUT .", nil, true),
         ("Info-ZIP stored", "cd src && zip -q -0 -r @OUT .", nil, true),
@@ -33,8 +34,8 @@ struct ZipDirectoryWalkTests {
 
     static func python(system: Int, attributes: Bool = true) -> String {
         let script = """
-            import os, sys, zipfile
-            with zipfile.ZipFile(sys.argv[1] if len(sys.argv) > 1 else '@OUT', 'w', zipfile.ZIP_DEFLATED) as z:
+            import os, zipfile
+            with zipfile.ZipFile('archive.zip', 'w', zipfile.ZIP_DEFLATED) as z:
                 for root, dirs, files in sorted(os.walk('src')):
                     for name in sorted(dirs) + sorted(files):
                         path = os.path.join(root, name)
@@ -50,20 +51,13 @@ struct ZipDirectoryWalkTests {
         return "'" + script.replacingOccurrences(of: "'", with: "\"") + "'"
     }
 
-    static let appendDuplicate = "'import zipfile; z = zipfile.ZipFile(\"@OUT\", \"a\"); z.writestr(\"small/f2.txt\", b\"another\"); z.close()' 2>/dev/null"
+    static let appendDuplicate = "'import zipfile; z = zipfile.ZipFile(\"archive.zip\", \"a\"); z.writestr(\"small/f2.txt\", b\"another\"); z.close()' 2>/dev/null"
 
     @Test(arguments: cases.map(\.0))
     func sameResultAsLibarchiveWalk(name: String) throws {
         let (_, command, damage, walked) = Self.cases.first { $0.0 == name }!
         let temp = TemporaryDirectory()
-        var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
-        for index in 0..<60 { try tree.add("small/f\(index).txt", size: index * 97 % 3_000, seed: UInt64(index)) }
-        try tree.add("big/noise.bin", size: 700_000, seed: 5, compressible: false)
-        try tree.add("big/text.txt", size: 900_000, seed: 6)
-        try tree.add("empty", [])
-        let archive = temp.file("archive.zip")
-        try Tool.must(["sh", "-c", command.replacingOccurrences(of: "@OUT", with: archive)], in: temp.path)
-        if let damage { try ZipMemberPoolTests.damage(archive, damage) }
+        let (tree, archive) = try ZipMemberPoolTests.makeZip(in: temp, smallFiles: 60, command: command, damage: damage)
         // Only the files the tree holds are listed.
         let manifest = try Manifest.parse(tree.sha256Manifest(), file: "MANIFEST.sha256")
 

@@ -32,14 +32,7 @@ struct ZipMemberPoolTests {
     func sameFindingsAsLibarchive(name: String) throws {
         let (_, command, damage, direct) = Self.cases.first { $0.0 == name }!
         let temp = TemporaryDirectory()
-        var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
-        for index in 0..<200 { try tree.add("small/f\(index).txt", size: index * 53 % 3_000, seed: UInt64(index)) }
-        try tree.add("big/noise.bin", size: 700_000, seed: 5, compressible: false)
-        try tree.add("big/text.txt", size: 900_000, seed: 6)
-        try tree.add("empty", [])
-        let archive = temp.file("archive.zip")
-        try Tool.must(["sh", "-c", command.replacingOccurrences(of: "@OUT", with: "'\(archive)'")], in: temp.path)
-        if let damage { try Self.damage(archive, damage) }
+        let (tree, archive) = try Self.makeZip(in: temp, smallFiles: 200, command: command, damage: damage)
 
         let manifest = try Manifest.parse(tree.sha256Manifest(), file: "MANIFEST.sha256")
         let one = HashThreadTests.run(archive, manifest, .all, threads: 1)
@@ -70,6 +63,21 @@ struct ZipMemberPoolTests {
         if damage != nil {
             #expect(two.report.result.verdict != .pass, "\(name): the damage is found")
         }
+    }
+
+    /// A tree in `src` (small files, a large incompressible and a large text file, an empty
+    /// one), zipped into archive.zip by `command` (@OUT: the zip), then damaged as `damage` says.
+    static func makeZip(in temp: TemporaryDirectory, smallFiles: Int, command: String, damage: String?) throws -> (FixtureTree, String) {
+        var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
+        let step = smallFiles > 100 ? 53 : 97
+        for index in 0..<smallFiles { try tree.add("small/f\(index).txt", size: index * step % 3_000, seed: UInt64(index)) }
+        try tree.add("big/noise.bin", size: 700_000, seed: 5, compressible: false)
+        try tree.add("big/text.txt", size: 900_000, seed: 6)
+        try tree.add("empty", [])
+        let archive = temp.file("archive.zip")
+        try Tool.must(["sh", "-c", command.replacingOccurrences(of: "@OUT", with: "'\(archive)'")], in: temp.path)
+        if let damage { try Self.damage(archive, damage) }
+        return (tree, archive)
     }
 
     static func damage(_ archive: String, _ how: String) throws {
