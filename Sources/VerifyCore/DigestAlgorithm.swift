@@ -17,8 +17,14 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
 
     /// The algorithm whose hex digests have this length, as `sha256sum -c` and friends infer it.
     public init?(hexLength: Int) {
-        guard let found = DigestAlgorithm.allCases.first(where: { $0.hexLength == hexLength }) else { return nil }
-        self = found
+        switch hexLength {
+        case 32: self = .md5
+        case 40: self = .sha1
+        case 64: self = .sha256
+        case 96: self = .sha384
+        case 128: self = .sha512
+        default: return nil
+        }
     }
 
     /// The upper-case tag of the BSD format (`SHA256 (name) = …`).
@@ -46,7 +52,13 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
 
     /// The algorithm of a `code` (anything above 4 reads as the strongest).
     init(code: UInt8) {
-        self = DigestAlgorithm.allCases[Int(min(code, 4))]
+        switch code {
+        case 0: self = .md5
+        case 1: self = .sha1
+        case 2: self = .sha256
+        case 3: self = .sha384
+        default: self = .sha512
+        }
     }
 
     public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.code < rhs.code }

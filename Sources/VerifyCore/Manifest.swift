@@ -33,11 +33,7 @@ public struct Manifest: Sendable {
     }
 
     /// The algorithms any entry names.
-    public var algorithms: Set<DigestAlgorithm> {
-        var found = Set<DigestAlgorithm>()
-        for index in entries.indices { found.formUnion(entries.digestAlgorithms(at: index)) }
-        return found
-    }
+    public var algorithms: Set<DigestAlgorithm> { entries.algorithms }
 }
 
 /// Collects the entries a parser finds. The same name twice is an error unless both lines say
@@ -79,7 +75,9 @@ func forEachLine(of text: [UInt8], _ body: (ArraySlice<UInt8>, Int) throws(Manif
     var number = 0
     while start <= text.count {
         number += 1
-        let end = text[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
+        let end = text.withUnsafeBufferPointer { all in
+            UnsafeBufferPointer(rebasing: all[start...]).firstIndex(of: UInt8(ascii: "\n")).map { start + $0 }
+        } ?? text.count
         try body(text[start..<end], number)
         start = end + 1
     }

@@ -197,6 +197,18 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
         return out
     }
 
+    /// The algorithms any entry names (read from the packed digests, nothing built per entry).
+    public var algorithms: Set<DigestAlgorithm> {
+        var seen = [Bool](repeating: false, count: DigestAlgorithm.allCases.count)
+        var offset = 0
+        while offset < digestBytes.count {
+            let algorithm = DigestAlgorithm(code: digestBytes[offset])
+            seen[Int(digestBytes[offset])] = true
+            offset += 1 + algorithm.byteLength
+        }
+        return Set(DigestAlgorithm.allCases.filter { seen[Int($0.code)] })
+    }
+
     /// The algorithms of the entry's digests, in the manifest's order.
     public func digestAlgorithms(at index: Int) -> [DigestAlgorithm] {
         var out: [DigestAlgorithm] = []
