@@ -102,29 +102,14 @@ public enum Hex {
         decode(bytes: Array(text.utf8))
     }
 
-    /// Decodes hex given as ASCII bytes.
+    /// Decodes hex given as ASCII bytes (one table lookup per digit: a million-line manifest
+    /// decodes 64 million of them).
     public static func decode(bytes utf8: some Collection<UInt8>) -> [UInt8]? {
-        guard utf8.count % 2 == 0 else { return nil }
-        // One table lookup per digit (a million-line manifest decodes 64 million of them).
-        let decoded = utf8.withContiguousStorageIfAvailable { digits -> [UInt8]? in
-            var failed = false
-            let out = [UInt8](unsafeUninitializedCapacity: digits.count / 2) { buffer, count in
-                var index = 0
-                while index < digits.count {
-                    let high = hexValues[Int(digits[index])], low = hexValues[Int(digits[index + 1])]
-                    if high | low > 0x0f {
-                        failed = true
-                        break
-                    }
-                    buffer[index / 2] = high << 4 | low
-                    index += 2
-                }
-                count = failed ? 0 : digits.count / 2
-            }
-            return failed ? nil : out
-        }
-        if let decoded { return decoded }
-        return decode(bytes: Array(utf8))
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        let decoded = utf8.withContiguousStorageIfAvailable { decode($0, appendingTo: &out) }
+            ?? Array(utf8).withUnsafeBufferPointer { decode($0, appendingTo: &out) }
+        return decoded ? out : nil
     }
 
     /// Decodes hex digits onto the end of `out`; false, with `out` as it was, when one is not hex.

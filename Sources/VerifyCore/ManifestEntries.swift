@@ -81,14 +81,13 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
     @discardableResult
     public mutating func append(_ entry: ManifestEntry) -> Int {
         append(entry, hash: entry.path.bytes.withUnsafeBufferPointer { NameTable.hash($0) })
+        return count - 1
     }
 
     /// Adds the entry unless an entry of the same name is listed: then returns that one's index.
     public mutating func appendUnlessListed(_ entry: ManifestEntry) -> Int? {
         let hash = entry.path.bytes.withUnsafeBufferPointer { NameTable.hash($0) }
-        if let existing = entry.path.bytes.withUnsafeBufferPointer({ wanted in
-            table.find(hash: hash) { candidate in withPathBytes(at: candidate) { NameTable.same($0, wanted) } }
-        }) {
+        if let existing = entry.path.bytes.withUnsafeBufferPointer({ index(named: $0, hash: hash) }) {
             return existing
         }
         append(entry, hash: hash)
@@ -103,29 +102,20 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
         name: UnsafeBufferPointer<UInt8>, algorithm: DigestAlgorithm, hex: UnsafeBufferPointer<UInt8>, line: Int
     ) -> Bool {
         let hash = NameTable.hash(name)
-        if table.find(hash: hash, isEqual: { candidate in withPathBytes(at: candidate) { NameTable.same($0, name) } }) != nil {
-            return false
-        }
+        guard index(named: name, hash: hash) == nil else { return false }
         digestBytes.append(algorithm.code)
         guard Hex.decode(hex, appendingTo: &digestBytes) else {
             digestBytes.removeLast()
             return false
         }
-        let index = count
         pathBytes.append(contentsOf: name)
         pathStarts.append(pathBytes.count)
         digestStarts.append(digestBytes.count)
-        lines.append(Int32(clamping: line))
-        detailIndex.append(-1)
-        var table = NameTable()
-        swap(&table, &self.table)  // moved out, not copied, while the closure reads `self`
-        table.insert(index, hash: hash, count: index + 1) { self.pathEquals(at: $0, index) }
-        swap(&table, &self.table)
+        finishAppend(line: line, detail: -1, hash: hash)
         return true
     }
 
-    private mutating func append(_ entry: ManifestEntry, hash: Int) -> Int {
-        let index = count
+    private mutating func append(_ entry: ManifestEntry, hash: Int) {
         pathBytes.append(contentsOf: entry.path.bytes)
         pathStarts.append(pathBytes.count)
         for digest in entry.digests {
@@ -133,19 +123,30 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
             digestBytes.append(contentsOf: digest.bytes)
         }
         digestStarts.append(digestBytes.count)
-        lines.append(Int32(clamping: entry.line))
         let details = Details(entry)
-        if details.isEmpty {
-            detailIndex.append(-1)
-        } else {
-            detailIndex.append(Int32(self.details.count))
+        var detail: Int32 = -1
+        if !details.isEmpty {
+            detail = Int32(self.details.count)
             self.details.append(details)
         }
+        finishAppend(line: entry.line, detail: detail, hash: hash)
+    }
+
+    /// Ends an append whose name and digests are stored: its line, its details' place, and its
+    /// name filed in the table.
+    private mutating func finishAppend(line: Int, detail: Int32, hash: Int) {
+        let index = lines.count
+        lines.append(Int32(clamping: line))
+        detailIndex.append(detail)
         var table = NameTable()
         swap(&table, &self.table)  // moved out, not copied, while the closure reads `self`
         table.insert(index, hash: hash, count: index + 1) { self.pathEquals(at: $0, index) }
         swap(&table, &self.table)
-        return index
+    }
+
+    /// The entry with this name, byte for byte (the last one, if listed twice).
+    private func index(named name: UnsafeBufferPointer<UInt8>, hash: Int) -> Int? {
+        table.find(hash: hash) { candidate in withPathBytes(at: candidate) { NameTable.same($0, name) } }
     }
 
     /// Makes room for `entries` more entries with this many bytes of names and digests in all.
@@ -252,11 +253,7 @@ public struct ManifestEntries: RandomAccessCollection, Sendable, Equatable {
 
     /// The index of the entry with this name, byte for byte (the last one, if listed twice).
     public func firstIndex(of path: EntryPath) -> Int? {
-        path.bytes.withUnsafeBufferPointer { wanted in
-            table.find(hash: NameTable.hash(wanted)) { candidate in
-                withPathBytes(at: candidate) { NameTable.same($0, wanted) }
-            }
-        }
+        path.bytes.withUnsafeBufferPointer { index(named: $0, hash: NameTable.hash($0)) }
     }
 
     /// Whether entry `a`'s name sorts before entry `b`'s, byte by byte.
