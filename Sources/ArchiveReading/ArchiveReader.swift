@@ -223,16 +223,13 @@ public final class ArchiveReader {
         if let last = directory.fileOrder.last { outcome.format = ZipDirectoryWalk.formatName(directory.members[last]) }
     }
 
-    private func readEntries(into visitor: some EntryVisitor, _ outcome: inout Outcome) {
-        if source.fileSize == 0 {
-            outcome.damage = "the file is empty (0 bytes): not an archive"
-            return
-        }
+    /// A libarchive reader over the source, opened (every filter and format). Nil, with why in
+    /// the outcome, when it cannot be.
+    private func openArchive(_ outcome: inout Outcome) -> OpaquePointer? {
         guard let archive = archive_read_new() else {
             outcome.ioError = "libarchive could not allocate a reader"
-            return
+            return nil
         }
-        defer { archive_read_free(archive) }
         archive_read_support_filter_all(archive)
         archive_read_support_format_all(archive)
 
@@ -257,10 +254,55 @@ public final class ArchiveReader {
         if ArchiveStatus.interpret(openStatus, phase: .header) != .ok {
             describe(archive, into: &outcome)
             fail(archive, &outcome, context: "not a readable archive")
+            archive_read_free(archive)
+            return nil
+        }
+        return archive
+    }
+
+    /// Zip members are independent: after damage in one member's data (libarchive's zip reader
+    /// then refuses to go on), a new reader is opened and walked past the `consumed` members
+    /// read already, so the members after the damaged one are still read. A damaged local
+    /// header cannot be walked past (libarchive parses each header it steps over), and neither
+    /// can damage our own source found (I/O, reread limit) or a failed allocation.
+    /// Returns the new reader, or nil (the old one is left as it was) when it cannot go on.
+    private func reopenPastDamagedMember(_ archive: OpaquePointer, consumed: Int, _ outcome: Outcome) -> OpaquePointer? {
+        guard archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_ZIP, source.isSeekable,
+              sourceReason() == nil, outOfMemory == nil, archive_errno(archive) != ENOMEM,
+              zipReopens < Self.zipReopenLimit, !cancelled.load(ordering: .relaxed),
+              source.seek(0, whence: SEEK_SET) == 0
+        else { return nil }
+        zipReopens += 1
+        var scratch = outcome
+        guard let fresh = openArchive(&scratch) else { return nil }
+        var entry: OpaquePointer?
+        for _ in 0..<consumed {
+            progress.tick()
+            let status = ArchiveStatus.interpret(archive_read_next_header(fresh, &entry), phase: .header)
+            guard status == .ok || status == .warning, entry != nil else {
+                archive_read_free(fresh)
+                return nil
+            }
+        }
+        return fresh
+    }
+
+    /// Readers opened again past a damaged zip member: each walks the headers before it again,
+    /// so a zip damaged in very many members is given up on after this many.
+    static let zipReopenLimit = 64
+    private var zipReopens = 0
+
+    private func readEntries(into visitor: some EntryVisitor, _ outcome: inout Outcome) {
+        if source.fileSize == 0 {
+            outcome.damage = "the file is empty (0 bytes): not an archive"
             return
         }
+        guard var archive = openArchive(&outcome) else { return }
+        defer { archive_read_free(archive) }
 
         var entry: OpaquePointer?
+        /// Headers read so far (entries begun).
+        var consumed = 0
         readLoop: while true {
             if progress.stopRequested && !isSecondReader || cancelled.load(ordering: .relaxed) {
                 outcome.stoppedEarly = true
@@ -289,8 +331,15 @@ public final class ArchiveReader {
                 }
                 pendingEnds.append(ending)
                 deliverEnds(to: visitor, wait: false)
+                consumed += 1
                 if let stop {
-                    outcome.damage = stop
+                    if let fresh = reopenPastDamagedMember(archive, consumed: consumed, outcome) {
+                        archive_read_free(archive)
+                        archive = fresh
+                        continue readLoop
+                    }
+                    outcome.damage = zipReopens < Self.zipReopenLimit ? stop
+                        : "\(stop) (reading stopped: \(Self.zipReopenLimit + 1) members were damaged)"
                     break readLoop
                 }
             case .end:

@@ -133,7 +133,9 @@ struct ZipMemberPoolDamageTests {
         for index in 0..<12 { try tree.add("d/f\(index).txt", size: 500 + index * 700, seed: UInt64(index)) }
         let options = kind == "stored" ? "-0" : kind == "zip64" ? "-fz" : "-6"
         let archive = temp.file("good.zip")
-        try Tool.must(["sh", "-c", "cd src && zip -q \(options) -r '\(archive)' ."], in: temp.path)
+        // Fixed times and no extra fields: the same zip on every run, so the seeded damage hits
+        // the same bytes each time and a failure can be replayed.
+        try Tool.must(["sh", "-c", "find src -exec touch -h -d @1000000000 {} + && cd src && zip -q -X \(options) -r '\(archive)' ."], in: temp.path)
         let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: archive)))
         let manifest = try Manifest.parse(tree.sha256Manifest(), file: "MANIFEST.sha256")
         // Headers: every local header and the central directory, where a flip changes sizes,
