@@ -34,7 +34,8 @@ public final class ArchiveReader {
 
     /// What reading the archive gave, besides what the visitor collected.
     public struct Outcome: Sendable {
-        /// Why reading stopped before the end, when the archive is damaged.
+        /// Why reading stopped before the end, when the archive is damaged; or, when it went on
+        /// past damage (tar headers stepped over), where that damage was.
         public var damage: String?
         /// Why the archive could not be read (an I/O error), when it could not.
         public var ioError: String?
@@ -303,18 +304,31 @@ public final class ArchiveReader {
         var entry: OpaquePointer?
         /// Headers read so far (entries begun).
         var consumed = 0
+        var resync = TarHeaderResync()
+        /// The name of the last entry read, for where a damaged tar header was.
+        var lastName: [UInt8]?
         readLoop: while true {
             if progress.stopRequested && !isSecondReader || cancelled.load(ordering: .relaxed) {
                 outcome.stoppedEarly = true
                 describe(archive, into: &outcome)
                 return
             }
-            let status = ArchiveStatus.interpret(archive_read_next_header(archive, &entry), phase: .header)
+            let raw = archive_read_next_header(archive, &entry)
+            if raw == ARCHIVE_RETRY, resync.shouldRetry(
+                isTar: archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_TAR, position: archive_filter_bytes(archive, 0),
+                message: message(archive), after: lastName.map { EntryPath(unnormalized: $0).description })
+            {
+                progress.tick()
+                continue readLoop
+            }
+            let status = ArchiveStatus.interpret(raw, phase: .header)
             if isSecondReader { progress.tick() } else { progress.entryStarted() }
             switch status {
             case .ok, .warning:
                 guard let entry else { break readLoop }
                 let header = makeHeader(entry)
+                resync.headerRead()
+                lastName = header.rawPath
                 var headerDamage: String?
                 if status == .warning {
                     let text = message(archive)
@@ -365,6 +379,11 @@ public final class ArchiveReader {
             }
         }
         outcome.wholeFileDigests = outcome.damage == nil && outcome.ioError == nil ? source.wholeFileDigests() : []
+        // Damaged headers stepped over come first: they are where the archive went wrong.
+        if let skipped = resync.damage, outcome.ioError == nil {
+            outcome.damage = outcome.damage.map { "\(skipped); then: \($0)" } ?? skipped
+            outcome.wholeFileDigests = []
+        }
     }
 
     static func isCharsetWarning(_ message: String) -> Bool {

@@ -354,7 +354,9 @@ public final class ArchiveCheck: EntryVisitor {
                         notVerified.append(manifest.entries.path(at: i))
                         continue
                     }
-                    findings.append(Finding(path: manifest.entries.path(at: i), kind: .missing, expected: "present", actual: "not in the archive"))
+                    findings.append(Finding(
+                        path: manifest.entries.path(at: i), kind: .missing, expected: "present",
+                        actual: archiveDamage == nil ? "not in the archive" : "not in the part of the archive that could be read"))
                     continue
                 }
                 if compare(i, carriers, into: &findings) == false {
