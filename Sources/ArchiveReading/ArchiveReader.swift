@@ -371,8 +371,8 @@ public final class ArchiveReader {
         if outcome.damage == nil, outcome.ioError == nil {
             if outcome.format == "Empty file" {
                 outcome.damage = "the archive holds no data (an empty stream inside \(outcome.filters.joined(separator: ", ")))"
-            } else if outcome.format?.hasPrefix("ZIP") == true, source.isSeekable, !source.hasZipEndRecord() {
-                outcome.damage = "the zip file has no end-of-central-directory record: it is cut off or damaged at the end"
+            } else if outcome.format?.hasPrefix("ZIP") == true, source.isSeekable, let problem = source.zipEndProblem() {
+                outcome.damage = problem
             } else if !source.drain() {
                 outcome.damage = source.damage
                 outcome.ioError = source.ioError

@@ -386,8 +386,9 @@ final class FileSource: @unchecked Sendable {
 
     /// Whether the last 64 KiB of the file hold a zip end-of-central-directory record. Without one
     /// libarchive falls back to reading local headers and does not notice a cut-off zip.
-    func hasZipEndRecord() -> Bool {
-        ZipCatalog.endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: false) != nil
+    /// What is wrong with the end of a zip (`ZipCatalog.endProblem`), if anything.
+    func zipEndProblem() -> String? {
+        ZipCatalog.endProblem(fd: fd, fileSize: fileSize)
     }
 
     /// The whole-file digests, after `drain()`.

@@ -132,6 +132,50 @@ enum ZipCatalog {
         return ZipDirectory(members: members, fileOrder: ordered, bytesRead: Int64(tailLength) + directorySize)
     }
 
+    /// What is wrong with a zip's end: no end-of-central-directory record, or one that places the
+    /// central directory where it is not (unzip refuses such a zip; libarchive falls back to
+    /// walking the local headers). Nil when the end record and the directory agree. A zip split
+    /// over disks is left alone (libarchive cannot read one anyway).
+    static func endProblem(fd: Int32, fileSize: Int64) -> String? {
+        guard let (tail, end) = endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: false) else {
+            return "the zip file has no end-of-central-directory record: it is cut off or damaged at the end"
+        }
+        let endOffset = fileSize - Int64(tail.count - end)
+        guard tail.u16(end + 4) == 0, tail.u16(end + 6) == 0 else { return nil }
+        var count = Int64(tail.u16(end + 10))
+        var size = Int64(tail.u32(end + 12))
+        var offset = Int64(tail.u32(end + 16))
+        var directoryEnd = endOffset
+        var record = "end-of-central-directory record"
+        // A zip64 locator just before the record: the zip64 end record (which sits between the
+        // directory and the locator) holds the values, whether or not the plain record says so.
+        if end >= 20, tail.u32(end - 20) == 0x0706_4b50 {
+            let recordOffset = Int64(bitPattern: tail.u64(end - 20 + 8))
+            guard recordOffset >= 0, recordOffset + 56 <= endOffset - 20,
+                  let zip64 = bytes(fd, at: recordOffset, count: 56), zip64.u32(0) == 0x0606_4b50 else {
+                return "the zip64 end-of-central-directory locator at byte \(endOffset - 20) points at no zip64 end record"
+            }
+            count = Int64(bitPattern: zip64.u64(32))
+            size = Int64(bitPattern: zip64.u64(40))
+            offset = Int64(bitPattern: zip64.u64(48))
+            directoryEnd = recordOffset
+            record = "zip64 end-of-central-directory record"
+        }
+        // The directory ends where the record begins. Its offset may be short by the length of
+        // data before the zip (a self-extracting stub whose writer did not shift the offsets, as
+        // unzip and libarchive allow), never past where it is.
+        let start = directoryEnd - size
+        guard size >= 0, offset >= 0, start >= 0, offset <= start else {
+            return "the \(record) at byte \(directoryEnd) says the central directory is \(size) bytes at byte \(offset), "
+                + "which does not fit before the record: the record is damaged"
+        }
+        if count > 0, bytes(fd, at: start, count: 4)?.u32(0) != 0x0201_4b50 {
+            return "the \(record) at byte \(directoryEnd) says the central directory is \(size) bytes long, "
+                + "but no directory starts \(size) bytes before the record: the record or the directory is damaged"
+        }
+        return nil
+    }
+
     /// The last 64 KiB of the file (at most) and where in them the last end-of-central-directory
     /// signature is; with `commentReachesEnd`, only one whose comment ends where the file does.
     static func endRecord(fd: Int32, fileSize: Int64, commentReachesEnd: Bool) -> (tail: [UInt8], at: Int)? {

@@ -1,0 +1,52 @@
+import ArchiveReading
+import Foundation
+import Testing
+import VerifyCore
+import VerifyTestSupport
+
+/// A zip's end-of-central-directory record must place the directory where it is. libarchive
+/// reads a zip whose record is damaged by walking its local headers, and passes it; unzip
+/// refuses it. verifyd reports the damage, and still accepts what unzip and libarchive accept:
+/// data before the zip (a self-extracting stub, offsets shifted or not), a comment, zip64.
+struct ZipEndRecordTests {
+    /// (name, Python lines turning the bytes `b` of a good zip into `out`, fails, words)
+    static let cases: [(String, String, Bool, String?)] = [
+        ("good", "out = b", false, nil),
+        ("directory offset 3 bytes too far", "out = field(b, 16, 3)", true, "does not fit before the record"),
+        ("directory size 7 bytes too large", "out = field(b, 12, 7)", true, "does not fit before the record"),
+        // libarchive finds these itself ("Damaged Zip archive").
+        ("directory size 46 bytes too small", "out = field(b, 12, -46)", true, nil),
+        ("directory size 46 bytes too small, offset to match", "out = field(field(b, 12, -46), 16, 46)", true, nil),
+        ("data before the zip, offsets not shifted", "out = b'MZ self-extractor stub' * 40 + b", false, nil),
+        ("a comment", "out = b[:-2] + struct.pack('<H', 9) + b'a comment'", false, nil),
+        ("no end record", "out = b[:b.rfind(b'PK\\x05\\x06')]", true, "no end-of-central-directory record"),
+    ]
+
+    @Test(arguments: cases.map(\.0))
+    func theEndRecordIsChecked(name: String) throws {
+        let (_, transform, fails, words) = Self.cases.first { $0.0 == name }!
+        let temp = TemporaryDirectory()
+        var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
+        for index in 0..<5 { try tree.add("f\(index).txt", size: 3_000 + index * 500, seed: UInt64(index + 1)) }
+        try Tool.must(["sh", "-c", "cd src && zip -q -r ../good.zip ."], in: temp.path)
+        let script = """
+            import struct, sys
+            b = open('good.zip', 'rb').read()
+            def field(b, at, delta):
+                i = b.rfind(b'PK\\x05\\x06')
+                v = struct.unpack('<I', b[i + at:i + at + 4])[0] + delta
+                return b[:i + at] + struct.pack('<I', v) + b[i + at + 4:]
+            \(transform)
+            open('archive.zip', 'wb').write(out)
+            """
+        try Tool.must(["python3", "-c", script], in: temp.path)
+        let manifest = try Manifest.parse(tree.sha256Manifest(), file: "MANIFEST.sha256")
+        for threads in [1, 2] {
+            let result = HashThreadTests.run(temp.file("archive.zip"), manifest, .all, threads: threads).report.result
+            #expect(result.verdict == (fails ? .fail : .pass), "\(name), \(threads) thread(s): \(result.findings.prefix(2))")
+            if let words {
+                #expect(result.findings.first { $0.path == nil }?.actual?.contains(words) == true, "\(name): \(result.findings.prefix(2))")
+            }
+        }
+    }
+}
