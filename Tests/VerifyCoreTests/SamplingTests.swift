@@ -20,6 +20,20 @@ import Testing
         #expect(a != b)
     }
 
+    /// The linear-time pick takes exactly the entries a full sort by (rank, name) puts first,
+    /// names listed twice (equal ranks) included.
+    @Test(arguments: [1, 2, 3, 7, 50, 499, 999, 1000])
+    func theLinearPickIsTheSortedPrefix(count: Int) {
+        let names = paths + (0..<40).map { EntryPath("dir/file-\($0 * 7)") } + [EntryPath("x"), EntryPath("x"), EntryPath("x")]
+        let entries = ManifestEntries(names: names)
+        for seed: UInt64 in [0, 1, 42, 0xdead_beef] {
+            let sorted = Set(SampleSelection.rankOrder(entries, seed: seed).prefix(count).map(Int.init))
+            let picked = SampleSelection.lowestRanked(entries, count: count, seed: seed)
+            #expect(picked.count == count, "seed \(seed)")
+            #expect(Set(picked) == sorted, "seed \(seed), \(count) entries")
+        }
+    }
+
     @Test(arguments: [(SamplePolicy.all, 1000), (.count(0), 0), (.count(5000), 1000), (.percent(10), 100), (.percent(0.05), 1), (.percent(100), 1000)])
     func sizes(policy: SamplePolicy, expected: Int) {
         #expect(SampleSelection.choose(paths, policy: policy, seed: 9).filter { $0 }.count == expected)
