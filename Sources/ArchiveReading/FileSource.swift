@@ -384,9 +384,8 @@ final class FileSource: @unchecked Sendable {
         return true
     }
 
-    /// Whether the last 64 KiB of the file hold a zip end-of-central-directory record. Without one
-    /// libarchive falls back to reading local headers and does not notice a cut-off zip.
-    /// What is wrong with the end of a zip (`ZipCatalog.endProblem`), if anything.
+    /// What is wrong with the end of a zip (`ZipCatalog.endProblem`), if anything. Without a
+    /// good end record libarchive falls back to reading local headers and notices nothing.
     func zipEndProblem() -> String? {
         ZipCatalog.endProblem(fd: fd, fileSize: fileSize)
     }

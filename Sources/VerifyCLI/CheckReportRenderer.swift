@@ -1,5 +1,6 @@
 import ArchiveReading
 import VerifyCore
+import VerifyProtocol
 
 /// Turns a verification report into the human report or the JSON object of `verifyctl check`.
 struct CheckReportRenderer {
@@ -56,7 +57,7 @@ struct CheckReportRenderer {
         var what = [String]()
         if let format { what.append(format) }
         what += filters
-        row("archive", "\(archive)" + (what.isEmpty ? "" : " (\(what.joined(separator: ", ")), \(Output.bytes(fileSize)))"))
+        row("archive", "\(archive)" + (what.isEmpty ? "" : " (\(what.joined(separator: ", ")), \(NumberText.bytes(fileSize)))"))
         if let manifestPath, let manifestFormat, let manifestEntries {
             row("manifest", "\(manifestPath) (\(manifestFormat.rawValue), \(manifestEntries) entries)")
         } else if result.verdict != .error || result.entriesSeen > 0 {
@@ -78,7 +79,7 @@ struct CheckReportRenderer {
             row("seed", "\(seed)")
         }
         if result.verdict != .error || result.entriesSeen > 0 {
-            var checked = "\(result.checked) entries checked, \(result.entriesSeen) in the archive, \(result.entriesRead) read (\(Output.bytes(result.contentBytes)) of content)"
+            var checked = "\(result.checked) entries checked, \(result.entriesSeen) in the archive, \(result.entriesRead) read (\(NumberText.bytes(result.contentBytes)) of content)"
             if manifestEntries != nil { checked += ", \(result.unexpectedCount) unexpected" }
             row("checked", checked)
         }
@@ -110,7 +111,7 @@ struct CheckReportRenderer {
         case .error, .interrupted:
             row("result", "ERROR: \(result.error ?? "could not verify")")
         }
-        row("read", "\(Output.bytes(bytesRead)) in \(Output.fixed(durationSeconds, 2)) s (\(Output.bytes(Int64(throughput)))/s)")
+        row("read", "\(NumberText.bytes(bytesRead)) in \(NumberText.fixed(durationSeconds, 2)) s (\(NumberText.bytes(Int64(throughput)))/s)")
         return lines.joined(separator: "\n") + "\n"
     }
 

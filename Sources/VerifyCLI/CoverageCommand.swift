@@ -61,7 +61,7 @@ enum CoverageText {
         let share = c.entries > 0 ? Int((Double(c.verified) * 100 / Double(c.entries)).rounded(.down)) : 0
         var text = "\(share)% of \(c.entries) entries verified" + (c.window.map { " within \(TimeText.span($0))" } ?? "")
         if let bytes = c.bytes, bytes > 0 {
-            text += " (\(Int((Double(c.verifiedBytes) * 100 / Double(bytes)).rounded(.down)))% of \(Output.bytes(bytes)))"
+            text += " (\(Int((Double(c.verifiedBytes) * 100 / Double(bytes)).rounded(.down)))% of \(NumberText.bytes(bytes)))"
         }
         if c.failed > 0 { text += ", \(c.failed) failed" }
         if c.neverVerified > 0 { text += ", \(c.neverVerified) never verified" }

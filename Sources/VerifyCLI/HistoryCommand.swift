@@ -43,7 +43,7 @@ struct HistoryCommand: ParsableCommand {
             rows.append([
                 "\(run.id)", TimeText.timestamp(run.started), run.verdict, run.destination,
                 String(run.archive.split(separator: "/").last ?? ""), "\(run.entriesChecked)/\(run.entriesSelected)",
-                "\(run.failureCount)", Output.fixed(run.durationSeconds, 2) + "s", run.trigger,
+                "\(run.failureCount)", NumberText.fixed(run.durationSeconds, 2) + "s", run.trigger,
             ])
         }
         Output.out(TimeText.table(rows))

@@ -30,11 +30,11 @@ struct ShowCommand: ParsableCommand {
         var text = """
             run \(r.id): \(r.verdict.uppercased())
               destination  \(r.destination)
-              archive      \(r.archive) (\(Output.bytes(r.archiveSize)), modified \(TimeText.timestamp(r.archiveMtime)))
+              archive      \(r.archive) (\(NumberText.bytes(r.archiveSize)), modified \(TimeText.timestamp(r.archiveMtime)))
               started      \(TimeText.timestamp(r.started)) (\(r.trigger))
               finished     \(r.finished.map(TimeText.timestamp) ?? "-")
               checked      \(r.entriesChecked) of \(r.entriesSelected) selected (\(r.entriesSeen) entries seen), sample \(r.sample), seed \(r.seed)
-              read         \(Output.bytes(r.bytesRead)) in \(Output.fixed(r.durationSeconds, 2)) s
+              read         \(NumberText.bytes(r.bytesRead)) in \(NumberText.fixed(r.durationSeconds, 2)) s
 
             """
         if let digest = r.archiveDigest { text += "  digest       \(digest)\n" }

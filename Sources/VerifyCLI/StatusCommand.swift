@@ -81,7 +81,7 @@ struct StatusCommand: ParsableCommand {
         for d in result.destinations {
             for run in d.running {
                 let share = run.archiveSize > 0 ? " (\(Int(Double(run.bytesRead) * 100 / Double(run.archiveSize)))%)" : ""
-                text += "\(d.name): run \(run.runId) verifying \(run.archive): \(run.entries) entries, \(Output.bytes(run.bytesRead)) of \(Output.bytes(run.archiveSize))\(share)\n"
+                text += "\(d.name): run \(run.runId) verifying \(run.archive): \(run.entries) entries, \(NumberText.bytes(run.bytesRead)) of \(NumberText.bytes(run.archiveSize))\(share)\n"
             }
         }
         return text

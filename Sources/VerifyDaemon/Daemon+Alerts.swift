@@ -50,6 +50,35 @@ extension Daemon {
         }
     }
 
+    /// Raises `archive_shrank` when a new archive passed but is smaller than the last archive
+    /// that passed before it by more than the destination's `shrink_alert`: once, at its first
+    /// run (a re-verification says nothing new).
+    func raiseShrinkAlert(_ run: StartedRun, _ result: WorkerResult) {
+        guard result.verdict == "pass", let tolerance = configuration.destination(named: run.destination)?.shrinkAlert else { return }
+        do {
+            guard try !store.hasEarlierRun(
+                destination: run.destination, archive: run.file.path, size: run.file.size, mtime: run.file.mtime, before: run.id),
+                  let previous = try store.previousPassedArchiveRun(destination: run.destination, before: run.file.mtime)
+            else { return }
+            // Entries are compared only between runs that walked their whole archive.
+            let complete = { (note: String?) in note.map { !$0.contains("max_duration") && !$0.contains("max_bytes") } ?? true }
+            let bothComplete = complete(result.budgetReached) && complete(previous.note)
+            let current = ArchiveShrink.Measure(
+                name: (run.file.path as NSString).lastPathComponent, bytes: run.file.size,
+                entries: bothComplete && result.entriesSeen > 0 ? result.entriesSeen : nil)
+            let before = ArchiveShrink.Measure(
+                name: (previous.archivePath as NSString).lastPathComponent, bytes: previous.archiveSize,
+                entries: bothComplete && previous.entriesSeen > 0 ? previous.entriesSeen : nil)
+            guard let shrink = ArchiveShrink.check(current, previous: before, tolerance: tolerance) else { return }
+            raise(
+                .archiveShrank, destination: run.destination, archive: run.file.path, runId: run.id,
+                summary: "\(run.destination): " + ArchiveShrink.summary(current, previous: before, shrink: shrink)
+                    + " (shrink_alert \(Int((tolerance * 100).rounded()))%)")
+        } catch {
+            logger.error("cannot compare an archive with the previous one", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
     /// Compares every destination's state with the last one recorded and raises `stale`,
     /// `unavailable` and `recovered` on changes. The states are stored, so a restart neither
     /// repeats nor misses a change.

@@ -171,6 +171,7 @@ extension Daemon {
         default: logger.error("run could not verify the archive", metadata: metadata)
         }
         raiseRunAlert(run, result)
+        raiseShrinkAlert(run, result)
         evaluateStates()
         evaluateCoverageRisk(run.destination)
         let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)

@@ -83,6 +83,8 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case unavailable
     /// The destination is ok again.
     case recovered
+    /// A new archive passed but is much smaller than the last one that passed (`shrink_alert`).
+    case archiveShrank = "archive_shrank"
     /// The sample per run cannot read every entry within `coverage_window`.
     case coverageAtRisk = "coverage_at_risk"
     /// Asked for with `verifyctl alerts test`.
@@ -91,7 +93,7 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     public var severity: AlertSeverity {
         switch self {
         case .verificationFailed, .unavailable: .critical
-        case .verificationError, .stale, .coverageAtRisk: .warning
+        case .verificationError, .stale, .coverageAtRisk, .archiveShrank: .warning
         case .recovered, .test: .info
         }
     }

@@ -104,6 +104,34 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// The newest passed run of the archive that came before one modified at `mtime`: the newest
+    /// archive (by modification time) older than it, another file or the same path's previous
+    /// version.
+    public func previousPassedArchiveRun(destination: String, before mtime: Double) throws(StoreError) -> RunRecord? {
+        try read { db in
+            try RunRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM run WHERE destination = ? AND archive_mtime < ? AND verdict = 'pass'
+                    ORDER BY archive_mtime DESC, id DESC LIMIT 1
+                    """,
+                arguments: [destination, mtime])
+        }
+    }
+
+    /// Whether this archive (path, size and modification time) had a finished run before `runID`.
+    public func hasEarlierRun(destination: String, archive: String, size: Int64, mtime: Double, before runID: Int64) throws(StoreError) -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM run WHERE destination = ? AND archive_path = ? AND archive_size = ?
+                      AND archive_mtime = ? AND id < ? AND verdict IS NOT NULL)
+                    """,
+                arguments: [destination, archive, size, mtime, runID]) ?? false
+        }
+    }
+
     /// Deletes a destination's runs that finished before `cutoff`, except the newest run of each
     /// archive. Returns how many runs were deleted.
     @discardableResult

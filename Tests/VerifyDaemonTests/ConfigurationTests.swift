@@ -43,6 +43,7 @@ struct ConfigurationTests {
             max_age = "26h"
             keep_verifying = 7
             history_retention = "52w"
+            shrink_alert = "30%"
             [[destination]]
             name = "web"
             path = "/srv/web"
@@ -60,6 +61,8 @@ struct ConfigurationTests {
         #expect(db.interval == 36 * 3600)
         #expect(db.settle == 90)
         #expect(db.keepVerifying == 7)
+        #expect(db.shrinkAlert == 0.3)
+        #expect(configuration.destinations[1].shrinkAlert == nil)
         #expect(db.historyRetention == 52 * 7 * 86400)
         #expect(configuration.destinations[1].sample == .bytes(2 << 30))
         #expect(configuration.destinations[1].manifest == ManifestLocation.none)
@@ -112,6 +115,9 @@ struct ConfigurationTests {
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\narchives = [\"*.tar\", 3]", "destination[1].archives[2]: must be a string, not integer"),
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\n[destination.extra]\nx = 1", "destination[1].extra: unknown key"),
         ("state_directory = \"/x\"\nstate_directory = \"/y\"", "test.toml:2:"),
+        ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = \"30\"", "destination[1].shrink_alert: \"30\" is not a percentage from 1% to 99%"),
+        ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = \"100%\"", "destination[1].shrink_alert: \"100%\" is not a percentage"),
+        ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = 0.5", "destination[1].shrink_alert: must be a string"),
         ("name = ", "TOML syntax error"),
     ])
     func errorsNameTheFileAndKey(text: String, expected: String) {

@@ -184,6 +184,13 @@ public enum ConfigurationLoader {
             }
             destination.coverageWindow = v
         }
+        if let v = try reader.string("shrink_alert"), v != "off" {
+            let number = v.hasSuffix("%") ? Double(v.dropLast().trimmingCharacters(in: .whitespaces)) : nil
+            guard let number, number >= 1, number <= 99 else {
+                throw reader.error("shrink_alert", "\"\(v)\" is not a percentage from 1% to 99% (or \"off\")")
+            }
+            destination.shrinkAlert = number / 100
+        }
         if let v = try reader.integer("keep_verifying", range: 1...100_000) { destination.keepVerifying = v }
         if let v = try reader.duration("history_retention") {
             guard v >= 3600 else { throw reader.error("history_retention", "must be at least 1h") }

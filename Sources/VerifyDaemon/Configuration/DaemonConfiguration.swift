@@ -76,6 +76,9 @@ public struct DestinationConfiguration: Sendable, Equatable {
     public var maxBytes: Int64?
     /// Every entry of every kept archive must be read back within this many seconds; nil: no goal.
     public var coverageWindow: Double?
+    /// A new archive smaller than the previous one by more than this fraction (0.3: 30%), in
+    /// bytes or in manifest entries, raises `archive_shrank`; nil: never.
+    public var shrinkAlert: Double?
     /// How many of the newest archives keep being verified on `interval`.
     public var keepVerifying: Int = 3
     /// Runs older than this many seconds are pruned from history.
