@@ -133,8 +133,9 @@ extension Daemon {
         running[id]?.progress = progress
     }
 
-    func finish(_ run: StartedRun, _ result: WorkerResult) {
+    func finish(_ run: StartedRun, _ workerResult: WorkerResult) {
         let now = clock()
+        let result = withContentChanges(run, workerResult)
         let outcome = RunOutcome(
             verdict: result.verdict, finished: now, entriesSeen: result.entriesSeen, entriesSelected: result.entriesSelected,
             entriesChecked: result.entriesChecked, bytesRead: result.bytesRead,
@@ -177,6 +178,33 @@ extension Daemon {
         let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)
         for waiter in waiters.removeValue(forKey: run.file.path) ?? [] { waiter.yield(summary) }
         wake.signal()
+    }
+
+    /// An entry that matched its manifest but reads otherwise than at its last good read of the
+    /// same copy of the archive (same size and mtime) has changed: bit rot in a plain tar with
+    /// a manifest made again from the damaged archive, say. Each such entry is a
+    /// `content_changed` failure, and the run fails.
+    func withContentChanges(_ run: StartedRun, _ result: WorkerResult) -> WorkerResult {
+        guard ["pass", "fail"].contains(result.verdict) else { return result }
+        let changes: [HistoryStore.ContentChange]
+        do {
+            changes = try store.contentChanges(destination: run.destination, archive: run.file.path, runID: run.id)
+        } catch {
+            logger.error("cannot compare the entries read with their earlier reads", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+            return result
+        }
+        guard !changes.isEmpty else { return result }
+        var changed = result
+        changed.verdict = "fail"
+        changed.failureCount += changes.count
+        let room = max(0, WorkerResult.failureLimit - changed.failures.count)
+        changed.failures += changes.prefix(room).map {
+            WorkerFailure(
+                path: $0.path, kind: "content_changed", expected: "\($0.previousDigest) (read by run \($0.previousRunID); the archive's size and mtime are unchanged)",
+                actual: $0.digest)
+        }
+        logger.error("entries read otherwise than before", metadata: ["run.id": "\(run.id)", "entries": "\(changes.count)"])
+        return changed
     }
 
     func finishWithoutRun(_ path: String, destination: String) {

@@ -87,6 +87,15 @@ enum HistoryMigrations {
                 t.primaryKey(["destination", "archive_path"])
             }
         }
+        migrator.registerMigration("v4: the last good read of each entry") { db in
+            // The digest of the entry's last good read before the latest one, and its run: the
+            // same copy of an archive (coverage starts over when it is replaced) must read the
+            // same every time, whatever its manifest says now.
+            try db.alter(table: "coverage") { t in
+                t.add(column: "previous_digest", .text)
+                t.add(column: "previous_run_id", .integer)
+            }
+        }
         return migrator
     }
 }

@@ -138,6 +138,8 @@ extension HistoryStore {
             let statement = try db.makeStatement(sql: """
                 INSERT INTO coverage (destination, archive_path, entry_path, verified_at, failed, run_id, digest, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(destination, archive_path, entry_path) DO UPDATE SET
+                  previous_digest = CASE WHEN coverage.failed = 0 AND coverage.digest IS NOT NULL THEN coverage.digest ELSE coverage.previous_digest END,
+                  previous_run_id = CASE WHEN coverage.failed = 0 AND coverage.digest IS NOT NULL THEN coverage.run_id ELSE coverage.previous_run_id END,
                   verified_at = excluded.verified_at, failed = excluded.failed, run_id = excluded.run_id,
                   digest = excluded.digest, size = excluded.size
                 """)
@@ -169,6 +171,32 @@ extension HistoryStore {
                 try check(sqlite3_step(raw))
                 try check(sqlite3_reset(raw))
             }
+        }
+    }
+
+    /// An entry a run read good (it matched its manifest) that reads otherwise than at its last
+    /// good read of the same copy of the archive.
+    public struct ContentChange: Sendable, Equatable {
+        public var path: String
+        public var digest: String
+        public var previousDigest: String
+        public var previousRunID: Int64
+    }
+
+    /// The entries of run `runID` whose content changed since their last good read (digests of
+    /// the same algorithm only), and marks them failed, so that sampling reads them again first.
+    public func contentChanges(destination: String, archive: String, runID: Int64) throws(StoreError) -> [ContentChange] {
+        try write { db in
+            let condition = """
+                destination = ? AND archive_path = ? AND run_id = ? AND failed = 0 AND digest IS NOT NULL AND previous_digest IS NOT NULL AND digest != previous_digest
+                  AND substr(digest, 1, instr(digest, ':')) = substr(previous_digest, 1, instr(previous_digest, ':'))
+                """
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT entry_path, digest, previous_digest, previous_run_id FROM coverage WHERE \(condition) ORDER BY entry_path",
+                arguments: [destination, archive, runID])
+            guard !rows.isEmpty else { return [] }
+            try db.execute(sql: "UPDATE coverage SET failed = 1 WHERE \(condition)", arguments: [destination, archive, runID])
+            return rows.map { ContentChange(path: $0[0], digest: $0[1], previousDigest: $0[2], previousRunID: $0[3] ?? 0) }
         }
     }
 
