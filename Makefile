@@ -19,9 +19,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-# A real SMTP server for the email hook's test (aiosmtpd, from PyPI, into .build/python).
+# A real SMTP server for the email hook's test (aiosmtpd) and Prometheus' own parser for the
+# metrics test (prometheus_client), from PyPI, into .build/python.
 pydeps:
-	@test -d .build/python/aiosmtpd || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .build/python aiosmtpd
+	@test -d .build/python/aiosmtpd -a -d .build/python/prometheus_client || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .build/python aiosmtpd prometheus_client
 
 test: deps pydeps
 	$(SWIFT) build --build-tests

@@ -92,6 +92,7 @@ extension Daemon {
             // destination that goes stale -> pending -> ok has recovered from stale.
             guard state != previous, state != .pending else { continue }
             knownStates[destination.name] = state.rawValue
+            metricsDirty = true
             do {
                 try store.setDestinationState(destination.name, state: state.rawValue, since: now)
             } catch {

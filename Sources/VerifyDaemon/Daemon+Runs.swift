@@ -63,6 +63,7 @@ extension Daemon {
         request.maxSeconds = destination.maxDuration
         request.maxBytes = destination.maxBytes
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
+        metricsDirty = true
         running[id] = RunningRun(
             destination: destination.name, file: item.file, started: now, worker: worker,
             progress: WorkerProgress(entries: 0, bytesRead: 0))
@@ -155,6 +156,7 @@ extension Daemon {
             rmdir(scratch)
         }
         running[run.id] = nil
+        metricsDirty = true
         if var tracker = trackers[run.destination] {
             tracker.recordRun(path: run.file.path, .init(size: run.file.size, mtime: run.file.mtime, finished: now, verdict: result.verdict))
             tracker.markInactive(run.file.path)

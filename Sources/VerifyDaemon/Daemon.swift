@@ -33,6 +33,11 @@ public actor Daemon {
     var lastPrune: Double = 0
     var lastWatchdog: Double = 0
     var lastStatusLine = ""
+    /// The metrics file: when it was last written, whether something changed since, and the
+    /// last error writing it (logged once, not at every write).
+    var metricsWritten: Double = 0
+    var metricsDirty = true
+    var metricsError: String?
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
     nonisolated let wake = WakeSignal()
@@ -137,10 +142,12 @@ public actor Daemon {
                     group.addTask { await self.execute(started) }
                 }
                 housekeeping(at: now)
+                await writeMetricsIfDue(at: now)
                 await wake.wait(seconds: sleepSeconds(at: clock()))
             }
             notifier.stopping()
             logger.info("stopping", metadata: ["running": "\(running.count)"])
+            await writeMetrics(up: false)
             for run in running.values { run.worker.kill(because: "interrupted: verifyd was stopped during the run") }
             // Scans still waiting on a slow filesystem are abandoned; killed workers end at once.
             group.cancelAll()

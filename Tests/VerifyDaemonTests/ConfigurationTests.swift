@@ -69,6 +69,13 @@ struct ConfigurationTests {
         #expect(PathTemplate(db.archiveDigest!).path(for: "/srv/db/x/full-1.tar.zst") == "/srv/db/x/SHA512SUMS.full-1")
     }
 
+    @Test func theMetricsFileIsBesideTheSocketUnlessSetOrOff() throws {
+        #expect(try parse("").metricsFile == "/run/verifyd/metrics.prom")
+        #expect(try parse("socket = \"/tmp/v/ctl.sock\"").metricsFile == "/tmp/v/metrics.prom")
+        #expect(try parse("metrics_file = \"/var/lib/node/verifyd.prom\"").metricsFile == "/var/lib/node/verifyd.prom")
+        #expect(try parse("metrics_file = \"off\"").metricsFile == nil)
+    }
+
     @Test func hooksAndAlertSockets() throws {
         let configuration = try parse("""
             [hooks]
@@ -118,6 +125,8 @@ struct ConfigurationTests {
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = \"30\"", "destination[1].shrink_alert: \"30\" is not a percentage from 1% to 99%"),
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = \"100%\"", "destination[1].shrink_alert: \"100%\" is not a percentage"),
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = 0.5", "destination[1].shrink_alert: must be a string"),
+        ("metrics_file = \"metrics.prom\"", "test.toml: metrics_file: \"metrics.prom\" must be an absolute path"),
+        ("metrics_file = \"/srv/b/m.prom\"\n[[destination]]\nname = \"a\"\npath = \"/srv/b\"", "metrics_file: /srv/b/m.prom is inside destination \"a\" (/srv/b): verifyd never writes into a backup folder"),
         ("name = ", "TOML syntax error"),
     ])
     func errorsNameTheFileAndKey(text: String, expected: String) {

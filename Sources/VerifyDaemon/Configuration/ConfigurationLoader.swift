@@ -35,6 +35,11 @@ public enum ConfigurationLoader {
         if let v = try reader.string("state_directory") { configuration.stateDirectory = try reader.absolutePath(v, key: "state_directory") }
         if let v = try reader.string("socket") { configuration.socketPath = try reader.absolutePath(v, key: "socket") }
         configuration.socketGroup = try reader.string("socket_group")
+        // Beside the socket unless set: the folder the daemon may write to under systemd.
+        configuration.metricsFile = (configuration.socketPath as NSString).deletingLastPathComponent + "/metrics.prom"
+        if let v = try reader.string("metrics_file") {
+            configuration.metricsFile = v == "off" ? nil : try reader.absolutePath(v, key: "metrics_file")
+        }
         configuration.adminGroup = try reader.string("admin_group")
         if let v = try reader.integer("concurrency", range: 1...64) { configuration.concurrency = v }
         if let v = try reader.size("worker_memory_limit") {
@@ -94,6 +99,11 @@ public enum ConfigurationLoader {
             }
             try destinationReader.rejectUnknownKeys()
             configuration.destinations.append(destination)
+        }
+        // verifyd never writes into a backup destination.
+        if let metrics = configuration.metricsFile,
+           let inside = configuration.destinations.first(where: { metrics.hasPrefix($0.path.hasSuffix("/") ? $0.path : $0.path + "/") }) {
+            throw reader.error("metrics_file", "\(metrics) is inside destination \"\(inside.name)\" (\(inside.path)): verifyd never writes into a backup folder")
         }
         try reader.rejectUnknownKeys()
         return configuration

@@ -6,6 +6,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var stateDirectory: String = "/var/lib/verifyd"
     /// The control socket.
     public var socketPath: String = "/run/verifyd/verifyd.sock"
+    /// Where the Prometheus metrics are written (node_exporter's textfile collector); nil: not
+    /// at all. Default: `metrics.prom` beside the control socket.
+    public var metricsFile: String? = "/run/verifyd/metrics.prom"
     /// The group that owns the control socket (mode 0660); nil keeps the daemon's group.
     public var socketGroup: String?
     /// Members of this group may ask for mutating requests (verify now, reload); root always may.
