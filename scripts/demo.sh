@@ -74,6 +74,9 @@ show history nightly
 failed=$(ctl history nightly --json | tr '{' '\n' | grep '"verdict":"fail"' | head -n 1 | sed 's/.*"id":\([0-9]*\).*/\1/')
 show show "$failed"
 show alerts list
+echo
+echo "\$ verifyctl metrics | grep -v '^#' | grep -E 'destination_state|last_run_(success|failures)'"
+ctl metrics | grep -v '^#' | grep -E 'destination_state|last_run_(success|failures)'
 
 echo
 echo "\$ kill -TERM verifyd"
