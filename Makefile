@@ -6,7 +6,7 @@ DEBIAN_PACKAGES = libarchive-dev zlib1g-dev libisal-dev libzstd-dev pkg-config l
 	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils isal pigz hyperfine time libsqlite3-dev systemd util-linux \
 	curl dash shellcheck python3-pip
 
-.PHONY: all build release test demo bench deps pydeps clean
+.PHONY: all build release test demo bench fuzz deps pydeps clean
 
 all: build
 
@@ -34,6 +34,10 @@ bench: release
 
 demo: release
 	@scripts/demo.sh .build/release
+
+# Random damage to archives from the real tools; FUZZ_ROUNDS per format and kind of damage.
+fuzz: release
+	@scripts/damage-fuzz.py --rounds $(or $(FUZZ_ROUNDS),100) --seed $(or $(FUZZ_SEED),1)
 
 clean:
 	rm -rf .build demo
