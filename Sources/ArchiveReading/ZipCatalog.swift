@@ -73,26 +73,9 @@ struct ZipDirectory: Sendable {
 enum ZipCatalog {
     static func read(fd: Int32, fileSize: Int64) -> ZipDirectory? {
         // The end record: the last signature whose comment runs exactly to the end of the file.
-        guard let (tail, end) = endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: true) else { return nil }
-        let tailLength = tail.count
-        let endOffset = fileSize - Int64(tailLength - end)
-        guard tail.u16(end + 4) == 0, tail.u16(end + 6) == 0 else { return nil }  // one disk only
-        var count = Int64(tail.u16(end + 10))
-        var directorySize = Int64(tail.u32(end + 12))
-        var directoryOffset = Int64(tail.u32(end + 16))
-        var directoryEnd = endOffset
-        if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
-            // zip64: a locator just before the end record points at the zip64 end record.
-            guard end >= 20, tail.u32(end - 20) == 0x0706_4b50 else { return nil }
-            let recordOffset = Int64(bitPattern: tail.u64(end - 20 + 8))
-            guard recordOffset >= 0, recordOffset + 56 <= endOffset - 20,
-                  let record = bytes(fd, at: recordOffset, count: 56), record.u32(0) == 0x0606_4b50,
-                  record.u32(16) == 0, record.u32(20) == 0 else { return nil }
-            count = Int64(bitPattern: record.u64(32))
-            directorySize = Int64(bitPattern: record.u64(40))
-            directoryOffset = Int64(bitPattern: record.u64(48))
-            directoryEnd = recordOffset
-        }
+        guard let (tail, end) = endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: true),
+              case .directory(let located) = locate(fd: fd, fileSize: fileSize, tail: tail, at: end) else { return nil }
+        let (count, directorySize, directoryOffset, directoryEnd) = (located.count, located.size, located.offset, located.directoryEnd)
         // No data before the first member (a self-extracting stub shifts every offset).
         // Every value may be anything in a damaged or hostile zip: compared without overflowing.
         guard count > 0, directorySize >= 0, directorySize <= 1 << 30, count <= directorySize / 46, directoryOffset >= 0,
@@ -129,7 +112,7 @@ enum ZipCatalog {
                   member.localHeaderOffset >= 0, member.localHeaderOffset <= fileSize,
                   member.localHeaderOffset + 30 + Int64(member.name.count) + member.compressedSize <= limit else { return nil }
         }
-        return ZipDirectory(members: members, fileOrder: ordered, bytesRead: Int64(tailLength) + directorySize)
+        return ZipDirectory(members: members, fileOrder: ordered, bytesRead: Int64(tail.count) + directorySize)
     }
 
     /// What is wrong with a zip's end: no end-of-central-directory record, or one that places the
@@ -140,27 +123,13 @@ enum ZipCatalog {
         guard let (tail, end) = endRecord(fd: fd, fileSize: fileSize, commentReachesEnd: false) else {
             return "the zip file has no end-of-central-directory record: it is cut off or damaged at the end"
         }
-        let endOffset = fileSize - Int64(tail.count - end)
-        guard tail.u16(end + 4) == 0, tail.u16(end + 6) == 0 else { return nil }
-        var count = Int64(tail.u16(end + 10))
-        var size = Int64(tail.u32(end + 12))
-        var offset = Int64(tail.u32(end + 16))
-        var directoryEnd = endOffset
-        var record = "end-of-central-directory record"
-        // A zip64 locator just before the record: the zip64 end record (which sits between the
-        // directory and the locator) holds the values, whether or not the plain record says so.
-        if end >= 20, tail.u32(end - 20) == 0x0706_4b50 {
-            let recordOffset = Int64(bitPattern: tail.u64(end - 20 + 8))
-            guard recordOffset >= 0, recordOffset + 56 <= endOffset - 20,
-                  let zip64 = bytes(fd, at: recordOffset, count: 56), zip64.u32(0) == 0x0606_4b50 else {
-                return "the zip64 end-of-central-directory locator at byte \(endOffset - 20) points at no zip64 end record"
-            }
-            count = Int64(bitPattern: zip64.u64(32))
-            size = Int64(bitPattern: zip64.u64(40))
-            offset = Int64(bitPattern: zip64.u64(48))
-            directoryEnd = recordOffset
-            record = "zip64 end-of-central-directory record"
+        let located: DirectoryLocation
+        switch locate(fd: fd, fileSize: fileSize, tail: tail, at: end) {
+        case .split: return nil
+        case .damaged(let why): return why
+        case .directory(let found): located = found
         }
+        let (count, size, offset, directoryEnd, record) = (located.count, located.size, located.offset, located.directoryEnd, located.record)
         // The directory ends where the record begins. Its offset may be short by the length of
         // data before the zip (a self-extracting stub whose writer did not shift the offsets, as
         // unzip and libarchive allow), never past where it is.
@@ -174,6 +143,47 @@ enum ZipCatalog {
                 + "but no directory starts \(size) bytes before the record: the record or the directory is damaged"
         }
         return nil
+    }
+
+    /// Where a zip's end records place its central directory.
+    struct DirectoryLocation {
+        var count: Int64
+        var size: Int64
+        var offset: Int64
+        /// Where the directory ends: at the zip64 end record, or at the end record.
+        var directoryEnd: Int64
+        /// The record that says so, for messages.
+        var record: String
+    }
+
+    enum EndRecords {
+        case directory(DirectoryLocation)
+        /// A zip split over disks: libarchive cannot read one, and verifyd leaves it alone.
+        case split
+        case damaged(String)
+    }
+
+    /// Reads the end record at `end` in `tail` (the file's last bytes), and the zip64 end record
+    /// when a locator stands just before it: that record, between the directory and the
+    /// locator, holds the values whether or not the plain record says so. Every value may be
+    /// anything in a damaged or hostile zip; the callers compare them without overflowing.
+    static func locate(fd: Int32, fileSize: Int64, tail: [UInt8], at end: Int) -> EndRecords {
+        let endOffset = fileSize - Int64(tail.count - end)
+        guard tail.u16(end + 4) == 0, tail.u16(end + 6) == 0 else { return .split }
+        guard end >= 20, tail.u32(end - 20) == 0x0706_4b50 else {
+            return .directory(DirectoryLocation(
+                count: Int64(tail.u16(end + 10)), size: Int64(tail.u32(end + 12)), offset: Int64(tail.u32(end + 16)),
+                directoryEnd: endOffset, record: "end-of-central-directory record"))
+        }
+        let recordOffset = Int64(bitPattern: tail.u64(end - 20 + 8))
+        guard recordOffset >= 0, recordOffset + 56 <= endOffset - 20,
+              let record = bytes(fd, at: recordOffset, count: 56), record.u32(0) == 0x0606_4b50 else {
+            return .damaged("the zip64 end-of-central-directory locator at byte \(endOffset - 20) points at no zip64 end record")
+        }
+        guard record.u32(16) == 0, record.u32(20) == 0 else { return .split }
+        return .directory(DirectoryLocation(
+            count: Int64(bitPattern: record.u64(32)), size: Int64(bitPattern: record.u64(40)),
+            offset: Int64(bitPattern: record.u64(48)), directoryEnd: recordOffset, record: "zip64 end-of-central-directory record"))
     }
 
     /// The last 64 KiB of the file (at most) and where in them the last end-of-central-directory
