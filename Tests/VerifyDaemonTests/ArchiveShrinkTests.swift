@@ -59,11 +59,11 @@ struct ArchiveShrinkTests {
         try daemon.start()
         _ = try Self.archive("mon.tar", in: backups, work: daemon.directory, count: 40, hoursAgo: 3)
         _ = try Self.archive("mon.tar", in: other, work: daemon.directory, count: 40, hoursAgo: 3)
-        #expect(waitUntil(seconds: 20) { daemon.runs().count == 2 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(2) }, "\(daemon.log_)")
         // Tuesday's backup holds 5 files of 40, and they match their manifest.
         let tuesday = try Self.archive("tue.tar", in: backups, work: daemon.directory, count: 5, hoursAgo: 2)
         _ = try Self.archive("tue.tar", in: other, work: daemon.directory, count: 5, hoursAgo: 2)
-        #expect(waitUntil(seconds: 20) { daemon.runs().count == 4 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(4) }, "\(daemon.log_)")
         #expect(daemon.runs().allSatisfy { $0["verdict"] as? String == "pass" })
         #expect(waitUntil(seconds: 10) { ((try? alerts(daemon, kind: "archive_shrank")) ?? []).count == 1 })
         let alert = try #require(try alerts(daemon, kind: "archive_shrank").first)

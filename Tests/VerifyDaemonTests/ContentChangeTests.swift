@@ -34,7 +34,7 @@ struct ContentChangeTests {
         }
         let archive = backups + "/data.tar"
         try Self.write(good, to: archive, mtime: 1_764_300_000, work: daemon.directory)
-        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
         #expect(daemon.runs().first?["verdict"] as? String == "pass")
 
         // The bytes rot; someone makes the manifest again from the damaged archive.

@@ -43,7 +43,7 @@ struct CoverageTests {
         try daemon.start()
         let archive = try Self.archive(in: backups, work: daemon.directory, count: 1000)
         // Finished, not only started: a `verify --wait` sent while it runs could race it.
-        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 && daemon.runs().first?["finished"] is Double }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
         for _ in 1..<10 { #expect(try daemon.ctl(["verify", archive, "--wait"]).status == 0) }
 
         let reads = try latestReads(daemon, archive)
@@ -77,7 +77,7 @@ struct CoverageTests {
         try daemon.start()
         let bad = "f/3.txt"
         let archive = try Self.archive(in: backups, work: daemon.directory, count: 200, wrong: [bad])
-        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
         var seenFailing = false
         for _ in 0..<5 {
             _ = try daemon.ctl(["verify", archive, "--wait"])
@@ -105,7 +105,7 @@ struct CoverageTests {
         ])]
         try daemon.start()
         let archive = try Self.archive(in: backups, work: daemon.directory, count: 200)
-        #expect(waitUntil(seconds: 20) { daemon.runs().count == 1 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
         _ = try daemon.ctl(["verify", archive, "--wait"])
         let status = try daemon.ctl(["status", "d"])
         #expect(status.stdout.contains("warning: coverage_window 2d cannot be met"), "\(status.stdout)")

@@ -75,7 +75,7 @@ struct DaemonLifecycleTests {
             #expect(daemon.runs().isEmpty, "verified while still being written (piece \(piece + 1) of \(pieces))")
         }
         try handle.close()
-        #expect(waitUntil(seconds: 20) { !daemon.runs().isEmpty }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
         usleep(1_500_000)
         let runs = daemon.runs()
         #expect(runs.count == 1)

@@ -53,6 +53,13 @@ extension DaemonHarness {
         return (result?.object?["runs"] as? [[String: Any]]) ?? []
     }
 
+    /// True once history holds exactly `count` runs and every one of them has finished: a run
+    /// is listed from its start, so its count alone says nothing about its verdict.
+    public func hasFinishedRuns(_ count: Int) -> Bool {
+        let runs = runs()
+        return runs.count == count && runs.allSatisfy { $0["finished"] is Double }
+    }
+
     /// The state of a destination from `status --json`.
     public func state(_ destination: String) -> String? {
         let result = try? ctl(["status", destination, "--json"])
