@@ -78,7 +78,7 @@ struct ArchiveShrinkTests {
         // Verifying it again says nothing new; a normal-sized archive after it raises nothing.
         #expect(try daemon.ctl(["verify", tuesday, "--wait"]).status == 0)
         _ = try Self.archive("wed.tar", in: backups, work: daemon.directory, count: 38, hoursAgo: 1)
-        #expect(waitUntil(seconds: 20) { daemon.runs("full").count == 4 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(4, of: "full") }, "\(daemon.log_)")
         usleep(500_000)
         #expect(try alerts(daemon, kind: "archive_shrank").count == 1)
         #expect(daemon.signal(SIGTERM) == 0)

@@ -55,8 +55,8 @@ extension DaemonHarness {
 
     /// True once history holds exactly `count` runs and every one of them has finished: a run
     /// is listed from its start, so its count alone says nothing about its verdict.
-    public func hasFinishedRuns(_ count: Int) -> Bool {
-        let runs = runs()
+    public func hasFinishedRuns(_ count: Int, of destination: String? = nil) -> Bool {
+        let runs = runs(destination)
         return runs.count == count && runs.allSatisfy { $0["finished"] is Double }
     }
 
