@@ -132,12 +132,15 @@ struct CheckCommand: ParsableCommand {
     }
 
     private func emit(_ renderer: CheckReportRenderer, errorMessage: String?) {
+        var out = BufferedOutput(fd: 1)
         if json {
-            Output.out(renderer.json() + "\n")
+            renderer.json(to: &out)
+            out.write("\n")
         } else {
             if let errorMessage { Output.err("verifyctl: \(errorMessage)\n") }
-            Output.out(renderer.text())
+            renderer.text(to: &out)
         }
+        out.flush()
     }
 
     private func makeRequest(seed: UInt64) throws -> VerificationRequest {

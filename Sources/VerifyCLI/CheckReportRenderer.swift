@@ -51,9 +51,10 @@ struct CheckReportRenderer {
 
     // MARK: Text
 
-    func text() -> String {
-        var lines = [String]()
-        func row(_ label: String, _ value: String) { lines.append(label.padding(9) + " " + value) }
+    /// The human report, written line by line (a failure is three lines at most).
+    func text<Out: TextOutputStream>(to out: inout Out) {
+        func line(_ text: String) { out.write(text + "\n") }
+        func row(_ label: String, _ value: String) { line(label.padding(9) + " " + value) }
         var what = [String]()
         if let format { what.append(format) }
         what += filters
@@ -87,19 +88,19 @@ struct CheckReportRenderer {
         if !result.notVerified.isEmpty {
             row("note", "\(result.notVerified.count) hard links not verified: their data is in an entry outside the sample")
         }
-        if !result.findings.isEmpty { lines.append("") }
+        if !result.findings.isEmpty { line("") }
         for finding in result.findings {
-            lines.append("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? "(the archive)"))
-            if let expected = finding.expected { lines.append("       expected " + expected) }
-            if let actual = finding.actual { lines.append("       actual   " + actual) }
+            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? "(the archive)"))
+            if let expected = finding.expected { line("       expected " + expected) }
+            if let actual = finding.actual { line("       actual   " + actual) }
         }
         if !strict, result.unexpectedCount > 0 {
-            lines.append("")
+            line("")
             let shown = result.unexpected.prefix(10).map(\.description).joined(separator: ", ")
             let more = result.unexpectedCount > 10 ? ", and \(result.unexpectedCount - 10) more" : ""
-            lines.append("unexpected (not in the manifest; a failure only with --strict): \(shown)\(more)")
+            line("unexpected (not in the manifest; a failure only with --strict): \(shown)\(more)")
         }
-        lines.append("")
+        line("")
         switch result.verdict {
         case .pass:
             row("result", "PASS")
@@ -112,12 +113,13 @@ struct CheckReportRenderer {
             row("result", "ERROR: \(result.error ?? "could not verify")")
         }
         row("read", "\(NumberText.bytes(bytesRead)) in \(NumberText.fixed(durationSeconds, 2)) s (\(NumberText.bytes(Int64(throughput)))/s)")
-        return lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: JSON
 
-    func json() -> String {
+    /// The JSON object, written member by member: the failures one at a time, so that a
+    /// million of them are never one value in memory.
+    func json<Out: TextOutputStream>(to out: inout Out) {
         var members: [(String, JSONValue)] = [
             ("result", .string(result.verdict.rawValue)),
             ("archive", .string(archive)),
@@ -149,7 +151,7 @@ struct CheckReportRenderer {
             ("checked", .integer(Int64(result.checked))),
             ("entries", .integer(Int64(result.entriesSeen))),
             ("entriesRead", .integer(Int64(result.entriesRead))),
-            ("failures", .array(result.findings.map(CheckReportRenderer.json(finding:)))),
+            ("failures", .null),  // streamed below
             ("unexpected", .array(result.unexpected.map { .string($0.description) })),
             ("unexpectedCount", .integer(Int64(result.unexpectedCount))),
             ("notVerified", .array(result.notVerified.map { .string($0.description) })),
@@ -159,7 +161,22 @@ struct CheckReportRenderer {
             ("contentBytes", .integer(result.contentBytes)),
             ("durationSeconds", .number((durationSeconds * 1e6).rounded() / 1e6)),
         ]
-        return JSONValue.object(members).serialized()
+        out.write("{")
+        for (index, (key, value)) in members.enumerated() {
+            if index > 0 { out.write(",") }
+            JSONValue.writeKey(key, to: &out)
+            guard key == "failures" else {
+                value.write(to: &out)
+                continue
+            }
+            out.write("[")
+            for (number, finding) in result.findings.enumerated() {
+                if number > 0 { out.write(",") }
+                CheckReportRenderer.json(finding: finding).write(to: &out)
+            }
+            out.write("]")
+        }
+        out.write("}")
     }
 
     static func json(finding: Finding) -> JSONValue {

@@ -27,5 +27,26 @@ enum Output {
             }
         }
     }
+}
 
+/// Text written to a file descriptor in 64 KiB pieces: a report of a million failures is
+/// written as it is made, never held whole in memory.
+struct BufferedOutput: TextOutputStream {
+    let fd: Int32
+    private var buffer = [UInt8]()
+
+    init(fd: Int32) {
+        self.fd = fd
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    mutating func write(_ string: String) {
+        buffer.append(contentsOf: string.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        Output.writeBytes(fd, buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
 }

@@ -196,7 +196,9 @@ public final class ArchiveCheck: EntryVisitor {
     private func noteUnexpected(_ path: EntryPath, _ type: EntryType) {
         guard type != .directory else { return }
         unexpectedCount += 1
-        if unexpected.count < CheckResult.unexpectedListLimit { unexpected.append(path) }
+        // Under --strict every one is a failure, so every one is kept; otherwise a list for
+        // people is enough.
+        if options.strict || unexpected.count < CheckResult.unexpectedListLimit { unexpected.append(path) }
     }
 
     public func endEntry(_ content: EntryContent?) {
@@ -379,7 +381,8 @@ public final class ArchiveCheck: EntryVisitor {
         }
         let verdict: Verdict = error != nil ? .error : findings.isEmpty ? .pass : .fail
         return CheckResult(
-            verdict: verdict, findings: findings, unexpected: unexpected, unexpectedCount: unexpectedCount,
+            verdict: verdict, findings: findings, unexpected: Array(unexpected.prefix(CheckResult.unexpectedListLimit)),
+            unexpectedCount: unexpectedCount,
             error: error, entriesSeen: entriesSeen, selected: selected.lazy.filter { $0 }.count, checked: checked,
             notVerified: notVerified, entriesRead: entriesRead, contentBytes: contentBytes)
     }

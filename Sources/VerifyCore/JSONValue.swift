@@ -62,58 +62,81 @@ extension JSONValue {
     /// Compact JSON text, keys in order.
     public func serialized(pretty: Bool = false) -> String {
         var out = ""
-        write(to: &out, pretty: pretty, indent: 0)
+        write(to: &out, pretty: pretty)
         return out
     }
 
-    private func write(to out: inout String, pretty: Bool, indent: Int) {
+    /// Writes the JSON text to a stream, so that a large document need not be one string.
+    public func write<Out: TextOutputStream>(to out: inout Out, pretty: Bool = false) {
+        write(to: &out, pretty: pretty, indent: 0)
+    }
+
+    /// Writes `"key":`, for an object written piece by piece.
+    public static func writeKey<Out: TextOutputStream>(_ key: String, to out: inout Out) {
+        writeString(key, to: &out)
+        out.write(":")
+    }
+
+    private func write<Out: TextOutputStream>(to out: inout Out, pretty: Bool, indent: Int) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .integer(let i): out += String(i)
+        case .null: out.write("null")
+        case .bool(let b): out.write(b ? "true" : "false")
+        case .integer(let i): out.write(String(i))
         case .number(let d):
-            if d.isFinite { out += d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d) } else { out += "null" }
+            if d.isFinite { out.write(d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)) } else { out.write("null") }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
+            if items.isEmpty { out.write("[]"); return }
+            out.write("[")
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                if i > 0 { out.write(",") }
+                if pretty { out.write("\n" + String(repeating: "  ", count: indent + 1)) }
                 item.write(to: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "]"
+            if pretty { out.write("\n" + String(repeating: "  ", count: indent)) }
+            out.write("]")
         case .object(let members, _):
-            if members.isEmpty { out += "{}"; return }
-            out += "{"
+            if members.isEmpty { out.write("{}"); return }
+            out.write("{")
             for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                if i > 0 { out.write(",") }
+                if pretty { out.write("\n" + String(repeating: "  ", count: indent + 1)) }
                 JSONValue.writeString(key, to: &out)
-                out += pretty ? ": " : ":"
+                out.write(pretty ? ": " : ":")
                 value.write(to: &out, pretty: pretty, indent: indent + 1)
             }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "}"
+            if pretty { out.write("\n" + String(repeating: "  ", count: indent)) }
+            out.write("}")
         }
     }
 
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
+    private static func writeString<Out: TextOutputStream>(_ s: String, to out: inout Out) {
+        // Most strings need no escape: written whole, not a scalar at a time.
+        var text = s
+        let plain = text.withUTF8 { bytes in
+            !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        if plain {
+            out.write("\"")
+            out.write(s)
+            out.write("\"")
+            return
+        }
+        var escaped = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
             case _ where scalar.value < 0x20:
-                out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-            default: out.unicodeScalars.append(scalar)
+                escaped += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+            default: escaped.unicodeScalars.append(scalar)
             }
         }
-        out += "\""
+        escaped += "\""
+        out.write(escaped)
     }
 }
 

@@ -132,4 +132,34 @@ import VerifyTestSupport
         let run = try CheckRun.run([temp.file("a.zip"), "-m", temp.file("M")])
         #expect(run.status == 0, "\(run.stdout)")
     }
+
+    /// Thousands of failures, many times the output buffer: every one is in the report, the
+    /// JSON parses (by another parser too), and under --strict every unexpected entry counts.
+    @Test func aReportOfThousandsOfFailuresIsWholeAndValid() throws {
+        let temp = TemporaryDirectory()
+        var tree = FixtureTree(root: temp.file("src"))
+        for index in 0..<1_500 { try tree.add("extra/\(index)-\"q\"\\.txt", [UInt8(index & 0xff)]) }
+        try Tool.must(["tar", "-cf", temp.file("a.tar"), "."], in: tree.root)
+        let missing = 4_000
+        let line = String(repeating: "ab", count: 32) + "  listed/but/never/archived/file-"
+        let text = (0..<missing).map { line + "\($0)\n" }.joined()
+        _ = FileManager.default.createFile(atPath: temp.file("M.sha256"), contents: Data(text.utf8))
+
+        let run = try CheckRun.run([temp.file("a.tar"), "-m", temp.file("M.sha256"), "--strict"])
+        #expect(run.status == 1 && run.verdict == "fail", "\(run.stderr)")
+        #expect(run.failures.filter { $0.kind == "missing" }.count == missing)
+        #expect(run.failures.filter { $0.kind == "unexpected" }.count == 1_500)
+        #expect(run.json?["unexpectedCount"]?.integerValue == 1_500)
+        _ = FileManager.default.createFile(atPath: temp.file("report.json"), contents: Data(run.stdout.utf8))
+        let python = try Tool.run(["python3", "-c", "import json,sys; print(len(json.load(open(sys.argv[1]))['failures']))", temp.file("report.json")])
+        #expect(python.stdout == "\(missing + 1_500)\n", "\(python.stderr)")
+
+        let human = try Tool.run([Tool.verifyctl, "check", temp.file("a.tar"), "-m", temp.file("M.sha256"), "--strict"])
+        #expect(human.status == 1)
+        let lines = human.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.filter { $0.hasPrefix("FAIL missing ") }.count == missing)
+        #expect(lines.filter { $0.hasPrefix("FAIL unexpected ") }.count == 1_500)
+        #expect(human.stdout.contains("result    FAIL: \(missing + 1_500) failures (missing \(missing), unexpected 1500)"), "\(lines.suffix(3))")
+        #expect(human.stdout.hasSuffix("/s)\n"))
+    }
 }

@@ -51,6 +51,20 @@ private func manifest(_ items: [(String, String)]) -> Manifest {
         #expect(strict.verdict == .fail && strict.findings.map(\.kind) == [.unexpected])
     }
 
+    /// The list of unexpected names is cut short for people, but under --strict each one is a
+    /// failure and all of them are counted and named.
+    @Test func everyUnexpectedEntryIsAFailureWhenStrictBeyondTheListLimit() {
+        let extra = CheckResult.unexpectedListLimit + 7
+        let entries = [file("a", "1")] + (0..<extra).map { file("extra/\($0)", "x") }
+        let lenient = run(ArchiveCheck(manifest: manifest([("a", "1")])), entries)
+        #expect(lenient.verdict == .pass && lenient.unexpectedCount == extra)
+        #expect(lenient.unexpected.count == CheckResult.unexpectedListLimit)
+        let strict = run(ArchiveCheck(manifest: manifest([("a", "1")]), options: .init(strict: true)), entries)
+        #expect(strict.findings.count == extra && strict.findings.allSatisfy { $0.kind == .unexpected })
+        #expect(Set(strict.findings.compactMap(\.path)).count == extra)
+        #expect(strict.unexpected.count == CheckResult.unexpectedListLimit && strict.unexpectedCount == extra)
+    }
+
     @Test func sizeTypeLinkAndMetadata() {
         let m = Manifest(format: .mtree, entries: [
             ManifestEntry(path: EntryPath("s"), type: .file, size: 5, digests: [digest(Array("hello".utf8))]),
