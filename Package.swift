@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // liblzma, for zip members compressed with LZMA (method 14) that libarchive cannot read.
+        .systemLibrary(
+            name: "CLzma",
+            pkgConfig: "liblzma",
+            providers: [.apt(["liblzma-dev"])]
+        ),
         // Pure logic: manifests, sampling, checking, verdicts. No I/O.
         .target(
             name: "VerifyCore",
@@ -47,7 +53,7 @@ let package = Package(
         // Safe Swift over libarchive and zlib. No C type leaves this module.
         .target(
             name: "ArchiveReading",
-            dependencies: ["CArchive", "CZlib", "CIsal", "CZstd", "VerifyCore"]
+            dependencies: ["CArchive", "CZlib", "CIsal", "CZstd", "CLzma", "VerifyCore"]
         ),
         // verifyctl's commands, one file each.
         .target(

@@ -457,6 +457,16 @@ public final class ArchiveReader {
         // so are entries begun while the hashing thread is behind; the others are hashed there.
         // With gzip inflated on the other core, this thread has the time to hash itself.
         if threads > 1, hashThread == nil, !algorithms.isEmpty, !source.isInflatedAhead, split == nil { hashThread = HashThread() }
+        if header.size == 0, let content = readEmptyLzmaMember(archive, header, algorithms) {
+            // libarchive is not asked for its data (see readEmptyLzmaMember), only to go past it.
+            switch ArchiveStatus.interpret(archive_read_data_skip(archive), phase: .data) {
+            case .damagedArchive:
+                let reason = sourceReason() ?? message(archive)
+                return (PendingEnd(content: EntryContent(digests: [], byteCount: 0, damage: reason)), reason)
+            default:
+                return (PendingEnd(content: content), nil)
+            }
+        }
         let offloaded = !algorithms.isEmpty && !restoring && !capturing && hashThread.map { !$0.isBacklogged } ?? false
         if offloaded { hashThread!.begin(algorithms) }
         var hasher = ContentHasher(algorithms: offloaded ? [] : algorithms)
@@ -503,6 +513,23 @@ public final class ArchiveReader {
     }
 
     private func sourceReason() -> String? { source.ioError ?? source.damage }
+
+    /// An empty zip member compressed with LZMA, read by verifyd itself. libarchive (3.6 to
+    /// 3.8 at least) gives it no room for output and fails with "lzma unknown error 10" on
+    /// every one, so every zip that Python's zipfile writes with ZIP_LZMA and an empty file in
+    /// it would fail. Its data (properties and an end marker) is decoded and its CRC checked
+    /// here instead. Nil for any other member, or when the central directory cannot be read or
+    /// the member does not decode: libarchive then reads it and says what it says.
+    private func readEmptyLzmaMember(_ archive: OpaquePointer, _ header: EntryHeader, _ algorithms: [DigestAlgorithm]) -> EntryContent? {
+        guard source.isSeekable, let name = archive_format_name(archive), String(cString: name).hasSuffix("(lzma)") else { return nil }
+        if zipDirectoryForLzma == nil { zipDirectoryForLzma = .some(ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize)) }
+        guard let directory = zipDirectoryForLzma ?? nil, let member = directory.member(named: header.rawPath),
+              member.method == 14, member.size == 0, member.flags & 0x0041 == 0 else { return nil }
+        return ZipMemberReading(fd: source.descriptor, fileSize: source.fileSize, progress: progress).read(member, algorithms: algorithms)
+    }
+
+    /// The central directory, read at the first empty LZMA member (nil inside: unreadable).
+    private var zipDirectoryForLzma: ZipDirectory??
 
     private func makeHeader(_ entry: OpaquePointer) -> EntryHeader {
         let fileType = UInt32(archive_entry_filetype(entry))

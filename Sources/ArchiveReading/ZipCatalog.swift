@@ -57,6 +57,12 @@ struct ZipDirectory: Sendable {
         plainCount = members.indices.lazy.filter { named[$0] && ZipCatalog.isPlain(members[$0]) }.count
     }
 
+    /// The member of this name, when one member has it.
+    func member(named name: [UInt8]) -> ZipMember? {
+        guard let index = byName[EntryPath(unnormalized: name)], index >= 0 else { return nil }
+        return members[Int(index)]
+    }
+
     /// The plain member of this name, when one member has it.
     func plainMember(named name: [UInt8]) -> ZipMember? {
         guard let index = byName[EntryPath(unnormalized: name)], index >= 0, ZipCatalog.isPlain(members[Int(index)]) else { return nil }

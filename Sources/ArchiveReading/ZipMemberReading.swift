@@ -1,4 +1,5 @@
 import CIsal
+import CLzma
 import VerifyCore
 #if canImport(Glibc)
 import Glibc
@@ -46,9 +47,12 @@ final class ZipMemberReading {
             hasher.update(chunk)
             crc = crc32_gzip_refl(crc, chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(chunk.count))
         }
-        let read = member.method == 0
-            ? copyStored(member, from: dataStart, fold)
-            : inflate(member, from: dataStart, fold)
+        let read = switch member.method {
+        case 0: copyStored(member, from: dataStart, fold)
+        case 8: inflate(member, from: dataStart, fold)
+        case 14: decodeLzma(member, from: dataStart, fold)
+        default: false
+        }
         guard read, hasher.byteCount == member.size, crc == member.crc,
               member.flags & 0x0008 == 0 || checkDataDescriptor(member, at: dataStart + member.compressedSize, crc: crc)
         else { return nil }
@@ -120,6 +124,55 @@ final class ZipMemberReading {
             guard produced <= member.size else { return false }
             if count > 0 { fold(UnsafeRawBufferPointer(rebasing: output[0..<count])) }
             if state.pointee.block_state == ISAL_BLOCK_FINISH { return true }
+        }
+    }
+
+    /// A member compressed with LZMA (method 14): a 4-byte version and properties-size header,
+    /// the 5 properties bytes, then raw LZMA1 data, with an end marker when flag bit 1 says so.
+    private func decodeLzma(_ member: ZipMember, from start: Int64, _ fold: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard member.compressedSize >= 9, var header = pread(at: start, count: 9), header.u16(2) == 5 else { return false }
+        var filters = [lzma_filter](repeating: lzma_filter(), count: 2)
+        filters[0].id = CLZMA_FILTER_LZMA1
+        let decoded = header.withUnsafeMutableBufferPointer { lzma_properties_decode(&filters[0], nil, $0.baseAddress! + 4, 5) }
+        guard decoded == LZMA_OK, let options = filters[0].options else { return false }
+        defer { free(options) }
+        // A dictionary larger than the content is never used: the declared one (up to 4 GiB)
+        // is not allocated for a small member.
+        let lzma = options.assumingMemoryBound(to: lzma_options_lzma.self)
+        lzma.pointee.dict_size = UInt32(clamping: min(Int64(lzma.pointee.dict_size), max(member.size, 4096)))
+        filters[1].id = CLZMA_VLI_UNKNOWN
+        var stream = lzma_stream()
+        guard lzma_raw_decoder(&stream, &filters) == LZMA_OK else { return false }
+        defer { lzma_end(&stream) }
+        header = []
+        let hasEndMarker = member.flags & 0x0002 != 0
+        var offset = start + 9
+        let end = start + member.compressedSize
+        var produced: Int64 = 0
+        while true {
+            if stream.avail_in == 0, offset < end {
+                let n = readChunk(at: offset, count: Int(min(Int64(input.count), end - offset)))
+                guard n > 0 else { return false }
+                offset += Int64(n)
+                stream.next_in = UnsafePointer(input.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                stream.avail_in = n
+            }
+            stream.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            stream.avail_out = output.count
+            let inputBefore = stream.avail_in
+            let status = lzma_code(&stream, LZMA_RUN)
+            let count = output.count - stream.avail_out
+            produced += Int64(count)
+            guard status == LZMA_OK || status == LZMA_STREAM_END, produced <= member.size else { return false }
+            if count > 0 { fold(UnsafeRawBufferPointer(rebasing: output[0..<count])) }
+            if status == LZMA_STREAM_END { return offset == end && stream.avail_in == 0 }
+            // All the data taken, with room left for output: the decoder has given all it can.
+            // That is the end only for data written without an end marker.
+            if offset == end, stream.avail_in == 0, stream.avail_out > 0 {
+                return !hasEndMarker && produced == member.size
+            }
+            // Neither input taken nor output made: it would never end.
+            if count == 0, stream.avail_in == inputBefore { return false }
         }
     }
 
