@@ -150,6 +150,7 @@ public final class ArchiveReader {
         let sharesMembers = source.looksLikeZip && restore == nil && captureEntry == nil && !isSecondReader
         let directory = sharesMembers && (threads > 1 || zipEntriesFromDirectory)
             ? ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize) : nil
+        zipDirectory = directory
         let walk = zipEntriesFromDirectory && !hashesWholeFile ? directory.flatMap { ZipDirectoryWalk.canWalk($0) ? $0 : nil } : nil
         if sharesMembers, threads > 1 || walk != nil {
             let makeSplit = { [self] in (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) } }
@@ -172,6 +173,11 @@ public final class ArchiveReader {
         split?.close()
         deliverEnds(to: visitor, wait: true)
         split?.join()
+        if walk == nil, outcome.damage == nil, outcome.ioError == nil, outcome.format?.hasPrefix("ZIP") == true,
+           let problem = zipHeadersProblem(skipping: (split as? ZipMemberPool)?.headersChecked ?? []) {
+            outcome.damage = problem
+            outcome.wholeFileDigests = []
+        }
         hashThread?.finish()
         hashThread = nil
         outcome.bytesRead += source.rawBytesRead + (split?.bytesRead ?? 0)
@@ -514,6 +520,17 @@ public final class ArchiveReader {
 
     private func sourceReason() -> String? { source.ioError ?? source.damage }
 
+    /// libarchive reads a seekable zip's members by their local headers and does not compare
+    /// them with the central directory, which unzip and Python extract by: a member whose two
+    /// records disagree (a name, a method, a CRC) is damage. Nil when they agree or the
+    /// directory cannot be read (ZipCatalog's rules; the end check covers a missing one).
+    /// `skipping`: the local headers already compared (the members read directly).
+    private func zipHeadersProblem(skipping checked: Set<Int64>) -> String? {
+        guard !isSecondReader, source.isSeekable,
+              let directory = zipDirectory ?? ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize) else { return nil }
+        return ZipCatalog.headersProblem(directory, fd: source.descriptor, skipping: checked)
+    }
+
     /// An empty zip member compressed with LZMA, read by verifyd itself. libarchive (3.6 to
     /// 3.8 at least) gives it no room for output and fails with "lzma unknown error 10" on
     /// every one, so every zip that Python's zipfile writes with ZIP_LZMA and an empty file in
@@ -530,6 +547,8 @@ public final class ArchiveReader {
 
     /// The central directory, read at the first empty LZMA member (nil inside: unreadable).
     private var zipDirectoryForLzma: ZipDirectory??
+    /// The central directory when reading began with it (two threads, or a sample of a zip).
+    private var zipDirectory: ZipDirectory?
 
     private func makeHeader(_ entry: OpaquePointer) -> EntryHeader {
         let fileType = UInt32(archive_entry_filetype(entry))

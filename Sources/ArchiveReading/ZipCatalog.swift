@@ -253,6 +253,64 @@ enum ZipCatalog {
         return false
     }
 
+    /// What a member's local header says against the central directory.
+    enum LocalHeader {
+        /// It agrees; the member's data starts here.
+        case agrees(dataStart: Int64)
+        case disagrees(String)
+    }
+
+    /// Reads a member's local header and compares it with the directory: signature, name,
+    /// method, encryption flags, and with `sums` CRC and sizes when both records hold them (no
+    /// data descriptor; a zip64 size of 0xFFFFFFFF is in an extra field). unzip extracts a
+    /// member under its directory name, so a name that differs is damage, not a detail.
+    static func checkLocalHeader(_ member: ZipMember, fd: Int32, sums: Bool = true) -> LocalHeader {
+        let quoted = "\"\(EntryPath(unnormalized: member.name))\""
+        guard let header = bytes(fd, at: member.localHeaderOffset, count: 30 + member.name.count), header.u32(0) == 0x0403_4b50 else {
+            return .disagrees("the central directory places member \(quoted) at byte \(member.localHeaderOffset), where there is no local header")
+        }
+        let name = Array(header[30...].prefix(Int(header.u16(26))))
+        guard Int(header.u16(26)) == member.name.count, name == member.name else {
+            return .disagrees("the central directory names member \(quoted), its local header at byte \(member.localHeaderOffset) "
+                + "names \"\(EntryPath(unnormalized: name))\": unzip would extract it under the first name")
+        }
+        var differing = [String]()
+        if header.u16(8) != member.method { differing.append("compression method \(header.u16(8)) against \(member.method)") }
+        if header.u16(6) & 0x0041 != member.flags & 0x0041 { differing.append("encryption flags") }
+        if sums, header.u16(6) & 0x0008 == 0, member.flags & 0x0008 == 0 {
+            if header.u32(14) != member.crc { differing.append("CRC-32 \(hex32(header.u32(14))) against \(hex32(member.crc))") }
+            let compressed = header.u32(18), size = header.u32(22)
+            if compressed != 0xFFFF_FFFF, Int64(compressed) != member.compressedSize {
+                differing.append("compressed size \(compressed) against \(member.compressedSize)")
+            }
+            if size != 0xFFFF_FFFF, Int64(size) != member.size { differing.append("size \(size) against \(member.size)") }
+        }
+        guard differing.isEmpty else {
+            return .disagrees("member \(quoted): its local header at byte \(member.localHeaderOffset) and the central directory "
+                + "differ in \(differing.joined(separator: ", "))")
+        }
+        return .agrees(dataStart: member.localHeaderOffset + 30 + Int64(member.name.count) + Int64(header.u16(28)))
+    }
+
+    private static func hex32(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    /// The first member whose local header disagrees with the directory in what libarchive does
+    /// not compare (name, method, encryption; it checks CRC and sizes of the members it reads),
+    /// and how many more do.
+    static func headersProblem(_ directory: ZipDirectory, fd: Int32, skipping checked: Set<Int64> = []) -> String? {
+        var first: String?
+        var more = 0
+        for index in directory.fileOrder where !checked.contains(directory.members[index].localHeaderOffset) {
+            guard case .disagrees(let why) = checkLocalHeader(directory.members[index], fd: fd, sums: false) else { continue }
+            if first == nil { first = why } else { more += 1 }
+        }
+        guard let first else { return nil }
+        return more == 0 ? first : "\(first) (and \(more) more \(more == 1 ? "member" : "members") like it)"
+    }
+
     static func bytes(_ fd: Int32, at offset: Int64, count: Int) -> [UInt8]? {
         guard offset >= 0, count >= 0 else { return nil }
         var out = [UInt8](repeating: 0, count: count)

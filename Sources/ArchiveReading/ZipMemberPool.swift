@@ -57,6 +57,9 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
     private let readDirectly = Atomic<Int>(0)
     /// Members the workers read and found good (the others were read by libarchive).
     var membersReadDirectly: Int { readDirectly.load(ordering: .relaxed) }
+    /// Where the local headers of the members read directly are: each was compared with the
+    /// central directory on the way (complete after `join`).
+    private(set) var headersChecked = Set<Int64>()
 
     var bytesRead: Int64 { workerBytes.load(ordering: .relaxed) + (fallback?.bytesRead ?? 0) }
 
@@ -129,6 +132,7 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
     }
 
     private func work(_ reading: ZipMemberReading) {
+        var checked = [Int64]()
         while true {
             condition.lock()
             while jobs.isEmpty && !closed {
@@ -137,6 +141,7 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
                 idleWorkers -= 1
             }
             guard let job = jobs.popFirst() else {
+                headersChecked.formUnion(checked)
                 running -= 1
                 condition.broadcast()
                 condition.unlock()
@@ -147,7 +152,10 @@ final class ZipMemberPool: MemberSharing, @unchecked Sendable {
             if readerWaiting, outstanding <= Self.backlog / 2 { condition.broadcast() }
             condition.unlock()
             let content = reading.read(job.member, algorithms: job.algorithms)
-            if content != nil { readDirectly.add(1, ordering: .relaxed) }
+            if content != nil {
+                readDirectly.add(1, ordering: .relaxed)
+                checked.append(job.member.localHeaderOffset)
+            }
             results.post([(job.index, (content, ContentRequest.read(job.algorithms), job.member.name))])
         }
     }

@@ -61,18 +61,11 @@ final class ZipMemberReading {
 
     /// Where the data starts, when the local header agrees with the central directory.
     private func checkLocalHeader(_ member: ZipMember) -> Int64? {
-        guard let header = pread(at: member.localHeaderOffset, count: 30 + member.name.count),
-              header.u32(0) == 0x0403_4b50, header.u16(8) == member.method,
-              header.u16(6) & 0x0041 == member.flags & 0x0041,
-              Int(header.u16(26)) == member.name.count, header[30...].elementsEqual(member.name) else { return nil }
-        if member.flags & 0x0008 == 0 {
-            // Sizes may be 0xFFFFFFFF with the real ones in a zip64 extra field: then only the CRC.
-            guard header.u32(14) == member.crc else { return nil }
-            let compressed = header.u32(18), size = header.u32(22)
-            guard compressed == 0xFFFF_FFFF || Int64(compressed) == member.compressedSize,
-                  size == 0xFFFF_FFFF || Int64(size) == member.size else { return nil }
-        }
-        return member.localHeaderOffset + 30 + Int64(member.name.count) + Int64(header.u16(28))
+        let headerBytes = 30 + member.name.count
+        bytesRead += Int64(headerBytes)
+        progress.addRawBytes(headerBytes)
+        guard case .agrees(let dataStart) = ZipCatalog.checkLocalHeader(member, fd: fd) else { return nil }
+        return dataStart
     }
 
     /// A data descriptor (after the data, with or without its signature) that agrees.

@@ -8,6 +8,7 @@ import VerifyTestSupport
 /// reads a zip whose record is damaged by walking its local headers, and passes it; unzip
 /// refuses it. verifyd reports the damage, and still accepts what unzip and libarchive accept:
 /// data before the zip (a self-extracting stub, offsets shifted or not), a comment, zip64.
+/// The same for a directory that names a member otherwise than its local header does.
 struct ZipEndRecordTests {
     /// (name, Python lines turning the bytes `b` of a good zip into `out`, fails, words)
     static let cases: [(String, String, Bool, String?)] = [
@@ -20,6 +21,12 @@ struct ZipEndRecordTests {
         ("data before the zip, offsets not shifted", "out = b'MZ self-extractor stub' * 40 + b", false, nil),
         ("a comment", "out = b[:-2] + struct.pack('<H', 9) + b'a comment'", false, nil),
         ("no end record", "out = b[:b.rfind(b'PK\\x05\\x06')]", true, "no end-of-central-directory record"),
+        // The directory and a local header disagree where libarchive does not compare them:
+        // unzip and Python extract by the directory.
+        ("the directory names a member otherwise", "i = b.rfind(b'f2.txt'); out = b[:i] + b'f2/txt' + b[i + 6:]", true,
+         "the central directory names member \"f2/txt\", its local header at byte"),
+        ("the directory gives a member another method",
+         "i = b.find(b'PK\\x01\\x02'); out = b[:i + 10] + struct.pack('<H', 12) + b[i + 12:]", true, "differ in compression method 8 against 12"),
     ]
 
     @Test(arguments: cases.map(\.0))
