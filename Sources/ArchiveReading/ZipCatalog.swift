@@ -261,7 +261,7 @@ enum ZipCatalog {
     }
 
     /// Reads a member's local header and compares it with the directory: signature, name,
-    /// method, encryption flags, and with `sums` CRC and sizes when both records hold them (no
+    /// method, encryption and patched-data flags, and with `sums` CRC and sizes when both records hold them (no
     /// data descriptor; a zip64 size of 0xFFFFFFFF is in an extra field). unzip extracts a
     /// member under its directory name, so a name that differs is damage, not a detail.
     static func checkLocalHeader(_ member: ZipMember, fd: Int32, sums: Bool = true) -> LocalHeader {
@@ -276,7 +276,9 @@ enum ZipCatalog {
         }
         var differing = [String]()
         if header.u16(8) != member.method { differing.append("compression method \(header.u16(8)) against \(member.method)") }
-        if header.u16(6) & 0x0041 != member.flags & 0x0041 { differing.append("encryption flags") }
+        // Bits 0 and 6: encrypted, strongly; bit 5: patched data. Python refuses a member
+        // whose directory entry says either.
+        if header.u16(6) & 0x0061 != member.flags & 0x0061 { differing.append("the flags for encryption or patched data") }
         if sums, header.u16(6) & 0x0008 == 0, member.flags & 0x0008 == 0 {
             if header.u32(14) != member.crc { differing.append("CRC-32 \(hex32(header.u32(14))) against \(hex32(member.crc))") }
             let compressed = header.u32(18), size = header.u32(22)

@@ -27,6 +27,8 @@ struct ZipEndRecordTests {
          "the central directory names member \"f2/txt\", its local header at byte"),
         ("the directory gives a member another method",
          "i = b.find(b'PK\\x01\\x02'); out = b[:i + 10] + struct.pack('<H', 12) + b[i + 12:]", true, "differ in compression method 8 against 12"),
+        ("the directory marks a member as patched data",
+         "i = b.find(b'PK\\x01\\x02'); out = b[:i + 8] + bytes([b[i + 8] ^ 0x20]) + b[i + 9:]", true, "differ in the flags for encryption or patched data"),
     ]
 
     @Test(arguments: cases.map(\.0))
