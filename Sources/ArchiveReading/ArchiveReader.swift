@@ -148,9 +148,7 @@ public final class ArchiveReader {
         // found in the central directory), or else by a second libarchive reader taking some.
         // A sample of a plain zip takes its entries from the directory too.
         let sharesMembers = source.looksLikeZip && restore == nil && captureEntry == nil && !isSecondReader
-        let directory = sharesMembers && (threads > 1 || zipEntriesFromDirectory)
-            ? ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize) : nil
-        zipDirectory = directory
+        let directory = sharesMembers && (threads > 1 || zipEntriesFromDirectory) ? centralDirectory() : nil
         let walk = zipEntriesFromDirectory && !hashesWholeFile ? directory.flatMap { ZipDirectoryWalk.canWalk($0) ? $0 : nil } : nil
         if sharesMembers, threads > 1 || walk != nil {
             let makeSplit = { [self] in (try? ArchiveReader(sharingFileOf: self)).map { MemberSplit(second: $0) } }
@@ -522,12 +520,12 @@ public final class ArchiveReader {
 
     /// libarchive reads a seekable zip's members by their local headers and does not compare
     /// them with the central directory, which unzip and Python extract by: a member whose two
-    /// records disagree (a name, a method, a CRC) is damage. Nil when they agree or the
+    /// records disagree (a name, a method, encryption flags) is damage. Nil when they agree or the
     /// directory cannot be read (ZipCatalog's rules; the end check covers a missing one).
     /// `skipping`: the local headers already compared (the members read directly).
     private func zipHeadersProblem(skipping checked: Set<Int64>) -> String? {
         guard !isSecondReader, source.isSeekable,
-              let directory = zipDirectory ?? ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize) else { return nil }
+              let directory = centralDirectory() else { return nil }
         return ZipCatalog.headersProblem(directory, fd: source.descriptor, skipping: checked)
     }
 
@@ -539,16 +537,18 @@ public final class ArchiveReader {
     /// the member does not decode: libarchive then reads it and says what it says.
     private func readEmptyLzmaMember(_ archive: OpaquePointer, _ header: EntryHeader, _ algorithms: [DigestAlgorithm]) -> EntryContent? {
         guard source.isSeekable, let name = archive_format_name(archive), String(cString: name).hasSuffix("(lzma)") else { return nil }
-        if zipDirectoryForLzma == nil { zipDirectoryForLzma = .some(ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize)) }
-        guard let directory = zipDirectoryForLzma ?? nil, let member = directory.member(named: header.rawPath),
+        guard let directory = centralDirectory(), let member = directory.member(named: header.rawPath),
               member.method == 14, member.size == 0, member.flags & 0x0041 == 0 else { return nil }
         return ZipMemberReading(fd: source.descriptor, fileSize: source.fileSize, progress: progress).read(member, algorithms: algorithms)
     }
 
-    /// The central directory, read at the first empty LZMA member (nil inside: unreadable).
-    private var zipDirectoryForLzma: ZipDirectory??
-    /// The central directory when reading began with it (two threads, or a sample of a zip).
-    private var zipDirectory: ZipDirectory?
+    /// The zip's central directory, read once when first needed (nil inside: unreadable).
+    private var zipDirectory: ZipDirectory??
+
+    private func centralDirectory() -> ZipDirectory? {
+        if zipDirectory == nil { zipDirectory = .some(ZipCatalog.read(fd: source.descriptor, fileSize: source.fileSize)) }
+        return zipDirectory ?? nil
+    }
 
     private func makeHeader(_ entry: OpaquePointer) -> EntryHeader {
         let fileType = UInt32(archive_entry_filetype(entry))
