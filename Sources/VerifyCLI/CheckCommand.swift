@@ -34,7 +34,7 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The manifest written at backup time.")
     var manifest: String?
 
-    @Option(help: "Manifest format: auto, sha256sum, bsd, mtree or json.")
+    @Option(help: "Manifest format: auto, sha256sum, b2sum, bsd, mtree or json.")
     var format: String = "auto"
 
     @Flag(help: "Check every entry the manifest lists (the default).")
@@ -89,7 +89,7 @@ struct CheckCommand: ParsableCommand {
         if stripComponents < 0 { throw ValidationError("--strip-components must be 0 or more") }
         if stallTimeout <= 0 { throw ValidationError("--stall-timeout must be more than 0") }
         if format != "auto", ManifestFormat(rawValue: format) == nil {
-            throw ValidationError("--format must be auto, sha256sum, bsd, mtree or json")
+            throw ValidationError("--format must be auto, sha256sum, b2sum, bsd, mtree or json")
         }
         if manifest == nil, sample != nil || samplePercent != nil {
             throw ValidationError("--sample and --sample-percent need --manifest")

@@ -25,23 +25,36 @@ struct ManifestCreateCommand: ParsableCommand {
     @Argument(help: "A directory, or an archive file.")
     var path: String
 
-    @Option(help: "Manifest format: sha256sum, bsd, mtree or json.")
+    @Option(help: "Manifest format: sha256sum, b2sum, bsd, mtree or json.")
     var format: String = "sha256sum"
 
-    @Option(help: "Digest algorithm: sha256 or sha512 (also md5, sha1, sha384).")
-    var algorithm: String = "sha256"
+    @Option(help: "Digest algorithm: sha256 or sha512 (also md5, sha1, sha384, blake2b); blake2b with --format b2sum.")
+    var algorithm: String?
+
+    /// sha256, or blake2b for a b2sum list.
+    private var chosenAlgorithm: DigestAlgorithm? {
+        algorithm.map { DigestAlgorithm(rawValue: $0) } ?? (format == "b2sum" ? .blake2b : .sha256)
+    }
 
     @Option(name: .shortAndLong, help: "Write to FILE instead of standard output (replaced atomically).")
     var output: String?
 
     func validate() throws {
-        if ManifestFormat(rawValue: format) == nil { throw ValidationError("--format must be sha256sum, bsd, mtree or json") }
-        if DigestAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be sha256, sha512, sha384, sha1 or md5") }
+        guard let manifestFormat = ManifestFormat(rawValue: format) else {
+            throw ValidationError("--format must be sha256sum, b2sum, bsd, mtree or json")
+        }
+        guard let algorithm = chosenAlgorithm else {
+            throw ValidationError("--algorithm must be sha256, sha512, sha384, sha1, md5 or blake2b")
+        }
+        // A plain list names its algorithm only by the digests' length, and BLAKE2b's is SHA-512's.
+        if manifestFormat == .sha256sum, algorithm == .blake2b { throw ValidationError("blake2b digests need --format b2sum (or bsd, or json)") }
+        if manifestFormat == .b2sum, algorithm != .blake2b { throw ValidationError("--format b2sum holds blake2b digests only") }
+        if manifestFormat == .mtree, algorithm == .blake2b { throw ValidationError("mtree has no keyword for blake2b digests: use b2sum, bsd or json") }
     }
 
     func run() throws {
         let format = ManifestFormat(rawValue: format)!
-        let algorithm = DigestAlgorithm(rawValue: algorithm)!
+        let algorithm = chosenAlgorithm!
         do {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -54,7 +67,7 @@ struct ManifestCreateCommand: ParsableCommand {
             } else {
                 (entries, damaged) = try archiveEntries(algorithm)
             }
-            if format == .sha256sum || format == .bsd {
+            if format == .sha256sum || format == .b2sum || format == .bsd {
                 entries = entries.filter { $0.type == .file || $0.type == .hardlink }
             }
             let text = ManifestWriter(format: format, algorithm: algorithm).write(entries)

@@ -27,7 +27,7 @@ struct ChecksumListParser {
         guard lineCount > 1024 else { return }
         let firstLine = text.prefix { $0 != 0x0a }
         var hexLength = 64
-        if format == .sha256sum, let space = firstLine.firstIndex(of: 0x20) {
+        if format != .bsd, let space = firstLine.firstIndex(of: 0x20) {
             hexLength = space - (firstLine.first == UInt8(ascii: "\\") ? 1 : 0)
         }
         let digestLength = max(hexLength, 32) / 2 + 1
@@ -43,7 +43,7 @@ struct ChecksumListParser {
         line.withUnsafeBufferPointer { line in
             guard line.first != UInt8(ascii: "\\"),
                   let space = line.firstIndex(where: { $0 == 0x20 || $0 == 0x09 }),
-                  let algorithm = DigestAlgorithm(hexLength: space) else { return false }
+                  let algorithm = plainAlgorithm(hexLength: space) else { return false }
             var nameStart = space + 1
             if nameStart < line.count, line[nameStart] == 0x20 || line[nameStart] == UInt8(ascii: "*") { nameStart += 1 }
             let raw = UnsafeBufferPointer(rebasing: line[nameStart...])
@@ -55,6 +55,11 @@ struct ChecksumListParser {
         }
     }
 
+    /// The algorithm of a plain line's digest: by its length, or BLAKE2b in a b2sum list.
+    private func plainAlgorithm(hexLength: Int) -> DigestAlgorithm? {
+        format == .b2sum ? (hexLength == 128 ? .blake2b : nil) : DigestAlgorithm(hexLength: hexLength)
+    }
+
     private func parseGNULine(_ line: ArraySlice<UInt8>, _ number: Int) throws(ManifestError) -> ManifestEntry {
         var rest = line
         let escaped = rest.first == UInt8(ascii: "\\")
@@ -63,7 +68,10 @@ struct ChecksumListParser {
             throw error(number, "expected \"HEX  NAME\" (a digest, two spaces, a name)")
         }
         let hex = rest[..<space]
-        guard let algorithm = DigestAlgorithm(hexLength: hex.count) else {
+        guard let algorithm = plainAlgorithm(hexLength: hex.count) else {
+            if format == .b2sum {
+                throw error(number, "a b2sum digest has 128 characters (BLAKE2b-512; shorter ones, from b2sum -l, are not read), not \(hex.count)")
+            }
             throw error(number, "a digest of \(hex.count) characters matches no algorithm (md5 32, sha1 40, sha256 64, sha384 96, sha512 128)")
         }
         guard let bytes = Hex.decode(bytes: hex) else {
@@ -86,7 +94,7 @@ struct ChecksumListParser {
         }
         let tag = String(decoding: rest[..<open], as: UTF8.self)
         guard let algorithm = DigestAlgorithm.allCases.first(where: { $0.bsdTag == tag }) else {
-            throw error(number, "unknown algorithm \"\(tag)\" (expected MD5, SHA1, SHA256, SHA384 or SHA512)")
+            throw error(number, "unknown algorithm \"\(tag)\" (expected MD5, SHA1, SHA256, SHA384, SHA512 or BLAKE2b)")
         }
         let separator = Array(") = ".utf8)
         guard let close = lastRange(of: separator, in: rest) else {

@@ -11,6 +11,7 @@ public struct ContentHasher: Sendable {
     private var sha256: SHA256?
     private var sha384: SHA384?
     private var sha512: SHA512?
+    private var blake2b: Blake2b?
     /// The algorithms computed, strongest last.
     public let algorithms: [DigestAlgorithm]
     /// Bytes folded in so far.
@@ -28,6 +29,7 @@ public struct ContentHasher: Sendable {
             case .sha256: sha256 = SHA256()
             case .sha384: sha384 = SHA384()
             case .sha512: sha512 = SHA512()
+            case .blake2b: blake2b = Blake2b()
             }
         }
     }
@@ -45,6 +47,7 @@ public struct ContentHasher: Sendable {
         if sha1 != nil { sha1!.update(bufferPointer: chunk) }
         if sha384 != nil { sha384!.update(bufferPointer: chunk) }
         if sha512 != nil { sha512!.update(bufferPointer: chunk) }
+        if blake2b != nil { blake2b!.update(bufferPointer: chunk) }
     }
 
     /// Folds in `count` zero bytes (the holes of a sparse entry).
@@ -71,6 +74,7 @@ public struct ContentHasher: Sendable {
             case .sha256: Digest(algorithm: .sha256, bytes: Array(sha256!.finalize()))
             case .sha384: Digest(algorithm: .sha384, bytes: Array(sha384!.finalize()))
             case .sha512: Digest(algorithm: .sha512, bytes: Array(sha512!.finalize()))
+            case .blake2b: Digest(algorithm: .blake2b, bytes: blake2b!.finalize())
             }
         }
     }

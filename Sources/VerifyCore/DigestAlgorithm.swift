@@ -3,6 +3,9 @@ import Crypto
 /// A content digest algorithm a manifest can name.
 public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable {
     case md5, sha1, sha256, sha384, sha512
+    /// BLAKE2b-512, as `b2sum` writes it. Its digests are as long as SHA-512's, so a plain
+    /// checksum list holds it only in the `b2sum` format; BSD tag lines name it.
+    case blake2b
 
     /// Length of the digest in hexadecimal digits.
     public var hexLength: Int {
@@ -11,7 +14,7 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha1: 40
         case .sha256: 64
         case .sha384: 96
-        case .sha512: 128
+        case .sha512, .blake2b: 128
         }
     }
 
@@ -35,10 +38,11 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha256: "SHA256"
         case .sha384: "SHA384"
         case .sha512: "SHA512"
+        case .blake2b: "BLAKE2b"
         }
     }
 
-    /// 0 (md5) to 4 (sha512), weakest to strongest: the order of `<` (so `max()` picks the
+    /// 0 (md5) to 5 (blake2b), weakest to strongest: the order of `<` (so `max()` picks the
     /// strongest) and the byte that names the algorithm in packed manifests.
     var code: UInt8 {
         switch self {
@@ -47,16 +51,18 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha256: 2
         case .sha384: 3
         case .sha512: 4
+        case .blake2b: 5
         }
     }
 
-    /// The algorithm of a `code` (anything above 4 reads as the strongest).
+    /// The algorithm of a `code` (an unknown one reads as sha512).
     init(code: UInt8) {
         switch code {
         case 0: self = .md5
         case 1: self = .sha1
         case 2: self = .sha256
         case 3: self = .sha384
+        case 5: self = .blake2b
         default: self = .sha512
         }
     }

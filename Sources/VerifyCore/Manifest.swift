@@ -15,17 +15,18 @@ public struct Manifest: Sendable {
     /// Parses manifest text, detecting its format when `format` is nil.
     /// - Parameter file: the name used in error messages.
     public static func parse(_ text: [UInt8], format: ManifestFormat? = nil, file: String) throws(ManifestError) -> Manifest {
-        guard let format = format ?? ManifestFormat.detect(text) else {
+        let detected = ManifestFormat.detect(text).map { $0 == .sha256sum && ManifestFormat.namesB2sum(file) ? .b2sum : $0 }
+        guard let format = format ?? detected else {
             if text.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }) {
                 throw ManifestError(file: file, line: nil, message: "the manifest is empty")
             }
             throw ManifestError(
                 file: file, line: 1,
-                message: "unrecognised manifest format (expected sha256sum, BSD tag, mtree or JSON); use --format to name it")
+                message: "unrecognised manifest format (expected sha256sum, b2sum, BSD tag, mtree or JSON); use --format to name it")
         }
         var builder = ManifestBuilder(file: file)
         switch format {
-        case .sha256sum, .bsd: try ChecksumListParser(file: file, format: format).parse(text, into: &builder)
+        case .sha256sum, .b2sum, .bsd: try ChecksumListParser(file: file, format: format).parse(text, into: &builder)
         case .mtree: try MtreeParser(file: file).parse(text, into: &builder)
         case .json: try JSONManifestCodec.parse(text, file: file, into: &builder)
         }

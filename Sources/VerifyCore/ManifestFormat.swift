@@ -4,10 +4,20 @@ public enum ManifestFormat: String, Sendable, CaseIterable, Codable {
     case sha256sum
     /// BSD tag lines, as `sha256sum --tag` writes them: `SHA256 (NAME) = HEX`.
     case bsd
+    /// coreutils `b2sum` output: `HEX  NAME` with 128-digit BLAKE2b-512 digests (which a
+    /// plain list cannot tell from SHA-512 by their length). Chosen for a manifest named
+    /// B2SUMS or *.b2, *.b2sum, *.blake2, *.blake2b; or named with --format / manifest_format.
+    case b2sum
     /// mtree specification, as `bsdtar --format=mtree` and `mtree -c` write them.
     case mtree
     /// verifyd's own JSON manifest (docs/manifest-json.md).
     case json
+
+    /// Whether a checksum list's file name says it was written by `b2sum`.
+    public static func namesB2sum(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
+        return name == "b2sums" || [".b2", ".b2sum", ".b2sums", ".blake2", ".blake2b"].contains { name.hasSuffix($0) }
+    }
 
     /// Guesses the format from the first meaningful line of the text.
     public static func detect(_ text: [UInt8]) -> ManifestFormat? {

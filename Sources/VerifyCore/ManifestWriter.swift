@@ -13,7 +13,7 @@ public struct ManifestWriter: Sendable {
         let sorted = entries.sorted(by: { $0.path < $1.path })
         var out = [UInt8]()
         switch format {
-        case .sha256sum, .bsd:
+        case .sha256sum, .b2sum, .bsd:
             for entry in sorted {
                 guard let digest = entry.digests.first(where: { $0.algorithm == algorithm }) else { continue }
                 out += checksumLine(entry.path.bytes, digest)

@@ -162,4 +162,26 @@ import VerifyTestSupport
         #expect(human.stdout.contains("result    FAIL: \(missing + 1_500) failures (missing \(missing), unexpected 1500)"), "\(lines.suffix(3))")
         #expect(human.stdout.hasSuffix("/s)\n"))
     }
+
+    /// A B2SUMS list written by coreutils' b2sum verifies an archive (BLAKE2b, not SHA-512);
+    /// a changed file fails; verifyctl writes a b2sum list that b2sum -c accepts.
+    @Test func b2sumListsFromCoreutilsVerify() throws {
+        let temp = TemporaryDirectory()
+        let tree = try FixtureTree.standard(at: temp.file("src"), seed: 21)
+        try Tool.must(["sh", "-c", "find . -type f -print0 | sort -z | xargs -0 b2sum > ../B2SUMS"], in: tree.root)
+        try Tool.must(["tar", "-czf", temp.file("a.tar.gz"), "."], in: tree.root)
+        let run = try CheckRun.run([temp.file("a.tar.gz"), "-m", temp.file("B2SUMS")])
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.json?["manifest"]?["format"]?.stringValue == "b2sum")
+
+        try Tool.must(["sh", "-c", "printf changed >> etc/hosts && tar -czf ../b.tar.gz ."], in: tree.root)
+        let changed = try CheckRun.run([temp.file("b.tar.gz"), "-m", temp.file("B2SUMS")])
+        #expect(changed.status == 1 && changed.failures.map(\.kind) == ["content_mismatch"], "\(changed.stdout)")
+        #expect(changed.failures.first?.path == "etc/hosts")
+
+        try Tool.must([Tool.verifyctl, "manifest", "create", tree.root, "--format", "b2sum", "-o", temp.file("mine.b2")])
+        #expect(try Tool.run(["b2sum", "--quiet", "-c", temp.file("mine.b2")], in: tree.root).status == 0)
+        let refused = try Tool.run([Tool.verifyctl, "manifest", "create", tree.root, "--algorithm", "blake2b"])
+        #expect(refused.status == 64 && refused.stderr.contains("blake2b digests need --format b2sum"), "\(refused.stderr)")
+    }
 }

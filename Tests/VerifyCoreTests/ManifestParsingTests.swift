@@ -9,6 +9,28 @@ private let sha = String(repeating: "ab", count: 32)
 private let md5 = String(repeating: "cd", count: 16)
 
 @Suite struct ChecksumListTests {
+    /// b2sum's 128-digit digests are BLAKE2b in a list named like b2sum's or with --format
+    /// b2sum, and in BSD tag lines; a plain list otherwise reads them as SHA-512.
+    @Test func b2sumListsAndTags() throws {
+        let digest = String(repeating: "0f", count: 64)
+        let line = "\(digest)  a/file\n"
+        for name in ["B2SUMS", "backup.b2", "x/backup.tar.blake2b", "list.b2sum"] {
+            let manifest = try Manifest.parse(Array(line.utf8), file: name)
+            #expect(manifest.format == .b2sum, "\(name)")
+            #expect(manifest.entries.first?.digests.first?.algorithm == .blake2b, "\(name)")
+        }
+        #expect(try parse(line).entries.first?.digests.first?.algorithm == .sha512)
+        #expect(try parse(line, .b2sum).entries.first?.digests.first?.algorithm == .blake2b)
+        let tag = try parse("BLAKE2b (a/file) = \(digest)\n")
+        #expect(tag.format == .bsd && tag.entries.first?.digests.first?.algorithm == .blake2b)
+        #expect(throws: ManifestError.self) { try parse("\(sha)  a/file\n", .b2sum) }
+        do {
+            _ = try parse("\(sha)  a/file\n", .b2sum)
+        } catch {
+            #expect("\(error)".contains("a b2sum digest has 128 characters"), "\(error)")
+        }
+    }
+
     @Test func gnuTextAndBinaryModes() throws {
         let manifest = try parse("\(sha)  ./etc/hosts\n\(sha) *bin/ls\n\(md5)  /abs/name\n")
         #expect(manifest.format == .sha256sum)
@@ -152,7 +174,9 @@ private let md5 = String(repeating: "cd", count: 16)
 @Suite struct ManifestWriterTests {
     @Test(arguments: ManifestFormat.allCases)
     func roundTrip(format: ManifestFormat) throws {
-        let digest = try #require(Digest(algorithm: .sha256, hex: sha))
+        // b2sum lists hold BLAKE2b only, and are told from sha256sum lists by their file name.
+        let algorithm: DigestAlgorithm = format == .b2sum ? .blake2b : .sha256
+        let digest = try #require(Digest(algorithm: algorithm, hex: format == .b2sum ? sha + sha : sha))
         var entries = [
             ManifestEntry(path: EntryPath("dir/a b"), type: .file, size: 3, digests: [digest], mode: 0o644, uid: 0, gid: 0, mtime: 5),
             ManifestEntry(path: EntryPath(normalizing: Array("back\\slash\nnew#=line".utf8) + [0xff]), type: .file, size: 1, digests: [digest]),
@@ -161,8 +185,8 @@ private let md5 = String(repeating: "cd", count: 16)
             entries.append(ManifestEntry(path: EntryPath("dir"), type: .directory, mode: 0o755))
             entries.append(ManifestEntry(path: EntryPath("l"), type: .symlink, linkTarget: Array("dir/a b".utf8)))
         }
-        let text = ManifestWriter(format: format, algorithm: .sha256).write(entries)
-        let parsed = try Manifest.parse(text, format: nil, file: "out")
+        let text = ManifestWriter(format: format, algorithm: algorithm).write(entries)
+        let parsed = try Manifest.parse(text, format: nil, file: format == .b2sum ? "B2SUMS" : "out")
         #expect(parsed.format == format)
         let byPath = Dictionary(uniqueKeysWithValues: parsed.entries.map { ($0.path, $0) })
         for entry in entries {

@@ -141,7 +141,7 @@ public enum ConfigurationLoader {
         }
         if let format = try reader.string("manifest_format"), format != "auto" {
             guard let parsed = ManifestFormat(rawValue: format) else {
-                throw reader.error("manifest_format", "\"\(format)\" is not one of auto, sha256sum, bsd, mtree, json")
+                throw reader.error("manifest_format", "\"\(format)\" is not one of auto, sha256sum, b2sum, bsd, mtree, json")
             }
             destination.manifestFormat = parsed
         }
