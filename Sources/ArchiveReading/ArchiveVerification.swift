@@ -228,7 +228,7 @@ public enum ArchiveVerification {
         report.filters = outcome.filters
         report.fileSize = outcome.fileSize
         report.bytesRead = outcome.bytesRead
-        report.warnings = outcome.warnings
+        report.warnings = outcome.warnings + Self.b2sumHint(request.manifest, result)
         report.membersReadDirectly = outcome.membersReadDirectly
         report.entriesFromZipDirectory = outcome.entriesFromZipDirectory
         if let ioError = outcome.ioError {
@@ -293,6 +293,15 @@ public enum ArchiveVerification {
             if known { return declared + declared / 10 + (64 << 20) }
         }
         return max(fileSize, 1 << 20) * 50
+    }
+
+    /// A plain list of 128-digit digests is SHA-512 unless its name says b2sum wrote it. When
+    /// every checked entry then differs, the list is most likely b2sum's under another name.
+    static func b2sumHint(_ manifest: Manifest?, _ result: CheckResult) -> [String] {
+        guard let manifest, manifest.format == .sha256sum, result.checked > 0,
+              result.findings.lazy.filter({ $0.kind == .contentMismatch }).count == result.checked,
+              manifest.algorithms == [.sha512] else { return [] }
+        return ["every SHA-512 digest differs: if b2sum wrote this list, name it B2SUMS (or *.b2) or pass --format b2sum"]
     }
 
     static func stalledResult(seconds: Double, entries: Int) -> CheckResult {

@@ -174,6 +174,11 @@ import VerifyTestSupport
         #expect(run.status == 0, "\(run.stdout)")
         #expect(run.json?["manifest"]?["format"]?.stringValue == "b2sum")
 
+        // The same list under a name that does not say b2sum: read as SHA-512, with a hint.
+        try FileManager.default.copyItem(atPath: temp.file("B2SUMS"), toPath: temp.file("list.txt"))
+        let misnamed = try Tool.run([Tool.verifyctl, "check", temp.file("a.tar.gz"), "-m", temp.file("list.txt")])
+        #expect(misnamed.status == 1 && misnamed.stdout.contains("if b2sum wrote this list, name it B2SUMS"), "\(misnamed.stdout)")
+
         try Tool.must(["sh", "-c", "printf changed >> etc/hosts && tar -czf ../b.tar.gz ."], in: tree.root)
         let changed = try CheckRun.run([temp.file("b.tar.gz"), "-m", temp.file("B2SUMS")])
         #expect(changed.status == 1 && changed.failures.map(\.kind) == ["content_mismatch"], "\(changed.stdout)")
