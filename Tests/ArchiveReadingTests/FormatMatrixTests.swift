@@ -120,6 +120,30 @@ import VerifyTestSupport
         #expect(try workspace.verify(out, manifest: workspace.manifest()).result.verdict == .pass)
     }
 
+    /// GNU cpio's "crc" format keeps a sum of each file's bytes, which libarchive does not
+    /// check: verifyd does (a cpio stored as it is), so damage shows without a manifest too.
+    @Test func crcCpioChecksumsAreChecked() throws {
+        let workspace = try Workspace()
+        try Tool.must(["ln", "etc/hosts", "etc/hosts.link"], in: workspace.src)
+        let archive = workspace.temp.file("crc.cpio")
+        let list = try Tool.must(["find", ".", "-print0"], in: workspace.src).stdoutBytes
+        #expect(try Tool.run(["sh", "-c", "cpio -o -0 -H crc > '\(archive)' 2>/dev/null"], in: workspace.src, input: list).status == 0)
+        #expect(try workspace.verify(archive, manifest: workspace.manifest()).result.verdict == .pass)
+        #expect(try workspace.verify(archive).result.verdict == .pass)
+        // A byte of var/log/big.log's data, which is compressible text: its header names it.
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: archive)))
+        let name = Array("var/log/big.log".utf8) + [0]  // GNU cpio drops the leading "./"
+        guard let header = ZipMemberPoolTests.find(name, in: bytes, from: 0) else {
+            Issue.record("var/log/big.log is not in the cpio")
+            return
+        }
+        try Corruption.flipByte(archive, at: header + name.count + 1_000, mask: 0x20)
+        let report = try workspace.verify(archive)
+        #expect(report.result.verdict == .fail)
+        #expect(report.result.findings.map(\.path) == [EntryPath("var/log/big.log")], "\(report.summary)")
+        #expect(report.result.findings.first?.actual?.contains("cpio checksum mismatch: the header says 0x") == true, "\(report.summary)")
+    }
+
     @Test func arArchive() throws {
         let temp = TemporaryDirectory()
         var tree = FixtureTree(root: temp.file("src"))
