@@ -162,8 +162,12 @@ struct AlertDeliveryTests {
         let first = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
         let second = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
         try setup.startHooks()
-        #expect(waitUntil(seconds: 20) { setup.recorded.count == 3 }, "\(setup.hooks?.text ?? "")")
-        #expect(setup.recorded.suffix(2) == ["\(first ?? -1) test nightly", "\(second ?? -1) test nightly"])
+        // At least once: a stop that lands after the first alert's hook wrote its line but before
+        // the runner saw it exit repeats that alert (the documented "at most the alert in
+        // progress"), so the count may be 4.
+        let both = ["\(first ?? -1) test nightly", "\(second ?? -1) test nightly"]
+        #expect(waitUntil(seconds: 20) { setup.recorded.suffix(2) == both }, "\(setup.recorded) \(setup.hooks?.text ?? "")")
+        #expect(setup.recorded.count == 3 || setup.recorded.count == 4 && setup.recorded[0] == setup.recorded[1], "\(setup.recorded)")
 
         // The daemon is killed right after writing an alert: it is in the log, and goes out
         // once the daemon is back.
