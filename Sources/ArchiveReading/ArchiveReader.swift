@@ -501,7 +501,7 @@ public final class ArchiveReader {
                 }
             case .end:
                 if let cpioCheck, cpioCheck != cpioSum {
-                    let damage = "cpio checksum mismatch: the header says \(Self.hex32(cpioCheck)), the data sums to \(Self.hex32(cpioSum))"
+                    let damage = "cpio checksum mismatch: the header says \(cpioCheck.hexWord), the data sums to \(cpioSum.hexWord)"
                     return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: damage)), nil)
                 }
                 if archive_entry_sparse_count(entry) > 0, let declared = header.size, declared > hasher.byteCount {
@@ -529,16 +529,11 @@ public final class ArchiveReader {
     /// of its data bytes, which libarchive reads and never checks ("XXX TODO" in its cpio
     /// reader). Read back from the file at the header's position, so only for a cpio stored
     /// as it is (not compressed); nil otherwise.
-    private static func hex32(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
-    }
-
     private func cpioChecksum(_ archive: OpaquePointer) -> UInt32? {
         guard archive_format(archive) == ARCHIVE_FORMAT_CPIO_SVR4_CRC, archive_filter_count(archive) == 1,
               source.decodedFilters.isEmpty, source.isSeekable else { return nil }
         let position = archive_read_header_position(archive)
-        guard position >= 0, let header = ZipCatalog.bytes(source.descriptor, at: position, count: 110),
+        guard position >= 0, let header = FileBytes.read(source.descriptor, at: position, count: 110),
               header.starts(with: Array("070702".utf8)) else { return nil }
         return UInt32(String(decoding: header[102..<110], as: UTF8.self), radix: 16)
     }
@@ -561,7 +556,8 @@ public final class ArchiveReader {
     /// here instead. Nil for any other member, or when the central directory cannot be read or
     /// the member does not decode: libarchive then reads it and says what it says.
     private func readEmptyLzmaMember(_ archive: OpaquePointer, _ header: EntryHeader, _ algorithms: [DigestAlgorithm]) -> EntryContent? {
-        guard source.isSeekable, let name = archive_format_name(archive), String(cString: name).hasSuffix("(lzma)") else { return nil }
+        guard archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_ZIP, source.isSeekable,
+              let name = archive_format_name(archive), String(cString: name).hasSuffix("(lzma)") else { return nil }
         guard let directory = centralDirectory(), let member = directory.member(named: header.rawPath),
               member.method == 14, member.size == 0, member.flags & 0x0041 == 0 else { return nil }
         return ZipMemberReading(fd: source.descriptor, fileSize: source.fileSize, progress: progress).read(member, algorithms: algorithms)

@@ -86,7 +86,7 @@ enum ZipCatalog {
         // Every value may be anything in a damaged or hostile zip: compared without overflowing.
         guard count > 0, directorySize >= 0, directorySize <= 1 << 30, count <= directorySize / 46, directoryOffset >= 0,
               directoryOffset == directoryEnd - directorySize,
-              let directory = bytes(fd, at: directoryOffset, count: Int(directorySize)) else { return nil }
+              let directory = FileBytes.read(fd, at: directoryOffset, count: Int(directorySize)) else { return nil }
 
         var members: [ZipMember] = []
         members.reserveCapacity(Int(count))
@@ -144,7 +144,7 @@ enum ZipCatalog {
             return "the \(record) at byte \(directoryEnd) says the central directory is \(size) bytes at byte \(offset), "
                 + "which does not fit before the record: the record is damaged"
         }
-        if count > 0, bytes(fd, at: start, count: 4)?.u32(0) != 0x0201_4b50 {
+        if count > 0, FileBytes.read(fd, at: start, count: 4)?.u32(0) != 0x0201_4b50 {
             return "the \(record) at byte \(directoryEnd) says the central directory is \(size) bytes long, "
                 + "but no directory starts \(size) bytes before the record: the record or the directory is damaged"
         }
@@ -183,7 +183,7 @@ enum ZipCatalog {
         }
         let recordOffset = Int64(bitPattern: tail.u64(end - 20 + 8))
         guard recordOffset >= 0, recordOffset + 56 <= endOffset - 20,
-              let record = bytes(fd, at: recordOffset, count: 56), record.u32(0) == 0x0606_4b50 else {
+              let record = FileBytes.read(fd, at: recordOffset, count: 56), record.u32(0) == 0x0606_4b50 else {
             return .damaged("the zip64 end-of-central-directory locator at byte \(endOffset - 20) points at no zip64 end record")
         }
         guard record.u32(16) == 0, record.u32(20) == 0 else { return .split }
@@ -197,7 +197,7 @@ enum ZipCatalog {
     static func endRecord(fd: Int32, fileSize: Int64, commentReachesEnd: Bool) -> (tail: [UInt8], at: Int)? {
         guard fileSize >= 22 else { return nil }
         let tailLength = Int(min(fileSize, 22 + 65_535))
-        guard let tail = bytes(fd, at: fileSize - Int64(tailLength), count: tailLength) else { return nil }
+        guard let tail = FileBytes.read(fd, at: fileSize - Int64(tailLength), count: tailLength) else { return nil }
         for start in stride(from: tailLength - 22, through: 0, by: -1) where tail.u32(start) == 0x0605_4b50 {
             if !commentReachesEnd || start + 22 + Int(tail.u16(start + 20)) == tailLength { return (tail, start) }
         }
@@ -266,7 +266,7 @@ enum ZipCatalog {
     /// member under its directory name, so a name that differs is damage, not a detail.
     static func checkLocalHeader(_ member: ZipMember, fd: Int32, sums: Bool = true) -> LocalHeader {
         let quoted = "\"\(EntryPath(unnormalized: member.name))\""
-        guard let header = bytes(fd, at: member.localHeaderOffset, count: 30 + member.name.count), header.u32(0) == 0x0403_4b50 else {
+        guard let header = FileBytes.read(fd, at: member.localHeaderOffset, count: 30 + member.name.count), header.u32(0) == 0x0403_4b50 else {
             return .disagrees("the central directory places member \(quoted) at byte \(member.localHeaderOffset), where there is no local header")
         }
         let name = Array(header[30...].prefix(Int(header.u16(26))))
@@ -280,7 +280,7 @@ enum ZipCatalog {
         // whose directory entry says either.
         if header.u16(6) & 0x0061 != member.flags & 0x0061 { differing.append("the flags for encryption or patched data") }
         if sums, header.u16(6) & 0x0008 == 0, member.flags & 0x0008 == 0 {
-            if header.u32(14) != member.crc { differing.append("CRC-32 \(hex32(header.u32(14))) against \(hex32(member.crc))") }
+            if header.u32(14) != member.crc { differing.append("CRC-32 \(header.u32(14).hexWord) against \(member.crc.hexWord)") }
             let compressed = header.u32(18), size = header.u32(22)
             if compressed != 0xFFFF_FFFF, Int64(compressed) != member.compressedSize {
                 differing.append("compressed size \(compressed) against \(member.compressedSize)")
@@ -294,10 +294,6 @@ enum ZipCatalog {
         return .agrees(dataStart: member.localHeaderOffset + 30 + Int64(member.name.count) + Int64(header.u16(28)))
     }
 
-    private static func hex32(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
-    }
 
     /// The first member whose local header disagrees with the directory in what libarchive does
     /// not compare (name, method, encryption; it checks CRC and sizes of the members it reads),
@@ -311,19 +307,6 @@ enum ZipCatalog {
         }
         guard let first else { return nil }
         return more == 0 ? first : "\(first) (and \(more) more \(more == 1 ? "member" : "members") like it)"
-    }
-
-    static func bytes(_ fd: Int32, at offset: Int64, count: Int) -> [UInt8]? {
-        guard offset >= 0, count >= 0 else { return nil }
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            done += n
-        }
-        return out
     }
 }
 

@@ -123,10 +123,10 @@ final class ZipMemberReading {
     /// A member compressed with LZMA (method 14): a 4-byte version and properties-size header,
     /// the 5 properties bytes, then raw LZMA1 data, with an end marker when flag bit 1 says so.
     private func decodeLzma(_ member: ZipMember, from start: Int64, _ fold: (UnsafeRawBufferPointer) -> Void) -> Bool {
-        guard member.compressedSize >= 9, var header = pread(at: start, count: 9), header.u16(2) == 5 else { return false }
+        guard member.compressedSize >= 9, let header = pread(at: start, count: 9), header.u16(2) == 5 else { return false }
         var filters = [lzma_filter](repeating: lzma_filter(), count: 2)
         filters[0].id = CLZMA_FILTER_LZMA1
-        let decoded = header.withUnsafeMutableBufferPointer { lzma_properties_decode(&filters[0], nil, $0.baseAddress! + 4, 5) }
+        let decoded = header.withUnsafeBufferPointer { lzma_properties_decode(&filters[0], nil, $0.baseAddress! + 4, 5) }
         guard decoded == LZMA_OK, let options = filters[0].options else { return false }
         defer { free(options) }
         // A dictionary larger than the content is never used: the declared one (up to 4 GiB)
@@ -137,7 +137,6 @@ final class ZipMemberReading {
         var stream = lzma_stream()
         guard lzma_raw_decoder(&stream, &filters) == LZMA_OK else { return false }
         defer { lzma_end(&stream) }
-        header = []
         let hasEndMarker = member.flags & 0x0002 != 0
         var offset = start + 9
         let end = start + member.compressedSize
@@ -185,7 +184,7 @@ final class ZipMemberReading {
     }
 
     private func pread(at offset: Int64, count: Int) -> [UInt8]? {
-        guard count > 0, let bytes = ZipCatalog.bytes(fd, at: offset, count: count) else { return nil }
+        guard count > 0, let bytes = FileBytes.read(fd, at: offset, count: count) else { return nil }
         bytesRead += Int64(count)
         progress.addRawBytes(count)
         return bytes
