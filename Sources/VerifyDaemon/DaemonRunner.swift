@@ -75,6 +75,7 @@ public enum DaemonRunner {
             "version": "\(Daemon.version)", "config": "\(configurationPath)", "socket": "\(configuration.socketPath)",
             "destinations": "\(configuration.destinations.count)",
         ])
+        logWorkerSandbox(logger)
         notifier.ready(status: await daemon.statusLine(at: Date().timeIntervalSince1970))
 
         let group = ServiceGroup(
@@ -142,6 +143,25 @@ struct ReloadSignalService: Service {
                 _ = try await daemon.reload()
             } catch {
                 // Logged by reload(); the old configuration stays.
+            }
+        }
+    }
+}
+
+extension DaemonRunner {
+    /// Says once, at start, how far this kernel lets workers be sealed (docs/security.md).
+    static func logWorkerSandbox(_ logger: Logger) {
+        let sandbox = WorkerSandbox.availability()
+        if let abi = sandbox.landlockABI, sandbox.seccomp {
+            logger.info("workers are sandboxed", metadata: ["landlock.abi": "\(abi)", "seccomp": "yes"])
+        } else {
+            // Constant messages: which part is missing decides which one.
+            if sandbox.landlockABI == nil {
+                logger.warning("workers have no Landlock: they can write wherever the daemon's user can", metadata: [
+                    "landlock": "\(sandbox.landlockUnavailable ?? "")", "seccomp": "\(sandbox.seccomp ? "yes" : "no")"])
+            }
+            if !sandbox.seccomp {
+                logger.warning("workers have no seccomp filter: they can open sockets, the control socket too")
             }
         }
     }

@@ -3,8 +3,7 @@ import Foundation
 import Logging
 import VerifyDaemon
 
-/// `verifyd`: the backup verification daemon.
-@main
+/// `verifyd`: the backup verification daemon (started by main.swift).
 struct VerifydCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verifyd",
@@ -25,8 +24,7 @@ struct VerifydCommand: AsyncParsableCommand {
               64  bad command line
               78  the configuration is invalid (the error names the file and key)
             """,
-        version: Daemon.version,
-        subcommands: [WorkerCommand.self]
+        version: Daemon.version
     )
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The configuration file.", valueName: "path"))
@@ -50,15 +48,10 @@ struct VerifydCommand: AsyncParsableCommand {
     }
 }
 
-/// `verifyd worker`: one verification, started by the daemon (reads its request on stdin).
-struct WorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "worker",
-        abstract: "Verify one archive for the daemon (internal; reads a JSON request on stdin).",
-        shouldDisplay: false
-    )
-
-    func run() throws {
-        throw ExitCode(WorkerMain.run())
+extension VerifydCommand {
+    /// What `@main` would do. Called from top-level code, `main()` resolves to ParsableCommand's
+    /// synchronous one (which refuses an async root); from an async function, to the async one.
+    static func start() async {
+        await main()
     }
 }

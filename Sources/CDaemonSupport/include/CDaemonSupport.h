@@ -24,4 +24,38 @@ int verifyd_set_thread_io_priority(int tid, int ioClass, int level);
 /* prctl(PR_SET_PDEATHSIG, signal) */
 int verifyd_set_parent_death_signal(int signal);
 
+/* The sandbox of a `verifyd worker` (WorkerSandbox.c). */
+enum verifyd_sandbox_step {
+    VERIFYD_SANDBOX_STEP_NONE = 0,
+    VERIFYD_SANDBOX_STEP_THREADS = 1,
+    VERIFYD_SANDBOX_STEP_NO_NEW_PRIVS = 2,
+    VERIFYD_SANDBOX_STEP_LANDLOCK_RULESET = 3,
+    VERIFYD_SANDBOX_STEP_LANDLOCK_ROOT_RULE = 4,
+    VERIFYD_SANDBOX_STEP_LANDLOCK_WRITABLE_RULE = 5,
+    VERIFYD_SANDBOX_STEP_LANDLOCK_RESTRICT = 6,
+    VERIFYD_SANDBOX_STEP_SECCOMP = 7,
+};
+struct verifyd_sandbox_outcome {
+    /* The Landlock ABI applied; 0 when the kernel has none (or it is disabled or filtered). */
+    int landlock_abi;
+    /* Why Landlock is unavailable: ENOSYS, EOPNOTSUPP, EPERM (a seccomp filter); 0 when it is. */
+    int landlock_errno;
+    /* 1 when the seccomp filter is in place. */
+    int seccomp;
+    /* The step that failed (enum verifyd_sandbox_step) and its errno. */
+    int failed_step;
+    int failed_errno;
+};
+/* Must be called while the process has one thread. no_new_privs; Landlock if the kernel has
+   it (read and execute everywhere, write only beneath `writable_directory` if not NULL; no TCP,
+   no abstract Unix socket, no signal out, as far as the ABI goes); a seccomp filter (no socket,
+   no io_uring, no ptrace, no truncate by name; without `writable_directory`, no chmod or chown
+   either). 0 when everything the kernel offers is in place, -1 when a step
+   failed (see `outcome`). */
+int verifyd_sandbox_worker(const char *writable_directory, struct verifyd_sandbox_outcome *outcome);
+/* landlock_create_ruleset(NULL, 0, VERSION): the ABI, or 0 with the errno in `error`. */
+int verifyd_landlock_abi(int *error);
+/* 1 when the kernel has seccomp (prctl(PR_GET_SECCOMP) succeeds), else 0. */
+int verifyd_seccomp_available(void);
+
 #endif

@@ -10,7 +10,10 @@ import Glibc
 
 /// The worker process: reads a `WorkerRequest` on stdin, verifies one archive with the engine,
 /// writes progress lines and one result line on stdout, and exits. Runs under an address-space
-/// limit and dies with its parent, so a libarchive crash, hang or blow-up costs one run only.
+/// limit and dies with its parent, so a libarchive crash, hang or blow-up costs one run only;
+/// sealed by `WorkerSandbox`, so an exploited parser can neither write outside its restore
+/// folder nor reach the control socket. `verifyd`'s main starts it before Swift's concurrency
+/// runtime starts any thread: the sandbox covers only threads started after it.
 public enum WorkerMain {
     /// Largest manifest taken out of an archive.
     static let manifestEntryLimit = 256 << 20
@@ -21,6 +24,18 @@ public enum WorkerMain {
         guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: input) else {
             FileHandle.standardError.write(Data("verifyd worker: stdin is not a worker request\n".utf8))
             return 2
+        }
+        // Sealed before anything of the destination is opened (docs/security.md).
+        let sandbox: WorkerSandbox
+        do {
+            sandbox = try WorkerSandbox.apply(writable: request.restoreDirectory)
+        } catch {
+            emit(WorkerMessage(result: failed(error.description)))
+            return 0
+        }
+        if let probe = request.probe {
+            emit(WorkerMessage(probe: probe.run(sandbox: sandbox)))
+            return 0
         }
         var limit = rlimit(rlim_cur: rlim_t(request.memoryLimit), rlim_max: rlim_t(request.memoryLimit))
         _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)

@@ -36,6 +36,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// The run's budget.
     public var maxSeconds: Double?
     public var maxBytes: Int64?
+    /// Tests only: probe the sandbox instead of verifying (`SandboxProbe`).
+    public var probe: SandboxProbe?
 
     public init(
         archivePath: String, manifestPath: String?, manifestEntry: String?, manifestFormat: String?,
@@ -61,10 +63,13 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
 public struct WorkerMessage: Codable, Sendable, Equatable {
     public var progress: WorkerProgress?
     public var result: WorkerResult?
+    /// The answer to a `WorkerRequest.probe`, in place of a result.
+    public var probe: SandboxProbeReport?
 
-    public init(progress: WorkerProgress? = nil, result: WorkerResult? = nil) {
+    public init(progress: WorkerProgress? = nil, result: WorkerResult? = nil, probe: SandboxProbeReport? = nil) {
         self.progress = progress
         self.result = result
+        self.probe = probe
     }
 }
 
