@@ -97,12 +97,15 @@ public enum DaemonRunner {
         return 0
     }
 
-    /// Creates a folder and its parents (mode 0750), with an error that names the folder.
+    /// Creates a folder and its parents (mode 0750; the folder itself 0700), with an error that
+    /// names the folder.
     static func makeDirectory(_ path: String) throws(DaemonError) {
         var partial = ""
-        for component in path.split(separator: "/") {
+        let components = path.split(separator: "/")
+        for (index, component) in components.enumerated() {
             partial += "/" + component
-            if mkdir(partial, 0o750) != 0, errno != EEXIST {
+            // The state directory itself is the daemon's alone (docs/security.md).
+            if mkdir(partial, index == components.count - 1 ? 0o700 : 0o750) != 0, errno != EEXIST {
                 throw DaemonError("cannot create the state directory \(partial): \(errnoText())")
             }
         }

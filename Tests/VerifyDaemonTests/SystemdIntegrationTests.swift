@@ -96,6 +96,36 @@ struct SystemdIntegrationTests {
         #expect(!verify.stderr.contains("Unknown key"), "\(verify.stderr)")
     }
 
+    static let sysusers = Tool.exists("systemd-sysusers")
+
+    /// Least privilege as shipped (docs/security.md): the hook runner is a user of its own, kept
+    /// out of the daemon's state folder; workers may call Landlock under the unit's filter.
+    @Test(.enabled(if: analyze && sysusers, "systemd is installed by make test"))
+    func theHookRunnerIsItsOwnUserOutsideTheStateFolder() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.file("root/etc"), withIntermediateDirectories: true)
+        try Tool.must(["systemd-sysusers", "--root=\(directory.file("root"))", Tool.repositoryRoot + "/systemd/verifyd.sysusers"])
+        let passwd = try String(contentsOfFile: directory.file("root/etc/passwd"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+        let daemon = try #require(passwd.first { $0.first == "verifyd" })
+        let hooks = try #require(passwd.first { $0.first == "verifyd-hooks" })
+        #expect(daemon[2] != hooks[2] && daemon[3] != hooks[3], "own uid and primary group: \(passwd)")
+
+        // The settings as the unit files write them (unitFilesVerifyClean checks systemd accepts them).
+        let units = try unitCopies(directory)
+        func property(_ unit: String, _ name: String) throws -> String {
+            try String(contentsOfFile: unit, encoding: .utf8).split(separator: "\n")
+                .filter { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }.joined(separator: " ")
+        }
+        #expect(try property(units.daemon, "User") == "verifyd")
+        #expect(try property(units.daemon, "StateDirectoryMode") == "0700")
+        #expect(try property(units.daemon, "SystemCallFilter").contains("landlock_create_ruleset landlock_add_rule landlock_restrict_self"))
+        #expect(try property(units.hooks, "User") == "verifyd-hooks")
+        #expect(try property(units.hooks, "Group") == "verifyd-hooks")
+        #expect(try property(units.hooks, "SupplementaryGroups") == "verifyd", "the socket's group, nothing more")
+        #expect(try property(units.hooks, "InaccessiblePaths").split(separator: " ").contains("-/var/lib/verifyd"))
+    }
+
     @Test(.enabled(if: analyze, "systemd-analyze is installed by make test"), arguments: ["verifyd.service", "verifyd-hooks.service"])
     func unitFileExposureIsAtMostTwo(unit: String) throws {
         let directory = TemporaryDirectory()
