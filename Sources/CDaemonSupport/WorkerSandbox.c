@@ -101,8 +101,8 @@ static int fail(struct verifyd_sandbox_outcome *outcome, enum verifyd_sandbox_st
     return -1;
 }
 
-static int add_path_rule(int ruleset, const char *path, uint64_t access) {
-    int fd = open(path, O_PATH | O_CLOEXEC);
+static int add_path_rule(int ruleset, const char *path, int flags, uint64_t access) {
+    int fd = open(path, O_PATH | O_CLOEXEC | flags);
     if (fd < 0) return -1;
     struct verifyd_landlock_path_beneath_attr rule = { .allowed_access = access, .parent_fd = fd };
     long added = syscall(__NR_landlock_add_rule, ruleset, VERIFYD_LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
@@ -133,7 +133,7 @@ static int apply_landlock(int abi, const char *writable, struct verifyd_sandbox_
     if (ruleset < 0) return fail(outcome, VERIFYD_SANDBOX_STEP_LANDLOCK_RULESET, errno);
     /* Everything may be read (archives, manifests, libraries) and run (libarchive's external
        decompressors, which inherit this sandbox); nothing may be written. */
-    if (add_path_rule(ruleset, "/", FS_EXECUTE | FS_READ_FILE | FS_READ_DIR) != 0) {
+    if (add_path_rule(ruleset, "/", 0, FS_EXECUTE | FS_READ_FILE | FS_READ_DIR) != 0) {
         int saved = errno;
         close(ruleset);
         return fail(outcome, VERIFYD_SANDBOX_STEP_LANDLOCK_ROOT_RULE, saved);
@@ -141,7 +141,8 @@ static int apply_landlock(int abi, const char *writable, struct verifyd_sandbox_
     /* The restore folder: files, folders, links and FIFOs, never device nodes or sockets. */
     if (writable && writable[0]) {
         uint64_t scratch = fs & ~(FS_MAKE_CHAR | FS_MAKE_BLOCK | FS_MAKE_SOCK | FS_IOCTL_DEV);
-        if (add_path_rule(ruleset, writable, scratch) != 0) {
+        /* A folder, not a symlink to one: a link to / would open everything to writes. */
+        if (add_path_rule(ruleset, writable, O_DIRECTORY | O_NOFOLLOW, scratch) != 0) {
             int saved = errno;
             close(ruleset);
             return fail(outcome, VERIFYD_SANDBOX_STEP_LANDLOCK_WRITABLE_RULE, saved);

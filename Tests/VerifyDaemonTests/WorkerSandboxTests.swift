@@ -13,8 +13,8 @@ struct WorkerSandboxTests {
     static let landlock = WorkerSandbox.availability().landlockABI != nil
     static let python = Tool.exists("python3")
 
-    /// Runs `verifyd worker` (optionally behind `wrapper`) with a probing request; its report.
-    static func probe(_ probe: SandboxProbe, restore: String?, wrapper: [String] = []) throws -> SandboxProbeReport {
+    /// Runs `verifyd worker` (optionally behind `wrapper`) with a probing request; its answer.
+    static func worker(_ probe: SandboxProbe, restore: String?, wrapper: [String] = []) throws -> WorkerMessage {
         var request = WorkerRequest(
             archivePath: "/nonexistent.tar", manifestPath: nil, manifestEntry: nil, manifestFormat: nil, archiveDigestPath: nil,
             stripComponents: 0, strict: false, sample: "all", seed: 1, stallTimeout: 30, memoryLimit: 1 << 30)
@@ -22,8 +22,13 @@ struct WorkerSandboxTests {
         request.probe = probe
         let run = try Tool.run(wrapper + [Tool.verifyd, "worker"], input: WireProtocol.line(request))
         #expect(run.status == 0, "\(run.stderr)")
-        let message = try JSONDecoder().decode(WorkerMessage.self, from: Data(run.stdout.utf8))
-        return try #require(message.probe, "no probe report: \(run.stdout) \(run.stderr)")
+        return try JSONDecoder().decode(WorkerMessage.self, from: Data(run.stdout.utf8))
+    }
+
+    /// The probe's report.
+    static func probe(_ probe: SandboxProbe, restore: String?, wrapper: [String] = []) throws -> SandboxProbeReport {
+        let message = try worker(probe, restore: restore, wrapper: wrapper)
+        return try #require(message.probe, "no probe report: \(message)")
     }
 
     /// A TCP listener on 127.0.0.1 (loopback only) and its port.
@@ -115,6 +120,29 @@ struct WorkerSandboxTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch + "/restored")) == Data([0x2A]))
         #expect(daemon.log_.contains("workers are sandboxed"), "\(daemon.log_)")
         #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test(.enabled(if: landlock, "the kernel has Landlock"))
+    func aRestoreFolderThatIsASymlinkIsRefusedNotFollowed() throws {
+        let directory = TemporaryDirectory()
+        let state = directory.file("state")
+        try FileManager.default.createDirectory(atPath: state + "/scratch", withIntermediateDirectories: true)
+        // Followed, the link would open the whole state folder (or /) to writes.
+        let link = state + "/scratch/run-7"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: state)
+        let message = try Self.worker(SandboxProbe(write: [state + "/forged"]), restore: link)
+        #expect(message.probe == nil, "the worker must not run: \(message)")
+        let result = try #require(message.result)
+        #expect(result.verdict == "error")
+        #expect(result.error == "cannot sandbox the worker: the Landlock rule for the restore folder \(link) failed: Not a directory", "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: state + "/forged"))
+
+        // A restore folder that does not exist yet is made (0700) and is the one writable place.
+        let fresh = state + "/scratch/run-8"
+        let report = try Self.probe(SandboxProbe(write: [fresh + "/file", state + "/forged"]), restore: fresh)
+        #expect(Self.errnos(report, .write) == [fresh + "/file": 0, state + "/forged": EACCES], "\(report)")
+        var info = stat()
+        #expect(stat(fresh, &info) == 0 && info.st_mode & 0o777 == 0o700)
     }
 
     /// A seccomp filter that refuses Landlock's three calls with EPERM, as systemd 252's

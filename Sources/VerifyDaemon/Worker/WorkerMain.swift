@@ -25,7 +25,9 @@ public enum WorkerMain {
             FileHandle.standardError.write(Data("verifyd worker: stdin is not a worker request\n".utf8))
             return 2
         }
-        // Sealed before anything of the destination is opened (docs/security.md).
+        // Sealed before anything of the destination is opened (docs/security.md). The restore
+        // folder must exist then: its Landlock rule names it.
+        if let folder = request.restoreDirectory { mkdir(folder, 0o700) }
         let sandbox: WorkerSandbox
         do {
             sandbox = try WorkerSandbox.apply(writable: request.restoreDirectory)
