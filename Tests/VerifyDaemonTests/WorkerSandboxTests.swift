@@ -102,13 +102,21 @@ struct WorkerSandboxTests {
         let elsewhere = NSTemporaryDirectory() + "verifyd-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let outside = [daemon.stateDirectory + "/forged", history, backups + "/planted.tar", elsewhere]
         let report = try Self.probe(
-            SandboxProbe(write: outside + [scratch + "/restored"], remove: [history]), restore: scratch)
+            SandboxProbe(
+                write: outside + [scratch + "/restored"], remove: [history],
+                shellWrite: [daemon.stateDirectory + "/forged-by-child", scratch + "/by-child"]),
+            restore: scratch)
 
         #expect(report.landlockABI == WorkerSandbox.availability().landlockABI)
         let writes = Self.errnos(report, .write)
         for path in outside { #expect(writes[path] == EACCES, "write \(path): \(report)") }
         #expect(writes[scratch + "/restored"] == 0, "the restore folder stays writable: \(report)")
         #expect(Self.errnos(report, .remove) == [history: EACCES], "\(report)")
+        // A program it starts (libarchive's external decompressors) inherits the sandbox.
+        let children = Self.errnos(report, .shellWrite)
+        #expect(children[scratch + "/by-child"] == 0, "\(report)")
+        #expect(children[daemon.stateDirectory + "/forged-by-child"].map { $0 > 0 } == true, "\(report)")
+        #expect(!FileManager.default.fileExists(atPath: daemon.stateDirectory + "/forged-by-child"))
 
         // Nothing changed where it was refused.
         for path in [daemon.stateDirectory + "/forged", backups + "/planted.tar", elsewhere] {

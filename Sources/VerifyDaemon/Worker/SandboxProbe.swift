@@ -21,10 +21,13 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
     public var signal: [Int32]
     /// Files to chmod to the mode they already have.
     public var chmod: [String]
+    /// Files a child `/bin/sh` appends a byte to (what libarchive's external decompressors
+    /// would inherit); the attempt's `errno` is then the shell's exit status.
+    public var shellWrite: [String]
 
     public init(
         write: [String] = [], remove: [String] = [], connectUnix: [String] = [], connectTCP: [Int] = [], signal: [Int32] = [],
-        chmod: [String] = []
+        chmod: [String] = [], shellWrite: [String] = []
     ) {
         self.write = write
         self.remove = remove
@@ -32,6 +35,7 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
         self.connectTCP = connectTCP
         self.signal = signal
         self.chmod = chmod
+        self.shellWrite = shellWrite
     }
 
     /// Tries each, in the order of the fields.
@@ -72,6 +76,17 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
             var info = stat()
             record(.chmod, path, stat(path, &info) == 0 && Glibc.chmod(path, info.st_mode & 0o7777) == 0)
         }
+        // posix_spawn, not Foundation's Process: that one waits through a socketpair, which the
+        // sandbox refuses.
+        for path in shellWrite {
+            var pid: pid_t = 0
+            let spawned = withCStrings(["/bin/sh", "-c", "printf x >> \"$1\"", "sh", path]) { argv in
+                withCStrings(["PATH=/usr/bin:/bin"]) { envp in posix_spawn(&pid, "/bin/sh", nil, nil, argv, envp) }
+            }
+            var status: Int32 = 0
+            if spawned == 0 { while waitpid(pid, &status, 0) < 0, Glibc.errno == EINTR {} }
+            attempts.append(.init(operation: .shellWrite, target: path, errno: spawned == 0 ? (status >> 8) & 0xFF : -1))
+        }
         return SandboxProbeReport(landlockABI: sandbox.landlockABI, seccomp: sandbox.seccomp, attempts: attempts)
     }
 }
@@ -79,7 +94,7 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
 /// What a probing worker reports: the sandbox it got and each attempt's errno (0: it worked).
 public struct SandboxProbeReport: Codable, Sendable, Equatable {
     public enum Operation: String, Codable, Sendable {
-        case write, remove, connectUnix, connectTCP, signal, chmod
+        case write, remove, connectUnix, connectTCP, signal, chmod, shellWrite
     }
 
     public struct Attempt: Codable, Sendable, Equatable {
