@@ -81,10 +81,8 @@ struct WorkerSandboxTests {
         #expect(Self.errnos(report, .chmod) == [history: EPERM], "\(report)")
         #expect(Self.errnos(report, .connectUnix) == [daemon.socketPath: EPERM], "\(report)")
         #expect(Self.errnos(report, .connectTCP) == ["127.0.0.1:\(listener.port)": EPERM], "\(report)")
-        if let abi = report.landlockABI, abi >= 6 {
-            // Landlock's signal scope: not even signal 0 reaches a process outside the sandbox.
-            #expect(Self.errnos(report, .signal) == ["\(daemonPID)": EPERM], "\(report)")
-        }
+        // Not even signal 0 reaches the daemon (seccomp; Landlock's signal scope too from ABI 6).
+        #expect(Self.errnos(report, .signal) == ["\(daemonPID)": EPERM], "\(report)")
         #expect(try daemon.ctl(["history", "--json"]).status == 0, "the daemon still serves")
         #expect(daemon.signal(SIGTERM) == 0)
     }
@@ -192,10 +190,12 @@ struct WorkerSandboxTests {
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         #expect(waitUntil(seconds: 20) { (try? daemon.ctl(["history", "--limit", "1"]).status) == 0 }, "\(daemon.log_)")
         // A worker behind it has no Landlock but still no socket: the live control socket is out of reach.
-        let report = try Self.probe(SandboxProbe(connectUnix: [daemon.socketPath]), restore: nil, wrapper: wrapper)
+        let daemonPID = process.processIdentifier
+        let report = try Self.probe(SandboxProbe(connectUnix: [daemon.socketPath], signal: [daemonPID]), restore: nil, wrapper: wrapper)
         #expect(report.landlockABI == nil)
         #expect(report.seccomp)
         #expect(Self.errnos(report, .connectUnix) == [daemon.socketPath: EPERM], "\(report)")
+        #expect(Self.errnos(report, .signal) == ["\(daemonPID)": EPERM], "the filter alone keeps signals in: \(report)")
 
         try DaemonFixtures.archive("a.tar.gz", in: backups, work: daemon.directory)
         #expect(waitUntil(seconds: 30) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
