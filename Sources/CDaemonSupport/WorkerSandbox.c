@@ -167,8 +167,7 @@ static int apply_landlock(int abi, const char *writable, struct verifyd_sandbox_
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 
 /* Calls Landlock does not govern (up to ABI 7) that a worker needs only to restore files:
-   changing the mode or owner of what the daemon's user owns (its state folder), and
-   truncate(2) by name, which Landlock governs only from ABI 3. */
+   changing the mode or owner of what the daemon's user owns (its state folder). */
 #define DENY_OWNER_CHANGES \
     DENY_CHMOD_CHOWN_BY_NAME \
     DENY(__NR_fchmod), \
@@ -182,13 +181,13 @@ static int apply_landlock(int abi, const char *writable, struct verifyd_sandbox_
 #define DENY_CHMOD_CHOWN_BY_NAME
 #endif
 
-/* A call allowed only when its first argument is this process (or, with `self`, 0: "me"). The
-   kernel reads a pid as a 32-bit int, so the low word is what counts. */
-#define ONLY_TO(nr, pid, self) \
+/* A call allowed only when its first argument is `pid` or `also` (prlimit64 reads 0 as "this
+   process"). The kernel reads a pid as a 32-bit int, so the low word is what counts. */
+#define ONLY_TO(nr, pid, also) \
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 5), \
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])), \
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(pid), 2, 0), \
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(self), 1, 0), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(also), 1, 0), \
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM), \
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 
@@ -234,6 +233,7 @@ static int apply_seccomp(int restore, struct verifyd_sandbox_outcome *outcome) {
         DENY(__NR_process_vm_readv),
         DENY(__NR_process_vm_writev),
         DENY(__NR_pidfd_getfd),
+        /* truncate(2) by name: Landlock governs it only from ABI 3 (ftruncate stays). */
         DENY(__NR_truncate),
         DENY(__NR_tkill),
         DENY(434 /* pidfd_open */),
