@@ -151,6 +151,20 @@ struct WorkerSandboxTests {
         #expect(stat(fresh, &info) == 0 && info.st_mode & 0o777 == 0o700)
     }
 
+    @Test func sealingRefusesAProcessThatAlreadyRunsSeveralThreads() throws {
+        // This test process runs many threads: the sandbox would bind only the caller, so it
+        // refuses before changing anything (the check comes before no_new_privs).
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
+        try #require(threads > 1, "a single-threaded test process would be sealed for good")
+        let error = #expect(throws: WorkerSandboxError.self) { try WorkerSandbox.apply(writable: nil) }
+        #expect(error?.step == .threads)
+        #expect(error?.description == "cannot sandbox the worker: the worker already runs several threads, which the sandbox would not cover")
+        // Still unsealed: this process can open a socket.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        close(fd)
+    }
+
     /// A seccomp filter that refuses Landlock's three calls with EPERM, as systemd 252's
     /// `SystemCallFilter=@system-service` does, then runs the rest of the command line.
     static let filterLandlock = """
