@@ -102,7 +102,8 @@ struct WorkerSandboxTests {
         let report = try Self.probe(
             SandboxProbe(
                 write: outside + [scratch + "/restored"], remove: [history],
-                shellWrite: [daemon.stateDirectory + "/forged-by-child", scratch + "/by-child"]),
+                shellWrite: [daemon.stateDirectory + "/forged-by-child", scratch + "/by-child"],
+                hardLink: [[history, scratch + "/history-link"]]),
             restore: scratch)
 
         #expect(report.landlockABI == WorkerSandbox.availability().landlockABI)
@@ -110,6 +111,10 @@ struct WorkerSandboxTests {
         for path in outside { #expect(writes[path] == EACCES, "write \(path): \(report)") }
         #expect(writes[scratch + "/restored"] == 0, "the restore folder stays writable: \(report)")
         #expect(Self.errnos(report, .remove) == [history: EACCES], "\(report)")
+        // Nor can it pull the database into the restore folder with a hard link, to write it there.
+        let link = Self.errnos(report, .hardLink)[scratch + "/history-link"]
+        #expect(link == EXDEV || link == EACCES, "\(report)")
+        #expect(!FileManager.default.fileExists(atPath: scratch + "/history-link"))
         // A program it starts (libarchive's external decompressors) inherits the sandbox.
         let children = Self.errnos(report, .shellWrite)
         #expect(children[scratch + "/by-child"] == 0, "\(report)")

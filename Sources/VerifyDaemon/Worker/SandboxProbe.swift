@@ -24,10 +24,12 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
     /// Files a child `/bin/sh` appends a byte to (what libarchive's external decompressors
     /// would inherit); the attempt's `errno` is then the shell's exit status.
     public var shellWrite: [String]
+    /// Hard links to make: `[existing, new]` (a file outside pulled into the restore folder).
+    public var hardLink: [[String]]
 
     public init(
         write: [String] = [], remove: [String] = [], connectUnix: [String] = [], connectTCP: [Int] = [], signal: [Int32] = [],
-        chmod: [String] = [], shellWrite: [String] = []
+        chmod: [String] = [], shellWrite: [String] = [], hardLink: [[String]] = []
     ) {
         self.write = write
         self.remove = remove
@@ -36,6 +38,7 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
         self.signal = signal
         self.chmod = chmod
         self.shellWrite = shellWrite
+        self.hardLink = hardLink
     }
 
     /// Tries each, in the order of the fields.
@@ -76,6 +79,9 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
             var info = stat()
             record(.chmod, path, stat(path, &info) == 0 && Glibc.chmod(path, info.st_mode & 0o7777) == 0)
         }
+        for pair in hardLink where pair.count == 2 {
+            record(.hardLink, pair[1], link(pair[0], pair[1]) == 0)
+        }
         // posix_spawn, not Foundation's Process: that one waits through a socketpair, which the
         // sandbox refuses.
         for path in shellWrite {
@@ -94,7 +100,7 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
 /// What a probing worker reports: the sandbox it got and each attempt's errno (0: it worked).
 public struct SandboxProbeReport: Codable, Sendable, Equatable {
     public enum Operation: String, Codable, Sendable {
-        case write, remove, connectUnix, connectTCP, signal, chmod, shellWrite
+        case write, remove, connectUnix, connectTCP, signal, chmod, shellWrite, hardLink
     }
 
     public struct Attempt: Codable, Sendable, Equatable {
