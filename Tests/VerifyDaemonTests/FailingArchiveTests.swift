@@ -19,7 +19,7 @@ struct FailingArchiveTests {
 
     /// A passing archive with its manifest, dated `date` before it lands in `folder`.
     func decoy(_ name: String, in folder: String, daemon: DaemonHarness, seed: UInt64, date: String) throws -> String {
-        let staging = try daemon.folder("staging-" + name)
+        let staging = try daemon.folder("made-" + name)
         let made = try DaemonFixtures.archive(name, in: staging, work: daemon.directory, seed: seed)
         try Tool.must(["touch", "-d", date, made])
         try FileManager.default.moveItem(atPath: made + ".sha256", toPath: folder + "/" + name + ".sha256")
