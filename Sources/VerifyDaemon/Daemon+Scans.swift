@@ -12,18 +12,31 @@ extension Daemon {
         let now = clock()
         let events = tracker.observe(outcome, at: now)
         trackers[name] = tracker
-        for file in events.futureMtimes { futureMtimeSeen(name, file, tracker: tracker, at: now) }
+        for (index, file) in events.futureMtimes.enumerated() {
+            futureMtimeSeen(name, file, tracker: tracker, at: now, alert: index < Self.futureAlertsPerScan)
+        }
+        if events.futureMtimes.count > Self.futureAlertsPerScan {
+            let more = events.futureMtimes.count - Self.futureAlertsPerScan
+            raise(
+                .futureMtime, destination: name,
+                summary: "\(name): \(more) more archive(s) dated more than future_mtime_tolerance "
+                    + "(\(DurationText.words(tracker.settings.futureTolerance))) in the future; each counts as made when verifyd first saw it")
+        }
         for gone in events.gone { archiveGone(name, gone, at: now) }
         if case .found(_, _, let notes) = outcome { noteScan(name, notes) }
     }
 
-    func futureMtimeSeen(_ name: String, _ file: ArchiveFile, tracker: ArchiveTracker, at now: Double) {
+    /// `future_mtime` alerts raised one by one per scan; the rest are counted in one more.
+    static let futureAlertsPerScan = 10
+
+    func futureMtimeSeen(_ name: String, _ file: ArchiveFile, tracker: ArchiveTracker, at now: Double, alert: Bool) {
         guard let record = tracker.futureMtimes[file.path] else { return }
         do {
             try store.recordFutureMtime(destination: name, .init(archive: file.path, mtime: record.mtime, firstSeen: record.firstSeen))
         } catch {
             logger.error("cannot record a future modification time", metadata: ["archive.path": "\(file.path)", "error": "\(error)"])
         }
+        guard alert else { return }
         // Shown within sane bounds: an mtime of year 292 billion must not trap the formatting.
         let shown = min(file.mtime, 1e12)
         raise(

@@ -55,4 +55,26 @@ struct ExtremeMtimeTests {
         #expect(daemon.process?.isRunning == true)
         #expect(daemon.signal(SIGTERM) == 0)
     }
+
+    @Test func aThousandDecoysRaiseElevenAlertsNotAThousand() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        for n in 0..<1000 { _ = FileManager.default.createFile(atPath: backups + "/decoy-\(n).tar", contents: Data("x".utf8)) }
+        try Tool.must(["sh", "-c", "touch -d 2099-01-01 '\(backups)'/decoy-*.tar"])
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: ["keep_verifying = 1"])]
+        try daemon.start()
+        func future() -> [[String: Any]] {
+            ((try? daemon.ctl(["alerts", "list", "--json", "--limit", "5000"]))?.object?["alerts"] as? [[String: Any]] ?? [])
+                .filter { $0["kind"] as? String == "future_mtime" }
+        }
+        #expect(waitUntil(seconds: 20) { future().count >= 11 }, "\(daemon.log_.suffix(2000))")
+        // A scan after them (`verify` scans first) raises nothing new.
+        _ = try daemon.ctl(["verify", "d"])
+        let alerts = future()
+        #expect(alerts.count == 11)
+        #expect(alerts.filter { $0["archive"] is String }.count == 10)
+        let last = alerts.last?["summary"] as? String ?? ""
+        #expect(last.contains("d: 990 more archive(s) dated more than future_mtime_tolerance (1h) in the future"), "\(last)")
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
 }
