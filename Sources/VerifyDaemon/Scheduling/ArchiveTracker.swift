@@ -57,6 +57,8 @@ public struct ArchiveTracker: Sendable {
     public private(set) var scan: ScanOutcome?
     public private(set) var scannedAt: Double?
     private var observations: [String: Observation] = [:]
+    /// The observed archives, newest first: sorted once per scan, read on every loop.
+    private var ordered: [ArchiveFile] = []
     public private(set) var lastRuns: [String: RunMark] = [:]
     /// Archives queued or running.
     public private(set) var active: Set<String> = []
@@ -115,6 +117,7 @@ public struct ArchiveTracker: Sendable {
         scan = outcome
         scannedAt = now
         guard case .found(let archives, _, let notes) = outcome else { return ScanEvents() }
+        defer { reorder() }
         var events = ScanEvents()
         var next: [String: Observation] = [:]
         for file in archives {
@@ -178,6 +181,7 @@ public struct ArchiveTracker: Sendable {
     /// History's record of an archive first seen with a future mtime, at start-up.
     public mutating func recordFutureMtime(path: String, _ record: FutureMtime) {
         futureMtimes[path] = record
+        reorder()
     }
 
     public mutating func markActive(_ path: String) { active.insert(path) }
@@ -191,8 +195,10 @@ public struct ArchiveTracker: Sendable {
     }
 
     /// The archives found, newest first.
-    public var archives: [ArchiveFile] {
-        observations.values.map { (file: $0.file, time: orderTime($0.file)) }
+    public var archives: [ArchiveFile] { ordered }
+
+    private mutating func reorder() {
+        ordered = observations.values.map { (file: $0.file, time: orderTime($0.file)) }
             .sorted { $0.time != $1.time ? $0.time > $1.time : $0.file.path > $1.file.path }
             .map(\.file)
     }
@@ -203,10 +209,14 @@ public struct ArchiveTracker: Sendable {
     /// The archives verified and re-verified: the tracked ones, and every failing archive still
     /// there (newer files never push a failure out of sight).
     public var verifying: [ArchiveFile] {
-        let tracked = self.tracked
-        let paths = Set(tracked.map(\.path))
-        return tracked + archives.filter { failing.contains($0.path) && !paths.contains($0.path) }
+        let all = archives
+        let tracked = all.prefix(settings.keepVerifying)
+        guard !failing.isEmpty else { return Array(tracked) }
+        return Array(tracked) + all.dropFirst(settings.keepVerifying).filter { failing.contains($0.path) }
     }
+
+    /// The newest archive.
+    public var newest: ArchiveFile? { ordered.first }
 
     /// Archives to verify now, and why.
     public func due(at now: Double) -> [(file: ArchiveFile, trigger: RunTrigger)] {
@@ -269,7 +279,7 @@ public struct ArchiveTracker: Sendable {
         if !failing.isEmpty {
             return (.failing, "\(failing.count) archive(s) failed verification and have not passed since")
         }
-        guard let newest = archives.first else {
+        guard let newest else {
             return settings.maxAge == nil ? (.pending, "no archive yet") : (.stale, "no archive matches the patterns")
         }
         let age = now - orderTime(newest)
@@ -288,6 +298,7 @@ public struct ArchiveTracker: Sendable {
     /// found lately, by path): whether they are tracked or not, replaced since or not, until a
     /// run passes or they are gone.
     public var failingArchives: [String] {
+        guard !failing.isEmpty else { return [] }
         let found = archives.map(\.path).filter { failing.contains($0) }
         return found + failing.subtracting(found).sorted()
     }
