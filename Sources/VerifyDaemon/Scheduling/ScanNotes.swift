@@ -28,7 +28,7 @@ public struct ScanNotes: Sendable, Equatable {
         /// A symlink, and `follow_symlinks` is off.
         case symlink = "a symlink (follow_symlinks is off)"
         /// A symlink whose target is outside the destination (or cannot be resolved).
-        case linkLeavesDestination = "a symlink whose target is outside the destination"
+        case linkLeavesDestination = "a symlink whose target is outside the destination or cannot be resolved"
         /// A symlink to something that is not a regular file.
         case linkNotToFile = "a symlink to something that is not a regular file"
         /// Not a regular file (a FIFO, a socket, a device).
