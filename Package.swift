@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "VerifyStoreTests", dependencies: ["VerifyStore", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyProtocolTests", dependencies: ["VerifyProtocol"]),
         .testTarget(name: "VerifyHooksTests", dependencies: ["VerifyHooks", "VerifyProtocol", "VerifyClient", "VerifyDaemon", "VerifyTestSupport"]),
-        .testTarget(name: "VerifyDaemonTests", dependencies: ["VerifyDaemon", "VerifyProtocol", "VerifyClient", "VerifyCore", "VerifyTestSupport"]),
+        .testTarget(name: "VerifyDaemonTests", dependencies: ["VerifyDaemon", "VerifyProtocol", "VerifyClient", "VerifyCore", "VerifyStore", "VerifyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,7 +14,8 @@ enum TimeText {
 
     /// `2026-11-27 14:03:12` in local time.
     static func timestamp(_ time: Double) -> String {
-        var seconds = Int(time)
+        // Bounded: mtimes come from files anyone may date (tmpfs keeps any 64-bit second).
+        var seconds = Int(min(max(time, -1e15), 1e15))
         var parts = tm()
         localtime_r(&seconds, &parts)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }

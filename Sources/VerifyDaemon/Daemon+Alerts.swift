@@ -104,6 +104,9 @@ extension Daemon {
             switch state {
             case .stale: raise(.stale, destination: destination.name, archive: tracker.archives.first?.path, summary: "\(destination.name) is stale: \(reason)")
             case .unavailable: raise(.unavailable, destination: destination.name, summary: "\(destination.name) is unavailable: \(reason)")
+            case .ok where previous == .failing && tracker.failureEnd == .removed:
+                // Not a recovery: the failing archive went away (`archive_removed` said so).
+                logger.notice("destination no longer failing: its failing archive was removed", metadata: ["destination": "\(destination.name)"])
             case .ok where [.failing, .stale, .unavailable].contains(previous):
                 raise(.recovered, destination: destination.name, archive: tracker.archives.first?.path, summary: "\(destination.name) is ok again (was \(previous.rawValue))")
             default: break

@@ -73,9 +73,9 @@ extension Daemon: ControlBackend {
         var targets: [(String, ArchiveFile)] = []
         if let destination = configuration.destination(named: arguments.target) {
             let scan = await ScanRunner.scan(destination, threadEnded: {})
-            trackers[destination.name]?.observe(scan, at: clock())
+            takeScan(destination.name, scan)
             if case .unavailable(let reason) = scan { throw WireError(.unknownArchive, "destination \(destination.name) is unavailable: \(reason)") }
-            let tracked = trackers[destination.name]?.tracked ?? []
+            let tracked = trackers[destination.name]?.verifying ?? []
             guard !tracked.isEmpty else { throw WireError(.unknownArchive, "destination \(destination.name) has no archive to verify") }
             targets = tracked.map { (destination.name, $0) }
         } else if arguments.target.hasPrefix("/") {
@@ -84,8 +84,9 @@ extension Daemon: ControlBackend {
                 throw WireError(.unknownArchive, "\(path) is not inside any configured destination")
             }
             var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-                throw WireError(.unknownArchive, "\(path): not an existing regular file")
+            // Not through a symlink: scans would never find it under that name (issue 13 §2).
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                throw WireError(.unknownArchive, "\(path): not an existing regular file (a symlink is not followed here: name the file it points to)")
             }
             let mtime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
             targets = [(destination.name, ArchiveFile(path: path, size: Int64(info.st_size), mtime: mtime, companionsReady: true))]

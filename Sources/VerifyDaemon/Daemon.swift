@@ -40,6 +40,8 @@ public actor Daemon {
     var metricsError: String?
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
+    /// The last skipped-entries notice logged per destination (logged again only when it changes).
+    var scanNotices: [String: String] = [:]
     nonisolated let wake = WakeSignal()
     nonisolated let shutdownRequested = Atomic<Bool>(false)
     /// Set by inotify: something changed in a watched folder.
@@ -116,6 +118,10 @@ public actor Daemon {
                         tracker.recordRun(path: run.archivePath, .init(
                             size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
                             verdict: run.verdict ?? "interrupted"))
+                    }
+                    for path in try store.failingArchives(destination: destination.name) { tracker.recordFailing(path: path) }
+                    for future in try store.futureMtimes(destination: destination.name) {
+                        tracker.recordFutureMtime(path: future.archive, .init(mtime: future.mtime, firstSeen: future.firstSeen))
                     }
                 } catch {
                     logger.error("cannot read history", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
@@ -195,10 +201,8 @@ public actor Daemon {
     }
 
     func scanned(_ name: String, _ outcome: ScanOutcome) {
-        guard var tracker = trackers[name] else { return }
-        let previous = tracker.scan
-        tracker.observe(outcome, at: clock())
-        trackers[name] = tracker
+        guard let previous = trackers[name].map(\.scan) else { return }
+        takeScan(name, outcome)
         if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
             logger.error("destination unavailable", metadata: ["destination": "\(name)", "reason": "\(reason)"])
         } else if case .found = outcome, Self.isUnavailable(previous) {
@@ -206,7 +210,7 @@ public actor Daemon {
         }
         var folders = Set<String>()
         for tracker in trackers.values {
-            if case .found(_, let found) = tracker.scan { folders.formUnion(found) }
+            if case .found(_, let found, _) = tracker.scan { folders.formUnion(found) }
         }
         inotify?.watch(folders)
         wake.signal()
@@ -244,6 +248,8 @@ public actor Daemon {
                 do {
                     let pruned = try store.prune(destination: destination.name, finishedBefore: now - destination.historyRetention)
                     if pruned > 0 { logger.info("history pruned", metadata: ["destination": "\(destination.name)", "runs": "\(pruned)"]) }
+                    let orphans = try store.pruneOrphanedCoverage(destination: destination.name)
+                    if orphans > 0 { logger.info("coverage of archives no longer kept pruned", metadata: ["destination": "\(destination.name)", "rows": "\(orphans)"]) }
                 } catch {
                     logger.error("cannot prune history", metadata: ["error": "\(error)"])
                 }

@@ -87,13 +87,20 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case archiveShrank = "archive_shrank"
     /// The sample per run cannot read every entry within `coverage_window`.
     case coverageAtRisk = "coverage_at_risk"
+    /// An archive whose latest run failed is no longer found by scans (deleted, renamed, replaced
+    /// by something that is not a regular file, or no longer matching the patterns).
+    case archiveRemoved = "archive_removed"
+    /// An archive's modification time lies more than `future_mtime_tolerance` in the future.
+    case futureMtime = "future_mtime"
+    /// A scan stopped at `max_scan_entries`: archives past it are not seen.
+    case scanLimit = "scan_limit"
     /// Asked for with `verifyctl alerts test`.
     case test
 
     public var severity: AlertSeverity {
         switch self {
         case .verificationFailed, .unavailable: .critical
-        case .verificationError, .stale, .coverageAtRisk, .archiveShrank: .warning
+        case .verificationError, .stale, .coverageAtRisk, .archiveShrank, .archiveRemoved, .futureMtime, .scanLimit: .warning
         case .recovered, .test: .info
         }
     }

@@ -96,6 +96,20 @@ enum HistoryMigrations {
                 t.add(column: "previous_run_id", .integer)
             }
         }
+        migrator.registerMigration("v5 (h2 pruning): archive removals and future mtimes") { db in
+            // When scans stopped finding the archive (seen missing by two scans in a row): its
+            // runs are kept for `history_retention`, then pruned like any other, the newest too.
+            try db.alter(table: "run") { t in t.add(column: "archive_removed", .double) }
+            // Archives first seen with a modification time far in the future: they are ordered by
+            // when verifyd first saw them, and their `future_mtime` alert is raised once.
+            try db.create(table: "future_mtime") { t in
+                t.column("destination", .text).notNull()
+                t.column("archive_path", .text).notNull()
+                t.column("archive_mtime", .double).notNull()
+                t.column("first_seen", .double).notNull()
+                t.primaryKey(["destination", "archive_path"])
+            }
+        }
         return migrator
     }
 }

@@ -91,7 +91,7 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// The newest finished run of each archive of a destination.
+    /// The newest finished run of each archive of a destination, except archives removed since.
     public func latestFinishedRunPerArchive(destination: String) throws(StoreError) -> [RunRecord] {
         try read { db in
             try RunRecord.fetchAll(
@@ -99,6 +99,7 @@ public final class HistoryStore: Sendable {
                 sql: """
                     SELECT * FROM run WHERE id IN (
                       SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path)
+                    AND archive_removed IS NULL
                     """,
                 arguments: [destination])
         }
@@ -133,14 +134,16 @@ public final class HistoryStore: Sendable {
     }
 
     /// Deletes a destination's runs that finished before `cutoff`, except the newest run of each
-    /// archive. Returns how many runs were deleted.
+    /// archive still there (an archive removed since loses that one too). Returns how many runs
+    /// were deleted.
     @discardableResult
     public func prune(destination: String, finishedBefore cutoff: Double) throws(StoreError) -> Int {
         try write { db in
             try db.execute(
                 sql: """
                     DELETE FROM run WHERE destination = ? AND finished IS NOT NULL AND finished < ?
-                      AND id NOT IN (SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path)
+                      AND (archive_removed IS NOT NULL
+                        OR id NOT IN (SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path))
                     """,
                 arguments: [destination, cutoff, destination])
             return db.changesCount

@@ -44,6 +44,9 @@ struct ConfigurationTests {
             keep_verifying = 7
             history_retention = "52w"
             shrink_alert = "30%"
+            follow_symlinks = true
+            max_scan_entries = 5000
+            future_mtime_tolerance = "10m"
             [[destination]]
             name = "web"
             path = "/srv/web"
@@ -63,6 +66,10 @@ struct ConfigurationTests {
         #expect(db.keepVerifying == 7)
         #expect(db.shrinkAlert == 0.3)
         #expect(configuration.destinations[1].shrinkAlert == nil)
+        #expect(db.followSymlinks && db.maxScanEntries == 5000 && db.futureMtimeTolerance == 600)
+        #expect(!configuration.destinations[1].followSymlinks, "off by default")
+        #expect(configuration.destinations[1].maxScanEntries == 100_000)
+        #expect(configuration.destinations[1].futureMtimeTolerance == 3600)
         #expect(db.historyRetention == 52 * 7 * 86400)
         #expect(configuration.destinations[1].sample == .bytes(2 << 30))
         #expect(configuration.destinations[1].manifest == ManifestLocation.none)
@@ -125,6 +132,10 @@ struct ConfigurationTests {
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = \"30\"", "destination[1].shrink_alert: \"30\" is not a percentage from 1% to 99%"),
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = \"100%\"", "destination[1].shrink_alert: \"100%\" is not a percentage"),
         ("[[destination]]\nname = \"a\"\npath = \"/a\"\nshrink_alert = 0.5", "destination[1].shrink_alert: must be a string"),
+        ("[[destination]]\nname = \"a\"\npath = \"/a\"\nfollow_symlinks = \"yes\"", "destination[1].follow_symlinks: must be true or false, not string"),
+        ("[[destination]]\nname = \"a\"\npath = \"/a\"\nmax_scan_entries = 10", "destination[1].max_scan_entries: 10 is out of range 100...100000000"),
+        ("[[destination]]\nname = \"a\"\npath = \"/a\"\nfuture_mtime_tolerance = \"5s\"", "destination[1].future_mtime_tolerance: must be at least 1m"),
+        ("[[destination]]\nname = \"a\"\npath = \"/a\"\nfuture_mtime_tolerance = \"soon\"", "destination[1].future_mtime_tolerance:"),
         ("metrics_file = \"metrics.prom\"", "test.toml: metrics_file: \"metrics.prom\" must be an absolute path"),
         ("metrics_file = \"/srv/b/m.prom\"\n[[destination]]\nname = \"a\"\npath = \"/srv/b\"", "metrics_file: /srv/b/m.prom is inside destination \"a\" (/srv/b): verifyd never writes into a backup folder"),
         ("name = ", "TOML syntax error"),

@@ -206,6 +206,12 @@ public enum ConfigurationLoader {
             guard v >= 3600 else { throw reader.error("history_retention", "must be at least 1h") }
             destination.historyRetention = v
         }
+        if let v = try reader.bool("follow_symlinks") { destination.followSymlinks = v }
+        if let v = try reader.integer("max_scan_entries", range: 100...100_000_000) { destination.maxScanEntries = v }
+        if let v = try reader.duration("future_mtime_tolerance") {
+            guard v >= 60 else { throw reader.error("future_mtime_tolerance", "must be at least 1m (clocks of backup hosts drift)") }
+            destination.futureMtimeTolerance = v
+        }
         return destination
     }
 

@@ -86,6 +86,14 @@ public struct DestinationConfiguration: Sendable, Equatable {
     public var keepVerifying: Int = 3
     /// Runs older than this many seconds are pruned from history.
     public var historyRetention: Double = 180 * 86400
+    /// A symlink whose name matches the patterns is verified as the regular file it points to,
+    /// when that file is inside the destination. Symlinked folders are never followed.
+    public var followSymlinks: Bool = false
+    /// A scan stops after this many folder entries (files, folders, links) and raises `scan_limit`.
+    public var maxScanEntries: Int = 100_000
+    /// An archive modified more than this many seconds in the future raises `future_mtime` and is
+    /// ordered by when verifyd first saw it.
+    public var futureMtimeTolerance: Double = 3600
 
     public static let defaultArchivePatterns = [
         "*.tar", "*.tar.gz", "*.tgz", "*.tar.bz2", "*.tbz2", "*.tar.xz", "*.txz", "*.tar.zst",

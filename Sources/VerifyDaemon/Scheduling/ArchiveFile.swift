@@ -19,8 +19,9 @@ public struct ArchiveFile: Sendable, Equatable {
 public enum ScanOutcome: Sendable, Equatable {
     /// The folder is missing or unreadable.
     case unavailable(reason: String)
-    /// The archives matching the patterns, and the folders visited (for inotify).
-    case found(archives: [ArchiveFile], folders: [String])
+    /// The archives matching the patterns, the folders visited (for inotify), and what the scan
+    /// left out.
+    case found(archives: [ArchiveFile], folders: [String], notes: ScanNotes = ScanNotes())
 }
 
 /// Why a run happens.
