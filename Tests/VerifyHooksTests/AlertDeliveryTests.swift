@@ -194,9 +194,10 @@ struct AlertDeliveryTests {
         try setup.startHooks()
         #expect(try setup.daemon.ctl(["alerts", "test"]).status == 0)
         #expect(try setup.daemon.ctl(["alerts", "test"]).status == 0)
+        // Each hook has its own lane: the recording hook does not wait for the hanging one.
         #expect(waitUntil(seconds: 30) { setup.recorded.count == 2 }, "\(setup.hooks?.text ?? "")")
+        #expect(waitUntil(seconds: 30) { (setup.hooks?.text ?? "").contains("hook timed out and was killed") }, "\(setup.hooks?.text ?? "")")
         let log = setup.hooks?.text ?? ""
-        #expect(log.contains("hook timed out and was killed"))
         #expect(log.contains("hook refused"))
         #expect(log.contains("writable by group or others"))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/verifyd-must-not-run"))

@@ -70,7 +70,8 @@ struct HostileAlertTests {
         #expect(mail.contains("=?UTF-8?Q?"))
         #expect(!mail.contains("\u{1b}"), "no ESC in the mail")
         #expect(mail.contains("missing: evil\\x1b[31mRED\\x1b]0;pwned\\x07.txt"))
-        #expect(!(setup.hooks?.text ?? "").contains("cannot be started"))
+        let hooksLog = setup.hooks?.text ?? ""
+        #expect(!hooksLog.contains("cannot be started"), "\(hooksLog)")
 
         // verifyctl's text output escapes; its JSON stays exact.
         let listed = try setup.daemon.ctl(["alerts", "list"])
