@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VerifyClient
 import VerifyProtocol
 import VerifyTestSupport
 
@@ -125,6 +126,64 @@ struct HostileAlertTests {
         let cursor = try String(contentsOfFile: setup.daemon.directory.file("hooks-state/cursors/all-record.sh"), encoding: .utf8)
         #expect(cursor.trimmingCharacters(in: .whitespacesAndNewlines) == seqs.last)
         #expect(!FileManager.default.fileExists(atPath: setup.daemon.directory.file("hooks-state/cursors/all-tempfail.sh")), "not delivered")
+        setup.hooks?.stop()
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func aLaneFarBehindReadsItsAlertsBackFromTheLogInOrder() throws {
+        // The gate hook waits until the test opens its gate: meanwhile 300 alerts come, more
+        // than a lane keeps in memory (256).
+        let gate = TemporaryDirectory()
+        let body = "#!/bin/sh\nwhile [ ! -e '\(gate.file("open"))' ]; do sleep 0.05; done\necho \"$VERIFYD_SEQ\" >> '\(gate.file("seen"))'\n"
+        var setup = try AlertDeliveryTests.Setup(timeout: "120s", extraHooks: [("all-gate.sh", body, 0o755)])
+        try setup.daemon.start()
+        try setup.startHooks()
+        let client = try ControlClient(socketPath: setup.daemon.socketPath)
+        var seqs: [Int64] = []
+        for _ in 0..<300 { seqs.append(try client.call(.testAlert, NoArguments(), expecting: TestAlertResult.self).seq) }
+        #expect(waitUntil(seconds: 90) { setup.recorded.count == 300 }, "the recording hook does not wait: \(setup.recorded.count)")
+        _ = FileManager.default.createFile(atPath: gate.file("open"), contents: nil)
+        func seen() -> [String] {
+            ((try? String(contentsOfFile: gate.file("seen"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        #expect(waitUntil(seconds: 90) { seen().count >= 300 }, "\(seen().count)")
+        #expect(seen() == seqs.map(String.init), "every alert once, in order")
+        #expect((setup.hooks?.text ?? "").contains("hook lane fell behind"))
+        setup.hooks?.stop()
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func anOversizedAlertWrittenByAnOlderVerifydGoesOutBounded() throws {
+        var setup = try AlertDeliveryTests.Setup()
+        try setup.daemon.start()
+        try setup.startHooks()
+        #expect(setup.daemon.signal(SIGTERM) == 0)
+        // A 3 MB alert as an older verifyd stored it (a name of 3,000,000 bytes, unbounded).
+        var alert = Alert(
+            seq: 1, kind: .verificationFailed, time: Date().timeIntervalSince1970, destination: "nightly", archive: "/b/x.tar", runId: nil, summary: "s",
+            details: [], failureCount: 1)
+        alert.details = [FailureSummary(path: String(repeating: "p", count: 3_000_000), kind: "missing", expected: nil, actual: nil)]
+        alert.summary = "nightly: x.tar failed verification: 1 failure(s)"
+        let payload = Array(WireProtocol.line(alert).dropLast())
+        let insert = """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("INSERT INTO alert (seq, time, kind, destination, payload) VALUES (1, strftime('%s', 'now'), 'verification_failed', 'nightly', ?)", (sys.stdin.read(),))
+            db.commit()
+            """
+        let inserted = try Tool.run(["/usr/bin/python3", "-c", insert, setup.daemon.stateDirectory + "/history.sqlite"], input: payload)
+        #expect(inserted.status == 0, "\(inserted.stderr)")
+        try setup.daemon.start()
+        // The hook runner (reconnecting) and a subscriber get it bounded; so does `alerts list`.
+        #expect(waitUntil(seconds: 40) { setup.recorded.contains("1 verification_failed nightly") }, "\(setup.hooks?.text ?? "")")
+        let subscriber = try AlertDeliveryTests.Subscriber(socket: setup.daemon.socketPath, since: 0)
+        #expect(waitUntil(seconds: 30) { !subscriber.alerts.withLock { $0.isEmpty } }, "\(setup.daemon.log_.suffix(3000))")
+        let streamed = try #require(subscriber.alerts.withLock { $0.first })
+        #expect(WireProtocol.line(streamed).count < AlertBounds.maxEncodedBytes)
+        #expect(streamed.details.first?.path?.contains("…[3000000 bytes, cut]…") == true)
+        let listed = try setup.daemon.ctl(["alerts", "list", "--json"])
+        #expect(listed.status == 0 && listed.stdout.utf8.count < AlertBounds.maxEncodedBytes, "\(listed.stdout.utf8.count) bytes")
+        #expect(listed.stdout.contains("cut]"), "\(listed.stdout.prefix(500)) \(listed.stderr)")
         setup.hooks?.stop()
         #expect(setup.daemon.signal(SIGTERM) == 0)
     }
