@@ -84,7 +84,11 @@ struct AlertsWatchCommand: ParsableCommand {
                 throw ExitCode(DaemonExitStatus.refused)
             }
         } catch let error as ClientError {
-            connection.report(error: error.message, code: nil)
+            if error.kind == .daemon(.busy) {
+                connection.report(error: "verifyd is busy: \(error.message)", code: ErrorCode.busy.rawValue)
+            } else {
+                connection.report(error: error.message, code: nil)
+            }
             throw ExitCode(DaemonExitStatus.unknown)
         }
         var last = since ?? 0

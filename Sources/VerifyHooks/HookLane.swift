@@ -104,7 +104,9 @@ final class HookLane: @unchecked Sendable {
         let applies = HookDirectory.applies(name: name, kind: item.alert.kind.rawValue)
         var metadata: Logger.Metadata = ["alert.seq": "\(item.alert.seq)", "alert.kind": "\(item.alert.kind.rawValue)", "hook": "\(path)"]
         if applies, item.send {
-            if let problem = HookDirectory.problem(with: path) {
+            if !FileManager.default.fileExists(atPath: path) {
+                runner.logger.debug("hook removed; alert skipped for it", metadata: metadata)
+            } else if let problem = HookDirectory.problem(with: path) {
                 metadata["reason"] = "\(problem)"
                 runner.logger.error("hook refused; alert skipped for it", metadata: metadata)
             } else if !runner.runWithRetries(path, item: item, metadata: metadata) {
