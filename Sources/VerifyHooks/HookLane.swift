@@ -26,6 +26,7 @@ final class HookLane: @unchecked Sendable {
     private var queue: [Item] = []
     /// The queue overflowed: alerts after the cursor are fetched from the daemon's log.
     private var behind = false
+    /// The last alert this lane handled. Written by the lane's thread only, under `condition`.
     private var cursor: Int64
     private var savedCursor: Int64
     /// Alerts kept in memory per lane; past this the lane reads them back from the log.
@@ -113,7 +114,9 @@ final class HookLane: @unchecked Sendable {
                 return  // stopping: this alert is handled again at the next start
             }
         }
-        cursor = item.alert.seq
+        condition.lock()
+        cursor = item.alert.seq  // written under the lock: `offer` reads it from the subscription's thread
+        condition.unlock()
         // A run moves the cursor on disk; skipped alerts only now and then (they are skipped
         // again after a restart).
         if (applies && item.send) || cursor - savedCursor >= 64, !HookExecution.isShuttingDown {
