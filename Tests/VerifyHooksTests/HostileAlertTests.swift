@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VerifyClient
+import VerifyHooks
 import VerifyProtocol
 import VerifyTestSupport
 
@@ -95,6 +96,10 @@ struct HostileAlertTests {
         #expect(checked.status == 1)
         #expect(!checked.stdout.contains("\u{1b}") && !checked.stdout.contains("\nReply-To"), "\(checked.stdout)")
         #expect(checked.stdout.contains("evil\\x1b[31mRED\\x1b]0;pwned\\x07.txt"))
+        let checkedJSON = try Tool.run([Tool.verifyctl, "check", archive, "--manifest", manifest, "--json"])
+        let report = try #require(checkedJSON.object, "\(checkedJSON.stdout.prefix(300))")
+        let paths = (report["failures"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        #expect(paths.contains(Self.escapeName) && paths.contains(longName), "JSON keeps names exact and whole")
 
         // The daemon's log has no forged line either.
         #expect(!setup.daemon.log_.contains("\nReply-To") && !setup.daemon.log_.contains("\u{1b}"))
@@ -186,5 +191,34 @@ struct HostileAlertTests {
         #expect(listed.stdout.contains("cut]"), "\(listed.stdout.prefix(500)) \(listed.stderr)")
         setup.hooks?.stop()
         #expect(setup.daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test(.enabled(if: AlertDeliveryTests.smtpAvailable, "make test installs aiosmtpd into .build/python"))
+    func theEmailSubjectIsRFC2047EncodedAndReadsBackExactly() throws {
+        let setup = try AlertDeliveryTests.Setup(smtp: true)
+        // Non-ASCII in every width (2, 3 and 4 bytes), long enough to be folded over several
+        // encoded words, with text that looks like an encoded word and a header.
+        let summary = "nightly: Überprüfung_日本語 ✓ 🎉 =?utf-8?q?spoof?= Bcc: x@example.org " + String(repeating: "é日🎉", count: 30)
+        var last = ""
+        // aiosmtpd may take a moment to listen: the hook asks for a retry (75) until it does.
+        #expect(waitUntil(seconds: 30) {
+            let outcome = HookExecution.run(
+                setup.hooksDirectory + "/all-email.sh", input: [],
+                environment: [
+                    "PATH": "/usr/bin:/bin", "VERIFYD_HOOKS_DIR": setup.hooksDirectory, "VERIFYD_SUMMARY": summary,
+                    "VERIFYD_SEVERITY": "warning", "VERIFYD_REPEAT": "2",
+                ], timeout: 20)
+            last = "\(outcome)"
+            return outcome.status == 0
+        }, "\(last)")
+        #expect(waitUntil(seconds: 20) { !setup.mails.isEmpty })
+        let mail = try #require(setup.mails.first)
+        let headers = try Self.headers(of: mail)
+        #expect(headers["subject"] as? String == "[verifyd] WARNING: \(summary) (reminder 1)", "\(headers)")
+        let keys = (headers["keys"] as? [String] ?? []).map { $0.lowercased() }
+        #expect(!keys.contains("bcc"))
+        let subjectLines = mail.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n").drop { !$0.hasPrefix("Subject:") }.prefix { $0.hasPrefix("Subject:") || $0.hasPrefix(" ") }
+        #expect(subjectLines.count > 3, "folded: \(subjectLines)")
+        #expect(subjectLines.allSatisfy { $0.utf8.count <= 78 + "Subject: ".count && $0.allSatisfy(\.isASCII) }, "\(subjectLines)")
     }
 }
