@@ -50,6 +50,10 @@ public final class HookRunner: @unchecked Sendable {
             do {
                 try follow()
                 backoff = 1
+            } catch let error as ClientError where error.kind == .daemon(.busy) {
+                logger.warning("verifyd is busy; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 30)
             } catch {
                 logger.warning("lost the daemon; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
                 Thread.sleep(forTimeInterval: backoff)
@@ -68,7 +72,7 @@ public final class HookRunner: @unchecked Sendable {
         try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: since))))
         let reply = try JSONDecoder().decode(Reply<SubscribeResult>.self, from: Data(try client.readLine()))
         guard reply.ok, let result = reply.result else {
-            throw ClientError(.protocolError, "subscribe refused: \(reply.error?.message ?? "no reason")")
+            throw ClientError(reply.error.map { .daemon($0.code) } ?? .protocolError, "subscribe refused: \(reply.error?.message ?? "no reason")")
         }
         if base == nil {
             // First start: begin at the end of the log rather than replaying its whole past.

@@ -7,6 +7,8 @@
 public enum PrintableText {
     /// `text` with every control character escaped; `text` itself when it has none.
     public static func escaped(_ text: String) -> String {
+        // Most text is printable ASCII: one pass over the bytes decides.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count + 16)
