@@ -21,9 +21,6 @@ public final class HookRunner: @unchecked Sendable {
     /// Hooks running at once, over all lanes (`[hooks] concurrency`).
     private let slots: DispatchSemaphore
     private let lanes = Mutex<[String: HookLane]>([:])
-    /// Flood control's decisions by alert number, so that an alert read twice (a lane
-    /// catching up from the log) is decided once.
-    private let decisions = Mutex<[Int64: (Bool, Int)]>([:])
 
     public init(configuration: HookConfiguration, socketPath: String, logger: Logger) throws {
         self.configuration = configuration
@@ -122,15 +119,10 @@ public final class HookRunner: @unchecked Sendable {
         return lane
     }
 
-    /// Flood control's decision for an alert, made once per alert number.
+    /// Flood control's decision for an alert, made once per alert number (kept on disk, so
+    /// an alert replayed after a restart gets the same decision).
     func decision(for alert: Alert) -> (Bool, Int) {
-        if let known = decisions.withLock({ $0[alert.seq] }) { return known }
-        let decided = state.decide(alert, now: Date().timeIntervalSince1970, configuration: configuration)
-        decisions.withLock {
-            $0[alert.seq] = decided
-            if $0.count > 10_000, let oldest = $0.keys.min() { $0[oldest] = nil }
-        }
-        return decided
+        state.decide(alert, now: Date().timeIntervalSince1970, configuration: configuration)
     }
 
     /// Alerts after `seq` read back from the daemon's log (for a lane that fell behind).
@@ -222,7 +214,7 @@ final class HookRunnerState: @unchecked Sendable {
     func decide(_ alert: Alert, now: Double, configuration: HookConfiguration) -> (Bool, Int) {
         lock.lock()
         defer { lock.unlock() }
-        let decision = flood.decide(alert, now: now, interval: configuration.repeatInterval, maxInterval: configuration.maxRepeatInterval)
+        let decision = flood.decideOnce(alert, now: now, interval: configuration.repeatInterval, maxInterval: configuration.maxRepeatInterval)
         if let data = try? JSONEncoder().encode(flood) { try? replace("flood.json", data) }
         return decision
     }
