@@ -115,7 +115,18 @@ public final class HookRunner: @unchecked Sendable {
             lanes[name] = lane
             return (lane, true)
         }
-        if made { lane.start() }
+        if made {
+            // Its starting point goes to disk at once: a hook that has not finished one alert
+            // yet resumes from there after a restart, not from the runner's own cursor.
+            if state.cursor(hook: name) == nil {
+                do {
+                    try state.save(cursor: cursor, hook: name)
+                } catch {
+                    logger.error("cannot write a hook's cursor", metadata: ["hook": "\(name)", "error": "\(error)"])
+                }
+            }
+            lane.start()
+        }
         return lane
     }
 

@@ -107,57 +107,6 @@ struct HostileAlertTests {
         setup.hooks?.stop()
     }
 
-    @Test func aHookThatKeepsFailingDelaysNoOtherHook() throws {
-        var setup = try AlertDeliveryTests.Setup(extraHooks: [
-            ("all-tempfail.sh", "#!/bin/sh\necho relay down >&2\nexit 75\n", 0o755),
-            ("all-unstartable.sh", "#!/nonexistent/interpreter\n", 0o755),
-        ])
-        try setup.daemon.start()
-        try setup.startHooks()
-        var seqs: [String] = []
-        for _ in 0..<3 {
-            let raised = try setup.daemon.ctl(["alerts", "test"])
-            #expect(raised.status == 0, "\(raised.stderr)")
-            seqs.append(String(raised.stdout.split(separator: " ")[2]))
-        }
-        // The failing hooks wait 2, 5, 15, 30 and 60 s between tries of the first alert; the
-        // recording hook has all three long before.
-        let expected = seqs.map { "\($0) test " }
-        #expect(waitUntil(seconds: 25) { setup.recorded.count == 3 }, "\(setup.recorded)\n\(setup.hooks?.text ?? "")")
-        #expect(zip(setup.recorded, expected).allSatisfy { $0.hasPrefix($1) }, "in order: \(setup.recorded)")
-        let log = setup.hooks?.text ?? ""
-        #expect(log.contains("hook asks to be retried (exit 75)") && log.contains("all-tempfail.sh"), "\(log)")
-        #expect(waitUntil(seconds: 10) { (setup.hooks?.text ?? "").contains("hook cannot be started; retrying") }, "\(setup.hooks?.text ?? "")")
-        let cursor = try String(contentsOfFile: setup.daemon.directory.file("hooks-state/cursors/all-record.sh"), encoding: .utf8)
-        #expect(cursor.trimmingCharacters(in: .whitespacesAndNewlines) == seqs.last)
-        #expect(!FileManager.default.fileExists(atPath: setup.daemon.directory.file("hooks-state/cursors/all-tempfail.sh")), "not delivered")
-        setup.hooks?.stop()
-        #expect(setup.daemon.signal(SIGTERM) == 0)
-    }
-
-    @Test func aLaneFarBehindReadsItsAlertsBackFromTheLogInOrder() throws {
-        // The gate hook waits until the test opens its gate: meanwhile 300 alerts come, more
-        // than a lane keeps in memory (256).
-        let gate = TemporaryDirectory()
-        let body = "#!/bin/sh\nwhile [ ! -e '\(gate.file("open"))' ]; do sleep 0.05; done\necho \"$VERIFYD_SEQ\" >> '\(gate.file("seen"))'\n"
-        var setup = try AlertDeliveryTests.Setup(timeout: "120s", extraHooks: [("all-gate.sh", body, 0o755)])
-        try setup.daemon.start()
-        try setup.startHooks()
-        let client = try ControlClient(socketPath: setup.daemon.socketPath)
-        var seqs: [Int64] = []
-        for _ in 0..<300 { seqs.append(try client.call(.testAlert, NoArguments(), expecting: TestAlertResult.self).seq) }
-        #expect(waitUntil(seconds: 90) { setup.recorded.count == 300 }, "the recording hook does not wait: \(setup.recorded.count)")
-        _ = FileManager.default.createFile(atPath: gate.file("open"), contents: nil)
-        func seen() -> [String] {
-            ((try? String(contentsOfFile: gate.file("seen"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-        }
-        #expect(waitUntil(seconds: 90) { seen().count >= 300 }, "\(seen().count)")
-        #expect(seen() == seqs.map(String.init), "every alert once, in order")
-        #expect((setup.hooks?.text ?? "").contains("hook lane fell behind"))
-        setup.hooks?.stop()
-        #expect(setup.daemon.signal(SIGTERM) == 0)
-    }
-
     @Test func anOversizedAlertWrittenByAnOlderVerifydGoesOutBounded() throws {
         var setup = try AlertDeliveryTests.Setup()
         try setup.daemon.start()
