@@ -112,6 +112,12 @@ public enum HookExecution {
         let writer = stdinPipe[1]
         let inputCopy = input
         Thread {
+            // A hook that exits without reading its stdin must not kill the caller with
+            // SIGPIPE: blocked on this thread, the write fails with EPIPE instead.
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             inputCopy.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {

@@ -19,31 +19,32 @@ public enum AlertBounds {
     /// `\u001b`), keeping its start and its end (the end of a path is its file name) with a
     /// visible marker between: `head…[1234 bytes cut]…tail`. Shorter text is returned as it is.
     public static func cut(_ text: String, to limit: Int) -> String {
-        let scalars = Array(text.unicodeScalars)
-        let weights = scalars.map(weight)
-        let total = weights.reduce(0, +)
+        // Work in proportion to `limit`, not to the text: a name may be megabytes long.
+        var total = 0
+        for scalar in text.unicodeScalars {
+            total += weight(scalar)
+            if total > limit { break }
+        }
         guard total > limit else { return text }
-        let originalBytes = text.utf8.count
-        let marker = "…[\(originalBytes) bytes, cut]…"
+        let marker = "…[\(text.utf8.count) bytes, cut]…"
         let room = max(0, limit - marker.utf8.count)
-        let headRoom = room * 2 / 3
-        var headEnd = 0
+        var head = String.UnicodeScalarView()
         var used = 0
-        while headEnd < scalars.count, used + weights[headEnd] <= headRoom {
-            used += weights[headEnd]
-            headEnd += 1
+        for scalar in text.unicodeScalars {
+            guard used + weight(scalar) <= room * 2 / 3 else { break }
+            used += weight(scalar)
+            head.append(scalar)
         }
-        var tailStart = scalars.count
-        var tailUsed = 0
-        while tailStart > headEnd, tailUsed + weights[tailStart - 1] <= room - used {
-            tailUsed += weights[tailStart - 1]
-            tailStart -= 1
+        // Head and tail never meet: together they weigh less than the whole.
+        var tail: [Unicode.Scalar] = []
+        for scalar in text.unicodeScalars.reversed() {
+            guard used + weight(scalar) <= room else { break }
+            used += weight(scalar)
+            tail.append(scalar)
         }
-        var result = String.UnicodeScalarView()
-        result.append(contentsOf: scalars[0..<headEnd])
-        result.append(contentsOf: marker.unicodeScalars)
-        result.append(contentsOf: scalars[tailStart...])
-        return String(result)
+        head.append(contentsOf: marker.unicodeScalars)
+        head.append(contentsOf: tail.reversed())
+        return String(head)
     }
 
     public static func cut(_ text: String?, to limit: Int) -> String? {

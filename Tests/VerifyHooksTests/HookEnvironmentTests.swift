@@ -32,4 +32,24 @@ struct HookEnvironmentTests {
         let huge = HookExecution.run(ok, input: [], environment: ["BIG": String(repeating: "x", count: 200_000)], timeout: 5)
         #expect(huge.notStarted && huge.wantsRetry, "\(huge)")
     }
+
+    @Test func theWorstAlertStillStartsAHook() throws {
+        // Every field 140,000 bytes, of the characters that grow most when escaped.
+        for filler in ["\u{1}", "é", "\u{9b}", "a"] {
+            let huge = String(repeating: filler, count: 140_000)
+            let details = (0..<25).map { _ in FailureSummary(path: huge, kind: huge, expected: huge, actual: huge) }
+            let alert = Alert(
+                seq: 1, kind: .verificationFailed, time: 0, destination: huge, archive: huge, runId: 1, summary: huge, details: details,
+                failureCount: 1_000_000)
+            let variables = HookEnvironment.variables(for: alert, repeat: 1, hooksDirectory: "/h")
+            let largest = variables.map { $0.key.utf8.count + 1 + $0.value.utf8.count }.max() ?? 0
+            #expect(largest < 64 << 10, "\(largest) bytes in one variable: the kernel takes 128 KiB")
+            let directory = TemporaryDirectory()
+            let path = directory.file("all-ok.sh")
+            _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8))
+            chmod(path, 0o755)
+            let outcome = HookExecution.run(path, input: WireProtocol.line(alert), environment: variables, timeout: 10)
+            #expect(outcome.succeeded, "\(outcome)")
+        }
+    }
 }
