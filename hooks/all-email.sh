@@ -33,6 +33,8 @@ if [ -r "$conf" ]; then
 fi
 
 severity=$(printf '%s' "${VERIFYD_SEVERITY:-info}" | tr '[:lower:]' '[:upper:]')
+# VERIFYD_SUMMARY, VERIFYD_DESCRIPTION and VERIFYD_ARCHIVE_PRINTABLE come with their control
+# characters escaped; the Subject is also RFC 2047-encoded below.
 summary=${VERIFYD_SUMMARY:-verifyd alert}
 subject="$subject_prefix $severity: $summary"
 repeat=${VERIFYD_REPEAT:-1}
@@ -40,12 +42,42 @@ if [ "$repeat" -gt 1 ]; then
     subject="$subject (reminder $((repeat - 1)))"
 fi
 
+# RFC 2047: the Subject as Q-encoded UTF-8 words of at most 75 characters, folded onto
+# continuation lines, never cutting a character in two. Every byte but letters and digits is
+# written =XX, so nothing in a name (a line feed, a colon, non-ASCII) reaches the header raw.
+rfc2047() {
+    printf '%s' "$1" | od -An -v -tx1 | awk '
+        function flush() {
+            if (word == "") return
+            out = out (out == "" ? "" : "\n ") "=?UTF-8?Q?" word "?="
+            word = ""
+        }
+        function add() {
+            if (char == "") return
+            if (length(word) + length(char) > 63) flush()
+            word = word char
+            char = ""
+        }
+        BEGIN { digits = "0123456789abcdef"; out = ""; word = ""; char = "" }
+        {
+            for (i = 1; i <= NF; i++) {
+                b = (index(digits, substr($i, 1, 1)) - 1) * 16 + index(digits, substr($i, 2, 1)) - 1
+                # A byte that is not a UTF-8 continuation byte starts a new character.
+                if (b < 128 || b >= 192) add()
+                if ((b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122)) char = char sprintf("%c", b)
+                else if (b == 32) char = char "_"
+                else char = char "=" toupper($i)
+            }
+        }
+        END { add(); flush(); printf "%s", out }'
+}
+
 message=$(mktemp)
 trap 'rm -f "$message"' EXIT
 {
     printf 'From: %s\r\n' "$from"
     printf 'To: %s\r\n' "$to"
-    printf 'Subject: %s\r\n' "$subject"
+    printf 'Subject: %s\r\n' "$(rfc2047 "$subject")"
     printf 'Date: %s\r\n' "$(date -R)"
     printf 'Message-ID: <verifyd-%s-%s@%s>\r\n' "${VERIFYD_SEQ:-0}" "$(date +%s)" "${VERIFYD_HOST:-localhost}"
     printf 'MIME-Version: 1.0\r\n'
@@ -56,7 +88,7 @@ trap 'rm -f "$message"' EXIT
     printf '\r\n'
     printf '%s\n\n' "$summary"
     printf 'destination  %s\n' "${VERIFYD_DESTINATION:-}"
-    [ -n "${VERIFYD_ARCHIVE:-}" ] && printf 'archive      %s\n' "$VERIFYD_ARCHIVE"
+    [ -n "${VERIFYD_ARCHIVE_PRINTABLE:-}" ] && printf 'archive      %s\n' "$VERIFYD_ARCHIVE_PRINTABLE"
     printf 'alert        %s (%s, #%s)\n' "${VERIFYD_KIND:-}" "$severity" "${VERIFYD_SEQ:-}"
     printf 'time         %s\n' "${VERIFYD_TIME:-}"
     printf 'host         %s\n' "${VERIFYD_HOST:-}"

@@ -19,8 +19,8 @@ struct AlertsCommand: ParsableCommand {
 
 enum AlertText {
     static func line(_ alert: Alert) -> String {
-        "\(alert.seq)  \(TimeText.timestamp(alert.time))  \(alert.severity.rawValue.uppercased())  \(alert.kind.rawValue)  \(alert.summary)\n"
-            + alert.details.map { "      \($0.kind): \($0.path ?? "(archive)")\n" }.joined()
+        "\(alert.seq)  \(TimeText.timestamp(alert.time))  \(alert.severity.rawValue.uppercased())  \(alert.kind.rawValue)  \(alert.summary.printable)\n"
+            + alert.details.map { "      \($0.kind.printable): \(($0.path ?? "(archive)").printable)\n" }.joined()
     }
 }
 
@@ -76,11 +76,19 @@ struct AlertsWatchCommand: ParsableCommand {
             try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: since))))
             let head = try JSONDecoder().decode(ReplyHead.self, from: Data(try client.readLine()))
             if !head.ok {
+                if head.error?.code == .busy {
+                    connection.report(error: "verifyd is busy: \(head.error?.message ?? "")", code: ErrorCode.busy.rawValue)
+                    throw ExitCode(DaemonExitStatus.unknown)
+                }
                 connection.report(error: "verifyd refused subscribe: \(head.error?.message ?? "")", code: head.error?.code.rawValue)
                 throw ExitCode(DaemonExitStatus.refused)
             }
         } catch let error as ClientError {
-            connection.report(error: error.message, code: nil)
+            if error.kind == .daemon(.busy) {
+                connection.report(error: "verifyd is busy: \(error.message)", code: ErrorCode.busy.rawValue)
+            } else {
+                connection.report(error: error.message, code: nil)
+            }
             throw ExitCode(DaemonExitStatus.unknown)
         }
         var last = since ?? 0

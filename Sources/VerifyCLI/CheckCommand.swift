@@ -137,7 +137,7 @@ struct CheckCommand: ParsableCommand {
             renderer.json(to: &out)
             out.write("\n")
         } else {
-            if let errorMessage { Output.err("verifyctl: \(errorMessage)\n") }
+            if let errorMessage { Output.err("verifyctl: \(errorMessage.printable)\n") }
             renderer.text(to: &out)
         }
         out.flush()

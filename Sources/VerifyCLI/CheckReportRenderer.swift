@@ -53,7 +53,9 @@ struct CheckReportRenderer {
 
     /// The human report, written line by line (a failure is three lines at most).
     func text<Out: TextOutputStream>(to out: inout Out) {
-        func line(_ text: String) { out.write(text + "\n") }
+        // Every line is one line: names from the archive and the manifest have their control
+        // characters escaped, so an ESC sequence in an entry name never reaches the terminal.
+        func line(_ text: String) { out.write(PrintableText.escaped(text) + "\n") }
         func row(_ label: String, _ value: String) { line(label.padding(9) + " " + value) }
         var what = [String]()
         if let format { what.append(format) }

@@ -28,6 +28,11 @@ struct DaemonConnectionOptions: ParsableArguments {
             return try client.call(command, arguments, expecting: R.self)
         } catch {
             switch error.kind {
+            case .daemon(.busy):
+                // Refused for want of a free connection slot: the daemon is there, it is not
+                // the request that is wrong. Nagios reads exit 3 as UNKNOWN.
+                report(error: "verifyd is busy: \(error.message)", code: ErrorCode.busy.rawValue)
+                throw ExitCode(unreachableStatus)
             case .daemon(let code):
                 report(error: "verifyd refused \(command.rawValue): \(error.message)", code: code.rawValue)
                 throw ExitCode(refusedStatus)
@@ -46,7 +51,7 @@ struct DaemonConnectionOptions: ParsableArguments {
             }
             Output.out(String(decoding: WireProtocol.line(ErrorOutput(error: message, code: code)), as: UTF8.self))
         }
-        Output.err("verifyctl: \(message)\n")
+        Output.err("verifyctl: \(message.printable)\n")
     }
 
     func printJSON<T: Encodable>(_ value: T) {

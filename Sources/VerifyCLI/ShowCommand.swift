@@ -29,8 +29,8 @@ struct ShowCommand: ParsableCommand {
         let r = result.run
         var text = """
             run \(r.id): \(r.verdict.uppercased())
-              destination  \(r.destination)
-              archive      \(r.archive) (\(NumberText.bytes(r.archiveSize)), modified \(TimeText.timestamp(r.archiveMtime)))
+              destination  \(r.destination.printable)
+              archive      \(r.archive.printable) (\(NumberText.bytes(r.archiveSize)), modified \(TimeText.timestamp(r.archiveMtime)))
               started      \(TimeText.timestamp(r.started)) (\(r.trigger))
               finished     \(r.finished.map(TimeText.timestamp) ?? "-")
               checked      \(r.entriesChecked) of \(r.entriesSelected) selected (\(r.entriesSeen) entries seen), sample \(r.sample), seed \(r.seed)
@@ -38,16 +38,16 @@ struct ShowCommand: ParsableCommand {
 
             """
         if let digest = r.archiveDigest { text += "  digest       \(digest)\n" }
-        if let error = r.error { text += "  error        \(error)\n" }
+        if let error = r.error { text += "  error        \(error.printable)\n" }
         if let note = r.note {
-            text += "  note         \(note)\(note.contains("reached") ? "; the next run continues with what is left" : "")\n"
+            text += "  note         \(note.printable)\(note.contains("reached") ? "; the next run continues with what is left" : "")\n"
         }
         if r.failureCount > 0 {
             text += "\nfailures (\(r.failureCount)\(result.failures.count < r.failureCount ? ", \(result.failures.count) stored" : "")):\n"
             for f in result.failures {
-                text += "  \(f.kind): \(f.path ?? "(archive)")\n"
-                if let expected = f.expected { text += "      expected \(expected)\n" }
-                if let actual = f.actual { text += "      actual   \(actual)\n" }
+                text += "  \(f.kind.printable): \((f.path ?? "(archive)").printable)\n"
+                if let expected = f.expected { text += "      expected \(expected.printable)\n" }
+                if let actual = f.actual { text += "      actual   \(actual.printable)\n" }
             }
         }
         Output.out(text)

@@ -71,17 +71,17 @@ struct StatusCommand: ParsableCommand {
         }
         text += TimeText.table(rows)
         for d in result.destinations where d.state != .ok {
-            text += "\(d.name): \(d.reason)\n"
-            for path in d.failingArchives { text += "  failing: \(path)\n" }
+            text += "\(d.name.printable): \(d.reason.printable)\n"
+            for path in d.failingArchives { text += "  failing: \(path.printable)\n" }
         }
         for d in result.destinations {
-            if let coverage = d.coverage { text += "\(d.name): coverage: \(CoverageText.line(coverage))\n" }
-            for warning in d.warnings { text += "\(d.name): warning: \(warning)\n" }
+            if let coverage = d.coverage { text += "\(d.name.printable): coverage: \(CoverageText.line(coverage))\n" }
+            for warning in d.warnings { text += "\(d.name.printable): warning: \(warning.printable)\n" }
         }
         for d in result.destinations {
             for run in d.running {
                 let share = run.archiveSize > 0 ? " (\(Int(Double(run.bytesRead) * 100 / Double(run.archiveSize)))%)" : ""
-                text += "\(d.name): run \(run.runId) verifying \(run.archive): \(run.entries) entries, \(NumberText.bytes(run.bytesRead)) of \(NumberText.bytes(run.archiveSize))\(share)\n"
+                text += "\(d.name.printable): run \(run.runId) verifying \(run.archive.printable): \(run.entries) entries, \(NumberText.bytes(run.bytesRead)) of \(NumberText.bytes(run.archiveSize))\(share)\n"
             }
         }
         return text

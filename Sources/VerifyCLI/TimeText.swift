@@ -24,6 +24,7 @@ enum TimeText {
 
     /// Left-aligned columns, two spaces apart.
     static func table(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(\.printable) }
         guard let columns = rows.map(\.count).max() else { return "" }
         var widths = Array(repeating: 0, count: columns)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }

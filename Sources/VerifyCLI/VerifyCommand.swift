@@ -27,12 +27,12 @@ struct VerifyCommand: ParsableCommand {
         let result = try connection.call(.verify, VerifyArguments(target: target, wait: wait), expecting: VerifyResult.self)
         if connection.json { connection.printJSON(result) }
         guard wait, let runs = result.runs else {
-            if !connection.json { Output.out(result.queued.map { "queued \($0)\n" }.joined()) }
+            if !connection.json { Output.out(result.queued.map { "queued \($0.printable)\n" }.joined()) }
             return
         }
         if !connection.json {
             for run in runs {
-                Output.out("run \(run.id): \(run.verdict) \(run.archive) (\(run.entriesChecked) checked, \(run.failureCount) failures)\(run.error.map { ": \($0)" } ?? "")\n")
+                Output.out("run \(run.id): \(run.verdict) \(run.archive.printable) (\(run.entriesChecked) checked, \(run.failureCount) failures)\(run.error.map { ": \($0.printable)" } ?? "")\n")
             }
         }
         if runs.count < result.queued.count { throw ExitCode(ExitStatus.error) }

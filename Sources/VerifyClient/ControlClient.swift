@@ -35,6 +35,11 @@ public final class ControlClient {
         do {
             hello = try JSONDecoder().decode(Hello.self, from: Data(line))
         } catch {
+            // A daemon with no free connection slot answers with a `busy` error reply
+            // instead of the hello, then closes.
+            if let head = try? JSONDecoder().decode(ReplyHead.self, from: Data(line)), !head.ok, let error = head.error {
+                throw ClientError(.daemon(error.code), error.message)
+            }
             throw ClientError(.protocolError, "\(socketPath): the server's hello is not a verifyd hello")
         }
         guard hello.v == WireProtocol.version else {

@@ -154,7 +154,11 @@ extension Daemon: ControlBackend {
         do {
             let rows = try store.alerts(after: max(arguments.since ?? 0, 0), limit: limit)
             let decoder = JSONDecoder()
-            let alerts = try rows.map { try decoder.decode(Alert.self, from: Data($0.payload.utf8)) }
+            // An alert stored before alerts were bounded goes out bounded (AlertBounds).
+            let alerts = try rows.map { row in
+                let alert = try decoder.decode(Alert.self, from: Data(row.payload.utf8))
+                return row.payload.utf8.count > AlertBounds.maxEncodedBytes ? alert.bounded() : alert
+            }
             return AlertsResult(alerts: alerts, last: try store.lastAlertSeq())
         } catch let error as StoreError {
             throw WireError(.internalError, error.description)

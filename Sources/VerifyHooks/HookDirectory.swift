@@ -1,4 +1,5 @@
 import Foundation
+import VerifyProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -17,8 +18,7 @@ public enum HookDirectory {
     public static func hooks(in directory: String, for kind: String) -> Selection {
         var selection = Selection(runnable: [], refused: [:])
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return selection }
-        for name in names.sorted() where name.hasPrefix(kind + "-") || name.hasPrefix("all-") {
-            if name.hasSuffix("~") || name.contains(".dpkg-") || name.hasSuffix(".disabled") { continue }
+        for name in names.sorted() where applies(name: name, kind: kind) {
             let path = directory + "/" + name
             if let problem = problem(with: path) {
                 selection.refused[path] = problem
@@ -27,6 +27,25 @@ public enum HookDirectory {
             }
         }
         return selection
+    }
+
+    /// The names of every file in the folder that is a hook of some alert kind (runnable or
+    /// not), in name order.
+    public static func hookNames(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.sorted().filter { name in
+            !ignored(name) && (name.hasPrefix("all-") || AlertKind.allCases.contains { name.hasPrefix($0.rawValue + "-") })
+        }
+    }
+
+    /// True when the hook named `name` is for alerts of `kind`.
+    public static func applies(name: String, kind: String) -> Bool {
+        !ignored(name) && (name.hasPrefix(kind + "-") || name.hasPrefix("all-"))
+    }
+
+    /// Backups of editors and package managers, and hooks switched off.
+    static func ignored(_ name: String) -> Bool {
+        name.hasSuffix("~") || name.contains(".dpkg-") || name.hasSuffix(".disabled")
     }
 
     /// Why a hook may not run, or nil.

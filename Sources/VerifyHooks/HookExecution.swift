@@ -18,9 +18,12 @@ public enum HookExecution {
         public var timedOut: Bool
         public var output: String
         public var seconds: Double
+        /// The hook could not be started (E2BIG, ENOENT, EACCES...): a failure, retried.
+        public var notStarted = false
 
-        /// 75 (EX_TEMPFAIL): the hook could not deliver now and wants to be run again.
-        public var wantsRetry: Bool { status == 75 }
+        /// 75 (EX_TEMPFAIL): the hook could not deliver now and wants to be run again; or it
+        /// could not be started at all.
+        public var wantsRetry: Bool { status == 75 || notStarted }
         public var succeeded: Bool { status == 0 }
     }
 
@@ -85,7 +88,9 @@ public enum HookExecution {
         close(outputPipe[1])
         guard spawned == 0 else {
             close(stdinPipe[1]); close(outputPipe[0])
-            return failed("cannot start: \(String(cString: strerror(spawned)))", started)
+            var outcome = failed("cannot start: \(String(cString: strerror(spawned)))", started)
+            outcome.notStarted = true
+            return outcome
         }
 
         // The timeout: TERM to the group, KILL 5 s later.
@@ -107,6 +112,12 @@ public enum HookExecution {
         let writer = stdinPipe[1]
         let inputCopy = input
         Thread {
+            // A hook that exits without reading its stdin must not kill the caller with
+            // SIGPIPE: blocked on this thread, the write fails with EPIPE instead.
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             inputCopy.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {

@@ -5,50 +5,52 @@ import VerifyClient
 import VerifyDaemon
 import VerifyProtocol
 
-/// `verifyd-hooks`: follows the daemon's alert log over its socket and runs the hooks of each
-/// alert, in order. The cursor (the last alert handled) is written to disk only after the
-/// alert's hooks ran, so delivery is at least once: a restart of either process repeats at
-/// most the alert in progress and never loses one.
+/// `verifyd-hooks`: follows the daemon's alert log over its socket and hands each alert to
+/// every hook's own lane (`HookLane`). Each hook has its own cursor, written to disk after its
+/// run, so delivery is at least once and in order per hook, and a hook that keeps failing or
+/// asks to be retried delays no other hook. A restart of either process repeats at most the
+/// alert in progress for each hook and never loses one.
 public final class HookRunner: @unchecked Sendable {
     let configuration: HookConfiguration
     let socketPath: String
     let logger: Logger
     let state: HookRunnerState
-    /// Retries of a hook that exits 75 (EX_TEMPFAIL), in seconds.
+    /// Retries of a hook that exits 75 (EX_TEMPFAIL) or cannot be started, in seconds.
     var retryDelays: [Double] = [2, 5, 15, 30, 60]
     private let stopping = Atomic<Bool>(false)
+    /// Hooks running at once, over all lanes (`[hooks] concurrency`).
+    private let slots: DispatchSemaphore
+    private let lanes = Mutex<[String: HookLane]>([:])
 
     public init(configuration: HookConfiguration, socketPath: String, logger: Logger) throws {
         self.configuration = configuration
         self.socketPath = socketPath
         self.logger = logger
+        slots = DispatchSemaphore(value: max(1, configuration.concurrency))
         state = try HookRunnerState(directory: configuration.stateDirectory)
     }
 
     public func stop() { stopping.store(true, ordering: .relaxed) }
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
-    /// The alert whose hooks all ran to their end and whose cursor is not written yet.
-    private let delivered = Mutex<Int64?>(nil)
-
-    /// Stops the hooks (SIGTERM to each) for an exit. An alert whose hooks had all finished
-    /// before has its cursor written here, so that it is not delivered again at the next start;
-    /// an alert whose hooks were stopped is.
+    /// Stops the hooks (SIGTERM to each) for an exit. A hook stopped this way has its alert
+    /// delivered again at the next start: its cursor is not moved.
     public func shutDown() {
-        let seq = delivered.withLock { seq -> Int64? in
-            HookExecution.terminateAll()
-            return seq
-        }
-        if let seq { try? state.save(cursor: seq) }
+        HookExecution.terminateAll()
     }
 
-    /// Connects, subscribes after the cursor, and handles alerts until stopped; reconnects with
-    /// backoff while the daemon is away.
+    /// Connects, subscribes after the oldest hook cursor, and hands out alerts until stopped;
+    /// reconnects with backoff while the daemon is away (or busy).
     public func run() {
         var backoff = 1.0
         while !stopping.load(ordering: .relaxed) {
             do {
                 try follow()
                 backoff = 1
+            } catch let error as ClientError where error.kind == .daemon(.busy) {
+                logger.warning("verifyd is busy; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 30)
             } catch {
                 logger.warning("lost the daemon; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
                 Thread.sleep(forTimeInterval: backoff)
@@ -59,93 +61,130 @@ public final class HookRunner: @unchecked Sendable {
 
     private func follow() throws {
         let client = try ControlClient(socketPath: socketPath)
-        let cursor = state.cursor
-        try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: cursor))))
+        let base = state.cursor
+        // Every hook present resumes after its own cursor; one without a cursor of its own
+        // (new, or from before cursors per hook) after the runner's.
+        let present = HookDirectory.hookNames(in: configuration.directory)
+        let since = base.map { base in present.compactMap { state.cursor(hook: $0) }.reduce(base, min) }
+        try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: since))))
         let reply = try JSONDecoder().decode(Reply<SubscribeResult>.self, from: Data(try client.readLine()))
         guard reply.ok, let result = reply.result else {
-            throw ClientError(.protocolError, "subscribe refused: \(reply.error?.message ?? "no reason")")
+            throw ClientError(reply.error.map { .daemon($0.code) } ?? .protocolError, "subscribe refused: \(reply.error?.message ?? "no reason")")
         }
-        if cursor == nil {
+        if base == nil {
             // First start: begin at the end of the log rather than replaying its whole past.
             try state.save(cursor: result.since)
             logger.info("first start: following alerts after the end of the log", metadata: ["alert.seq": "\(result.since)"])
         } else {
             logger.info("following alerts", metadata: ["since": "\(result.since)", "last": "\(result.last)"])
         }
+        for name in present { _ = lane(name, startingAfter: state.cursor(hook: name) ?? base ?? result.since) }
         while !stopping.load(ordering: .relaxed) {
             let line = try client.readLine()
             guard let streamed = try? JSONDecoder().decode(AlertLine.self, from: Data(line)) else {
                 logger.warning("skipped a line that is not an alert")
                 continue
             }
-            handle(streamed.alert, json: line)
-            let seq = streamed.alert.seq
-            delivered.withLock { if !HookExecution.isShuttingDown { $0 = seq } }
-            try state.save(cursor: seq)
-            delivered.withLock { if $0 == seq { $0 = nil } }
+            dispatch(streamed.alert, json: line)
+            try state.save(cursor: max(streamed.alert.seq, state.cursor ?? 0))
         }
     }
 
-    /// Runs the hooks of one alert (unless flood control holds it back).
-    func handle(_ alert: Alert, json: [UInt8]) {
+    /// Hands one alert to every hook's lane; a hook that appeared since starts with it.
+    func dispatch(_ alert: Alert, json: [UInt8]) {
+        let (send, count) = decision(for: alert)
         var metadata: Logger.Metadata = ["alert.seq": "\(alert.seq)", "alert.kind": "\(alert.kind.rawValue)", "destination": "\(alert.destination)"]
-        let (send, count) = state.decide(alert, now: Date().timeIntervalSince1970, configuration: configuration)
-        guard send else {
-            logger.info("alert held back by flood control (a repeat within the interval)", metadata: metadata)
-            return
-        }
+        if !send { logger.info("alert held back by flood control (a repeat within the interval)", metadata: metadata) }
         let selection = HookDirectory.hooks(in: configuration.directory, for: alert.kind.rawValue)
         for (path, reason) in selection.refused.sorted(by: { $0.key < $1.key }) {
             logger.error("hook refused", metadata: ["hook": "\(path)", "reason": "\(reason)"])
         }
-        if selection.runnable.isEmpty {
-            logger.notice("no hook for this alert", metadata: metadata)
-            return
-        }
-        let environment = HookEnvironment.variables(for: alert, repeat: count, hooksDirectory: configuration.directory)
-        let input = json + [0x0A]
-        let slots = DispatchSemaphore(value: configuration.concurrency)
-        let group = DispatchGroup()
-        let hookMetadata = metadata
-        for hook in selection.runnable {
-            slots.wait()
-            group.enter()
-            Thread { [self] in
-                self.runWithRetries(hook, input: input, environment: environment, metadata: hookMetadata)
-                slots.signal()
-                group.leave()
-            }.start()
-        }
-        group.wait()
+        if send, selection.runnable.isEmpty { logger.notice("no hook for this alert", metadata: metadata) }
+        for name in HookDirectory.hookNames(in: configuration.directory) { _ = lane(name, startingAfter: alert.seq - 1) }
+        let item = HookLane.Item(alert: alert, json: json, send: send, count: count)
+        for lane in lanes.withLock({ Array($0.values) }) { lane.offer(item) }
         metadata["hooks"] = "\(selection.runnable.count)"
-        logger.info("alert delivered to hooks", metadata: metadata)
+        logger.debug("alert handed to the hooks", metadata: metadata)
     }
 
-    private func runWithRetries(_ hook: String, input: [UInt8], environment: [String: String], metadata: Logger.Metadata) {
+    /// The lane of a hook, made and started on first use.
+    private func lane(_ name: String, startingAfter cursor: Int64) -> HookLane {
+        let (lane, made) = lanes.withLock { lanes -> (HookLane, Bool) in
+            if let lane = lanes[name] { return (lane, false) }
+            let lane = HookLane(path: configuration.directory + "/" + name, cursor: cursor, runner: self)
+            lanes[name] = lane
+            return (lane, true)
+        }
+        if made {
+            // Its starting point goes to disk at once: a hook that has not finished one alert
+            // yet resumes from there after a restart, not from the runner's own cursor.
+            if state.cursor(hook: name) == nil {
+                do {
+                    try state.save(cursor: cursor, hook: name)
+                } catch {
+                    logger.error("cannot write a hook's cursor", metadata: ["hook": "\(name)", "error": "\(error)"])
+                }
+            }
+            lane.start()
+        }
+        return lane
+    }
+
+    /// Flood control's decision for an alert, made once per alert number (kept on disk, so
+    /// an alert replayed after a restart gets the same decision).
+    func decision(for alert: Alert) -> (Bool, Int) {
+        state.decide(alert, now: Date().timeIntervalSince1970, configuration: configuration)
+    }
+
+    /// Alerts after `seq` read back from the daemon's log (for a lane that fell behind).
+    func fetch(after seq: Int64) throws -> [HookLane.Item] {
+        let client = try ControlClient(socketPath: socketPath)
+        let result = try client.call(.alerts, AlertsArguments(since: seq, limit: 100), expecting: AlertsResult.self)
+        return result.alerts.map { alert in
+            let (send, count) = decision(for: alert)
+            return HookLane.Item(alert: alert, json: Array(WireProtocol.line(AlertLine(alert: alert)).dropLast()), send: send, count: count)
+        }
+    }
+
+    /// Runs one hook for one alert, retrying while it exits 75 or cannot be started. Returns
+    /// false only when the runner is stopping and the hook did not run to its end.
+    func runWithRetries(_ hook: String, item: HookLane.Item, metadata: Logger.Metadata) -> Bool {
         var metadata = metadata
-        metadata["hook"] = "\(hook)"
+        let environment = HookEnvironment.variables(for: item.alert, repeat: item.count, hooksDirectory: configuration.directory)
+        let input = item.json + [0x0A]
         for attempt in 0...retryDelays.count {
+            slots.wait()
             let outcome = HookExecution.run(hook, input: input, environment: environment, timeout: configuration.timeout)
+            slots.signal()
+            if HookExecution.isShuttingDown { return false }
             metadata["seconds"] = "\(String(format: "%.2f", outcome.seconds))"
             let output = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if !output.isEmpty { metadata["output"] = "\(output.prefix(2000))" }
             if outcome.succeeded {
                 logger.info("hook ran", metadata: metadata)
-                return
+                return true
             }
             if outcome.timedOut {
                 logger.error("hook timed out and was killed", metadata: metadata)
-                return
+                return true
             }
-            if outcome.wantsRetry, attempt < retryDelays.count, !stopping.load(ordering: .relaxed) {
-                logger.warning("hook asks to be retried (exit 75)", metadata: metadata)
+            if outcome.wantsRetry, attempt < retryDelays.count {
+                if stopping.load(ordering: .relaxed) { return false }
+                logger.warning(
+                    outcome.notStarted ? "hook cannot be started; retrying" : "hook asks to be retried (exit 75)",
+                    metadata: metadata)
                 Thread.sleep(forTimeInterval: retryDelays[attempt])
                 continue
             }
+            if outcome.notStarted {
+                logger.error("hook cannot be started; given up for this alert", metadata: metadata)
+                return true
+            }
             metadata["exit"] = "\(outcome.status.map(String.init) ?? "signal \(outcome.signal ?? 0)")"
             logger.error("hook failed", metadata: metadata)
-            return
+            return true
         }
+        return true
     }
 }
 
@@ -172,10 +211,21 @@ final class HookRunnerState: @unchecked Sendable {
         try replace("cursor", Data("\(cursor)\n".utf8))
     }
 
+    /// The last alert one hook has handled (its lane's cursor), if it has one.
+    func cursor(hook name: String) -> Int64? {
+        guard let text = try? String(contentsOfFile: directory + "/cursors/" + name, encoding: .utf8) else { return nil }
+        return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    func save(cursor: Int64, hook name: String) throws {
+        try FileManager.default.createDirectory(atPath: directory + "/cursors", withIntermediateDirectories: true)
+        try replace("cursors/" + name, Data("\(cursor)\n".utf8))
+    }
+
     func decide(_ alert: Alert, now: Double, configuration: HookConfiguration) -> (Bool, Int) {
         lock.lock()
         defer { lock.unlock() }
-        let decision = flood.decide(alert, now: now, interval: configuration.repeatInterval, maxInterval: configuration.maxRepeatInterval)
+        let decision = flood.decideOnce(alert, now: now, interval: configuration.repeatInterval, maxInterval: configuration.maxRepeatInterval)
         if let data = try? JSONEncoder().encode(flood) { try? replace("flood.json", data) }
         return decision
     }

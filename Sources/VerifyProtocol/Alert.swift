@@ -31,10 +31,22 @@ public struct Alert: Codable, Sendable, Equatable {
 
     public static let detailLimit = 20
 
+    /// The same alert made again through `init`, so with every field bounded: alerts written
+    /// to the log before the bounds existed are delivered bounded.
+    public func bounded() -> Alert {
+        Alert(
+            seq: seq, kind: kind, time: time, destination: destination, archive: archive, runId: runId, summary: summary,
+            details: details, failureCount: failureCount)
+    }
+
     public init(
         seq: Int64, kind: AlertKind, time: Double, destination: String, archive: String?, runId: Int64?, summary: String,
         details: [FailureSummary], failureCount: Int
     ) {
+        // Every field is bounded here, when the alert is raised (AlertBounds).
+        let destination = AlertBounds.cut(destination, to: AlertBounds.nameBytes)
+        let archive = AlertBounds.cut(archive, to: AlertBounds.nameBytes)
+        let summary = AlertBounds.cut(summary, to: AlertBounds.summaryBytes)
         self.seq = seq
         self.kind = kind
         self.time = time
@@ -43,8 +55,8 @@ public struct Alert: Codable, Sendable, Equatable {
         self.archive = archive
         self.runId = runId
         self.summary = summary
-        self.details = Array(details.prefix(Self.detailLimit))
-        self.failureCount = failureCount
+        self.details = details.prefix(Self.detailLimit).map(AlertBounds.bounded)
+        self.failureCount = max(failureCount, self.details.count)
         status = kind == .recovered ? "resolved" : "firing"
         var labels = ["alertname": kind.rawValue, "destination": destination, "severity": severity.rawValue]
         if let archive { labels["archive"] = archive }

@@ -27,6 +27,26 @@ struct FloodControlTests {
         #expect(flood.decide(alert(.test), now: 7 * hour + 4, interval: hour, maxInterval: 4 * hour).0, "tests are never held back")
     }
 
+    @Test func anAlertReadAgainGetsTheSameDecisionEvenAfterARestart() throws {
+        var flood = FloodControl()
+        func numbered(_ seq: Int64) -> Alert {
+            var failed = alert(.verificationFailed)
+            failed.seq = seq
+            return failed
+        }
+        #expect(flood.decideOnce(numbered(1), now: 0, interval: 60, maxInterval: 600) == (true, 1))
+        #expect(flood.decideOnce(numbered(2), now: 1, interval: 60, maxInterval: 600) == (false, 1), "a repeat")
+        var restarted = try JSONDecoder().decode(FloodControl.self, from: JSONEncoder().encode(flood))
+        #expect(restarted.decideOnce(numbered(1), now: 2, interval: 60, maxInterval: 600) == (true, 1), "replayed: still sent")
+        #expect(restarted.decideOnce(numbered(2), now: 3, interval: 60, maxInterval: 600) == (false, 1))
+        #expect(restarted.entries.first?.value.sent == 1, "not counted twice")
+        // A record from before decisions were kept still reads.
+        let old = try JSONDecoder().decode(FloodControl.self, from: Data(#"{"entries":{}}"#.utf8))
+        #expect(old.decided == nil)
+        for seq in Int64(10)..<Int64(10 + FloodControl.decidedLimit + 5) { _ = restarted.decideOnce(numbered(seq), now: 4, interval: 60, maxInterval: 600) }
+        #expect(restarted.decided?.count == FloodControl.decidedLimit)
+    }
+
     @Test func survivesAJSONRoundTrip() throws {
         var flood = FloodControl()
         _ = flood.decide(alert(.unavailable), now: 5, interval: 60, maxInterval: 600)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import VerifyProtocol
 import VerifyStore
 
 /// The alert log as subscribers read it: batches straight from the database, and a signal when a
@@ -25,9 +26,15 @@ public final class AlertFeed: Sendable {
         condition.unlock()
     }
 
-    /// Alerts after `seq` (JSON), oldest first.
+    /// Alerts after `seq` (JSON), oldest first. An alert written before alerts were bounded
+    /// (`AlertBounds`) is handed out bounded, so that no subscriber or target chokes on it.
     func batch(after seq: Int64, limit: Int = 100) -> [(seq: Int64, payload: String)] {
-        (try? store.alerts(after: seq, limit: limit)) ?? []
+        ((try? store.alerts(after: seq, limit: limit)) ?? []).map { item in
+            guard item.payload.utf8.count > AlertBounds.maxEncodedBytes,
+                  let alert = try? JSONDecoder().decode(Alert.self, from: Data(item.payload.utf8))
+            else { return item }
+            return (item.seq, String(decoding: WireProtocol.line(alert.bounded()).dropLast(), as: UTF8.self))
+        }
     }
 
     /// Waits until an alert newer than `seq` exists, or `seconds` pass.

@@ -55,6 +55,14 @@ public final class AlertForwarder: Sendable {
                 let line = Array("{\"alert\":\(payload),\"v\":\(WireProtocol.version)}\n".utf8)
                 while !stopped.load(ordering: .relaxed) {
                     if let problem = deliver(line, &connection) {
+                        if problem.undeliverable {
+                            // Retrying cannot help and would block every later alert: this
+                            // alert is skipped for this target only.
+                            logger.error("alert cannot be pushed to this socket; skipped for it", metadata: [
+                                "socket": "\(target.path)", "alert.seq": "\(seq)", "bytes": "\(line.count)", "error": "\(problem)",
+                            ])
+                            break
+                        }
                         if !failing {
                             logger.warning("cannot push alerts to a socket; retrying", metadata: ["socket": "\(target.path)", "error": "\(problem)"])
                             failing = true
@@ -78,18 +86,26 @@ public final class AlertForwarder: Sendable {
         if connection >= 0 { close(connection) }
     }
 
+    /// Why one alert could not be pushed.
+    struct DeliveryProblem: CustomStringConvertible {
+        var reason: String
+        /// Retrying cannot mend it (a datagram larger than the socket takes).
+        var undeliverable = false
+        var description: String { reason }
+    }
+
     /// Sends one line; returns why it failed, or nil.
-    private func deliver(_ line: [UInt8], _ connection: inout Int32) -> String? {
+    private func deliver(_ line: [UInt8], _ connection: inout Int32) -> DeliveryProblem? {
         if connection < 0 {
             let type = target.kind == .stream ? SOCK_STREAM : SOCK_DGRAM
             let fd = socket(AF_UNIX, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { return "socket: \(errnoText())" }
+            guard fd >= 0 else { return DeliveryProblem(reason: "socket: \(errnoText())") }
             var timeout = timeval(tv_sec: 10, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             guard UnixSocketAddress.with(target.path, { connect(fd, $0, $1) }) == 0 else {
                 let reason = errnoText()
                 close(fd)
-                return "connect: \(reason)"
+                return DeliveryProblem(reason: "connect: \(reason)")
             }
             connection = fd
         }
@@ -98,10 +114,11 @@ public final class AlertForwarder: Sendable {
             let n = line[offset...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0, errno == EINTR { continue }
             if n <= 0 {
+                let tooLarge = n < 0 && errno == EMSGSIZE
                 let reason = errnoText()
                 close(connection)
                 connection = -1
-                return "send: \(reason)"
+                return DeliveryProblem(reason: "send: \(reason)", undeliverable: tooLarge)
             }
             offset += n
             if target.kind == .datagram { break }

@@ -17,8 +17,8 @@ public final class ControlServer: Sendable {
     private let hello: [UInt8]
     private let stopped = Atomic<Bool>(false)
     private let listener = Mutex<Int32>(-1)
-    private let connections = Atomic<Int>(0)
-    public static let maxConnections = 64
+    /// Open connections and subscriptions, per uid (ConnectionLimits decides).
+    private let limits = Mutex(ConnectionLimits())
     /// A connection that sends nothing for this long is closed.
     public static let idleTimeout: Int = 300
 
@@ -102,28 +102,36 @@ public final class ControlServer: Sendable {
                 }
                 return  // the listener was closed
             }
-            if connections.add(1, ordering: .relaxed).newValue > Self.maxConnections {
-                connections.subtract(1, ordering: .relaxed)
-                send(client, WireProtocol.line(Reply<PingResult>.failure(id: nil, WireError(.busy, "too many connections; try again"))))
+            guard let peer = PeerCredentials.of(socket: client) else {
+                close(client)
+                continue
+            }
+            let admin = isAdmin(peer)
+            if let refusal = limits.withLock({ $0.admit(uid: peer.uid, admin: admin) }) {
+                // The reply stands where the hello would: a client reads it as `busy`.
+                send(client, WireProtocol.line(Reply<PingResult>.failure(id: nil, WireError(.busy, refusal))))
                 close(client)
                 continue
             }
             let thread = Thread { [self] in
-                self.serve(client)
+                self.serve(client, peer)
                 close(client)
-                self.connections.subtract(1, ordering: .relaxed)
+                self.limits.withLock { $0.release(uid: peer.uid, admin: admin) }
             }
             thread.name = "verifyd-connection"
             thread.start()
         }
     }
 
-    private func serve(_ fd: Int32) {
+    private func isAdmin(_ peer: PeerCredentials) -> Bool {
+        peer.isAdmin(adminGroup: handler.adminGroup, daemonUID: handler.daemonUID)
+    }
+
+    private func serve(_ fd: Int32, _ peer: PeerCredentials) {
         var timeout = timeval(tv_sec: Self.idleTimeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var sendTimeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
-        guard let peer = PeerCredentials.of(socket: fd) else { return }
         guard send(fd, hello) else { return }
         var framer = LineFramer()
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -140,11 +148,19 @@ public final class ControlServer: Sendable {
                 case .line(let line):
                     if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                     let response = blockingReply(line, peer)
-                    guard send(fd, response.line) else { return }
                     if let after = response.streamAfter {
+                        let admin = isAdmin(peer)
+                        if let refusal = limits.withLock({ $0.admitSubscriber(uid: peer.uid, admin: admin) }) {
+                            let id = (try? JSONDecoder().decode(RequestHead.self, from: Data(line)))?.id
+                            guard send(fd, WireProtocol.line(Reply<PingResult>.failure(id: id, WireError(.busy, refusal)))) else { return }
+                            continue
+                        }
+                        defer { limits.withLock { $0.releaseSubscriber(uid: peer.uid, admin: admin) } }
+                        guard send(fd, response.line) else { return }
                         stream(fd, after: after)
                         return
                     }
+                    guard send(fd, response.line) else { return }
                     continue
                 }
                 guard send(fd, reply) else { return }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import VerifyProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +9,8 @@ import Glibc
 
 /// Logs one line per message to stderr. Under systemd (`$JOURNAL_STREAM` set) each line starts
 /// with a `<N>` syslog priority that journald turns into the entry's priority; otherwise lines
-/// carry a timestamp and the level. Metadata follows the message as `key=value`.
+/// carry a timestamp and the level. Metadata follows the message as `key=value`. Control
+/// characters in the message and the values are escaped (`PrintableText`).
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -32,7 +34,9 @@ public struct JournalLogHandler: LogHandler {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { $1 } }
         let rendered = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }.joined(separator: " ")
-        let text = "\(event.message)" + (rendered.isEmpty ? "" : " " + rendered)
+        // Names from a destination may hold control characters: a line feed would forge a
+        // log line, an ESC sequence would reach whoever reads the log on a terminal.
+        let text = PrintableText.escaped("\(event.message)") + (rendered.isEmpty ? "" : " " + rendered)
         let line: String
         if journald {
             line = "<\(Self.priority(event.level))>\(text.replacingOccurrences(of: "\n", with: " "))\n"
@@ -57,8 +61,9 @@ public struct JournalLogHandler: LogHandler {
         }
     }
 
-    static func quote(_ value: String) -> String {
-        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? "\"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"" : value
+    static func quote(_ raw: String) -> String {
+        let value = PrintableText.escaped(raw)
+        return value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? "\"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"" : value
     }
 
     static func timestamp() -> String {
