@@ -60,7 +60,9 @@ public enum DaemonRunner {
             return 1
         }
         let handler = ControlRequestHandler(backend: daemon, adminGroup: adminGroup, daemonUID: geteuid())
-        let server = ControlServer(path: configuration.socketPath, handler: handler, feed: daemon.alertFeed, hello: Hello(version: Daemon.version, pid: getpid()))
+        let server = ControlServer(
+            path: configuration.socketPath, handler: handler, feed: daemon.alertFeed, hello: Hello(version: Daemon.version, pid: getpid()),
+            hookRunnerUID: getpwnam(configuration.hooks.user).map { $0.pointee.pw_uid })
         do {
             try server.start(group: socketGroup)
         } catch {

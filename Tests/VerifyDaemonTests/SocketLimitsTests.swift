@@ -70,7 +70,8 @@ struct SocketLimitsTests {
         let hooksDirectory = try daemon.folder("hooks.d")
         daemon.settings = ["socket_group = \"nogroup\""]
         daemon.destinations = [
-            "[hooks]\ndirectory = \"\(hooksDirectory)\"\nstate_directory = \"\(daemon.directory.file("hooks-state"))\"",
+            // The hook runner runs as its own user (nobody here), outside the admin set.
+            "[hooks]\ndirectory = \"\(hooksDirectory)\"\nstate_directory = \"\(daemon.directory.file("hooks-state"))\"\nuser = \"nobody\"",
             DaemonFixtures.destination("nightly", path: try daemon.folder("backups")),
         ]
         try daemon.start()
@@ -105,7 +106,8 @@ struct SocketLimitsTests {
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("verifyd is busy: all 64 shared connections are in use"), "\(refused.stderr)")
 
-        // Root still gets in: status, reload, and the hook runner's subscription.
+        // Root still gets in: status, reload; and the hook runner, as the `[hooks] user` (not an
+        // admin), still subscribes on the slots kept for it.
         let status = try daemon.ctl(["status"])
         #expect(status.status != 3, "\(status.stderr)")
         #expect(status.stdout.contains("VERIFYD"))
@@ -113,9 +115,12 @@ struct SocketLimitsTests {
         #expect(reload.status == 0, "\(reload.stderr)")
         let hooksLog = daemon.directory.file("hooks.log")
         _ = FileManager.default.createFile(atPath: hooksLog, contents: nil)
+        let hooksState = try daemon.folder("hooks-state")
+        chown(hooksState, 65534, 65534)
+        chmod(daemon.configPath, 0o644)
         let hooks = Process()
-        hooks.executableURL = URL(fileURLWithPath: Tool.verifydHooks)
-        hooks.arguments = ["--config", daemon.configPath]
+        hooks.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        hooks.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Tool.verifydHooks, "--config", daemon.configPath]
         hooks.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: hooksLog))
         try hooks.run()
         defer { if hooks.isRunning { kill(hooks.processIdentifier, SIGKILL) } }

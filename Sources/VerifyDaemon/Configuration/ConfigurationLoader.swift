@@ -72,6 +72,10 @@ public enum ConfigurationLoader {
             if let v = try hooksReader.integer("concurrency", range: 1...64) { configuration.hooks.concurrency = v }
             if let v = try hooksReader.duration("repeat_interval") { configuration.hooks.repeatInterval = v }
             if let v = try hooksReader.duration("max_repeat_interval") { configuration.hooks.maxRepeatInterval = v }
+            if let v = try hooksReader.string("user") {
+                guard !v.isEmpty else { throw hooksReader.error("user", "is empty") }
+                configuration.hooks.user = v
+            }
             try hooksReader.rejectUnknownKeys()
         }
         for (index, table) in try reader.tables("alert_socket").enumerated() {

@@ -130,6 +130,9 @@ public struct HookConfiguration: Sendable, Equatable {
     /// long, then after twice as long, and so on (at most `maxRepeatInterval`).
     public var repeatInterval: Double = 3600
     public var maxRepeatInterval: Double = 86400
+    /// The system user `verifyd-hooks` runs as: its subscription takes the control socket's
+    /// slots kept for root and `admin_group`, so greedy peers cannot keep alerts from the hooks.
+    public var user: String = "verifyd-hooks"
 
     public init() {}
 }

@@ -22,8 +22,13 @@ public final class ControlServer: Sendable {
     /// A connection that sends nothing for this long is closed.
     public static let idleTimeout: Int = 300
 
-    public init(path: String, handler: ControlRequestHandler, feed: AlertFeed, hello: Hello) {
+    /// The hook runner's uid: not an admin, but its subscription takes the slots kept for them,
+    /// so that greedy peers in `socket_group` cannot keep alerts from the hooks.
+    private let hookRunnerUID: UInt32?
+
+    public init(path: String, handler: ControlRequestHandler, feed: AlertFeed, hello: Hello, hookRunnerUID: UInt32? = nil) {
         self.path = path
+        self.hookRunnerUID = hookRunnerUID
         self.handler = handler
         self.feed = feed
         self.hello = WireProtocol.line(hello)
@@ -123,8 +128,10 @@ public final class ControlServer: Sendable {
         }
     }
 
+    /// Whether the peer takes the slots kept for root, the daemon's user, `admin_group` and the
+    /// hook runner (for limits only: what it may ask is decided by the handler).
     private func isAdmin(_ peer: PeerCredentials) -> Bool {
-        peer.isAdmin(adminGroup: handler.adminGroup, daemonUID: handler.daemonUID)
+        peer.uid == hookRunnerUID || peer.isAdmin(adminGroup: handler.adminGroup, daemonUID: handler.daemonUID)
     }
 
     private func serve(_ fd: Int32, _ peer: PeerCredentials) {
