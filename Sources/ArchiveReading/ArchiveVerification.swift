@@ -46,6 +46,9 @@ public struct VerificationRequest: Sendable {
     /// A sample of a plain zip may take its entries from the central directory instead of
     /// libarchive's walk over every local header (`ZipDirectoryWalk`); false always walks.
     public var zipEntriesFromDirectory = true
+    /// Shared with the reader: its ticks and stage, for a watchdog outside the run (the daemon's
+    /// over a worker process). Nil: the run makes its own.
+    public var progress: ReadProgress?
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -112,18 +115,23 @@ public enum ArchiveVerification {
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
         var report = VerificationReport.notStarted(request, error: "")
+        let progress = request.progress ?? ReadProgress()
+        progress.resetCounts()
+        progress.stage = .opening
 
         let reader: ArchiveReader
         do {
             reader = try ArchiveReader(
                 path: request.archivePath,
                 options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend,
-                    threads: request.threads))
+                    threads: request.threads),
+                progress: progress)
         } catch {
             report.result = CheckResult(verdict: .error, error: error.description)
             report.durationSeconds = elapsed()
             return report
         }
+        progress.stage = .sampling
         let sample = request.manifest.flatMap { manifest -> [Bool]? in
             // Entries without a recorded size are estimated at the archive's average.
             let estimate = max(reader.fileSize / Int64(max(manifest.entries.count, 1)), 1)
@@ -163,6 +171,7 @@ public enum ArchiveVerification {
         }
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
         let job = ReaderJob(reader: reader, check: check, onCheckpoint: request.onCheckpoint)
+        progress.stage = .reading
         let done = DispatchSemaphore(value: 0)
         let began = Atomic<Bool>(false)
         let thread = Thread {
@@ -264,7 +273,8 @@ public enum ArchiveVerification {
         options.compareOwnership = geteuid() == 0
         let onDisk = ArchiveCheck(manifest: request.manifest, sample: sample, options: options)
         writer.close()
-        RestoredTree.feed(folder, into: onDisk)
+        request.progress?.stage = .checkingRestore
+        RestoredTree.feed(folder, into: onDisk, progress: request.progress)
         let diskResult = onDisk.finish(archiveDamage: nil, stoppedEarly: stopped || writer.limitExceeded)
         let known = Set(result.findings.map { "\($0.kind.rawValue) \($0.path?.description ?? "")" })
         var added = writer.findings

@@ -5,17 +5,19 @@ import VerifyCore
 /// `verifyctl check` and the daemon's worker.
 public enum ManifestLoading {
     /// The whole file, read straight into one array (no `Data` copy beside it: a manifest of a
-    /// million entries is 90 MB).
-    public static func readFile(_ path: String, what: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let reason = errno == ENOENT ? "not found" : "is not readable (\(String(cString: strerror(errno))))"
-            throw ManifestLoadError(description: "\(path): \(what) \(reason)")
+    /// million entries is 90 MB). Only a regular file is read (`DestinationFile`): a FIFO, a
+    /// socket, a device or a symlink under the name is refused with what it is.
+    /// `onRead` is called after every block read (the worker's progress).
+    public static func readFile(_ path: String, what: String, onRead: () -> Void = {}) throws -> [UInt8] {
+        let fd: Int32
+        switch DestinationFile.open(path) {
+        case .success(let opened): fd = opened
+        case .failure(let problem): throw ManifestLoadError(description: "\(path): \(what) \(problem.reason)")
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG || (info.st_mode & S_IFMT) == S_IFIFO else {
-            throw ManifestLoadError(description: "\(path): \(what) is not a regular file")
+        guard fstat(fd, &info) == 0 else {
+            throw ManifestLoadError(description: "\(path): \(what) is not readable (\(String(cString: strerror(errno))))")
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(Int(info.st_size) + 1)
@@ -27,13 +29,14 @@ public enum ManifestLoading {
                 throw ManifestLoadError(description: "\(path): \(what) is not readable (\(String(cString: strerror(errno))))")
             }
             if n == 0 { break }
+            onRead()
             bytes.append(contentsOf: chunk[0..<n])
         }
         return bytes
     }
 
-    public static func manifest(at path: String, format: ManifestFormat?) throws -> Manifest {
-        let text = try readFile(path, what: "manifest")
+    public static func manifest(at path: String, format: ManifestFormat?, onRead: () -> Void = {}) throws -> Manifest {
+        let text = try readFile(path, what: "manifest", onRead: onRead)
         do {
             return try Manifest.parse(text, format: format, file: path)
         } catch {
@@ -64,7 +67,7 @@ public enum ManifestLoading {
     public static func sidecar(for archive: String, manifestPath: String?) -> String? {
         for suffix in [".sha256", ".sha512"] {
             let candidate = archive + suffix
-            guard candidate != manifestPath, FileManager.default.fileExists(atPath: candidate) else { continue }
+            guard candidate != manifestPath, DestinationFile.kind(of: candidate) != nil else { continue }
             return candidate
         }
         return nil
