@@ -38,6 +38,8 @@ public struct VerificationRequest: Sendable {
     /// Most bytes a restore may write; nil: the sizes the manifest declares for the sample plus
     /// 10% and 64 MiB, or 50 times the archive's size when it declares none.
     public var restoreLimit: Int64?
+    /// Restore mode: the space left free on the restore folder's file system.
+    public var restoreReserve = RestoreReserve()
     /// The gzip decoder (ISA-L unless `$VERIFYD_INFLATER=zlib` or set here).
     public var gzipBackend: GzipBackend = .preferred
     /// Threads the run uses: 2 (the default) hashes on a second core while the first reads and
@@ -160,7 +162,8 @@ public enum ArchiveVerification {
         if let folder = request.restoreTo {
             do {
                 let writer = try RestoreWriter(
-                    root: folder, limit: request.restoreLimit ?? defaultRestoreLimit(request, sample: sample, fileSize: reader.fileSize))
+                    root: folder, limit: request.restoreLimit ?? defaultRestoreLimit(request, sample: sample, fileSize: reader.fileSize),
+                    reserve: request.restoreReserve)
                 reader.restore = writer
                 restoreWriter = writer
             } catch {
@@ -269,6 +272,13 @@ public enum ArchiveVerification {
         _ streamResult: CheckResult, writer: RestoreWriter, folder: String, request: VerificationRequest, sample: [Bool]?, stopped: Bool
     ) -> CheckResult {
         var result = streamResult
+        if let shortage = writer.spaceShortage {
+            // Not the archive's fault: the run could not verify, unless the stream already failed it.
+            writer.close()
+            if result.verdict != .fail { result.verdict = .error }
+            result.error = "the restore stopped before the file system was full: \(shortage)"
+            return result
+        }
         var options = request.checkOptions
         options.compareOwnership = geteuid() == 0
         let onDisk = ArchiveCheck(manifest: request.manifest, sample: sample, options: options)

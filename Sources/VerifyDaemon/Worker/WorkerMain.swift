@@ -80,6 +80,7 @@ public enum WorkerMain {
         if let backend = request.inflater.flatMap(GzipBackend.init(rawValue:)) { verification.gzipBackend = backend }
         if let threads = request.threads { verification.threads = threads }
         verification.restoreLimit = request.restoreLimit
+        verification.restoreReserve = RestoreReserve(bytes: request.restoreReserve)
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes
         verification.onCheckpoint = { results in

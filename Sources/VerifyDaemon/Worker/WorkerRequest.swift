@@ -27,6 +27,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// Restore mode: the (empty) scratch folder to extract into.
     public var restoreDirectory: String?
     public var restoreLimit: Int64?
+    /// Bytes a restore leaves free on its file system; nil: the default (`RestoreReserve`).
+    public var restoreReserve: Int64?
     /// CPU niceness and I/O class (`idle` or `best-effort`) the worker takes before it reads.
     public var nice: Int?
     public var ioClass: String?
