@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import VerifyCore
+import VerifyTestSupport
+
+/// `verifyctl check` given a FIFO, a socket, a device, a folder or a symlink where an archive, a
+/// manifest or a sidecar digest should be: a clear error naming the file and what it is, exit
+/// status 2, at once (a FIFO with no writer used to block the open forever). Every run is
+/// bounded by `timeout`, so a hang fails the test instead of stalling the suite.
+@Suite struct HostileFileCheckTests {
+    let temp = TemporaryDirectory()
+    var archive: String { temp.file("backup.tar.gz") }
+    var manifest: String { temp.file("backup.sha256") }
+
+    init() throws {
+        let tree = try FixtureTree.standard(at: temp.file("src"), seed: 5)
+        try Tool.must(["tar", "-czf", archive, "."], in: tree.root)
+        _ = FileManager.default.createFile(atPath: manifest, contents: Data(tree.sha256Manifest()))
+    }
+
+    /// `verifyctl check ARGS` under `timeout 30` (exit 124 if it hangs).
+    func check(_ arguments: [String]) throws -> Tool.Result {
+        try Tool.run(["timeout", "30", Tool.verifyctl, "check"] + arguments)
+    }
+
+    /// Makes a node of the kind at `path`: fifo, socket, symlink (to the good archive), directory.
+    func make(_ kind: String, at path: String) throws {
+        switch kind {
+        case "fifo": try Tool.must(["mkfifo", path])
+        case "socket": try Tool.must(["python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path])
+        case "symlink": try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: archive)
+        case "directory": try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        default: Issue.record("unknown kind \(kind)")
+        }
+    }
+
+    static let kinds: [(String, String)] = [
+        ("fifo", "is a FIFO (named pipe), not a regular file"),
+        ("socket", "is a socket, not a regular file"),
+        ("symlink", "is a symbolic link (not followed), not a regular file"),
+        ("directory", "is a directory, not a regular file"),
+    ]
+
+    @Test(arguments: kinds) func anArchiveThatIsNotARegularFileIsAnError(kind: String, words: String) throws {
+        let path = temp.file("odd.tar.gz")
+        try make(kind, at: path)
+        let result = try check([path, "-m", manifest])
+        #expect(result.status == 2, "\(kind): \(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("\(path): \(words)"), "\(kind): \(result.stdout)")
+        let json = try CheckRun.run([path, "-m", manifest])
+        #expect(json.status == 2 && json.verdict == "error")
+        #expect(json.json?["error"]?.stringValue?.contains(words) == true, "\(json.stdout)")
+    }
+
+    @Test(arguments: kinds) func aManifestThatIsNotARegularFileIsAnError(kind: String, words: String) throws {
+        let path = temp.file("odd.sha256")
+        try make(kind, at: path)
+        let result = try check([archive, "-m", path])
+        #expect(result.status == 2, "\(kind): \(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("\(path): manifest \(words)"), "\(kind): \(result.stderr)")
+    }
+
+    @Test func aCharacterDeviceIsRefusedWithoutReadingIt() throws {
+        let result = try check(["/dev/zero", "-m", manifest])
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("/dev/zero: is a character device, not a regular file"), "\(result.stdout)")
+        let asManifest = try check([archive, "-m", "/dev/zero"])
+        #expect(asManifest.status == 2)
+        #expect(asManifest.stderr.contains("/dev/zero: manifest is a character device"), "\(asManifest.stderr)")
+    }
+
+    @Test func aSidecarDigestThatIsAFIFOIsAnError() throws {
+        // Found beside the archive by its name, and named on the command line.
+        try make("fifo", at: archive + ".sha256")
+        let found = try check([archive, "-m", manifest])
+        #expect(found.status == 2, "\(found.stdout) \(found.stderr)")
+        #expect(found.stderr.contains("\(archive).sha256: archive digest file is a FIFO (named pipe), not a regular file"), "\(found.stderr)")
+        let named = try check([archive, "-m", manifest, "--archive-digest", archive + ".sha256"])
+        #expect(named.status == 2)
+        #expect(named.stderr.contains("archive digest file is a FIFO"))
+        #expect(try check([archive, "-m", manifest, "--no-archive-digest"]).status == 0, "the archive itself is good")
+    }
+
+    @Test func aSymlinkedSidecarIsRefusedAndADanglingOneToo() throws {
+        try FileManager.default.createSymbolicLink(atPath: archive + ".sha256", withDestinationPath: temp.file("nowhere"))
+        let result = try check([archive, "-m", manifest])
+        #expect(result.status == 2, "a dangling symlink is not skipped as if absent: \(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("archive digest file is a symbolic link (not followed)"), "\(result.stderr)")
+    }
+}

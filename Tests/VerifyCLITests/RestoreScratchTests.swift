@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import VerifyTestSupport
+
+/// The restore scratch folder against hostile archives: a tree nested deeper than PATH_MAX is
+/// restored, checked from disk and removed whole; a restore stops before its file system's
+/// reserve.
+struct RestoreScratchTests {
+    @Test func aTreeDeeperThanPathMaxIsRestoredCheckedAndRemovedWhole() throws {
+        let temp = TemporaryDirectory()
+        let deep = try RestoreScratchFixture.deepArchive(temp)
+        #expect(deep.path.utf8.count > Int(PATH_MAX), "the fixture nests beyond PATH_MAX")
+        let scratch = temp.file("scratch")
+        let run = try CheckRun.run([deep.archive, "-m", deep.manifest, "--restore-to", scratch])
+        #expect(run.status == 0, "the file at the bottom is restored and read back from disk: \(run.stdout) \(run.stderr)")
+        #expect(run.json?["checked"]?.integerValue == 1)
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch)
+        #expect(left.isEmpty, "the scratch folder is emptied at any depth: \(left)")
+    }
+
+    @Test func aRestoreStopsBeforeItsFileSystemsReserve() throws {
+        let temp = TemporaryDirectory()
+        let tree = try FixtureTree.standard(at: temp.file("tree"), seed: 3)
+        try Tool.must(["tar", "-czf", temp.file("a.tar.gz"), "-C", tree.root, "."])
+        _ = FileManager.default.createFile(atPath: temp.file("a.sha256"), contents: Data(tree.sha256Manifest()))
+        let scratch = temp.file("scratch")
+        // A reserve larger than any disk: not one byte may be written.
+        let run = try CheckRun.run([temp.file("a.tar.gz"), "-m", temp.file("a.sha256"), "--restore-to", scratch, "--restore-reserve", "\(Int64(1) << 60)"])
+        #expect(run.status == 2, "\(run.stdout)")
+        #expect(run.verdict == "error")
+        let error = run.json?["error"]?.stringValue ?? ""
+        #expect(error.contains("cannot restore: the file system of the restore folder has"), "\(error)")
+        #expect(error.contains("\(Int64(1) << 60) bytes (restore_reserve)"), "\(error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
+        // The same restore with no reserve passes.
+        let fine = try CheckRun.run([temp.file("a.tar.gz"), "-m", temp.file("a.sha256"), "--restore-to", scratch, "--restore-reserve", "0"])
+        #expect(fine.status == 0, "\(fine.stdout)")
+    }
+}

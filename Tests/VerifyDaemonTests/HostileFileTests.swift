@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import VerifyTestSupport
+
+/// The real daemon against files an attacker with write access to a destination can leave:
+/// a FIFO for a manifest, a sidecar digest or an archive, and a worker that stops moving.
+/// Each is an `error` run with the reason and a `verification_error` alert, and the daemon goes
+/// on verifying the good archive beside it (with `concurrency = 1`, one hung worker used to stop
+/// all verification).
+struct HostileFileTests {
+    func alerts(_ daemon: DaemonHarness, kind: String) -> [[String: Any]] {
+        let all = (try? daemon.ctl(["alerts", "list", "--json"]))?.object?["alerts"] as? [[String: Any]] ?? []
+        return all.filter { $0["kind"] as? String == kind }
+    }
+
+    func run(_ daemon: DaemonHarness, archive suffix: String) -> [String: Any]? {
+        daemon.runs().first { ($0["archive"] as? String)?.hasSuffix("/" + suffix) == true && $0["finished"] is Double }
+    }
+
+    @Test func aFIFOManifestOrSidecarIsAnErrorRunWithAnAlertAndTheGoodArchiveStillPasses() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["concurrency = 1"]
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: ["archive_digest = \"{archive}.whole\""])]
+        let staging = try daemon.folder("staging")
+        // Manifests first, archives last (renamed in), as a backup tool writes them.
+        try Tool.must(["mkfifo", backups + "/evil.tar.gz.sha256"])
+        try DaemonFixtures.archive("evil.tar.gz", in: staging, work: daemon.directory, seed: 2)
+        try FileManager.default.moveItem(atPath: staging + "/evil.tar.gz", toPath: backups + "/evil.tar.gz")
+        try DaemonFixtures.archive("sidecar.tar.gz", in: staging, work: daemon.directory, seed: 3)
+        try FileManager.default.moveItem(atPath: staging + "/sidecar.tar.gz.sha256", toPath: backups + "/sidecar.tar.gz.sha256")
+        try Tool.must(["mkfifo", backups + "/sidecar.tar.gz.whole"])
+        try FileManager.default.moveItem(atPath: staging + "/sidecar.tar.gz", toPath: backups + "/sidecar.tar.gz")
+        try daemon.start()
+        #expect(waitUntil(seconds: 60) { daemon.hasFinishedRuns(2) }, "neither FIFO blocks a worker: \(daemon.log_)")
+
+        let evil = try #require(run(daemon, archive: "evil.tar.gz"))
+        #expect(evil["verdict"] as? String == "error")
+        #expect((evil["error"] as? String)?.contains("\(backups)/evil.tar.gz.sha256: manifest is a FIFO (named pipe), not a regular file") == true, "\(evil)")
+        let sidecar = try #require(run(daemon, archive: "sidecar.tar.gz"))
+        #expect(sidecar["verdict"] as? String == "error")
+        #expect((sidecar["error"] as? String)?.contains("sidecar.tar.gz.whole: archive digest file is a FIFO (named pipe)") == true, "\(sidecar)")
+        #expect(waitUntil(seconds: 10) { alerts(daemon, kind: "verification_error").count == 2 }, "both runs raise their alert")
+        let summaries = alerts(daemon, kind: "verification_error").compactMap { $0["summary"] as? String }
+        #expect(summaries.contains { $0.contains("evil.tar.gz could not be verified") && $0.contains("FIFO") }, "\(summaries)")
+
+        // A good archive beside them is verified and passes.
+        try DaemonFixtures.archive("good.tar.gz", in: staging, work: daemon.directory, seed: 4)
+        _ = FileManager.default.createFile(atPath: backups + "/good.tar.gz.whole", contents: Data(try wholeDigest(staging + "/good.tar.gz").utf8))
+        try FileManager.default.moveItem(atPath: staging + "/good.tar.gz.sha256", toPath: backups + "/good.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: staging + "/good.tar.gz", toPath: backups + "/good.tar.gz")
+        #expect(waitUntil(seconds: 60) { run(daemon, archive: "good.tar.gz") != nil }, "\(daemon.log_)")
+        #expect(run(daemon, archive: "good.tar.gz")?["verdict"] as? String == "pass", "\(String(describing: run(daemon, archive: "good.tar.gz")))")
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    func wholeDigest(_ path: String) throws -> String {
+        try Tool.must(["sha256sum", path]).stdout.split(separator: " ").first.map { "\($0)  good.tar.gz\n" } ?? ""
+    }
+
+    func workerPID(of daemon: Int32) -> Int32? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 2, Int32(fields[1]) == daemon { return pid }
+        }
+        return nil
+    }
+
+    func queued(_ daemon: DaemonHarness) -> Int? {
+        ((try? daemon.ctl(["status", "--json"]))?.object?["daemon"] as? [String: Any])?["queued"] as? Int
+    }
+
+    @Test func anArchiveSwappedForAFIFOAfterItSettledIsAnErrorRun() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["concurrency = 1"]
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups)]
+        // A run that lasts (it never finishes by itself) holds the one slot.
+        try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"), entries: 1)
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz.sha256"), toPath: backups + "/slow.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz"), toPath: backups + "/slow.tar.gz")
+        try daemon.start()
+        #expect(waitUntil(seconds: 30) { daemon.runs().first?["verdict"] as? String == "running" }, "\(daemon.log_)")
+        let daemonPID = try #require(daemon.pid)
+        let slowWorker = try #require(workerPID(of: daemonPID))
+
+        // The next archive settles and waits in the queue; then it is swapped for a FIFO.
+        let staging = try daemon.folder("staging")
+        try DaemonFixtures.archive("swapped.tar.gz", in: staging, work: daemon.directory)
+        try FileManager.default.moveItem(atPath: staging + "/swapped.tar.gz.sha256", toPath: backups + "/swapped.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: staging + "/swapped.tar.gz", toPath: backups + "/swapped.tar.gz")
+        #expect(waitUntil(seconds: 30) { queued(daemon) == 1 }, "\(daemon.log_)")
+        try FileManager.default.removeItem(atPath: backups + "/swapped.tar.gz")
+        try Tool.must(["mkfifo", backups + "/swapped.tar.gz"])
+        kill(slowWorker, SIGKILL)
+
+        #expect(waitUntil(seconds: 30) { run(daemon, archive: "swapped.tar.gz") != nil }, "the swapped archive's run ends: \(daemon.log_)")
+        let swapped = try #require(run(daemon, archive: "swapped.tar.gz"))
+        #expect(swapped["verdict"] as? String == "error")
+        #expect((swapped["error"] as? String)?.contains("swapped.tar.gz: is a FIFO (named pipe), not a regular file") == true, "\(swapped)")
+        #expect(waitUntil(seconds: 10) { alerts(daemon, kind: "verification_error").contains { ($0["archive"] as? String)?.hasSuffix("swapped.tar.gz") == true } })
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
+    @Test func aWorkerThatStopsMovingIsKilledByTheStallWatchdog() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["stall_timeout = \"1s\""]
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups)]
+        try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"), entries: 1)
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz.sha256"), toPath: backups + "/slow.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz"), toPath: backups + "/slow.tar.gz")
+        try daemon.start()
+        #expect(waitUntil(seconds: 30) { daemon.runs().first?["verdict"] as? String == "running" }, "\(daemon.log_)")
+        let daemonPID = try #require(daemon.pid)
+        let worker = try #require(workerPID(of: daemonPID))
+        // Stopped, the worker reports nothing more: as one stuck in a read on a dead mount would.
+        kill(worker, SIGSTOP)
+        #expect(waitUntil(seconds: 30) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
+        let stalled = try #require(daemon.runs().first)
+        #expect(stalled["verdict"] as? String == "error")
+        let error = stalled["error"] as? String ?? ""
+        #expect(error.contains("the worker made no progress for ") && error.contains("(stall_timeout 1 s) and was killed"), "\(error)")
+        #expect(waitUntil(seconds: 10) { alerts(daemon, kind: "verification_error").count == 1 })
+        #expect(kill(worker, 0) != 0, "the worker is gone")
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+}
