@@ -20,17 +20,21 @@ struct HostileFileTests {
     @Test func aFIFOManifestOrSidecarIsAnErrorRunWithAnAlertAndTheGoodArchiveStillPasses() throws {
         let daemon = DaemonHarness()
         let backups = try daemon.folder("backups")
+        let sidecars = try daemon.folder("sidecars")
         daemon.settings = ["concurrency = 1"]
-        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: ["archive_digest = \"{archive}.whole\""])]
+        daemon.destinations = [
+            DaemonFixtures.destination("m", path: backups),
+            DaemonFixtures.destination("s", path: sidecars, extra: ["archive_digest = \"{archive}.whole\""]),
+        ]
         let staging = try daemon.folder("staging")
         // Manifests first, archives last (renamed in), as a backup tool writes them.
         try Tool.must(["mkfifo", backups + "/evil.tar.gz.sha256"])
         try DaemonFixtures.archive("evil.tar.gz", in: staging, work: daemon.directory, seed: 2)
         try FileManager.default.moveItem(atPath: staging + "/evil.tar.gz", toPath: backups + "/evil.tar.gz")
         try DaemonFixtures.archive("sidecar.tar.gz", in: staging, work: daemon.directory, seed: 3)
-        try FileManager.default.moveItem(atPath: staging + "/sidecar.tar.gz.sha256", toPath: backups + "/sidecar.tar.gz.sha256")
-        try Tool.must(["mkfifo", backups + "/sidecar.tar.gz.whole"])
-        try FileManager.default.moveItem(atPath: staging + "/sidecar.tar.gz", toPath: backups + "/sidecar.tar.gz")
+        try FileManager.default.moveItem(atPath: staging + "/sidecar.tar.gz.sha256", toPath: sidecars + "/sidecar.tar.gz.sha256")
+        try Tool.must(["mkfifo", sidecars + "/sidecar.tar.gz.whole"])
+        try FileManager.default.moveItem(atPath: staging + "/sidecar.tar.gz", toPath: sidecars + "/sidecar.tar.gz")
         try daemon.start()
         #expect(waitUntil(seconds: 60) { daemon.hasFinishedRuns(2) }, "neither FIFO blocks a worker: \(daemon.log_)")
 
@@ -44,18 +48,13 @@ struct HostileFileTests {
         let summaries = alerts(daemon, kind: "verification_error").compactMap { $0["summary"] as? String }
         #expect(summaries.contains { $0.contains("evil.tar.gz could not be verified") && $0.contains("FIFO") }, "\(summaries)")
 
-        // A good archive beside them is verified and passes.
+        // A good archive beside the FIFO manifest is verified and passes.
         try DaemonFixtures.archive("good.tar.gz", in: staging, work: daemon.directory, seed: 4)
-        _ = FileManager.default.createFile(atPath: backups + "/good.tar.gz.whole", contents: Data(try wholeDigest(staging + "/good.tar.gz").utf8))
         try FileManager.default.moveItem(atPath: staging + "/good.tar.gz.sha256", toPath: backups + "/good.tar.gz.sha256")
         try FileManager.default.moveItem(atPath: staging + "/good.tar.gz", toPath: backups + "/good.tar.gz")
         #expect(waitUntil(seconds: 60) { run(daemon, archive: "good.tar.gz") != nil }, "\(daemon.log_)")
         #expect(run(daemon, archive: "good.tar.gz")?["verdict"] as? String == "pass", "\(String(describing: run(daemon, archive: "good.tar.gz")))")
         #expect(daemon.signal(SIGTERM) == 0)
-    }
-
-    func wholeDigest(_ path: String) throws -> String {
-        try Tool.must(["sha256sum", path]).stdout.split(separator: " ").first.map { "\($0)  good.tar.gz\n" } ?? ""
     }
 
     func workerPID(of daemon: Int32) -> Int32? {
