@@ -127,4 +127,52 @@ struct HostileFileTests {
         #expect(kill(worker, 0) != 0, "the worker is gone")
         #expect(daemon.signal(SIGTERM) == 0)
     }
+
+    @Test func everyOddManifestIsAnErrorThatSaysWhatItIsAndNothingStopsTheGoodArchive() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["concurrency = 1"]
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups, extra: ["keep_verifying = 20"])]
+        let staging = try daemon.folder("staging")
+        // Under the manifest's name: what it is, and the words the run's error must hold.
+        var odd: [(name: String, words: String)] = [
+            ("fifo", "is a FIFO (named pipe)"), ("socket", "is a socket"),
+            ("loop", "is a symbolic link (not followed)"), ("folder", "is a directory"),
+            ("esc\u{1B}[31mred", "is a FIFO (named pipe)"),
+        ]
+        for (name, _) in odd {
+            let manifest = backups + "/\(name).tar.sha256"
+            switch name {
+            case "socket": try Tool.must(["python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", manifest])
+            case "loop": try FileManager.default.createSymbolicLink(atPath: manifest, withDestinationPath: manifest)
+            case "folder": try FileManager.default.createDirectory(atPath: manifest, withIntermediateDirectories: false)
+            default: try Tool.must(["mkfifo", manifest])
+            }
+        }
+        // A device node, where the container allows making one (/dev/null's numbers).
+        if (try? Tool.run(["mknod", backups + "/device.tar.sha256", "c", "1", "3"]))?.status == 0 {
+            odd.append(("device", "is a character device"))
+        }
+        // Archives that are not regular files are not archives: never tracked, never opened.
+        try Tool.must(["mkfifo", backups + "/not-an-archive-pipe.tar"])
+        try Tool.must(["python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", backups + "/not-an-archive-socket.tar"])
+        for (index, (name, _)) in odd.enumerated() {
+            try DaemonFixtures.archive("\(index).tar", in: staging, work: daemon.directory, seed: UInt64(index + 10), compress: false)
+            try FileManager.default.moveItem(atPath: staging + "/\(index).tar", toPath: backups + "/\(name).tar")
+        }
+        try DaemonFixtures.archive("good.tar", in: backups, work: daemon.directory, compress: false)
+        try daemon.start()
+
+        #expect(waitUntil(seconds: 90) { daemon.hasFinishedRuns(odd.count + 1) }, "every run ends: \(daemon.log_)")
+        #expect(run(daemon, archive: "good.tar")?["verdict"] as? String == "pass")
+        for (name, words) in odd {
+            let result = run(daemon, archive: "\(name).tar")
+            #expect(result?["verdict"] as? String == "error", "\(name)")
+            let error = result?["error"] as? String ?? ""
+            #expect(error.contains("\(name).tar.sha256: manifest \(words), not a regular file"), "\(name): \(error)")
+        }
+        #expect(!daemon.runs().contains { ($0["archive"] as? String)?.hasSuffix("not-an-archive-pipe.tar") == true || ($0["archive"] as? String)?.hasSuffix("not-an-archive-socket.tar") == true })
+        #expect(waitUntil(seconds: 10) { alerts(daemon, kind: "verification_error").count == odd.count })
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
 }

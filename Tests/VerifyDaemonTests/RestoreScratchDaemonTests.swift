@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VerifyTestSupport
+@testable import VerifyDaemon
 
 /// Restore mode in the daemon against a tree nested deeper than PATH_MAX: restored, checked
 /// from disk, and its scratch folder removed whole (off the daemon's actor) by the time the run
@@ -30,5 +31,20 @@ struct RestoreScratchDaemonTests {
         #expect(run["verdict"] as? String == "pass", "\(run)")
         #expect(scratchItems().isEmpty, "the run's restore folder is gone when the run is recorded: \(scratchItems())")
         #expect(daemon.signal(SIGTERM) == 0)
+    }
+}
+
+/// `restore_reserve` in `verifyd.toml`.
+struct RestoreReserveConfigurationTests {
+    @Test func theReserveIsASizeAndDefaultsToNone() throws {
+        #expect(try ConfigurationLoader.parse("", file: "t.toml").restoreReserve == nil)
+        #expect(try ConfigurationLoader.parse("restore_reserve = \"2GiB\"", file: "t.toml").restoreReserve == 2 << 30)
+        #expect(try ConfigurationLoader.parse("restore_reserve = 0", file: "t.toml").restoreReserve == 0)
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("restore_reserve = \"lots\"", file: "t.toml") }
+        do {
+            _ = try ConfigurationLoader.parse("restore_reserve = \"lots\"", file: "t.toml")
+        } catch {
+            #expect(error.description.contains("t.toml: restore_reserve: \"lots\""), "\(error.description)")
+        }
     }
 }

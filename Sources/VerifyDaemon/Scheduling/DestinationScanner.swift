@@ -54,7 +54,7 @@ public enum DestinationScanner {
                 let mtime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
                 archives.append(ArchiveFile(
                     path: path, size: Int64(info.st_size), mtime: mtime,
-                    companionsReady: companions(of: path, destination).allSatisfy { access($0, F_OK) == 0 }))
+                    companionsReady: companions(of: path, destination).allSatisfy(isPresent)))
             default:
                 continue
             }
@@ -71,6 +71,13 @@ public enum DestinationScanner {
                 ? fnmatch(pattern, relativePath, FNM_PATHNAME) == 0
                 : fnmatch(pattern, name, 0) == 0
         }
+    }
+
+    /// Something is there under the name (`lstat`: a dangling or looping symlink is there too,
+    /// and its run says what it is instead of waiting for it as if it were still to come).
+    static func isPresent(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     /// The files a run of this archive needs beside it.
