@@ -64,11 +64,13 @@ public enum DestinationFile {
     /// Opens `path` read-only for reading as a regular file: the descriptor, or why not.
     /// `extraFlags` are added to `O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW`; an `EPERM`
     /// with extra flags (`O_NOATIME` on a file of another owner) is retried without them.
-    public static func open(_ path: String, extraFlags: Int32 = 0) -> Result<Int32, Problem> {
+    /// `followingSymlink` opens what a last symlink points to (still a regular file only), for
+    /// a caller that has decided a symlink may be followed there.
+    public static func open(_ path: String, extraFlags: Int32 = 0, followingSymlink: Bool = false) -> Result<Int32, Problem> {
         // Opening a device can have effects of its own (a tape rewinds): look before opening.
         // The type is checked again on the descriptor, for a file swapped in between.
-        if let kind = kind(of: path), kind != .regular { return .failure(.notRegular(kind)) }
-        let base = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW
+        if let kind = followingSymlink ? targetKind(of: path) : kind(of: path), kind != .regular { return .failure(.notRegular(kind)) }
+        let base = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingSymlink ? 0 : O_NOFOLLOW)
         var fd = Glibc.open(path, base | extraFlags)
         if fd < 0, errno == EPERM, extraFlags != 0 { fd = Glibc.open(path, base) }
         guard fd >= 0 else { return .failure(problem(errno: errno, path: path)) }
@@ -92,6 +94,13 @@ public enum DestinationFile {
     public static func kind(of path: String) -> Kind? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
+        return Kind(mode: info.st_mode)
+    }
+
+    /// What a path is, following symlinks (`stat`).
+    static func targetKind(of path: String) -> Kind? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
         return Kind(mode: info.st_mode)
     }
 

@@ -83,8 +83,9 @@ extension Daemon: ControlBackend {
             guard let destination = configuration.destinations.first(where: { path.hasPrefix($0.path + "/") }) else {
                 throw WireError(.unknownArchive, "\(path) is not inside any configured destination")
             }
+            // lstat: a symlink is not an archive (the worker would refuse it: O_NOFOLLOW).
             var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
                 throw WireError(.unknownArchive, "\(path): not an existing regular file")
             }
             let mtime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9

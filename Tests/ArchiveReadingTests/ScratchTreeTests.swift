@@ -99,3 +99,18 @@ private final class Recorder: EntryVisitor {
     }
     func endEntry(_ content: EntryContent?) {}
 }
+
+/// A caller that may follow a last symlink still gets only a regular file.
+struct DestinationFileFollowTests {
+    @Test func followingASymlinkStillRequiresARegularFile() throws {
+        let temp = TemporaryDirectory()
+        _ = FileManager.default.createFile(atPath: temp.file("file"), contents: Data("x".utf8))
+        #expect(mkfifo(temp.file("fifo"), 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: temp.file("to-file"), withDestinationPath: temp.file("file"))
+        try FileManager.default.createSymbolicLink(atPath: temp.file("to-fifo"), withDestinationPath: temp.file("fifo"))
+        let fd = try DestinationFile.open(temp.file("to-file"), followingSymlink: true).get()
+        close(fd)
+        #expect(throws: DestinationFile.Problem.notRegular(.fifo)) { try DestinationFile.open(temp.file("to-fifo"), followingSymlink: true).get() }
+        #expect(throws: DestinationFile.Problem.notRegular(.symlink)) { try DestinationFile.open(temp.file("to-file")).get() }
+    }
+}
