@@ -36,4 +36,35 @@ struct RestoreScratchTests {
         let fine = try CheckRun.run([temp.file("a.tar.gz"), "-m", temp.file("a.sha256"), "--restore-to", scratch, "--restore-reserve", "0"])
         #expect(fine.status == 0, "\(fine.stdout)")
     }
+
+    /// Mounts a tmpfs of `megabytes` at `path`; false where this machine does not allow it.
+    static func mountTmpfs(_ path: String, megabytes: Int) -> Bool {
+        guard geteuid() == 0, (try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil else { return false }
+        return (try? Tool.run(["mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path]))?.status == 0
+    }
+
+    static let canMount: Bool = {
+        let temp = TemporaryDirectory()
+        let path = temp.file("probe")
+        guard mountTmpfs(path, megabytes: 1) else { return false }
+        _ = try? Tool.run(["umount", path])
+        return true
+    }()
+
+    @Test(.enabled(if: canMount, "needs root and permission to mount a tmpfs"))
+    func aRestoreLargerThanItsFileSystemStopsAtTheReserveNotAtAFullDisk() throws {
+        let temp = TemporaryDirectory()
+        let small = temp.file("small")
+        #expect(Self.mountTmpfs(small, megabytes: 40))
+        defer { _ = try? Tool.run(["umount", "-l", small]) }
+        // 64 MiB of zeros, a small .tar.gz, into 40 MiB.
+        try Tool.must(["sh", "-c", "mkdir -p '\(temp.file("t"))' && head -c 67108864 /dev/zero > '\(temp.file("t"))/zeros' && tar -czf '\(temp.file("z.tar.gz"))' -C '\(temp.file("t"))' zeros"])
+        let digest = try Tool.must(["sha256sum", temp.file("t") + "/zeros"]).stdout.prefix(64)
+        try "\(digest)  zeros\n".write(toFile: temp.file("z.sha256"), atomically: true, encoding: .utf8)
+        let run = try CheckRun.run([temp.file("z.tar.gz"), "-m", temp.file("z.sha256"), "--restore-to", small + "/scratch", "--restore-reserve", "\(4 << 20)"])
+        #expect(run.status == 2, "\(run.stdout)")
+        let error = run.json?["error"]?.stringValue ?? ""
+        #expect(error.contains("the restore stopped before the file system was full"), "not a write failing on a full disk: \(run.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small + "/scratch").isEmpty)
+    }
 }
