@@ -4,6 +4,9 @@ import VerifyCore
 /// Reading manifests and sidecar digests from files, with errors that name the file. Shared by
 /// `verifyctl check` and the daemon's worker.
 public enum ManifestLoading {
+    /// Largest manifest or digest file read (a manifest of a million entries is about 90 MB): a
+    /// larger one (a sparse file of 100 GB, say) is refused, not allocated.
+    public static let fileSizeLimit: Int64 = 1 << 30
     /// The whole file, read straight into one array (no `Data` copy beside it: a manifest of a
     /// million entries is 90 MB). Only a regular file is read (`DestinationFile`): a FIFO, a
     /// socket, a device or a symlink under the name is refused with what it is.
@@ -19,6 +22,10 @@ public enum ManifestLoading {
         guard fstat(fd, &info) == 0 else {
             throw ManifestLoadError(description: "\(path): \(what) is not readable (\(String(cString: strerror(errno))))")
         }
+        let tooLarge = { (size: Int64) in
+            ManifestLoadError(description: "\(path): \(what) is larger than \(fileSizeLimit >> 20) MiB (\(size) bytes): not read")
+        }
+        guard Int64(info.st_size) <= fileSizeLimit else { throw tooLarge(Int64(info.st_size)) }
         var bytes = [UInt8]()
         bytes.reserveCapacity(Int(info.st_size) + 1)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -30,6 +37,8 @@ public enum ManifestLoading {
             }
             if n == 0 { break }
             onRead()
+            // A file that grows while it is read stops at the limit too.
+            guard Int64(bytes.count + n) <= fileSizeLimit else { throw tooLarge(Int64(bytes.count + n)) }
             bytes.append(contentsOf: chunk[0..<n])
         }
         return bytes

@@ -87,4 +87,17 @@ import VerifyTestSupport
         #expect(result.status == 2, "a dangling symlink is not skipped as if absent: \(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("archive digest file is a symbolic link (not followed)"), "\(result.stderr)")
     }
+
+    @Test func aHugeSparseManifestIsRefusedNotAllocated() throws {
+        let huge = temp.file("huge.sha256")
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        #expect(truncate(huge, 100 << 30) == 0, "a 100 GiB sparse file")
+        let result = try check([archive, "-m", huge])
+        #expect(result.status == 2, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("\(huge): manifest is larger than 1024 MiB (\(Int64(100) << 30) bytes): not read"), "\(result.stderr)")
+        try FileManager.default.moveItem(atPath: huge, toPath: archive + ".sha256")
+        let sidecar = try check([archive, "-m", manifest])
+        #expect(sidecar.status == 2)
+        #expect(sidecar.stderr.contains("archive digest file is larger than 1024 MiB"), "\(sidecar.stderr)")
+    }
 }
