@@ -25,11 +25,12 @@ public enum RestoreFolder {
     /// Removes everything inside the folder (not the folder), at any depth, making folders
     /// writable first (restored trees keep the archive's permissions). The walk holds one
     /// descriptor at a time and uses `openat`/`unlinkat` with single names, so that a tree
-    /// nested beyond PATH_MAX, which no path string can name, is removed too. Symlinks are
-    /// removed, never followed. Returns the number of items that could not be removed.
+    /// nested beyond PATH_MAX, which no path string can name, is removed too. Symlinks inside
+    /// are removed, never followed (the folder itself may be one: `--restore-to` a symlink).
+    /// Returns the number of items that could not be removed.
     @discardableResult
     public static func empty(_ path: String) -> Int {
-        let root = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        let root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard root >= 0 else { return 0 }
         defer { close(root) }
         return emptyDirectory(root)

@@ -8,7 +8,7 @@ import VerifyCore
 /// tree nested deeper than PATH_MAX is read whole.
 public enum RestoredTree {
     public static func feed(_ root: String, into visitor: some EntryVisitor, progress: ReadProgress? = nil) {
-        var fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         // Pre-order, names sorted: a folder, then what is in it, then its next sibling.
         var stack: [(names: [[CChar]], next: Int, relative: [UInt8])] = [(sorted(DirectoryNames.list(fd)), 0, [])]

@@ -100,4 +100,20 @@ import VerifyTestSupport
         #expect(sidecar.status == 2)
         #expect(sidecar.stderr.contains("archive digest file is larger than 1024 MiB"), "\(sidecar.stderr)")
     }
+
+    @Test(.enabled(if: geteuid() == 0, "needs root to run verifyctl as nobody")) func unreadableFilesAreNamedAsSuch() throws {
+        // verifyctl as nobody (setpriv), on files only root may read.
+        chmod(temp.path, 0o755)
+        chmod(archive, 0o644)
+        chmod(manifest, 0o600)
+        let asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "timeout", "30", Tool.verifyctl, "check"]
+        let manifestRun = try Tool.run(asNobody + [archive, "-m", manifest])
+        #expect(manifestRun.status == 2, "\(manifestRun.stdout) \(manifestRun.stderr)")
+        #expect(manifestRun.stderr.contains("\(manifest): manifest is not readable (permission denied)"), "\(manifestRun.stderr)")
+        chmod(manifest, 0o644)
+        chmod(archive, 0o600)
+        let archiveRun = try Tool.run(asNobody + [archive, "-m", manifest])
+        #expect(archiveRun.status == 2, "\(archiveRun.stdout) \(archiveRun.stderr)")
+        #expect(archiveRun.stdout.contains("\(archive): permission denied"), "\(archiveRun.stdout)")
+    }
 }

@@ -16,6 +16,12 @@ struct RestoreScratchTests {
         #expect(run.json?["checked"]?.integerValue == 1)
         let left = try FileManager.default.contentsOfDirectory(atPath: scratch)
         #expect(left.isEmpty, "the scratch folder is emptied at any depth: \(left)")
+
+        // A restore folder named through a symlink is used and emptied too.
+        try FileManager.default.createSymbolicLink(atPath: temp.file("via-link"), withDestinationPath: scratch)
+        let linked = try CheckRun.run([deep.archive, "-m", deep.manifest, "--restore-to", temp.file("via-link")])
+        #expect(linked.status == 0, "\(linked.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
     }
 
     @Test func aRestoreStopsBeforeItsFileSystemsReserve() throws {
