@@ -44,10 +44,11 @@ public enum ManifestLoading {
         return bytes
     }
 
-    public static func manifest(at path: String, format: ManifestFormat?, onRead: () -> Void = {}) throws -> Manifest {
+    /// `onRead` is called as the file is read and parsed (the worker's progress).
+    public static func manifest(at path: String, format: ManifestFormat?, onRead: @escaping () -> Void = {}) throws -> Manifest {
         let text = try readFile(path, what: "manifest", onRead: onRead)
         do {
-            return try Manifest.parse(text, format: format, file: path)
+            return try Manifest.parse(text, format: format, file: path, onProgress: onRead)
         } catch {
             throw ManifestLoadError(description: "malformed manifest: \(error.description)")
         }

@@ -124,7 +124,7 @@ public enum WorkerMain {
             throw ManifestLoadError(description: "\(archive): no manifest entry \(entry) in the archive\(why)")
         }
         do {
-            return try Manifest.parse(bytes, format: format, file: "\(archive):\(entry)")
+            return try Manifest.parse(bytes, format: format, file: "\(archive):\(entry)", onProgress: progress.tick)
         } catch {
             throw ManifestLoadError(description: "malformed manifest: \(error.description)")
         }
