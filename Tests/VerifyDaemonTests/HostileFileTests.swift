@@ -77,14 +77,18 @@ struct HostileFileTests {
         let backups = try daemon.folder("backups")
         daemon.settings = ["concurrency = 1"]
         daemon.destinations = [DaemonFixtures.destination("d", path: backups)]
-        // A run that lasts (it never finishes by itself) holds the one slot.
+        // A run that is stopped mid-way (SIGSTOP below) holds the one slot.
         try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"), entries: 1)
         try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz.sha256"), toPath: backups + "/slow.tar.gz.sha256")
         try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz"), toPath: backups + "/slow.tar.gz")
         try daemon.start()
         #expect(waitUntil(seconds: 30) { daemon.runs().first?["verdict"] as? String == "running" }, "\(daemon.log_)")
         let daemonPID = try #require(daemon.pid)
+        // The run is recorded just before its worker is spawned.
+        #expect(waitUntil(seconds: 10) { workerPID(of: daemonPID) != nil })
         let slowWorker = try #require(workerPID(of: daemonPID))
+        // Stopped, it cannot finish before the swap (its stall watchdog needs 40 s).
+        kill(slowWorker, SIGSTOP)
 
         // The next archive settles and waits in the queue; then it is swapped for a FIFO.
         let staging = try daemon.folder("staging")
@@ -115,6 +119,8 @@ struct HostileFileTests {
         try daemon.start()
         #expect(waitUntil(seconds: 30) { daemon.runs().first?["verdict"] as? String == "running" }, "\(daemon.log_)")
         let daemonPID = try #require(daemon.pid)
+        // The run is recorded just before its worker is spawned.
+        #expect(waitUntil(seconds: 10) { workerPID(of: daemonPID) != nil })
         let worker = try #require(workerPID(of: daemonPID))
         // Stopped, the worker reports nothing more: as one stuck in a read on a dead mount would.
         kill(worker, SIGSTOP)
