@@ -23,4 +23,14 @@ public struct ArchiveReadError: Error, Sendable, CustomStringConvertible {
         if let path { return "\(path): \(message)" }
         return message
     }
+
+    /// An archive that `DestinationFile.open` refused.
+    init(_ problem: DestinationFile.Problem, path: String) {
+        switch problem {
+        case .notFound: self.init(code: .notFound, message: "no such file", path: path)
+        case .permissionDenied: self.init(code: .permissionDenied, message: "permission denied", path: path)
+        case .notRegular: self.init(code: .notAFile, message: "\(problem.reason): not an archive file", path: path)
+        case .io(let message): self.init(code: .io, message: message, path: path)
+        }
+    }
 }

@@ -38,6 +38,8 @@ public struct VerificationRequest: Sendable {
     /// Most bytes a restore may write; nil: the sizes the manifest declares for the sample plus
     /// 10% and 64 MiB, or 50 times the archive's size when it declares none.
     public var restoreLimit: Int64?
+    /// Restore mode: the space left free on the restore folder's file system.
+    public var restoreReserve = RestoreReserve()
     /// The gzip decoder (ISA-L unless `$VERIFYD_INFLATER=zlib` or set here).
     public var gzipBackend: GzipBackend = .preferred
     /// Threads the run uses: 2 (the default) hashes on a second core while the first reads and
@@ -46,6 +48,9 @@ public struct VerificationRequest: Sendable {
     /// A sample of a plain zip may take its entries from the central directory instead of
     /// libarchive's walk over every local header (`ZipDirectoryWalk`); false always walks.
     public var zipEntriesFromDirectory = true
+    /// Shared with the reader: its ticks and stage, for a watchdog outside the run (the daemon's
+    /// over a worker process). Nil: the run makes its own.
+    public var progress: ReadProgress?
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -112,18 +117,23 @@ public enum ArchiveVerification {
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
         var report = VerificationReport.notStarted(request, error: "")
+        let progress = request.progress ?? ReadProgress()
+        progress.resetCounts()
+        progress.stage = .opening
 
         let reader: ArchiveReader
         do {
             reader = try ArchiveReader(
                 path: request.archivePath,
                 options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend,
-                    threads: request.threads))
+                    threads: request.threads),
+                progress: progress)
         } catch {
             report.result = CheckResult(verdict: .error, error: error.description)
             report.durationSeconds = elapsed()
             return report
         }
+        progress.stage = .sampling
         let sample = request.manifest.flatMap { manifest -> [Bool]? in
             // Entries without a recorded size are estimated at the archive's average.
             let estimate = max(reader.fileSize / Int64(max(manifest.entries.count, 1)), 1)
@@ -152,7 +162,8 @@ public enum ArchiveVerification {
         if let folder = request.restoreTo {
             do {
                 let writer = try RestoreWriter(
-                    root: folder, limit: request.restoreLimit ?? defaultRestoreLimit(request, sample: sample, fileSize: reader.fileSize))
+                    root: folder, limit: request.restoreLimit ?? defaultRestoreLimit(request, sample: sample, fileSize: reader.fileSize),
+                    reserve: request.restoreReserve)
                 reader.restore = writer
                 restoreWriter = writer
             } catch {
@@ -163,6 +174,7 @@ public enum ArchiveVerification {
         }
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
         let job = ReaderJob(reader: reader, check: check, onCheckpoint: request.onCheckpoint)
+        progress.stage = .reading
         let done = DispatchSemaphore(value: 0)
         let began = Atomic<Bool>(false)
         let thread = Thread {
@@ -260,11 +272,19 @@ public enum ArchiveVerification {
         _ streamResult: CheckResult, writer: RestoreWriter, folder: String, request: VerificationRequest, sample: [Bool]?, stopped: Bool
     ) -> CheckResult {
         var result = streamResult
+        if let shortage = writer.spaceShortage {
+            // Not the archive's fault: the run could not verify, unless the stream already failed it.
+            writer.close()
+            if result.verdict != .fail { result.verdict = .error }
+            result.error = "the restore stopped before the file system was full: \(shortage)"
+            return result
+        }
         var options = request.checkOptions
         options.compareOwnership = geteuid() == 0
         let onDisk = ArchiveCheck(manifest: request.manifest, sample: sample, options: options)
         writer.close()
-        RestoredTree.feed(folder, into: onDisk)
+        request.progress?.stage = .checkingRestore
+        RestoredTree.feed(folder, into: onDisk, progress: request.progress)
         let diskResult = onDisk.finish(archiveDamage: nil, stoppedEarly: stopped || writer.limitExceeded)
         let known = Set(result.findings.map { "\($0.kind.rawValue) \($0.path?.description ?? "")" })
         var added = writer.findings

@@ -77,19 +77,21 @@ final class FileSource: @unchecked Sendable {
         self.progress = progress
         // A second reader of the same file takes a duplicate of the first one's descriptor: the
         // same file, even if the path was replaced in between (reads are preads: no shared offset).
-        var fd = shared.map { fcntl($0, F_DUPFD_CLOEXEC, 0) } ?? open(path, O_RDONLY | O_CLOEXEC | FileSource.noAccessTimeFlag)
-        if fd < 0, errno == EPERM, shared == nil { fd = open(path, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { throw FileSource.openError(errno, path) }
+        let fd: Int32
+        if let shared {
+            fd = fcntl(shared, F_DUPFD_CLOEXEC, 0)
+            guard fd >= 0 else { throw ArchiveReadError(code: .io, message: String(cString: strerror(errno)), path: path) }
+        } else {
+            switch DestinationFile.open(path, extraFlags: FileSource.noAccessTimeFlag) {
+            case .success(let opened): fd = opened
+            case .failure(let problem): throw ArchiveReadError(problem, path: path)
+            }
+        }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let error = errno
             close(fd)
             throw ArchiveReadError(code: .io, message: String(cString: strerror(error)), path: path)
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file"
-            throw ArchiveReadError(code: .notAFile, message: "is \(kind), not an archive file", path: path)
         }
         self.fd = fd
         self.fileSize = Int64(info.st_size)
@@ -135,15 +137,6 @@ final class FileSource: @unchecked Sendable {
     /// Linux's O_NOATIME (a GNU extension Glibc's module does not export): reading a backup
     /// does not touch its access time. Only the owner or root may use it; others open without.
     static let noAccessTimeFlag: Int32 = 0o1000000
-
-    private static func openError(_ error: Int32, _ path: String) -> ArchiveReadError {
-        let message = String(cString: strerror(error))
-        switch error {
-        case ENOENT: return ArchiveReadError(code: .notFound, message: "no such file", path: path)
-        case EACCES, EPERM: return ArchiveReadError(code: .permissionDenied, message: "permission denied", path: path)
-        default: return ArchiveReadError(code: .io, message: message, path: path)
-        }
-    }
 
     // MARK: Raw file access
 

@@ -4,19 +4,28 @@ import VerifyCore
 /// Reading manifests and sidecar digests from files, with errors that name the file. Shared by
 /// `verifyctl check` and the daemon's worker.
 public enum ManifestLoading {
+    /// Largest manifest or digest file read (a manifest of a million entries is about 90 MB): a
+    /// larger one (a sparse file of 100 GB, say) is refused, not allocated.
+    public static let fileSizeLimit: Int64 = 1 << 30
     /// The whole file, read straight into one array (no `Data` copy beside it: a manifest of a
-    /// million entries is 90 MB).
-    public static func readFile(_ path: String, what: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let reason = errno == ENOENT ? "not found" : "is not readable (\(String(cString: strerror(errno))))"
-            throw ManifestLoadError(description: "\(path): \(what) \(reason)")
+    /// million entries is 90 MB). Only a regular file is read (`DestinationFile`): a FIFO, a
+    /// socket, a device or a symlink under the name is refused with what it is.
+    /// `onRead` is called after every block read (the worker's progress).
+    public static func readFile(_ path: String, what: String, onRead: () -> Void = {}) throws -> [UInt8] {
+        let fd: Int32
+        switch DestinationFile.open(path) {
+        case .success(let opened): fd = opened
+        case .failure(let problem): throw ManifestLoadError(description: "\(path): \(what) \(problem.reason)")
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG || (info.st_mode & S_IFMT) == S_IFIFO else {
-            throw ManifestLoadError(description: "\(path): \(what) is not a regular file")
+        guard fstat(fd, &info) == 0 else {
+            throw ManifestLoadError(description: "\(path): \(what) is not readable (\(String(cString: strerror(errno))))")
         }
+        let tooLarge = { (size: Int64) in
+            ManifestLoadError(description: "\(path): \(what) is larger than \(fileSizeLimit >> 20) MiB (\(size) bytes): not read")
+        }
+        guard Int64(info.st_size) <= fileSizeLimit else { throw tooLarge(Int64(info.st_size)) }
         var bytes = [UInt8]()
         bytes.reserveCapacity(Int(info.st_size) + 1)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -27,15 +36,19 @@ public enum ManifestLoading {
                 throw ManifestLoadError(description: "\(path): \(what) is not readable (\(String(cString: strerror(errno))))")
             }
             if n == 0 { break }
+            onRead()
+            // A file that grows while it is read stops at the limit too.
+            guard Int64(bytes.count + n) <= fileSizeLimit else { throw tooLarge(Int64(bytes.count + n)) }
             bytes.append(contentsOf: chunk[0..<n])
         }
         return bytes
     }
 
-    public static func manifest(at path: String, format: ManifestFormat?) throws -> Manifest {
-        let text = try readFile(path, what: "manifest")
+    /// `onRead` is called as the file is read and parsed (the worker's progress).
+    public static func manifest(at path: String, format: ManifestFormat?, onRead: @escaping () -> Void = {}) throws -> Manifest {
+        let text = try readFile(path, what: "manifest", onRead: onRead)
         do {
-            return try Manifest.parse(text, format: format, file: path)
+            return try Manifest.parse(text, format: format, file: path, onProgress: onRead)
         } catch {
             throw ManifestLoadError(description: "malformed manifest: \(error.description)")
         }
@@ -64,7 +77,7 @@ public enum ManifestLoading {
     public static func sidecar(for archive: String, manifestPath: String?) -> String? {
         for suffix in [".sha256", ".sha512"] {
             let candidate = archive + suffix
-            guard candidate != manifestPath, FileManager.default.fileExists(atPath: candidate) else { continue }
+            guard candidate != manifestPath, DestinationFile.kind(of: candidate) != nil else { continue }
             return candidate
         }
         return nil

@@ -17,15 +17,27 @@ public final class RestoreWriter {
     public private(set) var refused: [(EntryPath, String)] = []
     public private(set) var failed: [(EntryPath, String)] = []
     public private(set) var limitExceeded = false
+    /// The space the restore leaves free on its file system.
+    public let reserve: RestoreReserve
+    /// Why the restore stopped short of its file system's reserve, or nil.
+    public private(set) var spaceShortage: String?
+    private var bytesSinceSpaceCheck: Int64 = 0
+    /// Free space is checked before the first write, then every this many bytes and every
+    /// 256 files: each check asks for this much room beyond the reserve.
+    static let spaceCheckInterval: Int64 = 8 << 20
     private let disk: OpaquePointer
     private var writing = false
     private var current: EntryPath?
 
-    public init(root: String, limit: Int64) throws(ArchiveReadError) {
+    public init(root: String, limit: Int64, reserve: RestoreReserve = RestoreReserve()) throws(ArchiveReadError) {
         self.root = root
         self.limit = limit
+        self.reserve = reserve
         guard chdir(root) == 0 else {
             throw ArchiveReadError(code: .io, message: "cannot enter the restore folder: \(String(cString: strerror(errno)))", path: root)
+        }
+        if let shortage = Self.shortage(root, reserve) {
+            throw ArchiveReadError(code: .resource, message: "cannot restore: \(shortage)", path: root)
         }
         guard let disk = archive_write_disk_new() else { throw ArchiveReadError(code: .resource, message: "libarchive could not allocate a disk writer", path: root) }
         var flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
@@ -52,7 +64,11 @@ public final class RestoreWriter {
         writing = false
         let path = EntryPath(unnormalized: raw)
         current = path
-        guard !limitExceeded else { return false }
+        guard !limitExceeded, spaceShortage == nil else { return false }
+        if entriesWritten % 256 == 255, let shortage = Self.shortage(root, reserve) {
+            spaceShortage = shortage
+            return false
+        }
         if let reason = Self.unsafeReason(raw) ?? hardlinkTarget.flatMap(Self.unsafeReason).map({ "hard link target: \($0)" }) {
             refused.append((path, reason))
             return false
@@ -83,6 +99,15 @@ public final class RestoreWriter {
             refused.append((current ?? EntryPath(""), "the restore would exceed its limit of \(limit) bytes (a decompression bomb?)"))
             return false
         }
+        bytesSinceSpaceCheck += Int64(count)
+        if bytesSinceSpaceCheck >= Self.spaceCheckInterval {
+            bytesSinceSpaceCheck = 0
+            if let shortage = Self.shortage(root, reserve) {
+                spaceShortage = shortage
+                writing = false
+                return false
+            }
+        }
         let written = archive_write_data_block(disk, block, count, offset)
         if written < 0 {
             failed.append((current ?? EntryPath(""), archive_error_string(disk).map { String(cString: $0) } ?? "write failed"))
@@ -91,6 +116,17 @@ public final class RestoreWriter {
         }
         bytesWritten += Int64(count)
         return true
+    }
+
+    /// Why the file system of `folder` has no room for the next stretch of a restore, or nil.
+    static func shortage(_ folder: String, _ reserve: RestoreReserve) -> String? {
+        var info = statvfs()
+        guard statvfs(folder, &info) == 0 else { return nil }
+        let unit = Int64(info.f_frsize > 0 ? info.f_frsize : info.f_bsize)
+        let space = RestoreReserve.FileSystemSpace(
+            availableBytes: Int64(info.f_bavail) * unit, totalBytes: Int64(info.f_blocks) * unit,
+            availableInodes: Int64(info.f_favail), totalInodes: Int64(info.f_files))
+        return reserve.shortage(space, nextBytes: spaceCheckInterval)
     }
 
     /// Applies what libarchive defers to the end (directory times and modes), so that the

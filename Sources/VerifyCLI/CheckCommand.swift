@@ -72,6 +72,9 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Threads to use: 2 decompresses on one core while the other parses and hashes (zip: members read on both cores), about 1.3 to 2.5 times faster; 1 leaves the other core alone.", valueName: "1|2"))
     var threads: Int = 2
 
+    @Option(help: ArgumentHelp("With --restore-to: bytes to leave free on DIR's file system; the restore stops before (default: 5% of it, at most 1 GiB).", valueName: "bytes"))
+    var restoreReserve: Int64?
+
     @Flag(help: "With --restore-to: leave the restored files in DIR.")
     var keepRestored = false
 
@@ -97,6 +100,7 @@ struct CheckCommand: ParsableCommand {
         if let inflater, GzipBackend(rawValue: inflater) == nil { throw ValidationError("--inflater must be isal or zlib") }
         guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
+        if let restoreReserve, restoreReserve < 0 { throw ValidationError("--restore-reserve must be 0 or more") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
 
@@ -123,6 +127,7 @@ struct CheckCommand: ParsableCommand {
         }
         var restoring = request
         restoring.restoreTo = folder
+        restoring.restoreReserve = RestoreReserve(bytes: restoreReserve)
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         restoring.threads = threads
         let report = ArchiveVerification.run(restoring)

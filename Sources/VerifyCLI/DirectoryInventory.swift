@@ -66,11 +66,17 @@ struct DirectoryInventory {
     }
 
     private func digest(of path: [UInt8]) throws -> Digest {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        // Seen as a regular file by lstat; swapped for a FIFO since, it must not block the open.
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) }
         guard fd >= 0 else {
             throw CommandError(description: "\(EntryPath(unnormalized: path)): cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw CommandError(description: "\(EntryPath(unnormalized: path)): changed while being read: no longer a regular file")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var hasher = ContentHasher(algorithms: [algorithm])
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 << 10, alignment: 64)
         defer { buffer.deallocate() }

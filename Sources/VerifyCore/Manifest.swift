@@ -14,7 +14,10 @@ public struct Manifest: Sendable {
 
     /// Parses manifest text, detecting its format when `format` is nil.
     /// - Parameter file: the name used in error messages.
-    public static func parse(_ text: [UInt8], format: ManifestFormat? = nil, file: String) throws(ManifestError) -> Manifest {
+    /// `onProgress` is called every 4,096 entries (a watchdog's sign that parsing moves).
+    public static func parse(
+        _ text: [UInt8], format: ManifestFormat? = nil, file: String, onProgress: (() -> Void)? = nil
+    ) throws(ManifestError) -> Manifest {
         let detected = ManifestFormat.detect(text).map { $0 == .sha256sum && ManifestFormat.namesB2sum(file) ? .b2sum : $0 }
         guard let format = format ?? detected else {
             if text.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }) {
@@ -25,6 +28,7 @@ public struct Manifest: Sendable {
                 message: "unrecognised manifest format (expected sha256sum, b2sum, BSD tag, mtree or JSON); use --format to name it")
         }
         var builder = ManifestBuilder(file: file)
+        builder.onProgress = onProgress
         switch format {
         case .sha256sum, .b2sum, .bsd: try ChecksumListParser(file: file, format: format).parse(text, into: &builder)
         case .mtree: try MtreeParser(file: file).parse(text, into: &builder)
@@ -42,8 +46,16 @@ public struct Manifest: Sendable {
 struct ManifestBuilder {
     let file: String
     private(set) var entries = ManifestEntries()
+    /// Called every 4,096 entries added.
+    var onProgress: (() -> Void)?
+    private var added = 0
 
     init(file: String) { self.file = file }
+
+    private mutating func counted() {
+        added &+= 1
+        if added & 4095 == 0 { onProgress?() }
+    }
 
     mutating func reserveCapacity(entries: Int, pathBytes: Int, digestBytes: Int) {
         self.entries.reserveCapacity(entries: entries, pathBytes: pathBytes, digestBytes: digestBytes)
@@ -54,10 +66,12 @@ struct ManifestBuilder {
     mutating func addChecksum(
         name: UnsafeBufferPointer<UInt8>, algorithm: DigestAlgorithm, hex: UnsafeBufferPointer<UInt8>, line: Int
     ) -> Bool {
-        entries.appendChecksum(name: name, algorithm: algorithm, hex: hex, line: line)
+        counted()
+        return entries.appendChecksum(name: name, algorithm: algorithm, hex: hex, line: line)
     }
 
     mutating func add(_ entry: ManifestEntry) throws(ManifestError) {
+        counted()
         guard let index = entries.appendUnlessListed(entry) else { return }
         var previous = entries[index], current = entry
         previous.line = 0

@@ -83,8 +83,9 @@ extension Daemon: ControlBackend {
             guard let destination = configuration.destinations.first(where: { path.hasPrefix($0.path + "/") }) else {
                 throw WireError(.unknownArchive, "\(path) is not inside any configured destination")
             }
+            // Not through a symlink: scans would never find it under that name (issue 13 §2), and
+            // the worker would refuse it (O_NOFOLLOW).
             var info = stat()
-            // Not through a symlink: scans would never find it under that name (issue 13 §2).
             guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
                 throw WireError(.unknownArchive, "\(path): not an existing regular file (a symlink is not followed here: name the file it points to)")
             }

@@ -52,6 +52,7 @@ extension Daemon {
                 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 request.restoreDirectory = scratch
                 request.restoreLimit = destination.restoreLimit
+                request.restoreReserve = configuration.restoreReserve
             } catch {
                 logger.error("cannot create the restore folder; the run streams instead", metadata: ["folder": "\(scratch)", "error": "\(error)"])
             }
@@ -118,6 +119,7 @@ extension Daemon {
                 }
             })
         let workerEnded = clock.now
+        if let scratch = run.worker.request.restoreDirectory { await removeRunScratch(scratch) }
         await withCheckedContinuation { done in coverageWriter.async { done.resume() } }
         let coverageWritten = clock.now
         await finish(run, result)
@@ -151,10 +153,6 @@ extension Daemon {
             logger.critical("cannot record the end of a run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
         recordManifestEntries(run, result)
-        if let scratch = run.worker.request.restoreDirectory {
-            RestoreFolder.empty(scratch)
-            rmdir(scratch)
-        }
         running[run.id] = nil
         metricsDirty = true
         if var tracker = trackers[run.destination] {

@@ -94,12 +94,7 @@ public actor Daemon {
         } catch {
             throw DaemonError(error.description)
         }
-        // Restore folders of runs a previous daemon did not finish.
-        let scratch = configuration.stateDirectory + "/scratch"
-        if FileManager.default.fileExists(atPath: scratch) {
-            RestoreFolder.empty(scratch)
-            logger.debug("restore scratch folder emptied", metadata: ["folder": "\(scratch)"])
-        }
+        removeLeftoverScratch()
         rebuildTrackers()
         inotify = InotifyWatcher { [self] in
             self.filesChanged.store(true, ordering: .relaxed)

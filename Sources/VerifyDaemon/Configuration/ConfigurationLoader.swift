@@ -51,6 +51,7 @@ public enum ConfigurationLoader {
             configuration.stallTimeout = v
         }
         if let v = try reader.duration("worker_timeout") { configuration.workerTimeout = v }
+        configuration.restoreReserve = try reader.size("restore_reserve")
         if let v = try reader.integer("worker_nice", range: 0...19) { configuration.workerNice = v }
         if let v = try reader.string("worker_io_class") {
             guard v == "idle" || v == "best-effort" else { throw reader.error("worker_io_class", "\"\(v)\" is not idle or best-effort") }

@@ -30,6 +30,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var workerThreads: Int = 2
     /// Longest a single worker may run, in seconds; 0 means no limit.
     public var workerTimeout: Double = 0
+    /// Bytes a restore leaves free on the file system of its scratch folder (in the state
+    /// directory); nil: 5% of that file system, at most 1 GiB.
+    public var restoreReserve: Int64?
     public var destinations: [DestinationConfiguration] = []
     /// Unix sockets that get every alert pushed as one JSON line (`[[alert_socket]]`).
     public var alertSockets: [AlertSocketConfiguration] = []

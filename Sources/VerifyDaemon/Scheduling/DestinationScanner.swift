@@ -37,6 +37,13 @@ public enum DestinationScanner {
         }
     }
 
+    /// Something is there under the name (`lstat`: a dangling or looping symlink is there too,
+    /// and its run says what it is instead of waiting for it as if it were still to come).
+    static func isPresent(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
     /// The files a run of this archive needs beside it.
     public static func companions(of archive: String, _ destination: DestinationConfiguration) -> [String] {
         var files: [String] = []

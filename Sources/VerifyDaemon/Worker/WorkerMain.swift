@@ -48,12 +48,15 @@ public enum WorkerMain {
             if let nice = request.nice { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, Int32(nice)) }
             if let ioClass = request.ioClass { _ = verifyd_set_thread_io_priority(Int32(thread), ioClass == "idle" ? 3 : 2, 7) }
         }
-        let result = verify(request)
+        let heartbeat = WorkerHeartbeat()
+        heartbeat.start { emit(WorkerMessage(progress: $0)) }
+        let result = verify(request, progress: heartbeat.progress)
+        heartbeat.stop()
         emit(WorkerMessage(result: result))
         return 0
     }
 
-    static func verify(_ request: WorkerRequest) -> WorkerResult {
+    static func verify(_ request: WorkerRequest, progress: ReadProgress = ReadProgress()) -> WorkerResult {
         let seed = UInt64(request.seed) ?? 0
         let policy: SamplePolicy
         switch ConfigurationValues.samplePolicy(request.sample) {
@@ -64,15 +67,18 @@ public enum WorkerMain {
         var manifest: Manifest?
         do {
             if let path = request.manifestPath {
-                manifest = try ManifestLoading.manifest(at: path, format: format)
+                progress.stage = .manifest
+                manifest = try ManifestLoading.manifest(at: path, format: format, onRead: progress.tick)
             } else if let entry = request.manifestEntry {
-                manifest = try manifestInside(request.archivePath, entry: entry, format: format)
+                progress.stage = .manifestInArchive
+                manifest = try manifestInside(request.archivePath, entry: entry, format: format, progress: progress)
             }
         } catch {
             return failed("\(error)")
         }
         var archiveDigest: (digest: Digest, source: String)?
         if let path = request.archiveDigestPath {
+            progress.stage = .archiveDigest
             do {
                 archiveDigest = (try ManifestLoading.archiveDigest(sidecar: path, archive: request.archivePath), path)
             } catch {
@@ -91,6 +97,7 @@ public enum WorkerMain {
         if let backend = request.inflater.flatMap(GzipBackend.init(rawValue:)) { verification.gzipBackend = backend }
         if let threads = request.threads { verification.threads = threads }
         verification.restoreLimit = request.restoreLimit
+        verification.restoreReserve = RestoreReserve(bytes: request.restoreReserve)
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes
         verification.onCheckpoint = { results in
@@ -102,9 +109,7 @@ public enum WorkerMain {
                 }))
             }
         }
-        verification.onProgress = { entries, bytes in
-            emit(WorkerMessage(progress: WorkerProgress(entries: entries, bytesRead: bytes)))
-        }
+        verification.progress = progress
         let report = ArchiveVerification.run(verification)
         let findings = report.result.findings
         let actual = report.archiveDigestActual
@@ -123,8 +128,8 @@ public enum WorkerMain {
     }
 
     /// Takes the manifest out of the archive on a first pass.
-    static func manifestInside(_ archive: String, entry: String, format: ManifestFormat?) throws -> Manifest {
-        let reader = try ArchiveReader(path: archive)
+    static func manifestInside(_ archive: String, entry: String, format: ManifestFormat?, progress: ReadProgress) throws -> Manifest {
+        let reader = try ArchiveReader(path: archive, progress: progress)
         let wanted = EntryPath(entry)
         reader.captureEntry = (wanted, manifestEntryLimit)
         let outcome = reader.read(into: CaptureVisitor(wanted: wanted))
@@ -136,7 +141,7 @@ public enum WorkerMain {
             throw ManifestLoadError(description: "\(archive): no manifest entry \(entry) in the archive\(why)")
         }
         do {
-            return try Manifest.parse(bytes, format: format, file: "\(archive):\(entry)")
+            return try Manifest.parse(bytes, format: format, file: "\(archive):\(entry)", onProgress: progress.tick)
         } catch {
             throw ManifestLoadError(description: "malformed manifest: \(error.description)")
         }

@@ -15,13 +15,21 @@ public final class WorkerProcess: Sendable {
     public let executable: String
     public let request: WorkerRequest
     public let timeout: Double
+    /// The stall watchdog's `stall_timeout` (0: none). By default the request's.
+    public let stallTimeout: Double
     private let state = Mutex<(pid: pid_t, killedBecause: String?)>((0, nil))
+    private let stallWatch: Mutex<WorkerStallWatch>
 
-    public init(executable: String, request: WorkerRequest, timeout: Double) {
+    public init(executable: String, request: WorkerRequest, timeout: Double, stallTimeout: Double? = nil) {
         self.executable = executable
         self.request = request
         self.timeout = timeout
+        self.stallTimeout = stallTimeout ?? request.stallTimeout
+        self.stallWatch = Mutex(WorkerStallWatch(stallTimeout: self.stallTimeout, startedAt: Self.now()))
     }
+
+    /// Monotonic seconds, for the stall watchdog.
+    static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 
     /// Runs the worker to its end on a new thread and returns its result.
     /// `onChecked` gets the entries read back as the worker reports them (checkpoints, then the
@@ -98,6 +106,19 @@ public final class WorkerProcess: Sendable {
             timer = source
         }
         defer { timer?.cancel() }
+        // The stall watchdog: from the spawn on, whatever the worker is doing.
+        stallWatch.withLock { $0 = WorkerStallWatch(stallTimeout: stallTimeout, startedAt: Self.now()) }
+        var watchdog: DispatchSourceTimer?
+        if stallTimeout > 0 {
+            let source = DispatchSource.makeTimerSource(queue: .global())
+            source.schedule(deadline: .now() + 0.25, repeating: 0.25)
+            source.setEventHandler { [self] in
+                if let reason = self.stallWatch.withLock({ $0.stalledReason(at: Self.now()) }) { self.kill(because: reason) }
+            }
+            source.resume()
+            watchdog = source
+        }
+        defer { watchdog?.cancel() }
 
         let requestLine = WireProtocol.line(request)
         requestLine.withUnsafeBytes { raw in
@@ -122,11 +143,15 @@ public final class WorkerProcess: Sendable {
             for frame in framer.append(chunk[0..<count]) {
                 guard case .line(let line) = frame else { continue }
                 if line.first == CheckedEntryLine.marker {
+                    stallWatch.withLock { $0.observeOutput(at: Self.now()) }
                     if let entries = CheckedEntryLine.decode(line) { onChecked(entries) }
                     continue
                 }
                 guard let message = try? decoder.decode(WorkerMessage.self, from: Data(line)) else { continue }
-                if let progress = message.progress { onProgress(progress) }
+                if let progress = message.progress {
+                    stallWatch.withLock { $0.observe(progress, at: Self.now()) }
+                    onProgress(progress)
+                }
                 if let finished = message.result {
                     result = finished
                     break reading

@@ -1,3 +1,4 @@
+import ArchiveReading
 import VerifyCore
 
 /// What the daemon asks a worker process to verify, sent as one JSON object on its stdin.
@@ -26,6 +27,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// Restore mode: the (empty) scratch folder to extract into.
     public var restoreDirectory: String?
     public var restoreLimit: Int64?
+    /// Bytes a restore leaves free on its file system; nil: the default (`RestoreReserve`).
+    public var restoreReserve: Int64?
     /// CPU niceness and I/O class (`idle` or `best-effort`) the worker takes before it reads.
     public var nice: Int?
     public var ioClass: String?
@@ -105,6 +108,17 @@ public struct CheckedEntry: Sendable, Equatable {
 public struct WorkerProgress: Codable, Sendable, Equatable {
     public var entries: Int
     public var bytesRead: Int64
+    /// Rises with every step of progress (the daemon's stall watchdog compares it).
+    public var ticks: UInt64?
+    /// What the worker is doing.
+    public var stage: ReadStage?
+
+    public init(entries: Int, bytesRead: Int64, ticks: UInt64? = nil, stage: ReadStage? = nil) {
+        self.entries = entries
+        self.bytesRead = bytesRead
+        self.ticks = ticks
+        self.stage = stage
+    }
 }
 
 /// How the verification ended, as the worker saw it.
