@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "verifyd-hooks",
             dependencies: [
-                "VerifyHooks", "VerifyDaemon",
+                "VerifyHooks", "VerifyDaemon", "VerifyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -59,6 +59,12 @@ echo "# the nightly backup job writes etc.tar.gz and its manifest"
 mv "$demo/staging/etc.tar.gz" "$backups/"
 wait_for 0
 show status
+check() { # the same archive checked by hand, as a reader runs it from the folder that holds demo/
+    echo; echo "\$ verifyctl check $*"
+    status=0; (cd "$demo/.." && "$verifyctl" check "$@") || status=$?; echo "(exit status $status)"
+}
+# etc.tar.gz.sha256 lists entries: it is the manifest, for verifyctl check as for the daemon.
+check demo/backups/nightly/etc.tar.gz --seed 1
 
 echo
 echo "# photos.tar arrives, but one byte of img-3.raw rotted on the way (XOR 0x01, size unchanged)"
@@ -70,6 +76,7 @@ printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$demo/staging/photos.tar" bs=
 mv "$demo/staging/photos.tar" "$backups/"
 wait_for 2
 show status
+check demo/backups/nightly/photos.tar --seed 1
 show history nightly
 failed=$(ctl history nightly --json | tr '{' '\n' | grep '"verdict":"fail"' | head -n 1 | sed 's/.*"id":\([0-9]*\).*/\1/')
 show show "$failed"

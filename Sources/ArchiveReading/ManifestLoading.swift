@@ -72,16 +72,6 @@ public enum ManifestLoading {
         }
         return digest
     }
-
-    /// `ARCHIVE.sha256` or `ARCHIVE.sha512` beside the archive, if one exists and is not the manifest.
-    public static func sidecar(for archive: String, manifestPath: String?) -> String? {
-        for suffix in [".sha256", ".sha512"] {
-            let candidate = archive + suffix
-            guard candidate != manifestPath, DestinationFile.kind(of: candidate) != nil else { continue }
-            return candidate
-        }
-        return nil
-    }
 }
 
 /// A manifest or digest file that cannot be used: the message names the file.

@@ -17,7 +17,7 @@ public enum RestoreFolder {
         }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? []
         guard contents.isEmpty else {
-            throw ArchiveReadError(code: .io, message: "the restore folder is not empty (\(contents.count) item(s)); it must be", path: absolute)
+            throw ArchiveReadError(code: .io, message: "the restore folder is not empty (\(contents.count) item(s)); it must be empty", path: absolute)
         }
         return absolute
     }

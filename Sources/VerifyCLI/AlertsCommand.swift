@@ -9,9 +9,9 @@ struct AlertsCommand: ParsableCommand {
         commandName: "alerts",
         abstract: "Read the alert log, follow it, or send a test alert.",
         discussion: """
-            Every alert verifyd raises (verification_failed, verification_error, stale, \
-            unavailable, recovered, test) is written to its history database first, with a \
-            sequence number; the hook runner and any subscriber read from there.
+            Every alert verifyd raises (\(AlertKind.allCases.map(\.rawValue).joined(separator: ", "))) \
+            is written to its history database first, with a sequence number; the hook runner \
+            and any subscriber read from there.
             """,
         subcommands: [AlertsListCommand.self, AlertsWatchCommand.self, AlertsTestCommand.self]
     )

@@ -14,9 +14,12 @@ struct CheckCommand: ParsableCommand {
             is read to its end to prove the archive is readable (integrity only).
 
             gzip is inflated by verifyd itself (Intel ISA-L, or zlib with --inflater zlib) so \
-            that every member's CRC-32 and length are checked. If ARCHIVE.sha256 or \
-            ARCHIVE.sha512 exists (sha256sum format, naming the archive), the digest of the whole \
-            file is checked on the same pass.
+            that every member's CRC-32 and length are checked.
+
+            ARCHIVE.sha256 or ARCHIVE.sha512 beside the archive is read as the daemon reads it, by \
+            its content: when its only line names the archive file itself it is the archive's \
+            digest, checked on the same pass; when it lists entries it is the manifest (unless \
+            --manifest names another).
 
             The sample is deterministic: the seed is printed, and --seed replays any run. A \
             sample of a tar still reads every header (a tar has no index); a sample of a zip \
@@ -94,9 +97,6 @@ struct CheckCommand: ParsableCommand {
         if format != "auto", ManifestFormat(rawValue: format) == nil {
             throw ValidationError("--format must be auto, sha256sum, b2sum, bsd, mtree or json")
         }
-        if manifest == nil, sample != nil || samplePercent != nil {
-            throw ValidationError("--sample and --sample-percent need --manifest")
-        }
         if let inflater, GzipBackend(rawValue: inflater) == nil { throw ValidationError("--inflater must be isal or zlib") }
         guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
@@ -107,8 +107,9 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let request: VerificationRequest
+        let manifestPath: String?
         do {
-            request = try makeRequest(seed: seed)
+            (request, manifestPath) = try makeRequest(seed: seed)
         } catch {
             let message = "\(error)"
             let report = CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed)
@@ -132,7 +133,7 @@ struct CheckCommand: ParsableCommand {
         restoring.threads = threads
         let report = ArchiveVerification.run(restoring)
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
-        emit(CheckReportRenderer(report: report, manifestPath: manifest), errorMessage: nil)
+        emit(CheckReportRenderer(report: report, manifestPath: manifestPath), errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
     }
 
@@ -148,20 +149,37 @@ struct CheckCommand: ParsableCommand {
         out.flush()
     }
 
-    private func makeRequest(seed: UInt64) throws -> VerificationRequest {
-        let loaded = try manifest.map { try ManifestLoading.manifest(at: $0, format: ManifestFormat(rawValue: format)) }
+    /// The request, and the manifest file it uses (given, or found beside the archive).
+    private func makeRequest(seed: UInt64) throws -> (VerificationRequest, manifestPath: String?) {
+        let manifestFormat = ManifestFormat(rawValue: format)
+        var loaded: Manifest?
+        var manifestPath = manifest
+        var digest: (Digest, String)?
+        if let manifest {
+            switch try SidecarFile.read(manifest, archive: archive, format: manifestFormat) {
+            case .manifest(let parsed): loaded = parsed
+            case .archiveDigest(let found): digest = (found, manifest); manifestPath = nil
+            }
+        }
+        if let archiveDigest {
+            digest = (try ManifestLoading.archiveDigest(sidecar: archiveDigest, archive: archive), archiveDigest)
+        } else if !noArchiveDigest, digest == nil, let sidecar = SidecarFile.beside(archive, except: manifest) {
+            // One convention with the daemon: ARCHIVE.sha256 is the archive's digest when it names
+            // the archive, and its manifest when it lists entries.
+            switch try SidecarFile.read(sidecar, archive: archive, format: manifest == nil ? manifestFormat : nil) {
+            case .archiveDigest(let found): digest = (found, sidecar)
+            case .manifest(let parsed) where loaded == nil: loaded = parsed; manifestPath = sidecar
+            case .manifest: break
+            }
+        }
         var policy = SamplePolicy.all
         if let sample { policy = .count(sample) }
         if let samplePercent { policy = .percent(samplePercent) }
-        var digest: (Digest, String)?
-        if let archiveDigest {
-            digest = (try ManifestLoading.archiveDigest(sidecar: archiveDigest, archive: archive), archiveDigest)
-        } else if !noArchiveDigest, let sidecar = ManifestLoading.sidecar(for: archive, manifestPath: manifest) {
-            digest = (try ManifestLoading.archiveDigest(sidecar: sidecar, archive: archive), sidecar)
-        }
-        return VerificationRequest(
+        if loaded == nil, policy != .all { throw ValidationError("--sample and --sample-percent need a manifest (--manifest, or ARCHIVE.sha256 listing entries)") }
+        let request = VerificationRequest(
             archivePath: archive, manifest: loaded, sample: policy, seed: seed,
             checkOptions: .init(stripComponents: stripComponents, strict: strict),
             archiveDigest: digest.map { (digest: $0.0, source: $0.1) }, stallTimeout: stallTimeout)
+        return (request, manifestPath)
     }
 }

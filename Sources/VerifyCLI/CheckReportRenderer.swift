@@ -148,7 +148,7 @@ struct CheckReportRenderer {
         }
         members += [
             ("sample", .string(sample == .all ? "all" : sample.description)),
-            ("seed", .integer(Int64(bitPattern: seed))),
+            ("seed", .string(String(seed))),
             ("selected", .integer(Int64(result.selected))),
             ("checked", .integer(Int64(result.checked))),
             ("entries", .integer(Int64(result.entriesSeen))),

@@ -11,7 +11,7 @@ struct DaemonConnectionOptions: ParsableArguments {
         "The daemon's control socket (default: $VERIFYD_SOCKET, else \(defaultSocket)).", valueName: "path"))
     var socket: String?
 
-    @Flag(help: "Print the daemon's reply as one JSON object.")
+    @Flag(help: "Print JSON: the daemon's reply as one JSON object on one line (alerts watch: one line per alert).")
     var json = false
 
     var socketPath: String {
@@ -19,9 +19,12 @@ struct DaemonConnectionOptions: ParsableArguments {
     }
 
     /// Calls the daemon; on failure prints why and exits with `unreachableStatus` or `refusedStatus`.
+    /// With `monitoringLine`, a failure also prints the one line a Nagios check must print on
+    /// stdout (`VERIFYD UNKNOWN: ...`).
     func call<A: Codable & Sendable, R: Codable & Sendable>(
         _ command: Command, _ arguments: A, expecting: R.Type,
-        unreachableStatus: Int32 = DaemonExitStatus.unknown, refusedStatus: Int32 = DaemonExitStatus.refused
+        unreachableStatus: Int32 = DaemonExitStatus.unknown, refusedStatus: Int32 = DaemonExitStatus.refused,
+        monitoringLine: Bool = false
     ) throws -> R {
         do {
             let client = try ControlClient(socketPath: socketPath)
@@ -34,16 +37,17 @@ struct DaemonConnectionOptions: ParsableArguments {
                 report(error: "verifyd is busy: \(error.message)", code: ErrorCode.busy.rawValue)
                 throw ExitCode(unreachableStatus)
             case .daemon(let code):
-                report(error: "verifyd refused \(command.rawValue): \(error.message)", code: code.rawValue)
+                report(error: "verifyd refused \(command.rawValue): \(error.message)", code: code.rawValue, monitoringLine: monitoringLine)
                 throw ExitCode(refusedStatus)
             case .unreachable, .protocolError:
-                report(error: error.message, code: nil)
+                report(error: error.message, code: nil, monitoringLine: monitoringLine)
                 throw ExitCode(unreachableStatus)
             }
         }
     }
 
-    func report(error message: String, code: String?) {
+    func report(error message: String, code: String?, monitoringLine: Bool = false) {
+        if monitoringLine, !json { Output.out("VERIFYD UNKNOWN: \(message)\n") }
         if json {
             struct ErrorOutput: Encodable {
                 var error: String

@@ -25,11 +25,14 @@ struct ManifestCreateCommand: ParsableCommand {
     @Argument(help: "A directory, or an archive file.")
     var path: String
 
-    @Option(help: "Manifest format: sha256sum, b2sum, bsd, mtree or json.")
-    var format: String = "sha256sum"
+    @Option(name: .customLong("format"), help: "Manifest format: sha256sum (the default), b2sum (the default with --algorithm blake2b), bsd, mtree or json.")
+    var formatName: String?
 
-    @Option(help: "Digest algorithm: sha256 or sha512 (also md5, sha1, sha384, blake2b); blake2b with --format b2sum.")
+    @Option(help: "Digest algorithm: sha256 (the default; blake2b for --format b2sum), sha512, sha384, sha1, md5 or blake2b (written as a b2sum list unless --format says otherwise).")
     var algorithm: String?
+
+    /// The format asked for; b2sum for blake2b digests, else sha256sum.
+    private var format: String { formatName ?? (algorithm == "blake2b" ? "b2sum" : "sha256sum") }
 
     /// sha256, or blake2b for a b2sum list.
     private var chosenAlgorithm: DigestAlgorithm? {

@@ -27,7 +27,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let result = try connection.call(
             .status, StatusArguments(destination: destination), expecting: StatusResult.self,
-            refusedStatus: DaemonExitStatus.unknown)
+            refusedStatus: DaemonExitStatus.unknown, monitoringLine: true)
         var status = Self.exitStatus(result.destinations.map(\.state))
         if status == DaemonExitStatus.ok, result.destinations.contains(where: { !$0.warnings.isEmpty }) { status = DaemonExitStatus.warning }
         if connection.json {

@@ -26,6 +26,23 @@ public enum SamplePolicy: Sendable, Equatable, CustomStringConvertible {
             min(total, Int((Double(total) * min(max(p, 0), 100) / 100).rounded(.up)))
         }
     }
+
+    /// Entries a run must read so that all `total` are read within `runsInWindow` runs.
+    public static func entriesPerRun(total: Int, runsInWindow: Double) -> Int {
+        Int((Double(total) / max(runsInWindow.rounded(.down), 1)).rounded(.up))
+    }
+
+    /// This policy, made larger when it reads fewer of `total` entries per run than a coverage
+    /// window of `runsInWindow` runs needs. A count or a percentage grows; `all` needs no growing
+    /// and a byte budget is a budget, so both stay as they are.
+    public func grown(toCover total: Int, runsInWindow: Double) -> SamplePolicy {
+        switch self {
+        case .all, .bytes: return self
+        case .count, .percent:
+            let needed = Self.entriesPerRun(total: total, runsInWindow: runsInWindow)
+            return size(of: total) < needed ? .count(needed) : self
+        }
+    }
 }
 
 /// Picks a deterministic sample: the same seed and the same names give the same sample, in any

@@ -71,7 +71,9 @@ extension Daemon: ControlBackend {
     public func verify(_ arguments: VerifyArguments) async throws(WireError) -> VerifyResult {
         if shutdownRequested.load(ordering: .relaxed) { throw WireError(.shuttingDown, "verifyd is stopping") }
         var targets: [(String, ArchiveFile)] = []
-        if let destination = configuration.destination(named: arguments.target) {
+        let folder = arguments.target.hasPrefix("/") ? (arguments.target as NSString).standardizingPath : nil
+        if let destination = configuration.destination(named: arguments.target)
+            ?? configuration.destinations.first(where: { $0.path == folder }) {
             let scan = await ScanRunner.scan(destination, threadEnded: {})
             takeScan(destination.name, scan)
             if case .unavailable(let reason) = scan { throw WireError(.unknownArchive, "destination \(destination.name) is unavailable: \(reason)") }

@@ -71,21 +71,24 @@ extension Daemon {
 
     /// The sample a run of this archive takes: the configured one, made larger when
     /// `coverage_window` needs more entries per run (a count or a percentage; a byte budget is
-    /// a budget and stays as it is).
+    /// a budget and stays as it is). The worker grows it again from the manifest it reads, so the
+    /// first run, before history knows the entry count, reads as many as later ones.
     func effectiveSample(_ destination: DestinationConfiguration, archive: String) -> SamplePolicy {
-        guard let window = destination.coverageWindow, destination.sample != .all else { return destination.sample }
-        if case .bytes = destination.sample { return destination.sample }
+        guard let runs = runsInCoverageWindow(destination) else { return destination.sample }
         guard let entries = (try? store.archiveCoverageInfo(destination: destination.name, archive: archive))??.entries, entries > 0 else {
             return destination.sample
         }
-        let needed = Self.entriesPerRun(entries: entries, interval: destination.interval, window: window)
-        return destination.sample.size(of: entries) < needed ? .count(needed) : destination.sample
+        return destination.sample.grown(toCover: entries, runsInWindow: runs)
+    }
+
+    /// How many runs of an archive fall within the destination's coverage window, if it has one.
+    func runsInCoverageWindow(_ destination: DestinationConfiguration) -> Double? {
+        destination.coverageWindow.map { $0 / destination.interval }
     }
 
     /// Entries a run must read so that every entry is read within the window.
     static func entriesPerRun(entries: Int, interval: Double, window: Double) -> Int {
-        let runs = max((window / interval).rounded(.down), 1)
-        return Int((Double(entries) / runs).rounded(.up))
+        SamplePolicy.entriesPerRun(total: entries, runsInWindow: window / interval)
     }
 
     /// Stores how many entries the archive's manifest lists, at the end of a run.
@@ -101,8 +104,10 @@ extension Daemon {
     }
 
     /// Coverage of the kept archives, and a warning when the sample cannot meet the window.
-    func coverageSummary(_ destination: DestinationConfiguration, tracker: ArchiveTracker, now: Double) -> (CoverageSummary?, [String]) {
-        guard destination.sample != .all || destination.coverageWindow != nil else { return (nil, []) }
+    /// `always`: also for a destination that reads everything and has no window (`coverage`
+    /// answers for every destination; `status` only where sampling makes coverage a question).
+    func coverageSummary(_ destination: DestinationConfiguration, tracker: ArchiveTracker, now: Double, always: Bool = false) -> (CoverageSummary?, [String]) {
+        guard always || destination.sample != .all || destination.coverageWindow != nil else { return (nil, []) }
         let archives = tracker.tracked.map(\.path)
         let since = destination.coverageWindow.map { now - $0 } ?? 0
         guard let coverage = try? store.archiveCoverage(destination: destination.name, archives: archives, since: since) else {
@@ -195,7 +200,7 @@ extension Daemon {
                 }
             }
             return CoverageResult(
-                destination: destination.name, summary: coverageSummary(destination, tracker: tracker, now: now).0,
+                destination: destination.name, summary: coverageSummary(destination, tracker: tracker, now: now, always: true).0,
                 archives: summaries, entries: entries)
         } catch {
             throw WireError(.internalError, "\(error)")

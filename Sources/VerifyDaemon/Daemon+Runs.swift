@@ -38,6 +38,7 @@ extension Daemon {
         let id = record.id ?? 0
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
         request.sample = sample.configurationText
+        request.coverageRunsInWindow = runsInCoverageWindow(destination)
         // Coverage chooses the sample and continues runs cut short by a budget; a run that reads
         // every entry with no budget needs none of it (and a 16,000-entry archive's coverage is
         // megabytes of JSON to pass).

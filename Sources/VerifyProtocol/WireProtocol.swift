@@ -46,6 +46,24 @@ public enum Command: String, Codable, Sendable, CaseIterable {
 
     /// Commands that change what the daemon does: allowed to root and the admin group only.
     public var isMutating: Bool { self == .verify || self == .reload || self == .testAlert }
+
+    /// The keys its `args` may hold: any other is a `bad_request`, so a misspelt argument is
+    /// never silently ignored.
+    public var argumentKeys: Set<String> {
+        switch self {
+        case .status: ["destination"]
+        case .history: ["destination", "limit"]
+        case .show: ["run"]
+        case .verify: ["target", "wait"]
+        case .alerts: ["since", "limit"]
+        case .subscribe: ["since"]
+        case .coverage: ["destination", "archive"]
+        case .reload, .ping, .testAlert: []
+        }
+    }
+
+    /// The range of `limit` for `history` and `alerts`.
+    public static let limitRange = 1...10_000
 }
 
 /// A request line: `{"id":7,"cmd":"status","args":{...}}`.

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import VerifyDaemon
 import VerifyHooks
+import VerifyProtocol
 
 /// `verifyd-hooks`: runs hook scripts for verifyd's alerts.
 @main
@@ -14,8 +15,8 @@ struct HooksCommand: ParsableCommand {
         discussion: """
             verifyd-hooks follows verifyd's alert log over its control socket and, for each \
             alert, runs the executables in the hooks directory whose names start with the \
-            alert's kind (verification_failed-, verification_error-, stale-, unavailable-, \
-            recovered-, test-) or with all-. See hooks/README.md for the contract: the \
+            alert's kind (\(AlertKind.allCases.map { $0.rawValue + "-" }.joined(separator: ", "))) \
+            or with all-. See hooks/README.md for the contract: the \
             VERIFYD_* variables, the alert JSON on stdin, exit status 75 to be retried, the \
             timeout.
 

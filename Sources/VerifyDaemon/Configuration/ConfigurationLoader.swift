@@ -33,7 +33,13 @@ public enum ConfigurationLoader {
         var reader = TableReader(table: root, file: file, prefix: "")
         var configuration = DaemonConfiguration()
         if let v = try reader.string("state_directory") { configuration.stateDirectory = try reader.absolutePath(v, key: "state_directory") }
-        if let v = try reader.string("socket") { configuration.socketPath = try reader.absolutePath(v, key: "socket") }
+        if let v = try reader.string("socket") {
+            configuration.socketPath = try reader.absolutePath(v, key: "socket")
+            // Start-up could not bind it: sockaddr_un holds 107 bytes and a NUL.
+            guard configuration.socketPath.utf8.count < 108 else {
+                throw reader.error("socket", "\(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path can have at most 107")
+            }
+        }
         configuration.socketGroup = try reader.string("socket_group")
         // Beside the socket unless set: the folder the daemon may write to under systemd.
         configuration.metricsFile = (configuration.socketPath as NSString).deletingLastPathComponent + "/metrics.prom"
@@ -166,16 +172,11 @@ public enum ConfigurationLoader {
             guard v >= 0.1 else { throw reader.error("poll_interval", "must be at least 100ms") }
             destination.pollInterval = v
         }
-        if let v = try reader.string("max_age") {
-            if v == "off" {
-                destination.maxAge = nil
-            } else {
-                switch ConfigurationValues.duration(v) {
-                case .success(let seconds) where seconds > 0: destination.maxAge = seconds
-                case .success: throw reader.error("max_age", "must be more than 0 (or \"off\")")
-                case .failure(let problem): throw reader.error("max_age", problem.message)
-                }
-            }
+        if try reader.isString("max_age", equalTo: "off") {
+            destination.maxAge = nil
+        } else if let v = try reader.duration("max_age") {
+            guard v > 0 else { throw reader.error("max_age", "must be more than 0 (or \"off\")") }
+            destination.maxAge = v
         }
         if let v = try reader.string("mode") {
             guard let mode = VerificationMode(rawValue: v) else { throw reader.error("mode", "\"\(v)\" is not stream or restore") }
@@ -267,6 +268,12 @@ struct TableReader {
         guard let value = value(key) else { return nil }
         guard let string = value.string else { throw typeError(key, "a string", value) }
         return string
+    }
+
+    /// Whether the key holds exactly this string (a keyword such as "off"); marks the key as read.
+    mutating func isString(_ key: String, equalTo keyword: String) throws(ConfigurationError) -> Bool {
+        guard let value = value(key) else { return false }
+        return value.string == keyword
     }
 
     mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {

@@ -43,13 +43,14 @@ public struct ControlRequestHandler: Sendable {
     public func respond(to line: [UInt8], from peer: PeerCredentials) async -> Response {
         let head: RequestHead
         let data = Data(line)
-        do {
-            head = try JSONDecoder().decode(RequestHead.self, from: data)
+        do throws(WireError) {
+            head = try Self.head(of: data)
         } catch {
-            return Response(line: failure(nil, WireError(.badRequest, "the request is not a JSON object with \"id\" and \"cmd\"")))
+            return Response(line: failure(nil, error))
         }
         if head.cmd == Command.subscribe.rawValue {
             do throws(WireError) {
+                try Self.checkArgumentKeys(data, for: .subscribe)
                 let arguments = try decode(AlertsArguments.self, data, optional: AlertsArguments())
                 let last = await backend.lastAlertSeq()
                 let since = max(0, arguments.since ?? last)
@@ -62,9 +63,8 @@ public struct ControlRequestHandler: Sendable {
     }
 
     private func replyToCommand(_ data: Data, peer: PeerCredentials) async -> [UInt8] {
-        let decoder = JSONDecoder()
-        guard let head = try? decoder.decode(RequestHead.self, from: data) else {
-            return failure(nil, WireError(.badRequest, "the request is not a JSON object with \"id\" and \"cmd\""))
+        guard let head = try? Self.head(of: data) else {
+            return failure(nil, WireError(.badRequest, "the request is not a JSON object"))
         }
         guard let name = head.cmd else { return failure(head.id, WireError(.badRequest, "the request has no \"cmd\"")) }
         guard let command = Command(rawValue: name) else {
@@ -76,6 +76,7 @@ public struct ControlRequestHandler: Sendable {
                 .notAuthorized, "\(command.rawValue) needs root or membership of the admin group (you are uid \(peer.uid))"))
         }
         do throws(WireError) {
+            try Self.checkArgumentKeys(data, for: command)
             switch command {
             case .ping:
                 return success(head.id, PingResult())
@@ -84,6 +85,7 @@ public struct ControlRequestHandler: Sendable {
                 return success(head.id, try await backend.status(arguments))
             case .history:
                 let arguments = try decode(HistoryArguments.self, data, optional: HistoryArguments(destination: nil))
+                try Self.checkLimit(arguments.limit)
                 return success(head.id, try await backend.history(arguments))
             case .show:
                 return success(head.id, try await backend.show(try decode(ShowArguments.self, data, optional: nil)))
@@ -92,7 +94,9 @@ public struct ControlRequestHandler: Sendable {
             case .reload:
                 return success(head.id, try await backend.reload())
             case .alerts:
-                return success(head.id, try await backend.alerts(try decode(AlertsArguments.self, data, optional: AlertsArguments())))
+                let arguments = try decode(AlertsArguments.self, data, optional: AlertsArguments())
+                try Self.checkLimit(arguments.limit)
+                return success(head.id, try await backend.alerts(arguments))
             case .testAlert:
                 return success(head.id, try await backend.testAlert())
             case .coverage:
@@ -115,6 +119,52 @@ public struct ControlRequestHandler: Sendable {
         if let args = request.args { return args }
         if let fallback { return fallback }
         throw WireError(.badRequest, "this command needs \"args\"")
+    }
+
+    /// `id` and `cmd`, with a message that says which is wrong. `id` is optional.
+    static func head(of data: Data) throws(WireError) -> RequestHead {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw WireError(.badRequest, "the request is not a JSON object")
+        }
+        if let id = object["id"], !(id is NSNull), (try? JSONDecoder().decode(IDOnly.self, from: data)) == nil {
+            throw WireError(.badRequest, "\"id\" must be an integer (or left out), not \(Self.typeName(id))")
+        }
+        if let cmd = object["cmd"], !(cmd is String) {
+            throw WireError(.badRequest, "\"cmd\" must be a string, not \(Self.typeName(cmd))")
+        }
+        guard let head = try? JSONDecoder().decode(RequestHead.self, from: data) else {
+            throw WireError(.badRequest, "the request is not a JSON object with an optional integer \"id\" and a \"cmd\"")
+        }
+        return head
+    }
+
+    private struct IDOnly: Decodable { var id: Int64? }
+
+    private static func typeName(_ value: Any) -> String {
+        switch value {
+        case is String: "a string"
+        case is [Any]: "an array"
+        case is [String: Any]: "an object"
+        case is NSNumber: "a number out of range or with a fraction"
+        default: "another type"
+        }
+    }
+
+    /// Every key of `args` must be one the command knows.
+    static func checkArgumentKeys(_ data: Data, for command: Command) throws(WireError) {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let args = object["args"] as? [String: Any]
+        else { return }
+        let unknown = Set(args.keys).subtracting(command.argumentKeys).sorted()
+        guard unknown.isEmpty else {
+            let known = command.argumentKeys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw WireError(.badRequest, "unknown argument\(unknown.count > 1 ? "s" : "") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) for \(command.rawValue) (known: \(known.isEmpty ? "none" : known))")
+        }
+    }
+
+    static func checkLimit(_ limit: Int?) throws(WireError) {
+        guard let limit, !Command.limitRange.contains(limit) else { return }
+        throw WireError(.badRequest, "limit: \(limit) is out of range \(Command.limitRange.lowerBound)...\(Command.limitRange.upperBound)")
     }
 
     static func describe(_ error: Error) -> String {

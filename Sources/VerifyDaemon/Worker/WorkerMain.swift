@@ -58,17 +58,23 @@ public enum WorkerMain {
 
     static func verify(_ request: WorkerRequest, progress: ReadProgress = ReadProgress()) -> WorkerResult {
         let seed = UInt64(request.seed) ?? 0
-        let policy: SamplePolicy
+        var policy: SamplePolicy
         switch ConfigurationValues.samplePolicy(request.sample) {
         case .success(let parsed): policy = parsed
         case .failure(let problem): return failed("sample: \(problem.message)")
         }
         let format = request.manifestFormat.flatMap(ManifestFormat.init(rawValue:))
         var manifest: Manifest?
+        var archiveDigest: (digest: Digest, source: String)?
         do {
             if let path = request.manifestPath {
+                // One convention with `verifyctl check`: a file whose only line names the archive
+                // itself is the archive's digest, not a manifest of its entries.
                 progress.stage = .manifest
-                manifest = try ManifestLoading.manifest(at: path, format: format, onRead: progress.tick)
+                switch try SidecarFile.read(path, archive: request.archivePath, format: format, onRead: progress.tick) {
+                case .manifest(let parsed): manifest = parsed
+                case .archiveDigest(let digest): archiveDigest = (digest, path)
+                }
             } else if let entry = request.manifestEntry {
                 progress.stage = .manifestInArchive
                 manifest = try manifestInside(request.archivePath, entry: entry, format: format, progress: progress)
@@ -76,7 +82,6 @@ public enum WorkerMain {
         } catch {
             return failed("\(error)")
         }
-        var archiveDigest: (digest: Digest, source: String)?
         if let path = request.archiveDigestPath {
             progress.stage = .archiveDigest
             do {
@@ -84,6 +89,9 @@ public enum WorkerMain {
             } catch {
                 return failed("\(error)")
             }
+        }
+        if let runs = request.coverageRunsInWindow, let manifest {
+            policy = policy.grown(toCover: manifest.entries.count, runsInWindow: runs)
         }
         var verification = VerificationRequest(
             archivePath: request.archivePath, manifest: manifest, sample: policy, seed: seed,

@@ -24,6 +24,9 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var coverage: [CoverageItem]?
     /// Entries verified good since then are done for the current coverage cycle.
     public var coverageCycleStart: Double?
+    /// Runs of this archive within the destination's `coverage_window`: the worker grows the
+    /// sample to entries / runs once it has read the manifest (nil: no window).
+    public var coverageRunsInWindow: Double?
     /// Restore mode: the (empty) scratch folder to extract into.
     public var restoreDirectory: String?
     public var restoreLimit: Int64?

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import VerifyTestSupport
+
+/// Every `$ verifyctl ...` example in the README is what `make demo` prints: the demo script is
+/// run with the built binaries and each example's output is compared with it, line by line, with
+/// times, sizes, ids and paths that differ from run to run masked.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ReadmeExampleTests {
+    struct Example {
+        var command: String
+        var lines: [String]
+    }
+
+    /// `$ verifyctl ...` lines and what follows them up to `(exit status N)`.
+    static func examples(in text: String) -> [Example] {
+        var examples: [Example] = []
+        var current: Example?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("$ verifyctl ") {
+                current = Example(command: line, lines: [])
+            } else if current != nil {
+                current!.lines.append(line)
+                if line.hasPrefix("(exit status ") {
+                    examples.append(current!)
+                    current = nil
+                }
+            }
+        }
+        return examples
+    }
+
+    /// Masks what differs between two runs of the demo: absolute paths up to `demo/`, ages and
+    /// times to come, then every number; runs of spaces (table columns) become one.
+    static func normalize(_ line: String) -> String {
+        var text = line.replacing(try! Regex(#"/[^ ]*/demo/"#), with: "demo/")
+        text = text.replacing(try! Regex(#"\b(just now|now|(in )?(\d+[smhd] ?)+(ago)?)(?=\s|$)"#), with: "T ")
+        text = text.replacing(try! Regex(#"\d+(\.\d+)?"#), with: "0")
+        text = text.replacing(try! Regex(#"[0-9a-f]{64}"#), with: "HEX")
+        return text.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+    }
+
+    @Test func everyReadmeExampleIsWhatTheDemoPrints() throws {
+        let root = Tool.repositoryRoot
+        let binaries = [".build/debug", ".build/release"].map { root + "/" + $0 }
+            .first { FileManager.default.isExecutableFile(atPath: $0 + "/verifyd") } ?? root + "/.build/debug"
+        let temp = TemporaryDirectory()
+        let demo = try Tool.run(["sh", root + "/scripts/demo.sh", binaries], in: temp.path)
+        #expect(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
+        let printed = Self.examples(in: demo.stdout)
+        let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
+        let documented = Self.examples(in: readme)
+        #expect(documented.count >= 8, "the README's examples were not found")
+        // The same command may be shown at several moments of the demo: each README example is
+        // matched with the first of the demo's runs of it not matched yet.
+        var used: Set<Int> = []
+        for example in documented {
+            guard let index = printed.indices.first(where: { !used.contains($0) && printed[$0].command == example.command }) else {
+                Issue.record("README: `\(example.command)` is not run by the demo (as often)")
+                continue
+            }
+            used.insert(index)
+            let want = example.lines.map(Self.normalize).filter { !$0.isEmpty }
+            let got = printed[index].lines.map(Self.normalize).filter { !$0.isEmpty }
+            #expect(want == got, "README example `\(example.command)` differs from the demo's output:\n\(printed[index].lines.joined(separator: "\n"))")
+        }
+    }
+}
