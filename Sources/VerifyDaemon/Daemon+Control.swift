@@ -94,6 +94,7 @@ extension Daemon: ControlBackend {
         }
         for (destination, file) in targets {
             let busy = queue.contains { $0.file.path == file.path } || running.values.contains { $0.file.path == file.path }
+                || launching.contains(file.path)
             if !busy {
                 trackers[destination]?.markActive(file.path)
                 queue.insert(QueuedRun(destination: destination, file: file, trigger: .request), at: 0)

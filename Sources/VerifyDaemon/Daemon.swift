@@ -38,6 +38,11 @@ public actor Daemon {
     var metricsWritten: Double = 0
     var metricsDirty = true
     var metricsError: String?
+    /// Runs being probed before they start (they count against `concurrency`).
+    var launching: Set<String> = []
+    /// Failing verdicts held until their archive is still, by run id; and those being confirmed.
+    var held: [Int64: HeldRun] = [:]
+    var confirming: Set<Int64> = []
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
     nonisolated let wake = WakeSignal()
@@ -99,6 +104,10 @@ public actor Daemon {
             logger.debug("restore scratch folder emptied", metadata: ["folder": "\(scratch)"])
         }
         rebuildTrackers()
+        loadHeldRuns()
+        // The writer check's read lease, dropped at once, may still be broken by a writer's open:
+        // the kernel then signals SIGIO, whose default action would end the daemon.
+        signal(SIGIO, SIG_IGN)
         inotify = InotifyWatcher { [self] in
             self.filesChanged.store(true, ordering: .relaxed)
             self.wake.signal()
@@ -112,7 +121,8 @@ public actor Daemon {
             tracker.settings = .init(destination: destination)
             if trackers[destination.name] == nil {
                 do {
-                    for run in try store.latestFinishedRunPerArchive(destination: destination.name) {
+                    // A held verdict is not a verdict yet (`loadHeldRuns` takes it up).
+                    for run in try store.latestFinishedRunPerArchive(destination: destination.name) where run.heldUntil == nil {
                         tracker.recordRun(path: run.archivePath, .init(
                             size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
                             verdict: run.verdict ?? "interrupted"))
@@ -136,10 +146,14 @@ public actor Daemon {
                 }
                 enqueueDue(at: now)
                 evaluateStates()
-                while running.count < configuration.concurrency, !queue.isEmpty {
+                while running.count + launching.count < configuration.concurrency, !queue.isEmpty {
                     let item = queue.removeFirst()
-                    guard let started = start(item) else { continue }
-                    group.addTask { await self.execute(started) }
+                    let paths = settlingPaths(item.file.path, destination: item.destination)
+                    launching.insert(item.file.path)
+                    group.addTask { await self.launch(item, paths: paths) }
+                }
+                for hold in dueHolds(at: now) {
+                    group.addTask { await self.confirm(hold) }
                 }
                 housekeeping(at: now)
                 await writeMetricsIfDue(at: now)
@@ -163,6 +177,7 @@ public actor Daemon {
     func sleepSeconds(at now: Double) -> Double {
         var wake = now + 60
         for tracker in trackers.values { wake = min(wake, tracker.nextWake(after: now)) }
+        for hold in held.values where !confirming.contains(hold.id) { wake = min(wake, hold.until) }
         if let interval = notifier.watchdogInterval { wake = min(wake, lastWatchdog + interval) }
         return min(max(wake - now, 0.05), 60)
     }
@@ -199,6 +214,7 @@ public actor Daemon {
         let previous = tracker.scan
         tracker.observe(outcome, at: clock())
         trackers[name] = tracker
+        stopRunsOnChangedArchives(name, outcome)
         if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
             logger.error("destination unavailable", metadata: ["destination": "\(name)", "reason": "\(reason)"])
         } else if case .found = outcome, Self.isUnavailable(previous) {

@@ -50,8 +50,11 @@ public struct ArchiveTracker: Sendable {
     public private(set) var scannedAt: Double?
     private var observations: [String: Observation] = [:]
     public private(set) var lastRuns: [String: RunMark] = [:]
-    /// Archives queued or running.
+    /// Archives queued or running (or holding a failing verdict until they are still).
     public private(set) var active: Set<String> = []
+    /// Archives not verified now, and why: a writer has one open, it changed under its run, or
+    /// its failure waits to be confirmed. Cleared when its next run starts or it goes.
+    public private(set) var waiting: [String: String] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
@@ -71,13 +74,29 @@ public struct ArchiveTracker: Sendable {
             }
         }
         observations = next
+        waiting = waiting.filter { next[$0.key] != nil }
+    }
+
+    /// The archive is not still (a writer has it open, or it changed under a run): its settle
+    /// time starts again now, and the destination is pending for `reason` meanwhile.
+    public mutating func restartSettle(_ path: String, because reason: String, at now: Double) {
+        observations[path]?.since = now
+        waiting[path] = reason
+    }
+
+    /// Why a tracked archive is not verified now (shown as the pending reason).
+    public mutating func wait(_ path: String, because reason: String) {
+        waiting[path] = reason
     }
 
     public mutating func recordRun(path: String, _ mark: RunMark) {
         lastRuns[path] = mark
     }
 
-    public mutating func markActive(_ path: String) { active.insert(path) }
+    public mutating func markActive(_ path: String) {
+        active.insert(path)
+        waiting[path] = nil
+    }
     public mutating func markInactive(_ path: String) { active.remove(path) }
 
     /// The archives found, newest first.
@@ -155,6 +174,7 @@ public struct ArchiveTracker: Sendable {
         if let maxAge = settings.maxAge, now - newest.mtime > maxAge {
             return (.stale, "the newest archive is \(DurationText.words(now - newest.mtime)) old (max_age \(DurationText.words(maxAge)))")
         }
+        if let reason = tracked.lazy.compactMap({ self.waiting[$0.path] }).first { return (.pending, reason) }
         let unverified = tracked.filter { file in
             guard let mark = lastRuns[file.path] else { return true }
             return mark.size != file.size || mark.mtime != file.mtime || mark.verdict == "interrupted"
