@@ -161,6 +161,28 @@ struct StillBeingWrittenTests {
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
+    @Test func aRunWhoseArchiveChangesUnderItEndsInterruptedAtOnce() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "1s", poll: "300ms")]
+        try daemon.start()
+        // 16 GiB of zeros to hash: the run lasts far longer than this test.
+        try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"))
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz.sha256"), toPath: backups + "/slow.tar.gz.sha256")
+        try FileManager.default.moveItem(atPath: daemon.directory.file("slow.tar.gz"), toPath: backups + "/slow.tar.gz")
+        #expect(waitUntil(seconds: 30) { daemon.runs().count == 1 }, "\(daemon.log_)")
+        let started = Date()
+        // The backup job writes to it again (here: only its mtime).
+        try Tool.must(["touch", backups + "/slow.tar.gz"])
+        #expect(waitUntil(seconds: 30) { daemon.runs().last?["verdict"] as? String == "interrupted" }, "\(daemon.log_)")
+        #expect(Date().timeIntervalSince(started) < 20, "stopped when the scan saw the change, not at its end")
+        let run = try #require(daemon.runs().last)
+        // The worker was stopped ("interrupted: ..."), the run did not just end with the change seen.
+        #expect((run["error"] as? String ?? "").hasPrefix("interrupted: the archive changed during verification"), "\(run)")
+        #expect(Self.alerts(daemon).isEmpty)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
     @Test func aTruncatedArchiveThatStaysStillFailsAndAlertsOnceAfterSettle() throws {
         let daemon = DaemonHarness()
         let backups = try daemon.folder("backups")
