@@ -40,8 +40,8 @@ extension Daemon {
         logger.info("run deferred: the archive is not still", metadata: [
             "destination": "\(item.destination)", "archive.path": "\(item.file.path)", "reason": "\(reason.text)",
         ])
-        notStill(item.file.path, destination: item.destination, reason)
         finishWithoutRun(item.file.path, destination: item.destination)
+        notStill(item.file.path, destination: item.destination, reason)
         return true
     }
 

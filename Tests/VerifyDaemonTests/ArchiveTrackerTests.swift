@@ -114,6 +114,9 @@ struct ArchiveTrackerStillnessTests {
         t.markActive("/d/a.tar")
         #expect(t.state(at: 1120).1 == "1 archive(s) not verified yet", "a run started: the reason is gone")
         t.wait("/d/a.tar", because: "held")
+        t.markInactive("/d/a.tar")
+        #expect(t.waiting.isEmpty, "a hold that ended says nothing any more")
+        t.wait("/d/a.tar", because: "held")
         t.observe(.found(archives: [], folders: ["/d"]), at: 1130)
         #expect(t.waiting.isEmpty, "a removed archive waits for nothing")
     }

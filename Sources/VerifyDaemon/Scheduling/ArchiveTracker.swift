@@ -53,7 +53,7 @@ public struct ArchiveTracker: Sendable {
     /// Archives queued or running (or holding a failing verdict until they are still).
     public private(set) var active: Set<String> = []
     /// Archives not verified now, and why: a writer has one open, it changed under its run, or
-    /// its failure waits to be confirmed. Cleared when its next run starts or it goes.
+    /// its failure waits to be confirmed. Cleared when a run starts or ends, or the archive goes.
     public private(set) var waiting: [String: String] = [:]
 
     public init(settings: Settings) {
@@ -97,7 +97,10 @@ public struct ArchiveTracker: Sendable {
         active.insert(path)
         waiting[path] = nil
     }
-    public mutating func markInactive(_ path: String) { active.remove(path) }
+    public mutating func markInactive(_ path: String) {
+        active.remove(path)
+        waiting[path] = nil
+    }
 
     /// The archives found, newest first.
     public var archives: [ArchiveFile] {
