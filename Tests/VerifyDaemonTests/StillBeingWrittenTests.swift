@@ -81,6 +81,27 @@ struct StillBeingWrittenTests {
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
+    @Test func aManifestStillBeingWrittenHoldsTheRunBack() throws {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "1s", poll: "300ms")]
+        let (bytes, manifest) = try Self.goodArchive(daemon)
+        try bytes.write(to: URL(fileURLWithPath: backups + "/db.tar.gz"))
+        try daemon.start()
+        // The manifest exists, half written, still open: a run now would fail half its entries.
+        let path = backups + "/db.tar.gz.sha256"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try writer.write(contentsOf: manifest.prefix(manifest.count / 2))
+        #expect(waitUntil(seconds: 30) { Self.count(daemon, "run deferred") >= 2 }, "\(daemon.log_)")
+        #expect(Self.reason(daemon, "db").contains("db.tar.gz.sha256 is still being written"), "\(Self.reason(daemon, "db"))")
+        #expect(daemon.runs().isEmpty)
+        try writer.write(contentsOf: manifest.dropFirst(manifest.count / 2))
+        try writer.close()
+        Self.expectPassAfterInterruptions(daemon, reason: "", interrupted: 0)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
     @Test func aWriterInAnotherMountNamespaceIsSeenToo() throws {
         let daemon = DaemonHarness()
         let backups = try daemon.folder("backups")
