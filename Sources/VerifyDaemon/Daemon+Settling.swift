@@ -36,6 +36,7 @@ extension Daemon {
     func deferIfNotStill(_ item: QueuedRun, probe: ArchiveProbe?) -> Bool {
         let decision: RunSettling.Start = probe.map { RunSettling.beforeRun(scanned: item.file.size, mtime: item.file.mtime, probe: $0) }
             ?? .wait(.noAnswer(path: item.file.path))
+        if let probe { noteBlindWriterCheck(item.destination, probe) }
         guard case .wait(let reason) = decision else { return false }
         logger.info("run deferred: the archive is not still", metadata: [
             "destination": "\(item.destination)", "archive.path": "\(item.file.path)", "reason": "\(reason.text)",
@@ -43,6 +44,20 @@ extension Daemon {
         finishWithoutRun(item.file.path, destination: item.destination)
         notStill(item.file.path, destination: item.destination, reason)
         return true
+    }
+
+    /// Says once per destination that the open-for-writing check cannot answer there (no
+    /// `CAP_LEASE`, a network filesystem...): only the change rule protects its runs.
+    func noteBlindWriterCheck(_ destination: String, _ probe: ArchiveProbe) {
+        guard !writerCheckBlind.contains(destination) else { return }
+        for file in probe.files {
+            guard case .unknown(let why) = file.writer else { continue }
+            writerCheckBlind.insert(destination)
+            logger.warning("cannot tell whether a process has an archive open for writing; runs rely on the change rule alone", metadata: [
+                "destination": "\(destination)", "reason": "\(why)",
+            ])
+            return
+        }
     }
 
     /// The archive's settle time starts again, with the reason as the destination's pending

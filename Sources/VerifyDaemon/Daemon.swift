@@ -43,6 +43,8 @@ public actor Daemon {
     /// Failing verdicts held until their archive is still, by run id; and those being confirmed.
     var held: [Int64: HeldRun] = [:]
     var confirming: Set<Int64> = []
+    /// Destinations where the open-for-writing check could not answer (logged once each).
+    var writerCheckBlind: Set<String> = []
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
     nonisolated let wake = WakeSignal()
