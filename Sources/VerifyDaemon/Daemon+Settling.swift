@@ -138,22 +138,24 @@ extension Daemon {
     private func confirmHold(_ hold: HeldRun) throws(StoreError) {
         guard let record = try store.run(id: hold.id) else { return }
         let failures = try store.failures(runID: hold.id).prefix(Alert.detailLimit).map { FailureSummary($0) }
-        let alert = Self.runAlert(
+        // Only `fail` and `error` are held; anything else would still be alerted, as an error.
+        guard let alert = Self.runAlert(
             destination: hold.destination, archive: hold.archive, verdict: record.verdict ?? "", failures: Array(failures),
             failureCount: record.failureCount, error: record.error)
+            ?? Self.runAlert(destination: hold.destination, archive: hold.archive, verdict: "error", failures: [], failureCount: 0, error: record.error)
+        else { return }
         let time = clock()
-        let seq = try store.confirmHeldRun(id: hold.id, alertTime: time, kind: (alert?.kind ?? .verificationError).rawValue, destination: hold.destination) { seq in
+        let seq = try store.confirmHeldRun(id: hold.id, alertTime: time, kind: alert.kind.rawValue, destination: hold.destination) { seq in
             let payload = Alert(
-                seq: seq, kind: alert?.kind ?? .verificationError, time: time, destination: hold.destination, archive: hold.archive,
-                runId: hold.id, summary: alert?.summary ?? "", details: alert?.details ?? [], failureCount: alert?.failureCount ?? 0)
+                seq: seq, kind: alert.kind, time: time, destination: hold.destination, archive: hold.archive, runId: hold.id,
+                summary: alert.summary, details: alert.details, failureCount: alert.failureCount)
             return String(decoding: WireProtocol.line(payload).dropLast(), as: UTF8.self)
         }
         logger.error("failing verdict confirmed: the archive stayed still", metadata: ["run.id": "\(hold.id)", "archive.path": "\(hold.archive)"])
         if let seq {
             alertFeed.published(seq)
             logger.warning("alert raised", metadata: [
-                "alert.seq": "\(seq)", "alert.kind": "\((alert?.kind ?? .verificationError).rawValue)", "destination": "\(hold.destination)",
-                "summary": "\(alert?.summary ?? "")",
+                "alert.seq": "\(seq)", "alert.kind": "\(alert.kind.rawValue)", "destination": "\(hold.destination)", "summary": "\(alert.summary)",
             ])
         }
     }
