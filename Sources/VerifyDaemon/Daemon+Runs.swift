@@ -200,8 +200,9 @@ extension Daemon {
         ]
         if let error = result.error { metadata["error"] = "\(error)" }
         switch result.verdict {
+        case _ where heldUntil != nil:
+            logger.warning("run failed; the verdict counts if the archive stays unchanged for settle", metadata: metadata)
         case "pass": logger.info("run passed", metadata: metadata)
-        case "fail" where heldUntil != nil: logger.warning("run failed; the verdict counts if the archive stays unchanged for settle", metadata: metadata)
         case "fail": logger.error("run failed", metadata: metadata)
         case "interrupted": logger.warning("run interrupted", metadata: metadata)
         default: logger.error("run could not verify the archive", metadata: metadata)

@@ -68,14 +68,15 @@ extension Daemon {
         wake.signal()
     }
 
-    /// A running run whose archive a scan found changed (or gone) verifies nothing: its worker
+    /// A running run whose archive a scan found changed verifies nothing: its worker
     /// is stopped and the run ends `interrupted` at once, rather than at its end.
     func stopRunsOnChangedArchives(_ destination: String, _ outcome: ScanOutcome) {
         guard case .found(let archives, _) = outcome else { return }
         let files = Dictionary(archives.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         for run in running.values where run.destination == destination {
-            let now = files[run.file.path]
-            guard now?.size != run.file.size || now?.mtime != run.file.mtime else { continue }
+            // A file the scan does not list (asked for by path, outside the patterns; or gone) is
+            // left to the check at the run's end.
+            guard let now = files[run.file.path], now.size != run.file.size || now.mtime != run.file.mtime else { continue }
             run.worker.kill(because: "interrupted: " + RunSettling.Reason.changed(path: run.file.path).text)
             notStill(run.file.path, destination: destination, .changed(path: run.file.path))
         }
