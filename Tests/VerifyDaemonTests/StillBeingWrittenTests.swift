@@ -74,6 +74,11 @@ struct StillBeingWrittenTests {
         #expect(daemon.state("db") == "pending")
         #expect(Self.reason(daemon, "db").contains("db.tar.gz is still being written"), "\(Self.reason(daemon, "db"))")
         #expect(daemon.runs().isEmpty, "no run starts on a file open for writing")
+        // Asked for, it is not run either, and verifyctl says so.
+        let asked = try daemon.ctl(["verify", path, "--wait"])
+        #expect(asked.status == 2)
+        #expect(asked.stderr.contains("not run: \(path)"), "\(asked.stdout)\(asked.stderr)")
+        #expect(daemon.runs().isEmpty)
         try writer.write(contentsOf: bytes.dropFirst(bytes.count / 2))
         try writer.close()
         Self.expectPassAfterInterruptions(daemon, reason: "", interrupted: 0)
