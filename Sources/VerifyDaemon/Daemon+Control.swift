@@ -16,7 +16,8 @@ extension Daemon: ControlBackend {
             let (state, reason) = tracker.state(at: now)
             let lastRun: RunSummary?
             do {
-                lastRun = try store.runs(destination: destination.name, limit: 1).first.map(RunSummary.init)
+                // A failing verdict still held is not shown (nor exported as a metric) before it counts.
+                lastRun = try store.latestRunNotHeld(destination: destination.name).map(RunSummary.init)
             } catch {
                 throw WireError(.internalError, error.description)
             }

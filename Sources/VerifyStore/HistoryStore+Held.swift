@@ -10,6 +10,15 @@ extension HistoryStore {
         }
     }
 
+    /// The destination's newest run, leaving out failing verdicts not confirmed yet.
+    public func latestRunNotHeld(destination: String) throws(StoreError) -> RunRecord? {
+        try read { db in
+            try RunRecord.fetchOne(
+                db, sql: "SELECT * FROM run WHERE destination = ? AND held_until IS NULL ORDER BY id DESC LIMIT 1",
+                arguments: [destination])
+        }
+    }
+
     /// Confirms a held verdict and appends its alert in one transaction, so that a daemon killed
     /// at any moment neither loses the alert nor raises it twice. `encode` turns the alert's
     /// sequence number into its JSON. Returns the sequence number; nil when the run is not held

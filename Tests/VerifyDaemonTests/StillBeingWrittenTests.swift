@@ -261,6 +261,10 @@ struct StillBeingWrittenTests {
         try bytes.prefix(bytes.count * 3 / 5).write(to: URL(fileURLWithPath: backups + "/db.tar.gz"))
         try daemon.start()
         #expect(Self.soon(seconds: 30) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
+        // While held, the run is in history (marked) but is not the destination's last run.
+        let status = try daemon.ctl(["status", "db", "--json"]).object?["destinations"] as? [[String: Any]]
+        #expect(status?.first?["lastRun"] == nil, "\(status ?? [])")
+        #expect((daemon.runs().first?["note"] as? String ?? "").hasPrefix("not confirmed yet"))
         #expect(daemon.signal(SIGKILL) != nil)
         #expect(Self.count(daemon, "failing verdict confirmed") == 0, "killed before the hold ended")
         try daemon.start()

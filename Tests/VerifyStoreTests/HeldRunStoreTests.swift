@@ -27,6 +27,7 @@ struct HeldRunStoreTests {
         let store = try HistoryStore(path: path)
         #expect(try store.heldRuns().map(\.id) == [id], "a new process finds the hold")
         #expect(try store.heldRuns().first?.heldUntil == 170)
+        #expect(try store.latestRunNotHeld(destination: "d") == nil, "not shown as the last run while held")
         let seq = try store.confirmHeldRun(id: id, alertTime: 171, kind: "verification_failed", destination: "d") { "{\"seq\":\($0)}" }
         #expect(seq != nil)
         #expect(try store.heldRuns().isEmpty)
@@ -36,6 +37,7 @@ struct HeldRunStoreTests {
         #expect(try store.alerts(after: 0, limit: 10).count == 1)
         #expect(try store.run(id: id)?.verdict == "fail")
         #expect(try store.failures(runID: id).count == 1)
+        #expect(try store.latestRunNotHeld(destination: "d")?.id == id)
     }
 
     @Test func aHeldRunThatDidNotHoldIsInterruptedWithoutFindingsOrAlert() throws {
