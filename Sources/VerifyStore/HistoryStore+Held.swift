@@ -29,12 +29,7 @@ extension HistoryStore {
         try write { db in
             try db.execute(sql: "UPDATE run SET held_until = NULL, held_identities = NULL WHERE id = ? AND held_until IS NOT NULL", arguments: [id])
             guard db.changesCount == 1 else { return nil }
-            try db.execute(
-                sql: "INSERT INTO alert (time, kind, destination, payload) VALUES (?, ?, ?, '')",
-                arguments: [alertTime, kind, destination])
-            let seq = db.lastInsertedRowID
-            try db.execute(sql: "UPDATE alert SET payload = ? WHERE seq = ?", arguments: [encode(seq), seq])
-            return seq
+            return try Self.insertAlert(db, time: alertTime, kind: kind, destination: destination, encode: encode)
         }
     }
 

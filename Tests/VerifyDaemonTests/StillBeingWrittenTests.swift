@@ -8,11 +8,16 @@ import VerifyTestSupport
 /// across a kill -9 during that wait.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct StillBeingWrittenTests {
-    /// A good .tar.gz and its manifest, made outside the destination.
-    static func goodArchive(_ daemon: DaemonHarness) throws -> (bytes: Data, manifest: Data) {
-        let staging = try daemon.folder("staging")
-        let path = try DaemonFixtures.archive("db.tar.gz", in: staging, work: daemon.directory)
-        return (try Data(contentsOf: URL(fileURLWithPath: path)), try Data(contentsOf: URL(fileURLWithPath: path + ".sha256")))
+    /// A daemon (not started) watching `backups` as destination "db", and the bytes of a good
+    /// .tar.gz and of its manifest, made outside it; the manifest is put in place unless told not.
+    static func setUp(settle: String, manifestInPlace: Bool = true) throws -> (daemon: DaemonHarness, backups: String, bytes: Data, manifest: Data) {
+        let daemon = DaemonHarness()
+        let backups = try daemon.folder("backups")
+        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: settle, poll: "300ms")]
+        let path = try DaemonFixtures.archive("db.tar.gz", in: try daemon.folder("staging"), work: daemon.directory)
+        let manifest = try Data(contentsOf: URL(fileURLWithPath: path + ".sha256"))
+        if manifestInPlace { try manifest.write(to: URL(fileURLWithPath: backups + "/db.tar.gz.sha256")) }
+        return (daemon, backups, try Data(contentsOf: URL(fileURLWithPath: path)), manifest)
     }
 
     static func alerts(_ daemon: DaemonHarness) -> [[String: Any]] {
@@ -28,16 +33,6 @@ struct StillBeingWrittenTests {
     /// How many times the daemon's log says `text`.
     static func count(_ daemon: DaemonHarness, _ text: String) -> Int {
         daemon.log_.components(separatedBy: text).count - 1
-    }
-
-    /// Polls every 20 ms (the tests that react within a hold have `settle` seconds to do it).
-    static func soon(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
     }
 
     static let held = "run failed; the verdict counts if the archive stays unchanged"
@@ -57,11 +52,7 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aWriterThatHoldsTheArchiveOpenAndPausesIsWaitedFor() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "1s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
-        try manifest.write(to: URL(fileURLWithPath: backups + "/db.tar.gz.sha256"))
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "1s")
         try daemon.start()
         let path = backups + "/db.tar.gz"
         _ = FileManager.default.createFile(atPath: path, contents: nil)
@@ -87,10 +78,7 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aManifestStillBeingWrittenHoldsTheRunBack() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "1s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
+        let (daemon, backups, bytes, manifest) = try Self.setUp(settle: "1s", manifestInPlace: false)
         try bytes.write(to: URL(fileURLWithPath: backups + "/db.tar.gz"))
         try daemon.start()
         // The manifest exists, half written, still open: a run now would fail half its entries.
@@ -108,10 +96,7 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aCheckThatCannotAnswerIsSaidOnceAndDoesNotStopRuns() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "1s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
+        let (daemon, backups, bytes, manifest) = try Self.setUp(settle: "1s", manifestInPlace: false)
         // The manifest is a symlink: the check opens without following one, so it cannot tell.
         try manifest.write(to: URL(fileURLWithPath: daemon.directory.file("db.sha256")))
         try FileManager.default.createSymbolicLink(atPath: backups + "/db.tar.gz.sha256", withDestinationPath: daemon.directory.file("db.sha256"))
@@ -125,11 +110,7 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aWriterInAnotherMountNamespaceIsSeenToo() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "1s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
-        try manifest.write(to: URL(fileURLWithPath: backups + "/db.tar.gz.sha256"))
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "1s")
         try bytes.write(to: URL(fileURLWithPath: daemon.directory.file("db.tar.gz")))
         try daemon.start()
         let path = backups + "/db.tar.gz"
@@ -160,17 +141,13 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aWriterThatClosesAndAppendsAfterARunIsNoFailure() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
         // settle is how long the test has to append after the failed run: 3 s on a loaded machine.
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "3s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
-        try manifest.write(to: URL(fileURLWithPath: backups + "/db.tar.gz.sha256"))
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "3s")
         try daemon.start()
         let path = backups + "/db.tar.gz"
         // First part, closed (as `tar -r` or a resumed transfer leave it between sessions).
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
-        #expect(Self.soon(seconds: 30) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 30, every: 0.02) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
         // Reopened in append mode within settle after that run.
         let writer = try #require(FileHandle(forUpdatingAtPath: path))
         try writer.seekToEnd()
@@ -181,11 +158,7 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aRewriteThatNoOpenFileCheckSawIsCaughtByTheChangeAfterTheRun() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "3s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
-        try manifest.write(to: URL(fileURLWithPath: backups + "/db.tar.gz.sha256"))
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "3s")
         let full = daemon.directory.file("full.tar.gz")
         try bytes.write(to: URL(fileURLWithPath: full))
         try daemon.start()
@@ -195,7 +168,7 @@ struct StillBeingWrittenTests {
         var partial = bytes.prefix(bytes.count / 2)
         partial.append(Data(count: bytes.count - partial.count))
         try partial.write(to: URL(fileURLWithPath: path))
-        #expect(Self.soon(seconds: 30) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 30, every: 0.02) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
         // The rest is written in place by a short-lived process, after the run and before the
         // hold ends: no check found it open, only the change (mtime) gives it away.
         let half = bytes.count / 2
@@ -222,17 +195,14 @@ struct StillBeingWrittenTests {
         #expect(Date().timeIntervalSince(started) < 20, "stopped when the scan saw the change, not at its end")
         let run = try #require(daemon.runs().last)
         // The worker was stopped ("interrupted: ..."), the run did not just end with the change seen.
-        #expect((run["error"] as? String ?? "").hasPrefix("interrupted: the archive changed during verification"), "\(run)")
+        let error = run["error"] as? String
+        #expect(error?.hasPrefix("interrupted: the archive changed during verification") == true, "\(run)")
         #expect(Self.alerts(daemon).isEmpty)
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
     @Test func aTruncatedArchiveThatStaysStillFailsAndAlertsOnceAfterSettle() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "1s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
-        try manifest.write(to: URL(fileURLWithPath: backups + "/db.tar.gz.sha256"))
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "1s")
         try daemon.start()
         try bytes.prefix(bytes.count * 3 / 5).write(to: URL(fileURLWithPath: daemon.directory.file("cut")))
         try FileManager.default.moveItem(atPath: daemon.directory.file("cut"), toPath: backups + "/db.tar.gz")
@@ -253,18 +223,15 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aHeldFailureSurvivesKillDashNineAndIsAlertedOnce() throws {
-        let daemon = DaemonHarness()
-        let backups = try daemon.folder("backups")
-        daemon.destinations = [DaemonFixtures.destination("db", path: backups, settle: "4s", poll: "300ms")]
-        let (bytes, manifest) = try Self.goodArchive(daemon)
-        try manifest.write(to: URL(fileURLWithPath: backups + "/db.tar.gz.sha256"))
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "4s")
         try bytes.prefix(bytes.count * 3 / 5).write(to: URL(fileURLWithPath: backups + "/db.tar.gz"))
         try daemon.start()
-        #expect(Self.soon(seconds: 30) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
+        #expect(waitUntil(seconds: 30, every: 0.02) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
         // While held, the run is in history (marked) but is not the destination's last run.
         let status = try daemon.ctl(["status", "db", "--json"]).object?["destinations"] as? [[String: Any]]
         #expect(status?.first?["lastRun"] == nil, "\(status ?? [])")
-        #expect((daemon.runs().first?["note"] as? String ?? "").hasPrefix("not confirmed yet"))
+        let note = daemon.runs().first?["note"] as? String
+        #expect(note?.hasPrefix("not confirmed yet") == true, "\(note ?? "no note")")
         #expect(daemon.signal(SIGKILL) != nil)
         #expect(Self.count(daemon, "failing verdict confirmed") == 0, "killed before the hold ended")
         try daemon.start()
