@@ -31,8 +31,8 @@ extension Daemon {
         await execute(started)
     }
 
-    /// The pre-run decision: true (and the archive waits, its run not recorded) when it is still being written or
-    /// changed since the scan.
+    /// The pre-run decision: true (and the archive waits, no run recorded) when it is still being
+    /// written, changed since the scan, or could not be examined.
     func deferIfNotStill(_ item: QueuedRun, probe: ArchiveProbe?) -> Bool {
         let decision: RunSettling.Start = probe.map { RunSettling.beforeRun(scanned: item.file.size, mtime: item.file.mtime, probe: $0) }
             ?? .wait(.noAnswer(path: item.file.path))
@@ -89,6 +89,7 @@ extension Daemon {
         return due
     }
 
+    /// Probes a held run's files off the actor, then settles its verdict.
     nonisolated func confirm(_ hold: HeldRun) async {
         let probe = await ProbeRunner.probe(hold.paths)
         await settle(hold, probe: probe)
