@@ -222,6 +222,28 @@ struct StillBeingWrittenTests {
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
+    @Test func aRunAskedForDuringAHoldSupersedesItAndOnlyItsVerdictIsAlerted() throws {
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "3s")
+        let archive = backups + "/db.tar.gz"
+        try bytes.prefix(bytes.count * 3 / 5).write(to: URL(fileURLWithPath: archive))
+        try daemon.start()
+        #expect(waitUntil(seconds: 30, every: 0.02) { Self.count(daemon, Self.held) == 1 }, "\(daemon.log_)")
+        let asked = try daemon.ctl(["verify", archive, "--wait"])
+        #expect(asked.status == 1, "\(asked.stdout)\(asked.stderr)")
+        #expect(asked.stdout.contains("note: not confirmed yet"), "\(asked.stdout)")
+        #expect(waitUntil(seconds: 30) { Self.alerts(daemon).count == 1 }, "\(daemon.log_)")
+        let runs = daemon.runs()
+        #expect(runs.count == 2)
+        #expect(runs.last?["verdict"] as? String == "interrupted")
+        let error = runs.last?["error"] as? String
+        #expect(error?.hasPrefix("superseded by run") == true, "\(runs)")
+        #expect(runs.first?["verdict"] as? String == "fail")
+        #expect(Self.alerts(daemon).first?["runId"] as? Int == runs.first?["id"] as? Int)
+        #expect(waitUntil(seconds: 10) { daemon.state("db") == "failing" })
+        #expect(Self.alerts(daemon).count == 1)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
     @Test func aHeldFailureSurvivesKillDashNineAndIsAlertedOnce() throws {
         let (daemon, backups, bytes, _) = try Self.setUp(settle: "4s")
         try bytes.prefix(bytes.count * 3 / 5).write(to: URL(fileURLWithPath: backups + "/db.tar.gz"))
