@@ -223,7 +223,8 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aRunAskedForDuringAHoldSupersedesItAndOnlyItsVerdictIsAlerted() throws {
-        let (daemon, backups, bytes, _) = try Self.setUp(settle: "3s")
+        // settle is how long the asked-for run has to end before the first hold does.
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "5s")
         let archive = backups + "/db.tar.gz"
         try bytes.prefix(bytes.count * 3 / 5).write(to: URL(fileURLWithPath: archive))
         try daemon.start()
