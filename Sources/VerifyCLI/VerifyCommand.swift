@@ -33,6 +33,11 @@ struct VerifyCommand: ParsableCommand {
         if !connection.json {
             for run in runs {
                 Output.out("run \(run.id): \(run.verdict) \(run.archive.printable) (\(run.entriesChecked) checked, \(run.failureCount) failures)\(run.error.map { ": \($0.printable)" } ?? "")\n")
+                if let note = run.note { Output.out("  note: \(note.printable)\n") }
+            }
+            // An archive still being written (or changed since the scan) gets no run.
+            for path in result.queued where !runs.contains(where: { $0.archive == path }) {
+                Output.err("not run: \(path.printable) (still being written, changed since the last scan, or verifyd stopping: `verifyctl status` says why)\n")
             }
         }
         if runs.count < result.queued.count { throw ExitCode(ExitStatus.error) }

@@ -31,22 +31,31 @@ extension Daemon {
 
     /// Raises the alert of a finished run, if it failed.
     func raiseRunAlert(_ run: StartedRun, _ result: WorkerResult) {
-        let name = (run.file.path as NSString).lastPathComponent
-        let details = result.failures.prefix(Alert.detailLimit).map {
+        let failures = result.failures.prefix(Alert.detailLimit).map {
             FailureSummary(path: $0.path, kind: $0.kind, expected: $0.expected, actual: $0.actual)
         }
-        switch result.verdict {
+        guard let alert = Self.runAlert(
+            destination: run.destination, archive: run.file.path, verdict: result.verdict, failures: Array(failures),
+            failureCount: result.failureCount, error: result.error)
+        else { return }
+        raise(
+            alert.kind, destination: run.destination, archive: run.file.path, runId: run.id, summary: alert.summary,
+            details: alert.details, failureCount: alert.failureCount)
+    }
+
+    /// The alert a run with this verdict raises: nil unless it failed or errored.
+    static func runAlert(
+        destination: String, archive: String, verdict: String, failures: [FailureSummary], failureCount: Int, error: String?
+    ) -> (kind: AlertKind, summary: String, details: [FailureSummary], failureCount: Int)? {
+        let name = (archive as NSString).lastPathComponent
+        switch verdict {
         case "fail":
-            raise(
-                .verificationFailed, destination: run.destination, archive: run.file.path, runId: run.id,
-                summary: "\(run.destination): \(name) failed verification: \(result.failureCount) failure(s)",
-                details: Array(details), failureCount: result.failureCount)
+            return (.verificationFailed, "\(destination): \(name) failed verification: \(failureCount) failure(s)",
+                    Array(failures.prefix(Alert.detailLimit)), failureCount)
         case "error":
-            raise(
-                .verificationError, destination: run.destination, archive: run.file.path, runId: run.id,
-                summary: "\(run.destination): \(name) could not be verified: \(result.error ?? "unknown error")")
+            return (.verificationError, "\(destination): \(name) could not be verified: \(error ?? "unknown error")", [], 0)
         default:
-            break
+            return nil
         }
     }
 

@@ -16,7 +16,8 @@ extension Daemon: ControlBackend {
             let (state, reason) = tracker.state(at: now)
             let lastRun: RunSummary?
             do {
-                lastRun = try store.runs(destination: destination.name, limit: 1).first.map(RunSummary.init)
+                // A failing verdict still held is not shown (nor exported as a metric) before it counts.
+                lastRun = try store.latestRunNotHeld(destination: destination.name).map(RunSummary.init)
             } catch {
                 throw WireError(.internalError, error.description)
             }
@@ -98,6 +99,7 @@ extension Daemon: ControlBackend {
         }
         for (destination, file) in targets {
             let busy = queue.contains { $0.file.path == file.path } || running.values.contains { $0.file.path == file.path }
+                || launching.contains(file.path)
             if !busy {
                 trackers[destination]?.markActive(file.path)
                 queue.insert(QueuedRun(destination: destination, file: file, trigger: .request), at: 0)

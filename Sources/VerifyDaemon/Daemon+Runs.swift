@@ -13,10 +13,20 @@ extension Daemon {
         var destination: String
         var file: ArchiveFile
         var worker: WorkerProcess
+        /// The archive and its companions, and their identities when the run started.
+        var paths: [String]
+        var identities: [FileIdentity?]
     }
 
-    /// Records the run's start and prepares its worker; nil when the run cannot be recorded.
-    func start(_ item: QueuedRun) -> StartedRun? {
+    /// Records the run's start and prepares its worker; nil when the run cannot be recorded, or
+    /// the archive is not still (see `RunSettling`).
+    func start(_ item: QueuedRun, paths: [String], probe: ArchiveProbe?) -> StartedRun? {
+        launching.remove(item.file.path)
+        guard !shutdownRequested.load(ordering: .relaxed) else {
+            finishWithoutRun(item.file.path, destination: item.destination)
+            return nil
+        }
+        if deferIfNotStill(item, probe: probe) { return nil }
         guard let destination = configuration.destination(named: item.destination) else {
             finishWithoutRun(item.file.path, destination: item.destination)
             return nil
@@ -73,7 +83,8 @@ extension Daemon {
             "run.id": "\(id)", "destination": "\(destination.name)", "archive.path": "\(item.file.path)",
             "trigger": "\(item.trigger.rawValue)", "seed": "\(seed)",
         ])
-        return StartedRun(id: id, destination: destination.name, file: item.file, worker: worker)
+        return StartedRun(
+            id: id, destination: destination.name, file: item.file, worker: worker, paths: paths, identities: probe?.identities ?? [])
     }
 
     func workerRequest(_ destination: DestinationConfiguration, archive: String, seed: UInt64) -> WorkerRequest {
@@ -123,7 +134,9 @@ extension Daemon {
         if let scratch = run.worker.request.restoreDirectory { await removeRunScratch(scratch) }
         await withCheckedContinuation { done in coverageWriter.async { done.resume() } }
         let coverageWritten = clock.now
-        await finish(run, result)
+        // Whether the archive changed under the run, or is open for writing now.
+        let probe = await ProbeRunner.probe(run.paths)
+        await finish(run, result, probe: probe)
         // Where a run's time went, for `--log-level debug` (the daemon's overhead over the engine).
         let seconds = { (d: Duration) in String(format: "%.3f", Double(d.components.attoseconds) / 1e18 + Double(d.components.seconds)) }
         logger.debug("run timings", metadata: [
@@ -137,14 +150,30 @@ extension Daemon {
         running[id]?.progress = progress
     }
 
-    func finish(_ run: StartedRun, _ workerResult: WorkerResult) {
+    func finish(_ run: StartedRun, _ workerResult: WorkerResult, probe: ArchiveProbe?) {
         let now = clock()
-        let result = withContentChanges(run, workerResult)
-        let outcome = RunOutcome(
+        var result = withContentChanges(run, workerResult)
+        let settle = configuration.destination(named: run.destination)?.settle ?? 0
+        let decision: RunSettling.End = probe.map { RunSettling.atEnd(verdict: result.verdict, started: run.identities, probe: $0, settle: settle, now: now) }
+            ?? (result.verdict == "interrupted" ? .record : .interrupted(.noAnswer(path: run.file.path)))
+        var heldUntil: Double?
+        switch decision {
+        case .record: break
+        case .interrupted(let reason):
+            // Not a verdict: findings made on a file that was changing say nothing of the backup.
+            result.verdict = "interrupted"
+            result.error = reason.text
+            result.failures = []
+            result.failureCount = 0
+        case .hold(let until): heldUntil = until
+        }
+        var outcome = RunOutcome(
             verdict: result.verdict, finished: now, entriesSeen: result.entriesSeen, entriesSelected: result.entriesSelected,
             entriesChecked: result.entriesChecked, bytesRead: result.bytesRead,
             durationSeconds: result.durationSeconds > 0 ? result.durationSeconds : now - (running[run.id]?.started ?? now),
             archiveDigest: result.archiveDigest, error: result.error, note: result.budgetReached)
+        outcome.heldUntil = heldUntil
+        outcome.heldIdentities = heldUntil.map { _ in Self.encode(run.identities) }
         let failures = result.failures.map {
             FailureRecord(runId: run.id, path: $0.path, kind: $0.kind, expected: $0.expected, actual: $0.actual)
         }
@@ -156,23 +185,28 @@ extension Daemon {
         recordManifestEntries(run, result)
         running[run.id] = nil
         metricsDirty = true
-        if var tracker = trackers[run.destination] {
+        if let heldUntil {
+            hold(HeldRun(id: run.id, destination: run.destination, archive: run.file.path, paths: run.paths, identities: run.identities, until: heldUntil))
+        } else if var tracker = trackers[run.destination] {
             tracker.recordRun(path: run.file.path, .init(size: run.file.size, mtime: run.file.mtime, finished: now, verdict: result.verdict))
             tracker.markInactive(run.file.path)
             trackers[run.destination] = tracker
         }
+        if case .interrupted(let reason) = decision { notStill(run.file.path, destination: run.destination, reason) }
         var metadata: Logger.Metadata = [
             "run.id": "\(run.id)", "destination": "\(run.destination)", "archive.path": "\(run.file.path)",
             "verdict": "\(result.verdict)", "entries.checked": "\(result.entriesChecked)", "failures": "\(result.failureCount)",
         ]
         if let error = result.error { metadata["error"] = "\(error)" }
         switch result.verdict {
+        case _ where heldUntil != nil:
+            logger.warning("run failed; the verdict counts if the archive stays unchanged for settle", metadata: metadata)
         case "pass": logger.info("run passed", metadata: metadata)
         case "fail": logger.error("run failed", metadata: metadata)
         case "interrupted": logger.warning("run interrupted", metadata: metadata)
         default: logger.error("run could not verify the archive", metadata: metadata)
         }
-        raiseRunAlert(run, result)
+        if heldUntil == nil { raiseRunAlert(run, result) }
         raiseShrinkAlert(run, result)
         evaluateStates()
         evaluateCoverageRisk(run.destination)

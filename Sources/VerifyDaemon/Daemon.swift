@@ -38,6 +38,13 @@ public actor Daemon {
     var metricsWritten: Double = 0
     var metricsDirty = true
     var metricsError: String?
+    /// Runs being probed before they start (they count against `concurrency`).
+    var launching: Set<String> = []
+    /// Failing verdicts held until their archive is still, by run id; and those being confirmed.
+    var held: [Int64: HeldRun] = [:]
+    var confirming: Set<Int64> = []
+    /// Destinations where the open-for-writing check could not answer (logged once each).
+    var writerCheckBlind: Set<String> = []
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
     /// The last skipped-entries notice logged per destination (logged again only when it changes).
@@ -96,6 +103,10 @@ public actor Daemon {
         }
         removeLeftoverScratch()
         rebuildTrackers()
+        loadHeldRuns()
+        // The writer check's read lease, dropped at once, may still be broken by a writer's open:
+        // the kernel then signals SIGIO, whose default action would end the daemon.
+        signal(SIGIO, SIG_IGN)
         inotify = InotifyWatcher { [self] in
             self.filesChanged.store(true, ordering: .relaxed)
             self.wake.signal()
@@ -109,7 +120,8 @@ public actor Daemon {
             tracker.settings = .init(destination: destination)
             if trackers[destination.name] == nil {
                 do {
-                    for run in try store.latestFinishedRunPerArchive(destination: destination.name) {
+                    // A held verdict is not a verdict yet (`loadHeldRuns` takes it up).
+                    for run in try store.latestFinishedRunPerArchive(destination: destination.name) where run.heldUntil == nil {
                         tracker.recordRun(path: run.archivePath, .init(
                             size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
                             verdict: run.verdict ?? "interrupted"))
@@ -137,10 +149,14 @@ public actor Daemon {
                 }
                 enqueueDue(at: now)
                 evaluateStates()
-                while running.count < configuration.concurrency, !queue.isEmpty {
+                while running.count + launching.count < configuration.concurrency, !queue.isEmpty {
                     let item = queue.removeFirst()
-                    guard let started = start(item) else { continue }
-                    group.addTask { await self.execute(started) }
+                    let paths = settlingPaths(item.file.path, destination: item.destination)
+                    launching.insert(item.file.path)
+                    group.addTask { await self.launch(item, paths: paths) }
+                }
+                for hold in dueHolds(at: now) {
+                    group.addTask { await self.confirm(hold) }
                 }
                 housekeeping(at: now)
                 await writeMetricsIfDue(at: now)
@@ -164,6 +180,7 @@ public actor Daemon {
     func sleepSeconds(at now: Double) -> Double {
         var wake = now + 60
         for tracker in trackers.values { wake = min(wake, tracker.nextWake(after: now)) }
+        for hold in held.values where !confirming.contains(hold.id) { wake = min(wake, hold.until) }
         if let interval = notifier.watchdogInterval { wake = min(wake, lastWatchdog + interval) }
         return min(max(wake - now, 0.05), 60)
     }
@@ -198,6 +215,7 @@ public actor Daemon {
     func scanned(_ name: String, _ outcome: ScanOutcome) {
         guard let previous = trackers[name].map(\.scan) else { return }
         takeScan(name, outcome)
+        stopRunsOnChangedArchives(name, outcome)
         if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
             logger.error("destination unavailable", metadata: ["destination": "\(name)", "reason": "\(reason)"])
         } else if case .found = outcome, Self.isUnavailable(previous) {

@@ -1,3 +1,4 @@
+import Foundation
 import VerifyProtocol
 import VerifyStore
 
@@ -9,7 +10,15 @@ extension RunSummary {
             started: record.started, finished: record.finished, verdict: record.verdict ?? "running", sample: record.sample,
             seed: String(record.seedValue), entriesSeen: record.entriesSeen, entriesSelected: record.entriesSelected,
             entriesChecked: record.entriesChecked, bytesRead: record.bytesRead, durationSeconds: record.durationSeconds,
-            failureCount: record.failureCount, error: record.error, note: record.note)
+            failureCount: record.failureCount, error: record.error, note: Self.note(record))
+    }
+
+    /// The run's note; a held verdict says that it is not confirmed yet.
+    static func note(_ record: RunRecord) -> String? {
+        guard let until = record.heldUntil else { return record.note }
+        let held = "not confirmed yet: this verdict counts (and is alerted) only if the archive stays unchanged until "
+            + Date(timeIntervalSince1970: until).formatted(.iso8601)
+        return [held, record.note].compactMap { $0 }.joined(separator: "; ")
     }
 }
 

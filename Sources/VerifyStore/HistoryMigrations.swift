@@ -96,7 +96,7 @@ enum HistoryMigrations {
                 t.add(column: "previous_run_id", .integer)
             }
         }
-        migrator.registerMigration("v5 (h2 pruning): archive removals and future mtimes") { db in
+        migrator.registerMigration("v5: archive removals and future mtimes") { db in
             // When scans stopped finding the archive (seen missing by two scans in a row): its
             // runs are kept for `history_retention`, then pruned like any other, the newest too.
             try db.alter(table: "run") { t in t.add(column: "archive_removed", .double) }
@@ -108,6 +108,16 @@ enum HistoryMigrations {
                 t.column("archive_mtime", .double).notNull()
                 t.column("first_seen", .double).notNull()
                 t.primaryKey(["destination", "archive_path"])
+            }
+        }
+        migrator.registerMigration("v6: failing runs held until the archive is still") { db in
+            // A failing verdict is recorded at once, with its findings, but counts (and is
+            // alerted) only once the archive stayed unchanged until `held_until`. The files' identities
+            // as the run read them (JSON) are what the end of the hold compares with, after a
+            // restart too.
+            try db.alter(table: "run") { t in
+                t.add(column: "held_until", .double)
+                t.add(column: "held_identities", .text)
             }
         }
         return migrator

@@ -8,14 +8,17 @@ extension HistoryStore {
     /// sequence number.
     @discardableResult
     public func appendAlert(time: Double, kind: String, destination: String, encode: @Sendable (Int64) -> String) throws(StoreError) -> Int64 {
-        try write { db in
-            try db.execute(
-                sql: "INSERT INTO alert (time, kind, destination, payload) VALUES (?, ?, ?, '')",
-                arguments: [time, kind, destination])
-            let seq = db.lastInsertedRowID
-            try db.execute(sql: "UPDATE alert SET payload = ? WHERE seq = ?", arguments: [encode(seq), seq])
-            return seq
-        }
+        try write { db in try Self.insertAlert(db, time: time, kind: kind, destination: destination, encode: encode) }
+    }
+
+    /// Appends an alert inside a transaction that may also write other things.
+    static func insertAlert(_ db: Database, time: Double, kind: String, destination: String, encode: (Int64) -> String) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO alert (time, kind, destination, payload) VALUES (?, ?, ?, '')",
+            arguments: [time, kind, destination])
+        let seq = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE alert SET payload = ? WHERE seq = ?", arguments: [encode(seq), seq])
+        return seq
     }
 
     /// Stored alerts after `seq`, oldest first: (sequence number, JSON).

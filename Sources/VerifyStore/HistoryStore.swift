@@ -55,13 +55,13 @@ public final class HistoryStore: Sendable {
                 sql: """
                     UPDATE run SET verdict = ?, finished = ?, entries_seen = ?, entries_selected = ?,
                       entries_checked = ?, bytes_read = ?, duration_seconds = ?, archive_digest = coalesce(?, archive_digest),
-                      error = ?, failure_count = ?, note = ?
+                      error = ?, failure_count = ?, note = ?, held_until = ?, held_identities = ?
                     WHERE id = ?
                     """,
                 arguments: [
                     outcome.verdict, outcome.finished, outcome.entriesSeen, outcome.entriesSelected,
                     outcome.entriesChecked, outcome.bytesRead, outcome.durationSeconds, outcome.archiveDigest,
-                    outcome.error, failureCount, outcome.note, runID,
+                    outcome.error, failureCount, outcome.note, outcome.heldUntil, outcome.heldIdentities, runID,
                 ])
             for var failure in failures.prefix(Self.failureLimit) {
                 failure.runId = runID

@@ -34,6 +34,11 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var error: String?
     /// Why the run ended early without being wrong (its budget), if it did.
     public var note: String?
+    /// A failing verdict not confirmed yet: it counts, and is alerted, only if the archive is
+    /// unchanged at this time (Unix seconds). nil once confirmed, and for every other run.
+    public var heldUntil: Double?
+    /// The identities of the archive and its companions as the held run read them (JSON).
+    public var heldIdentities: String?
 
     public init(
         destination: String, archivePath: String, archiveSize: Int64, archiveMtime: Double, trigger: String,
@@ -97,6 +102,10 @@ public struct RunOutcome: Sendable, Equatable {
     public var archiveDigest: String?
     public var error: String?
     public var note: String?
+    /// A failing verdict held until the archive is still: when it is confirmed, and the files'
+    /// identities (JSON) to compare then (`RunRecord.heldUntil`).
+    public var heldUntil: Double?
+    public var heldIdentities: String?
 
     public init(
         verdict: String, finished: Double, entriesSeen: Int = 0, entriesSelected: Int = 0, entriesChecked: Int = 0,

@@ -89,3 +89,35 @@ struct ArchiveTrackerTests {
         #expect(t.state(at: 4000) == (.unavailable, "/d: No such file or directory"))
     }
 }
+
+/// An archive that is not still: its settle time starts again, and the destination says why.
+struct ArchiveTrackerStillnessTests {
+    func tracker() -> ArchiveTracker {
+        var destination = DestinationConfiguration(name: "d", path: "/d")
+        destination.settle = 60
+        destination.pollInterval = 30
+        return ArchiveTracker(settings: .init(destination: destination))
+    }
+
+    @Test func anArchiveOpenForWritingWaitsAnotherSettleAndSaysWhy() {
+        var t = tracker()
+        let file = ArchiveFile(path: "/d/a.tar", size: 100, mtime: 1000, companionsReady: true)
+        t.observe(.found(archives: [file], folders: ["/d"]), at: 1000)
+        #expect(t.due(at: 1060).count == 1)
+        t.restartSettle("/d/a.tar", because: "/d/a.tar is still being written", at: 1060)
+        #expect(t.due(at: 1119).isEmpty)
+        #expect(t.state(at: 1100).0 == .pending)
+        #expect(t.state(at: 1100).1 == "/d/a.tar is still being written")
+        t.observe(.found(archives: [file], folders: ["/d"]), at: 1090)
+        #expect(t.due(at: 1119).isEmpty, "an unchanged scan does not bring the old settle time back")
+        #expect(t.due(at: 1120).count == 1)
+        t.markActive("/d/a.tar")
+        #expect(t.state(at: 1120).1 == "1 archive(s) not verified yet", "a run started: the reason is gone")
+        t.wait("/d/a.tar", because: "held")
+        t.markInactive("/d/a.tar")
+        #expect(t.waiting.isEmpty, "a hold that ended says nothing any more")
+        t.wait("/d/a.tar", because: "held")
+        t.observe(.found(archives: [], folders: ["/d"]), at: 1130)
+        #expect(t.waiting.isEmpty, "a removed archive waits for nothing")
+    }
+}

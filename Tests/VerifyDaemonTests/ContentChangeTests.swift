@@ -47,8 +47,11 @@ struct ContentChangeTests {
         #expect(failures.first?["kind"] as? String == "content_changed")
         #expect(failures.first?["path"] as? String == "files/4.bin")
         #expect((failures.first?["expected"] as? String)?.contains("read by run 1") == true, "\(failures)")
-        let alerts = try daemon.ctl(["alerts", "list", "--json"]).object?["alerts"] as? [[String: Any]] ?? []
-        #expect(alerts.contains { $0["kind"] as? String == "verification_failed" })
+        // Alerted once the archive stayed unchanged for settle after the run.
+        #expect(waitUntil(seconds: 10) {
+            let alerts = (try? daemon.ctl(["alerts", "list", "--json"]))?.object?["alerts"] as? [[String: Any]] ?? []
+            return alerts.contains { $0["kind"] as? String == "verification_failed" }
+        })
 
         // It stays failed while that copy is kept; a new copy of the archive starts over.
         #expect(try daemon.ctl(["verify", archive, "--wait"]).status == 1)

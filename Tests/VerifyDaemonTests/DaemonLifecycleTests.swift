@@ -178,7 +178,7 @@ struct DaemonLifecycleTests {
         #expect(waitUntil(seconds: 20) { daemon.runs().first?["verdict"] as? String == "error" }, "\(daemon.log_)")
         let run = try #require(daemon.runs().first)
         #expect((run["error"] as? String)?.contains("out of memory") == true, "\(run)")
-        #expect(daemon.state("hostile") == "failing")
+        #expect(waitUntil(seconds: 10) { daemon.state("hostile") == "failing" }, "failing once the error is confirmed, settle later")
 
         // A parser crash, as the kernel delivers it: SIGSEGV in the worker.
         try SlowArchive.make(at: daemon.directory.file("slow.tar.gz"), entries: 2)

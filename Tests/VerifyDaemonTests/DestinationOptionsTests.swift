@@ -63,7 +63,7 @@ struct DestinationOptionsTests {
         #expect(run.status == 2)
         let error = ((run.object?["runs"] as? [[String: Any]])?.first?["error"] as? String) ?? ""
         #expect(error.contains(backups + "/etc.mtree: manifest not found"), "\(error)")
-        #expect(daemon.state("d") == "failing")
+        #expect(waitUntil(seconds: 10) { daemon.state("d") == "failing" }, "failing once the error is confirmed, settle later")
         #expect(daemon.signal(SIGTERM) == 0)
     }
 

@@ -79,13 +79,13 @@ public final class DaemonHarness: @unchecked Sendable {
     public var pid: Int32? { process?.processIdentifier }
 }
 
-/// Polls `condition` every 100 ms for at most `seconds`.
+/// Polls `condition` every `every` seconds (100 ms) for at most `seconds`.
 @discardableResult
-public func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+public func waitUntil(seconds: Double, every: Double = 0.1, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
-        usleep(100_000)
+        usleep(useconds_t(every * 1e6))
     }
     return condition()
 }

@@ -60,7 +60,7 @@ public struct ArchiveTracker: Sendable {
     /// The observed archives, newest first: sorted once per scan, read on every loop.
     private var ordered: [ArchiveFile] = []
     public private(set) var lastRuns: [String: RunMark] = [:]
-    /// Archives queued or running.
+    /// Archives queued or running (or holding a failing verdict until they are still).
     public private(set) var active: Set<String> = []
     /// Archives whose latest conclusive run (pass, fail, error) did not pass.
     public private(set) var failing: Set<String> = []
@@ -106,6 +106,9 @@ public struct ArchiveTracker: Sendable {
         /// Archives missing from `scansToGone` complete scans in a row: forgotten here.
         public var gone: [Gone] = []
     }
+    /// Archives not verified now, and why: a writer has one open, it changed under its run, or
+    /// its failure waits to be confirmed. Cleared when a run starts or ends, or the archive goes.
+    public private(set) var waiting: [String: String] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
@@ -139,6 +142,7 @@ public struct ArchiveTracker: Sendable {
             return events
         }
         observations = next
+        waiting = waiting.filter { next[$0.key] != nil }
         for path in Set(lastRuns.keys).union(futureMtimes.keys).union(missingScans.keys).sorted() {
             if observations[path] != nil || active.contains(path) {
                 missingScans[path] = nil
@@ -161,6 +165,19 @@ public struct ArchiveTracker: Sendable {
         lastRuns[path] = nil
         futureMtimes[path] = nil
         missingScans[path] = nil
+        waiting[path] = nil
+    }
+
+    /// The archive is not still (a writer has it open, or it changed under a run): its settle
+    /// time starts again now, and the destination is pending for `reason` meanwhile.
+    public mutating func restartSettle(_ path: String, because reason: String, at now: Double) {
+        observations[path]?.since = now
+        waiting[path] = reason
+    }
+
+    /// Why a tracked archive is not verified now (shown as the pending reason).
+    public mutating func wait(_ path: String, because reason: String) {
+        waiting[path] = reason
     }
 
     public mutating func recordRun(path: String, _ mark: RunMark) {
@@ -184,8 +201,14 @@ public struct ArchiveTracker: Sendable {
         reorder()
     }
 
-    public mutating func markActive(_ path: String) { active.insert(path) }
-    public mutating func markInactive(_ path: String) { active.remove(path) }
+    public mutating func markActive(_ path: String) {
+        active.insert(path)
+        waiting[path] = nil
+    }
+    public mutating func markInactive(_ path: String) {
+        active.remove(path)
+        waiting[path] = nil
+    }
 
     /// When an archive counts as made: its mtime, or when it was first seen if that mtime was
     /// far in the future then (a file cannot claim to be newer than it is).
@@ -286,6 +309,7 @@ public struct ArchiveTracker: Sendable {
         if let maxAge = settings.maxAge, age > maxAge {
             return (.stale, "the newest archive is \(DurationText.words(age)) old (max_age \(DurationText.words(maxAge)))")
         }
+        if let reason = tracked.lazy.compactMap({ self.waiting[$0.path] }).first { return (.pending, reason) }
         let unverified = tracked.filter { file in
             guard let mark = lastRuns[file.path] else { return true }
             return mark.size != file.size || mark.mtime != file.mtime || mark.verdict == "interrupted"
