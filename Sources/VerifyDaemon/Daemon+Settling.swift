@@ -71,7 +71,7 @@ extension Daemon {
     /// A running run whose archive a scan found changed verifies nothing: its worker
     /// is stopped and the run ends `interrupted` at once, rather than at its end.
     func stopRunsOnChangedArchives(_ destination: String, _ outcome: ScanOutcome) {
-        guard case .found(let archives, _) = outcome else { return }
+        guard case .found(let archives, _, _) = outcome else { return }
         let files = Dictionary(archives.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         for run in running.values where run.destination == destination {
             // A file the scan does not list (asked for by path, outside the patterns; or gone) is
