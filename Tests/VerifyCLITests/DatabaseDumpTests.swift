@@ -110,6 +110,7 @@ struct DatabaseDumpTests {
         defer { server.stop() }
         try server.sql("""
             CREATE DATABASE shop;
+            SET max_recursive_iterations = 100000;
             CREATE TABLE shop.customers (id int PRIMARY KEY, name text, note text);
             INSERT INTO shop.customers WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 4000)
               SELECT n, CONCAT('customer ', n), CONCAT(MD5(n), MD5(n * 7)) FROM c;

@@ -9,25 +9,39 @@ final class PostgresServer {
 
     let folder: TemporaryDirectory
     var socketFolder: String { folder.path }
-    private var running = false
+    /// The server, run as a child of the test (pg_ctl's daemon would keep the test's output
+    /// pipes open, and the test waiting on them, forever).
+    private let process = Process()
 
     init() throws {
         folder = TemporaryDirectory("verifyd-pg")
         if geteuid() == 0 { try Tool.must(["chown", "postgres:", folder.path]) }
-        try Self.asPostgres([Self.binaries + "/initdb", "-D", folder.file("data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
-        try Self.asPostgres([
-            Self.binaries + "/pg_ctl", "-D", folder.file("data"), "-l", folder.file("log"), "-w", "-t", "60", "-o",
-            "-k \(folder.path) -c listen_addresses='' -F -c shared_buffers=16MB", "start",
-        ])
-        running = true
+        try Tool.must(asUser("postgres") + [Self.binaries + "/initdb", "-D", folder.file("data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = asUser("postgres") + [
+            Self.binaries + "/postgres", "-D", folder.file("data"), "-k", folder.path, "-c", "listen_addresses=", "-F",
+            "-c", "shared_buffers=16MB",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try Tool.run(["pg_isready", "-q", "-h", socketFolder, "-U", "postgres"]).status != 0 {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                stop()
+                throw ToolError(description: "postgres did not start (exit \(process.isRunning ? "none" : "\(process.terminationStatus)"))")
+            }
+            usleep(100_000)
+        }
     }
 
     deinit { stop() }
 
+    /// Fast shutdown (SIGINT), waited for.
     func stop() {
-        guard running else { return }
-        running = false
-        _ = try? Self.asPostgres([Self.binaries + "/pg_ctl", "-D", folder.file("data"), "-m", "immediate", "-w", "stop"])
+        guard process.isRunning else { return }
+        process.interrupt()
+        process.waitUntilExit()
     }
 
     /// Runs SQL through psql (as root: the client may be any user).
@@ -37,11 +51,6 @@ final class PostgresServer {
 
     /// The client arguments that reach this server.
     var connection: [String] { ["-h", socketFolder, "-U", "postgres"] }
-
-    @discardableResult
-    static func asPostgres(_ arguments: [String]) throws -> Tool.Result {
-        try Tool.must(asUser("postgres") + arguments)
-    }
 }
 
 /// A MariaDB server of Debian's packages, started for a test as the `mysql` user in a temporary

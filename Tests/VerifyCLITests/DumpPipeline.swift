@@ -39,14 +39,17 @@ struct DumpPipeline {
         guard out >= 0, capacity > 0 else { throw Failure(description: "\(output): \(String(cString: strerror(errno)))") }
         let compressing = try Self.spawn(compressor, stdin: fds[0], stdout: out, closing: [fds[1]])
         kill(compressing, SIGSTOP)
-        let dumping = try Self.spawn(dumper, stdin: -1, stdout: fds[1], closing: [fds[0]])
+        // In a process group of its own: pg_dumpall writes through a pg_dump child, and both die.
+        let dumping = try Self.spawn(dumper, stdin: -1, stdout: fds[1], closing: [fds[0]], ownGroup: true)
         close(fds[1]); close(out)
-        // Wait for the positive event: the pipe is full, so the dumper is blocked in a write.
-        let deadline = ContinuousClock.now + .seconds(60)
+        // Wait for the positive event: the dumper is blocked writing to the full pipe (the kernel
+        // says where it sleeps; a pipe counts as full once its page slots are, a little short of
+        // its capacity in bytes).
+        let deadline = ContinuousClock.now + .seconds(30)
         var queued: Int32 = 0
         while true {
             _ = ioctl(fds[0], UInt(FIONREAD), &queued)
-            if Int(queued) >= capacity { break }
+            if Int(queued) > capacity / 2, Self.blockedWriting(dumping) { break }
             var status: Int32 = 0
             if waitpid(dumping, &status, WNOHANG) == dumping {
                 kill(compressing, SIGKILL)
@@ -56,11 +59,14 @@ struct DumpPipeline {
             }
             guard ContinuousClock.now < deadline else {
                 kill(dumping, SIGKILL); kill(compressing, SIGKILL)
-                throw Failure(description: "the pipe never filled (\(queued) of \(capacity) bytes)")
+                let children = (try? String(contentsOfFile: "/proc/\(dumping)/task/\(dumping)/children", encoding: .utf8)) ?? "?"
+                let channel = (try? String(contentsOfFile: "/proc/\(dumping)/wchan", encoding: .utf8)) ?? "?"
+                kill(-dumping, SIGKILL); kill(compressing, SIGKILL)
+                throw Failure(description: "the pipe never filled (\(queued) of \(capacity) bytes; \(dumper) in \(channel), children \(children))")
             }
             usleep(5_000)
         }
-        kill(dumping, SIGKILL)
+        kill(-dumping, SIGKILL)
         let dumperStatus = Self.wait(dumping)
         close(fds[0])
         kill(compressing, SIGCONT)
@@ -81,7 +87,14 @@ struct DumpPipeline {
 
     /// Starts a program (looked up on PATH) with these descriptors as stdin and stdout (-1:
     /// /dev/null), `closing` closed in the child.
-    static func spawn(_ arguments: [String], stdin: Int32, stdout: Int32, closing: [Int32]) throws -> pid_t {
+    static func spawn(_ arguments: [String], stdin: Int32, stdout: Int32, closing: [Int32], ownGroup: Bool = false) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if ownGroup {
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -95,9 +108,20 @@ struct DumpPipeline {
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
-        let status = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard status == 0 else { throw Failure(description: "\(arguments[0]): \(String(cString: strerror(status)))") }
         return pid
+    }
+
+    /// Whether the process, or one of its descendants, sleeps in a write to a pipe (the kernel's
+    /// wait channel: "pipe_write", or "anon_pipe_write" in newer kernels).
+    static func blockedWriting(_ pid: pid_t, depth: Int = 0) -> Bool {
+        if ((try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "").hasSuffix("pipe_write") { return true }
+        // pg_dumpall runs pg_dump through a shell: two levels down.
+        guard depth < 3 else { return false }
+        let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return children.contains { blockedWriting($0, depth: depth + 1) }
     }
 
     /// The exit status, or 128 + the signal that ended it.
