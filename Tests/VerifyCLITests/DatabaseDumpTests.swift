@@ -99,6 +99,22 @@ struct DatabaseDumpTests {
         let cut = try check("cut.dump")
         #expect(cut.status == 1 && cut.failureKinds() == ["truncated_dump"], "\(cut.stdout)")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: temp.file("shop.dump"))[.size] as? Int)
+        // Cut anywhere (inside the header, the table of contents, a block, between blocks): a
+        // failure, never a pass, a crash or a hang. A byte flipped anywhere: never a crash or a
+        // hang (the table of contents has no checksum: a flipped letter in a name passes).
+        for cutAt in stride(from: 3, to: size, by: size / 13) + [size - 1] {
+            try Tool.must(["cp", temp.file("shop.dump"), temp.file("hostile.dump")])
+            try Corruption.truncate(temp.file("hostile.dump"), to: cutAt)
+            let run = try check("hostile.dump")
+            #expect(run.status == 1, "cut at \(cutAt): \(run.stdout)")
+            #expect(!run.failureKinds().isDisjoint(with: ["truncated_dump", "corrupt_archive"]), "cut at \(cutAt): \(run.stdout)")
+        }
+        for flipAt in stride(from: 5, to: min(size, 4000), by: 97) {
+            try Tool.must(["cp", temp.file("shop.dump"), temp.file("hostile.dump")])
+            try Corruption.flipByte(temp.file("hostile.dump"), at: flipAt, mask: 0x40)
+            let run = try check("hostile.dump")
+            #expect([0, 1].contains(run.status) && run.json != nil, "flip at \(flipAt): \(run.status) \(run.stderr)")
+        }
         try Corruption.flipByte(temp.file("shop.dump"), at: size / 2, mask: 0x10)
         let damaged = try check("shop.dump")
         #expect(damaged.status == 1 && damaged.failureKinds() == ["corrupt_archive"], "\(damaged.stdout)")
