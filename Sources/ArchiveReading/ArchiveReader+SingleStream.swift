@@ -24,6 +24,7 @@ extension ArchiveReader {
             return nil
         }
         source.stopReadingAhead()
+        retiredSources.append(source)
         do {
             source = try FileSource(
                 path: source.path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress,

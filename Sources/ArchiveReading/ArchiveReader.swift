@@ -65,6 +65,9 @@ public final class ArchiveReader {
 
     /// Replaced by a fresh one when a file that is not an archive is read again as one stream.
     var source: FileSource
+    /// Sources replaced: kept while the reader lives, since a libarchive handle over one may be
+    /// freed after it was replaced.
+    var retiredSources: [FileSource] = []
     let options: Options
     private let threads: Int
     private let hashesWholeFile: Bool
