@@ -97,6 +97,8 @@ public final class ArchiveReader {
     var streamEnds: SingleStreamContent?
     /// libarchive recognised no archive format (set by `openArchive`).
     var formatUnrecognised = false
+    /// Whether the content starts with `#mtree`, once looked at.
+    var mtreeSignature: Bool?
     /// Set when an allocation failed while reading data.
     private var outOfMemory: String?
     /// Hashes on a second core; started at the first entry it is given.
@@ -260,8 +262,10 @@ public final class ArchiveReader {
         archive_read_support_filter_all(archive)
         if singleStream {
             archive_read_support_format_raw(archive)
-        } else {
+        } else if startsWithMtreeSignature() {
             archive_read_support_format_all(archive)
+        } else {
+            Self.supportEveryFormatButMtree(archive)
         }
 
         let context = Unmanaged.passUnretained(source).toOpaque()
@@ -351,15 +355,6 @@ public final class ArchiveReader {
                 return
             }
             let raw = archive_read_next_header(archive, &entry)
-            if consumed == 0, streamEnds == nil, isMtreeWithoutSignature(archive) {
-                describe(archive, into: &outcome)
-                guard let fresh = readAgainAsSingleStream(&outcome, why: "text without the #mtree line is not an mtree archive") else {
-                    return
-                }
-                archive_read_free(archive)
-                archive = fresh
-                continue readLoop
-            }
             if raw == ARCHIVE_RETRY, resync.shouldRetry(
                 isTar: archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_TAR, position: archive_filter_bytes(archive, 0),
                 message: message(archive), after: lastName.map { EntryPath(unnormalized: $0).description })
