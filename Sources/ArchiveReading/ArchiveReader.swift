@@ -56,9 +56,19 @@ public final class ArchiveReader {
         public var membersReadDirectly: Int = 0
         /// The entries came from a zip's central directory (`ZipDirectoryWalk`).
         public var entriesFromZipDirectory = false
+        /// The file was read as one stream (libarchive's raw format), not as an archive: the
+        /// start and end of its content, for `DumpCompletion`.
+        public var singleStream: SingleStreamContent?
+        /// The file is a pg_dump custom-format dump (`PGDMP`), read by `PgCustomDump`.
+        public var pgCustomDump: PgCustomDumpSummary?
     }
 
-    private let source: FileSource
+    /// Replaced by a fresh one when a file that is not an archive is read again as one stream.
+    var source: FileSource
+    /// Sources replaced: kept while the reader lives, since a libarchive handle over one may be
+    /// freed after it was replaced.
+    var retiredSources: [FileSource] = []
+    let options: Options
     private let threads: Int
     private let hashesWholeFile: Bool
     public let progress: ReadProgress
@@ -77,6 +87,18 @@ public final class ArchiveReader {
     public var zipEntriesFromDirectory = false
     /// With a writer, every entry the visitor reads is also restored to disk.
     public var restore: RestoreWriter?
+    /// `raw` reads the file as one stream whatever it holds; `auto` reads an archive as one and
+    /// a compressed file that holds no archive as one stream (`ArchiveFormatPolicy`).
+    public var formatPolicy: ArchiveFormatPolicy = .auto
+    /// The name of a single stream's one entry (`SingleStream.contentName`); libarchive's
+    /// "data" when nil.
+    public var streamName: EntryPath?
+    /// Reading one stream: its first and last bytes, kept as its data goes by.
+    var streamEnds: SingleStreamContent?
+    /// libarchive recognised no archive format (set by `openArchive`).
+    var formatUnrecognised = false
+    /// Whether the content starts with `#mtree`, once looked at.
+    var mtreeSignature: Bool?
     /// Set when an allocation failed while reading data.
     private var outOfMemory: String?
     /// Hashes on a second core; started at the first entry it is given.
@@ -105,6 +127,7 @@ public final class ArchiveReader {
     public init(path: String, options: Options = Options(), progress: ReadProgress = ReadProgress()) throws(ArchiveReadError) {
         ArchiveReader.useUTF8Locale
         self.progress = progress
+        self.options = options
         self.threads = options.threads
         self.hashesWholeFile = !options.wholeFileAlgorithms.isEmpty
         self.isSecondReader = false
@@ -116,6 +139,7 @@ public final class ArchiveReader {
     /// A second reader of the same open file (a duplicate descriptor), sharing the progress.
     init(sharingFileOf first: ArchiveReader) throws(ArchiveReadError) {
         self.progress = first.progress
+        self.options = Options(threads: 1)
         self.threads = 1
         self.hashesWholeFile = false
         self.isSecondReader = true
@@ -147,7 +171,7 @@ public final class ArchiveReader {
         // Zip members are independent: with two threads they are read by ISA-L workers (members
         // found in the central directory), or else by a second libarchive reader taking some.
         // A sample of a plain zip takes its entries from the directory too.
-        let sharesMembers = source.looksLikeZip && restore == nil && captureEntry == nil && !isSecondReader
+        let sharesMembers = source.looksLikeZip && formatPolicy == .auto && restore == nil && captureEntry == nil && !isSecondReader
         let directory = sharesMembers && (threads > 1 || zipEntriesFromDirectory) ? centralDirectory() : nil
         let walk = zipEntriesFromDirectory && !hashesWholeFile ? directory.flatMap { ZipDirectoryWalk.canWalk($0) ? $0 : nil } : nil
         if sharesMembers, threads > 1 || walk != nil {
@@ -230,13 +254,19 @@ public final class ArchiveReader {
 
     /// A libarchive reader over the source, opened (every filter and format). Nil, with why in
     /// the outcome, when it cannot be.
-    private func openArchive(_ outcome: inout Outcome) -> OpaquePointer? {
+    func openArchive(_ outcome: inout Outcome, singleStream: Bool = false) -> OpaquePointer? {
         guard let archive = archive_read_new() else {
             outcome.ioError = "libarchive could not allocate a reader"
             return nil
         }
         archive_read_support_filter_all(archive)
-        archive_read_support_format_all(archive)
+        if singleStream {
+            archive_read_support_format_raw(archive)
+        } else if startsWithMtreeSignature() {
+            archive_read_support_format_all(archive)
+        } else {
+            Self.supportEveryFormatButMtree(archive)
+        }
 
         let context = Unmanaged.passUnretained(source).toOpaque()
         archive_read_set_callback_data(archive, context)
@@ -257,6 +287,7 @@ public final class ArchiveReader {
         }
         let openStatus = archive_read_open1(archive)
         if ArchiveStatus.interpret(openStatus, phase: .header) != .ok {
+            formatUnrecognised = !singleStream && archive_errno(archive) == EILSEQ && sourceReason() == nil
             describe(archive, into: &outcome)
             fail(archive, &outcome, context: "not a readable archive")
             archive_read_free(archive)
@@ -302,7 +333,13 @@ public final class ArchiveReader {
             outcome.damage = "the file is empty (0 bytes): not an archive"
             return
         }
-        guard var archive = openArchive(&outcome) else { return }
+        if formatPolicy == .auto, FileBytes.read(source.descriptor, at: 0, count: PgCustomDump.magic.count) == PgCustomDump.magic {
+            readPgCustomDump(&outcome)
+            return
+        }
+        guard var archive = formatPolicy == .raw ? openSingleStream(&outcome)
+            : openArchive(&outcome) ?? (formatUnrecognised ? readAgainAsSingleStream(&outcome, why: "Unrecognized archive format") : nil)
+        else { return }
         defer { archive_read_free(archive) }
 
         var entry: OpaquePointer?
@@ -330,7 +367,8 @@ public final class ArchiveReader {
             switch status {
             case .ok, .warning:
                 guard let entry else { break readLoop }
-                let header = makeHeader(entry)
+                var header = makeHeader(entry)
+                if streamEnds != nil, let streamName { header.rawPath = streamName.bytes }
                 resync.headerRead()
                 lastName = header.rawPath
                 var headerDamage: String?
@@ -372,6 +410,10 @@ public final class ArchiveReader {
             outcome.damage = nil
             outcome.ioError = outOfMemory
         }
+        if let streamEnds, outcome.damage == nil, outcome.ioError == nil, streamEnds.byteCount == 0, !outcome.stoppedEarly {
+            outcome.damage = "the stream holds no data (0 bytes after \(outcome.filters.isEmpty ? "reading" : outcome.filters.joined(separator: ", ")))"
+        }
+        outcome.singleStream = streamEnds
         if outcome.damage == nil, outcome.ioError == nil {
             if outcome.format == "Empty file" {
                 outcome.damage = "the archive holds no data (an empty stream inside \(outcome.filters.joined(separator: ", ")))"
@@ -447,6 +489,7 @@ public final class ArchiveReader {
             if let restore, header.type == .directory || header.type == .symlink {
                 if restore.begin(entry, path: header.rawPath, hardlinkTarget: nil) { restore.end() }
             }
+            if streamEnds != nil { return (PendingEnd(), readStreamThrough(archive)) }
             let status = ArchiveStatus.interpret(archive_read_data_skip(archive), phase: .data)
             switch status {
             case .damagedArchive: return (PendingEnd(), sourceReason() ?? message(archive))
@@ -492,6 +535,7 @@ public final class ArchiveReader {
                 if size > 0, let block {
                     let chunk = UnsafeRawBufferPointer(start: block, count: size)
                     if cpioCheck != nil { cpioSum = chunk.reduce(cpioSum) { $0 &+ UInt32($1) } }
+                    streamEnds?.add(chunk)
                     if offloaded { hashThread!.add(chunk) }
                     hasher.update(chunk)
                     if restoring, restore?.write(block, count: size, offset: offset) == false { progress.requestStop() }

@@ -51,6 +51,8 @@ public struct VerificationRequest: Sendable {
     /// Shared with the reader: its ticks and stage, for a watchdog outside the run (the daemon's
     /// over a worker process). Nil: the run makes its own.
     public var progress: ReadProgress?
+    /// `raw` reads the file as one stream whatever it holds (`ArchiveFormatPolicy`).
+    public var formatPolicy: ArchiveFormatPolicy = .auto
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
 
@@ -93,6 +95,8 @@ public struct VerificationReport: Sendable {
     public var budgetReached: String?
     /// Restore mode: entries and bytes written to the restore folder.
     public var restored: (entries: Int, bytes: Int64)?
+    /// The file was read as one stream (format `raw`): what was checked, and the dump it holds.
+    public var singleStream: SingleStreamReport?
 
     /// The report of a run that could not start: the `error` verdict with why.
     public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
@@ -102,6 +106,18 @@ public struct VerificationReport: Sendable {
     }
 }
 
+/// A file read as one stream: what its compression layer proved, and the dump it holds.
+public struct SingleStreamReport: Sendable, Equatable {
+    /// One line per filter: what decoding it to its end checked.
+    public var checks: [String]
+    /// The producer of the dump, when its first lines name one.
+    public var dump: DumpProducer?
+    /// Whether that dump ends as its producer ends it (nil: not looked at, the stream was bad).
+    public var dumpComplete: Bool?
+    /// Bytes of content (decompressed).
+    public var contentBytes: Int64
+}
+
 /// Runs the engine: reader, check and stall watchdog.
 public enum ArchiveVerification {
     /// Verifies one archive. Never throws: an unreadable archive is an `error` verdict.
@@ -109,7 +125,8 @@ public enum ArchiveVerification {
     /// The reader runs on a thread of its own while this thread watches its progress. libarchive
     /// 3.6 loops forever on some damaged archives; such a run ends as a failure ("parser
     /// stalled") and its thread is left spinning: a process that saw `stalled` must exit.
-    public static func run(_ request: VerificationRequest) -> VerificationReport {
+    public static func run(_ asked: VerificationRequest) -> VerificationReport {
+        let request = resolvingFileDigest(asked)
         let clock = ContinuousClock()
         let start = clock.now
         let elapsed = { () -> Double in
@@ -156,6 +173,9 @@ public enum ArchiveVerification {
         report.sample = sample
         // A sample against names, sizes and digests alone needs no zip header but the directory
         // (a "sample" of every entry is a full verify: every header is read).
+        reader.formatPolicy = request.formatPolicy
+        reader.streamName = SingleStream.contentName(
+            archivePath: request.archivePath, manifestPaths: request.manifest.map { $0.entries.count == 1 ? [$0.entries.path(at: 0)] : [] } ?? [])
         reader.zipEntriesFromDirectory = request.zipEntriesFromDirectory && sample?.contains(false) == true
             && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
         var restoreWriter: RestoreWriter?
@@ -258,11 +278,62 @@ public enum ArchiveVerification {
                 if report.result.verdict == .pass { report.result.verdict = .fail }
             }
         }
+        if let dump = outcome.pgCustomDump {
+            report.singleStream = SingleStreamReport(
+                checks: dump.checks, dump: .pgDumpCustom, dumpComplete: dump.damage == nil && dump.ioError == nil ? dump.truncation == nil : nil,
+                contentBytes: dump.contentBytes)
+            if let truncation = dump.truncation, dump.damage == nil, dump.ioError == nil {
+                report.result.findings.insert(Finding(
+                    path: nil, kind: .truncatedDump, expected: "a pg_dump custom format dump with \(DumpProducer.pgDumpCustom.endMarker)",
+                    actual: truncation), at: 0)
+                if report.result.verdict == .pass { report.result.verdict = .fail }
+            }
+        }
+        if let stream = outcome.singleStream {
+            report.singleStream = checkSingleStream(stream, filters: outcome.filters, into: &report.result, readToEnd: outcome.damage == nil
+                && outcome.ioError == nil && !outcome.stoppedEarly)
+        }
         if let restoreWriter, let folder = request.restoreTo {
             report.result = checkRestore(report.result, writer: restoreWriter, folder: folder, request: request, sample: sample, stopped: outcome.stoppedEarly)
             report.restored = (restoreWriter.entriesWritten, restoreWriter.bytesWritten)
         }
         report.durationSeconds = elapsed()
+        return report
+    }
+
+    /// A manifest whose only line names the archive file itself (`sha256sum db.sql.gz >
+    /// db.sql.gz.sha256`, the daemon's default `{archive}.sha256` beside a dump) is the digest of
+    /// the file, not a list of what it holds: it is checked as a sidecar is.
+    static func resolvingFileDigest(_ request: VerificationRequest) -> VerificationRequest {
+        guard request.archiveDigest == nil, let manifest = request.manifest, manifest.entries.count == 1,
+              SingleStream.manifestNamesTheFile(archivePath: request.archivePath, manifestPaths: [manifest.entries.path(at: 0)]),
+              let digest = manifest.entries.digests(at: 0).max(by: { $0.algorithm < $1.algorithm }) else { return request }
+        var resolved = request
+        resolved.manifest = nil
+        resolved.archiveDigest = (digest, "the manifest, whose only line names the file itself")
+        return resolved
+    }
+
+    /// What reading one stream checked, and whether the dump it holds ended: a dump whose end
+    /// is missing is a `truncated_dump` failure (only when the stream was read whole and good).
+    static func checkSingleStream(_ stream: SingleStreamContent, filters: [String], into result: inout CheckResult, readToEnd: Bool) -> SingleStreamReport {
+        var report = SingleStreamReport(checks: SingleStream.checks(filters: filters), dump: nil, dumpComplete: nil, contentBytes: stream.byteCount)
+        let damaged = result.findings.contains { $0.kind == .corruptArchive }
+        guard readToEnd, !damaged, result.verdict != .error else { return report }
+        switch DumpCompletion.inspect(head: stream.head, tail: stream.tail) {
+        case .notADump:
+            break
+        case .complete(let producer):
+            report.dump = producer
+            report.dumpComplete = true
+        case .truncated(let producer, let lastBytes):
+            report.dump = producer
+            report.dumpComplete = false
+            result.findings.insert(Finding(
+                path: nil, kind: .truncatedDump, expected: "a \(producer.rawValue) dump ending with \"\(producer.endMarker)\"",
+                actual: "the dump stops after \(stream.byteCount) bytes; its last bytes: \"\(lastBytes)\""), at: 0)
+            if result.verdict == .pass { result.verdict = .fail }
+        }
         return report
     }
 

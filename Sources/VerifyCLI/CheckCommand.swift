@@ -13,6 +13,12 @@ struct CheckCommand: ParsableCommand {
             target and every metadata field the manifest records. Without a manifest every entry \
             is read to its end to prove the archive is readable (integrity only).
 
+            A compressed file that holds no archive (db.sql.gz, disk.img.zst) is read as one \
+            stream: its compression is checked to its end, and a manifest line for its content \
+            (HEX  db.sql, or HEX  - as sha256sum writes for its input) is checked against the \
+            decompressed bytes. A pg_dump, pg_dumpall, mysqldump or mariadb-dump text dump must \
+            end as its producer ends it (truncated_dump otherwise). See --raw.
+
             gzip is inflated by verifyd itself (Intel ISA-L, or zlib with --inflater zlib) so \
             that every member's CRC-32 and length are checked.
 
@@ -84,6 +90,10 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Seconds without progress after which the archive parser is declared stalled.")
     var stallTimeout: Double = 10
 
+    @Flag(help: ArgumentHelp(
+        "Read ARCHIVE as one stream (a database dump, a disk image), compressed or not, never as an archive. Without it, a compressed file that holds no archive is read as one stream anyway; an uncompressed one fails."))
+    var raw = false
+
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
@@ -131,6 +141,7 @@ struct CheckCommand: ParsableCommand {
         restoring.restoreReserve = RestoreReserve(bytes: restoreReserve)
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         restoring.threads = threads
+        if raw { restoring.formatPolicy = .raw }
         let report = ArchiveVerification.run(restoring)
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
         emit(CheckReportRenderer(report: report, manifestPath: manifestPath), errorMessage: nil)

@@ -19,6 +19,7 @@ struct CheckReportRenderer {
     var archiveDigest: (expected: Digest, source: String, actual: Digest?)?
     var warnings: [String]
     var strict: Bool
+    var singleStream: SingleStreamReport?
 
     init(report: VerificationReport, manifestPath: String?) {
         archive = report.request.archivePath
@@ -36,6 +37,7 @@ struct CheckReportRenderer {
         archiveDigest = report.request.archiveDigest.map { ($0.digest, $0.source, report.archiveDigestActual) }
         warnings = report.warnings
         strict = report.request.checkOptions.strict
+        singleStream = report.singleStream
     }
 
     /// A report for a run that could not start (bad manifest, unreadable sidecar).
@@ -85,6 +87,12 @@ struct CheckReportRenderer {
             var checked = "\(result.checked) entries checked, \(result.entriesSeen) in the archive, \(result.entriesRead) read (\(NumberText.bytes(result.contentBytes)) of content)"
             if manifestEntries != nil { checked += ", \(result.unexpectedCount) unexpected" }
             row("checked", checked)
+        }
+        if let singleStream {
+            row("stream", "one stream of \(NumberText.bytes(singleStream.contentBytes)), not an archive: " + singleStream.checks.joined(separator: "; "))
+            if let dump = singleStream.dump {
+                row("dump", "\(dump.rawValue): " + (singleStream.dumpComplete == true ? "ends as \(dump.rawValue) ends a dump" : "its end is MISSING"))
+            }
         }
         for warning in warnings.prefix(5) { row("warning", warning) }
         if !result.notVerified.isEmpty {
@@ -162,6 +170,14 @@ struct CheckReportRenderer {
             ("bytesRead", .integer(bytesRead)),
             ("contentBytes", .integer(result.contentBytes)),
             ("durationSeconds", .number((durationSeconds * 1e6).rounded() / 1e6)),
+            ("singleStream", singleStream.map { stream in
+                .object([
+                    ("checks", .array(stream.checks.map(JSONValue.string))),
+                    ("contentBytes", .integer(stream.contentBytes)),
+                    ("dump", stream.dump.map { .string($0.rawValue) } ?? .null),
+                    ("dumpComplete", stream.dumpComplete.map(JSONValue.bool) ?? .null),
+                ])
+            } ?? .null),
         ]
         out.write("{")
         for (index, (key, value)) in members.enumerated() {

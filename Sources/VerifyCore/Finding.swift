@@ -11,6 +11,9 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     /// An entry whose name would land outside the restore folder (`..`, an absolute path), or
     /// a restore that would exceed its size limit: refused, never written.
     case unsafeEntry = "unsafe_entry"
+    /// A database dump (a single stream) that does not end as its producer ends it: the dumper
+    /// died midway while the compressor closed its stream cleanly (`DumpCompletion`).
+    case truncatedDump = "truncated_dump"
 }
 
 /// One problem found: which entry, what kind, what was expected and what was there.

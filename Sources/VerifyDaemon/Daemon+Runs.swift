@@ -74,6 +74,7 @@ extension Daemon {
         request.ioClass = configuration.workerIOClass
         request.maxSeconds = destination.maxDuration
         request.maxBytes = destination.maxBytes
+        if destination.format == .raw { request.formatPolicy = .raw }
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
         metricsDirty = true
         running[id] = RunningRun(

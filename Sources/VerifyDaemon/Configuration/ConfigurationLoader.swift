@@ -156,6 +156,12 @@ public enum ConfigurationLoader {
             }
             destination.manifestFormat = parsed
         }
+        if let format = try reader.string("format") {
+            guard let parsed = ArchiveFormatPolicy(rawValue: format) else {
+                throw reader.error("format", "\"\(format)\" is not one of auto, raw")
+            }
+            destination.format = parsed
+        }
         if let template = try reader.string("archive_digest") {
             if let problem = PathTemplate.problem(in: template) { throw reader.error("archive_digest", "\"\(template)\" \(problem)") }
             destination.archiveDigest = template

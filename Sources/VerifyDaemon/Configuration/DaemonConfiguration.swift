@@ -57,6 +57,8 @@ public struct DestinationConfiguration: Sendable, Equatable {
     public var manifest: ManifestLocation = .file(template: "{archive}.sha256")
     /// The manifest format; nil detects it.
     public var manifestFormat: ManifestFormat?
+    /// `raw`: every file is one stream (a dump, an image), compressed or not (`ArchiveFormatPolicy`).
+    public var format: ArchiveFormatPolicy = .auto
     /// A `sha256sum`-format file with the digest of the whole archive, as a path template.
     public var archiveDigest: String?
     public var stripComponents: Int = 0

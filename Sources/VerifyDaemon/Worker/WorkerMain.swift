@@ -108,6 +108,7 @@ public enum WorkerMain {
         verification.restoreReserve = RestoreReserve(bytes: request.restoreReserve)
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes
+        verification.formatPolicy = request.formatPolicy ?? .auto
         verification.onCheckpoint = { results in
             for start in stride(from: 0, to: results.count, by: 2000) {
                 emit(line: CheckedEntryLine.encode(results[start..<min(start + 2000, results.count)].lazy.map {
@@ -129,8 +130,9 @@ public enum WorkerMain {
             failures: findings.prefix(WorkerResult.failureLimit).map {
                 WorkerFailure(path: $0.path?.description, kind: $0.kind.rawValue, expected: $0.expected, actual: $0.actual)
             },
-            failureCount: findings.count, manifestEntries: manifest?.entries.count,
-            manifestBytes: manifest.flatMap { m in m.entries.totalSize },
+            // The manifest as the run used it: nil when its only line was the file's own digest.
+            failureCount: findings.count, manifestEntries: report.request.manifest?.entries.count,
+            manifestBytes: report.request.manifest.flatMap { m in m.entries.totalSize },
             budgetReached: [report.budgetReached, report.restored.map { "restored \($0.entries) entries (\($0.bytes) bytes) and checked them from disk" }]
                 .compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
     }

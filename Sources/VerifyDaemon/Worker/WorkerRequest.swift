@@ -39,6 +39,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var inflater: String?
     /// 1 or 2 (hash on a second core); nil: the default.
     public var threads: Int?
+    /// `raw`: the file is one stream, never an archive; nil: `auto`.
+    public var formatPolicy: ArchiveFormatPolicy?
     /// The run's budget.
     public var maxSeconds: Double?
     public var maxBytes: Int64?
