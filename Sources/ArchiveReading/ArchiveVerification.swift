@@ -125,8 +125,9 @@ public enum ArchiveVerification {
     /// The reader runs on a thread of its own while this thread watches its progress. libarchive
     /// 3.6 loops forever on some damaged archives; such a run ends as a failure ("parser
     /// stalled") and its thread is left spinning: a process that saw `stalled` must exit.
-    public static func run(_ asked: VerificationRequest) -> VerificationReport {
-        let request = resolvingFileDigest(asked)
+    /// A manifest whose only line names the archive file itself is its digest: `SidecarFile`
+    /// decides that when the file is read, for `verifyctl check` and the worker alike.
+    public static func run(_ request: VerificationRequest) -> VerificationReport {
         let clock = ContinuousClock()
         let start = clock.now
         let elapsed = { () -> Double in
@@ -299,19 +300,6 @@ public enum ArchiveVerification {
         }
         report.durationSeconds = elapsed()
         return report
-    }
-
-    /// A manifest whose only line names the archive file itself (`sha256sum db.sql.gz >
-    /// db.sql.gz.sha256`, the daemon's default `{archive}.sha256` beside a dump) is the digest of
-    /// the file, not a list of what it holds: it is checked as a sidecar is.
-    static func resolvingFileDigest(_ request: VerificationRequest) -> VerificationRequest {
-        guard request.archiveDigest == nil, let manifest = request.manifest, manifest.entries.count == 1,
-              SingleStream.manifestNamesTheFile(archivePath: request.archivePath, manifestPaths: [manifest.entries.path(at: 0)]),
-              let digest = manifest.entries.digests(at: 0).max(by: { $0.algorithm < $1.algorithm }) else { return request }
-        var resolved = request
-        resolved.manifest = nil
-        resolved.archiveDigest = (digest, "the manifest, whose only line names the file itself")
-        return resolved
     }
 
     /// What reading one stream checked, and whether the dump it holds ended: a dump whose end

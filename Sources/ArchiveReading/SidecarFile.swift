@@ -23,9 +23,9 @@ public enum SidecarFile: Sendable {
     public static func archiveDigest(in manifest: Manifest, archive: String) -> Digest? {
         guard manifest.entries.count == 1 else { return nil }
         let entry = manifest.entries[0]
-        let name = (archive as NSString).lastPathComponent
         let listed = entry.path.description
-        guard listed == name || listed.hasSuffix("/" + name) else { return nil }
+        guard SingleStream.manifestNamesTheFile(archivePath: archive, manifestPaths: [entry.path])
+            || listed.hasSuffix("/" + (archive as NSString).lastPathComponent) else { return nil }
         return entry.digests.max(by: { $0.algorithm < $1.algorithm })
     }
 
