@@ -406,10 +406,7 @@ public final class ArchiveReader {
     /// stream itself). False on damage or an I/O error.
     private func drain(checking tarEnd: inout TarEnd?, archiveFilters: Int32) -> Bool {
         guard var end = tarEnd else { return source.drain() }
-        let (ok, streamEnd) = source.drain(observingFrom: end.entriesEnd, parserDecoded: archiveFilters > 1) { bytes, offset in
-            end.observe(bytes, at: offset)
-            return !end.hasSeenEnough
-        }
+        let (ok, streamEnd) = source.drain(observing: &end, from: end.entriesEnd, parserDecoded: archiveFilters > 1)
         if let streamEnd { end.streamEnds(at: streamEnd) }
         tarEnd = end
         return ok

@@ -391,39 +391,44 @@ final class FileSource: @unchecked Sendable {
     /// Reads what the parser left unread: the rest of a gzip stream (to check its trailers) and
     /// the rest of the file (for the whole-file digest). Returns false on damage or error.
     func drain() -> Bool {
-        drain(observingFrom: nil, parserDecoded: false) { _, _ in false }.ok
+        var nobody = NoObserver()
+        return drain(observing: &nobody, from: nil, parserDecoded: false).ok
     }
 
-    /// `drain()`, handing `observe` the stream as the parser read it (decoded) from stream offset
-    /// `offset` to its end, in order, each piece with its offset (what a tar's end is checked
-    /// on, `TarEnd`): the bytes handed out last, then the rest as it is drained. `observe`
-    /// returns whether it wants more. `parserDecoded`: libarchive decoded the stream inside the
+    private struct NoObserver: StreamObserver {
+        mutating func observe(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {}
+        mutating func observeZeros(_ count: Int64, at offset: Int64) {}
+        var hasSeenEnough: Bool { true }
+    }
+
+    /// `drain()`, showing `observer` the stream as the parser read it (decoded) from stream offset
+    /// `offset` to its end (what a tar's end is checked on, `TarEnd`): the bytes handed out last,
+    /// then the rest as it is drained. `parserDecoded`: libarchive decoded the stream inside the
     /// parser's handle (a filter not decoded here), so it is decoded once more for this.
     /// Returns the offset where the stream ends, when it was seen.
     func drain(
-        observingFrom offset: Int64?, parserDecoded: Bool, _ observe: (UnsafeRawBufferPointer, Int64) -> Bool
+        observing observer: inout some StreamObserver, from offset: Int64?, parserDecoded: Bool
     ) -> (ok: Bool, streamEnd: Int64?) {
         var streamEnd: Int64?
         if decodesHere {
-            var wanted = true
             if let offset, let held = recent.bytes(from: offset) {
-                wanted = held.withUnsafeBytes { observe($0, offset) }
+                held.withUnsafeBytes { observer.observe($0, at: offset) }
             }
             while true {
                 var block: UnsafeRawPointer?
                 let n = nextBlock(&block)
                 if n < 0 { return (false, nil) }
                 if n == 0 { break }
-                if offset != nil, wanted, let block {
-                    wanted = observe(UnsafeRawBufferPointer(start: block, count: n), recent.total - Int64(n))
+                if offset != nil, !observer.hasSeenEnough, let block {
+                    observer.observe(UnsafeRawBufferPointer(start: block, count: n), at: recent.total - Int64(n))
                 }
             }
             streamEnd = recent.total
         } else if let offset {
             if parserDecoded {
-                streamEnd = decodeAgain(from: offset, observe)
+                streamEnd = decodeAgain(from: offset, &observer)
             } else {
-                guard scanFile(from: offset, observe) else { return (false, nil) }
+                guard scanFile(from: offset, &observer) else { return (false, nil) }
                 streamEnd = fileSize
             }
         }
@@ -434,13 +439,24 @@ final class FileSource: @unchecked Sendable {
         return (true, streamEnd)
     }
 
-    /// The plain file from `offset` on, to `observe` (until it wants no more).
-    private func scanFile(from offset: Int64, _ observe: (UnsafeRawBufferPointer, Int64) -> Bool) -> Bool {
+    /// Linux's SEEK_DATA: the next offset that holds data, past a hole of a sparse file.
+    private static let seekData: Int32 = 3
+
+    /// The plain file from `offset` on, to `observer` (until it has seen enough). Holes of a
+    /// sparse file are zeros, told without reading them.
+    private func scanFile(from offset: Int64, _ observer: inout some StreamObserver) -> Bool {
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { scratch.deallocate() }
         var at = max(offset, 0)
-        while at < fileSize {
+        while at < fileSize, !observer.hasSeenEnough {
             progress.tick()
+            let data = lseek(fd, off_t(at), FileSource.seekData)
+            if data > at || data < 0 && errno == ENXIO {
+                let holeEnd = data < 0 ? fileSize : min(Int64(data), fileSize)
+                observer.observeZeros(holeEnd - at, at: at)
+                at = holeEnd
+                continue
+            }
             let n = pread(fd, scratch.baseAddress, Int(min(Int64(blockSize), fileSize - at)), off_t(at))
             if n < 0, errno == EINTR { continue }
             if n < 0 {
@@ -450,31 +466,29 @@ final class FileSource: @unchecked Sendable {
             if n == 0 { break }
             progress.addRawBytes(n)
             bytesFromFile += Int64(n)
-            let wanted = observe(UnsafeRawBufferPointer(rebasing: scratch[0..<n]), at)
+            observer.observe(UnsafeRawBufferPointer(rebasing: scratch[0..<n]), at: at)
             at += Int64(n)
-            if !wanted { break }
         }
         return true
     }
 
     /// The stream libarchive decoded inside the parser's handle (a filter not decoded here:
     /// compress, lzma, lzop, uuencode...), decoded once more from the start on a duplicate
-    /// descriptor, to `observe` from `offset` on. Returns where it ends; nil when it could not
+    /// descriptor, to `observer` from `offset` on. Returns where it ends; nil when it could not
     /// be read again (then nothing is claimed about it).
-    private func decodeAgain(from offset: Int64, _ observe: (UnsafeRawBufferPointer, Int64) -> Bool) -> Int64? {
+    private func decodeAgain(from offset: Int64, _ observer: inout some StreamObserver) -> Int64? {
         guard let again = try? FileSource(path: path, wholeFileAlgorithms: [], blockSize: blockSize, progress: progress, duplicating: fd)
         else { return nil }
         let decoder = StreamDecoder()
         var at: Int64 = 0
-        var wanted = true
         while true {
             progress.tick()
             var block: UnsafeRawPointer?
             let (n, _) = decoder.next(&block, from: again)
             if n < 0 { return nil }
             if n == 0 { return at }
-            if wanted, let block, at + Int64(n) > offset {
-                wanted = observe(UnsafeRawBufferPointer(start: block, count: n), at)
+            if !observer.hasSeenEnough, let block, at + Int64(n) > offset {
+                observer.observe(UnsafeRawBufferPointer(start: block, count: n), at: at)
             }
             at += Int64(n)
         }
@@ -488,4 +502,13 @@ final class FileSource: @unchecked Sendable {
 
     /// The whole-file digests, after `drain()`.
     func wholeFileDigests() -> [Digest] { wholeFile?.finalize() ?? [] }
+}
+
+/// Sees a stream's bytes in order, each piece at its offset (`FileSource.drain(observing:…)`).
+protocol StreamObserver {
+    mutating func observe(_ bytes: UnsafeRawBufferPointer, at offset: Int64)
+    /// `count` bytes of zeros at `offset`: a hole of a sparse file, not read.
+    mutating func observeZeros(_ count: Int64, at offset: Int64)
+    /// Nothing more is to be learnt from the bytes that follow but how many there are.
+    var hasSeenEnough: Bool { get }
 }

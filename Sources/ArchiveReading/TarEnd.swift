@@ -14,7 +14,7 @@ import VerifyCore
 /// else there is trailing data: tar readers (GNU tar, bsdtar, Python, Go) stop at the marker and
 /// never restore it, so it is either another archive appended to this one (visible only to
 /// `tar --ignore-zeros`) or bytes left over from an older file written over in place.
-struct TarEnd {
+struct TarEnd: StreamObserver {
     /// Stream offset where the last entry's data (with its padding) ended.
     let entriesEnd: Int64
     /// Stream offset where libarchive's tar reader stopped.
@@ -77,6 +77,30 @@ struct TarEnd {
         }
         tailCount += Int64(rest.count)
         next += Int64(rest.count)
+    }
+
+    /// `count` bytes of zeros at `offset`, as `observe` would take them.
+    mutating func observeZeros(_ count: Int64, at offset: Int64) {
+        guard contiguous, count > 0 else { return }
+        let end = offset + count
+        guard end > next else { return }
+        guard offset <= next else {
+            contiguous = false
+            return
+        }
+        observed = true
+        if next < readerEnd {
+            let used = min(end, readerEnd) - next
+            consumed.append(contentsOf: repeatElement(0, count: Int(min(used, 1_024))))
+            if consumed.count > 1_024 { consumed.removeFirst(consumed.count - 1_024) }
+            next += used
+        }
+        guard end > next else { return }
+        if firstNonZero != nil, firstDataBlock.count < 512 {
+            firstDataBlock.append(contentsOf: repeatElement(0, count: Int(min(end - next, Int64(512 - firstDataBlock.count)))))
+        }
+        tailCount += end - next
+        next = end
     }
 
     /// Nothing more is to be learnt from the bytes that follow, but how many there are.

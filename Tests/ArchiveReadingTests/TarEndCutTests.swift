@@ -205,4 +205,27 @@ struct TarEndCutTests {
             #expect(twice.result.findings.first?.actual?.contains("another archive appended") == true, "\(variant), \(threads) thread(s): \(twice.summary)")
         }
     }
+
+    /// A plain tar followed by a 64 GiB hole (a sparse file): zeros after the marker, told by
+    /// the file system without reading them; data after the hole is still found.
+    @Test(.timeLimit(.minutes(1))) func aSparseTailIsNotReadByteByByte() throws {
+        let temp = TemporaryDirectory()
+        var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
+        try tree.add("a.bin", size: 3_000, seed: 1)
+        try Tool.must(["tar", "-cf", temp.file("a.tar"), "a.bin"], in: tree.root)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: temp.file("a.tar"))[.size] as? Int)
+        try Tool.must(["truncate", "-s", "+64G", temp.file("a.tar")])
+        for threads in [1, 2] {
+            var request = VerificationRequest(archivePath: temp.file("a.tar"), manifest: nil, seed: 1)
+            request.threads = threads
+            let report = ArchiveVerification.run(request)
+            #expect(report.result.verdict == .pass, "\(threads) thread(s): \(report.summary)")
+            #expect(report.bytesRead < 1 << 20, "\(threads) thread(s): \(report.bytesRead) bytes read")
+        }
+        try Tool.must(["sh", "-c", "printf junk >> a.tar"], in: temp.path)
+        let report = ArchiveVerification.run(VerificationRequest(archivePath: temp.file("a.tar"), manifest: nil, seed: 1))
+        #expect(report.result.verdict == .fail, "\(report.summary)")
+        let expected = "trailing data after the end-of-archive marker: \(size - 4_608 + (64 << 30) + 4) bytes after byte 4608, the first non-zero one at byte \(size + (64 << 30))"
+        #expect(report.result.findings.first?.actual?.hasPrefix(expected) == true, "\(report.summary)")
+    }
 }

@@ -88,6 +88,19 @@ struct TarEndTests {
         #expect(label.problem == nil)
     }
 
+    @Test func zerosToldWithoutBytesCountAsZeros() {
+        // A sparse file's holes: the marker, padding, then data, told as zeros and bytes.
+        var end = TarEnd(entriesEnd: 4_096, readerEnd: 5_120, lastEntry: "x")
+        end.observeZeros(1_024 + 1_000_000, at: 4_096)
+        #expect(end.problem == nil)
+        let junk = [UInt8](repeating: 0x41, count: 10)
+        junk.withUnsafeBytes { end.observe($0, at: 4_096 + 1_024 + 1_000_000) }
+        #expect(end.problem?.hasPrefix("trailing data after the end-of-archive marker: 1000010 bytes after byte 5120, the first non-zero one at byte 1005120") == true, "\(end.problem ?? "nil")")
+        var lone = TarEnd(entriesEnd: 4_096, readerEnd: 4_608, lastEntry: "x")
+        lone.observeZeros(512 + 100, at: 4_096)
+        #expect(lone.problem?.hasSuffix("the tar data ends 100 bytes into the second") == true)
+    }
+
     @Test func bytesNotSeenClaimNothing() {
         // Where the consumed bytes could not be looked at again, nothing is claimed.
         #expect(TarEnd(entriesEnd: 4_096, readerEnd: 5_120, lastEntry: "x").problem == nil)
