@@ -20,8 +20,13 @@ struct RecentBytes {
     mutating func retire() {
         guard let block = current else { return }
         current = nil
-        carry.append(contentsOf: block.suffix(Self.carried))
-        if carry.count > 2 * Self.carried { carry.removeFirst(carry.count - Self.carried) }
+        // Kept contiguous: a block as long as what is carried replaces it.
+        if block.count >= Self.carried {
+            carry = Array(block.suffix(Self.carried))
+        } else {
+            carry.append(contentsOf: block)
+            if carry.count > 2 * Self.carried { carry.removeFirst(carry.count - Self.carried) }
+        }
     }
 
     /// A block handed to libarchive.
