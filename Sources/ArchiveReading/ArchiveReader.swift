@@ -348,6 +348,8 @@ public final class ArchiveReader {
         var resync = TarHeaderResync()
         /// The name of the last entry read, for where a damaged tar header was.
         var lastName: [UInt8]?
+        /// Where a tar's entries ended and its reader stopped, to look at how it ends.
+        var tarEnd: TarEnd?
         readLoop: while true {
             if progress.stopRequested && !isSecondReader || cancelled.load(ordering: .relaxed) {
                 outcome.stoppedEarly = true
@@ -399,6 +401,13 @@ public final class ArchiveReader {
                     break readLoop
                 }
             case .end:
+                if archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_TAR, !isSecondReader {
+                    // libarchive sets the header position before it looks for a header: where
+                    // the last entry's data ended, whatever it then found (and consumed).
+                    tarEnd = TarEnd(
+                        entriesEnd: archive_read_header_position(archive), readerEnd: archive_filter_bytes(archive, 0),
+                        lastEntry: lastName.map { EntryPath(unnormalized: $0).description })
+                }
                 break readLoop
             case .damagedEntry, .damagedArchive:
                 fail(archive, &outcome, context: nil)
@@ -419,9 +428,11 @@ public final class ArchiveReader {
                 outcome.damage = "the archive holds no data (an empty stream inside \(outcome.filters.joined(separator: ", ")))"
             } else if outcome.format?.hasPrefix("ZIP") == true, source.isSeekable, let problem = source.zipEndProblem() {
                 outcome.damage = problem
-            } else if !source.drain() {
+            } else if !drain(checking: &tarEnd, archiveFilters: archive_filter_count(archive)) {
                 outcome.damage = source.damage
                 outcome.ioError = source.ioError
+            } else if let problem = tarEnd?.problem {
+                outcome.damage = problem
             }
         }
         outcome.wholeFileDigests = outcome.damage == nil && outcome.ioError == nil ? source.wholeFileDigests() : []
@@ -430,6 +441,17 @@ public final class ArchiveReader {
             outcome.damage = outcome.damage.map { "\(skipped); then: \($0)" } ?? skipped
             outcome.wholeFileDigests = []
         }
+    }
+
+    /// Reads the rest of the source (`FileSource.drain`); after a tar, shows its end to `TarEnd`
+    /// on the way. `archiveFilters`: libarchive's filter count (more than 1: it decoded the
+    /// stream itself). False on damage or an I/O error.
+    private func drain(checking tarEnd: inout TarEnd?, archiveFilters: Int32) -> Bool {
+        guard var end = tarEnd else { return source.drain() }
+        let (ok, streamEnd) = source.drain(observing: &end, from: end.entriesEnd, parserDecoded: archiveFilters > 1)
+        if let streamEnd { end.streamEnds(at: streamEnd) }
+        tarEnd = end
+        return ok
     }
 
     static func isCharsetWarning(_ message: String) -> Bool {

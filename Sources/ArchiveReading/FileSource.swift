@@ -40,6 +40,12 @@ final class FileSource: @unchecked Sendable {
 
     /// zstd, xz, bzip2, lz4 or lzip decompressed on the inflating thread, when reading ahead.
     private let streamDecoder: (any BlockDecoder)?
+    /// The same streams decompressed here, block by block, when not reading ahead.
+    private let inlineDecoder: StreamDecoder?
+    /// The latest bytes of the stream decoded here (gzip or a decoder above), for a tar's end.
+    private var recent = RecentBytes()
+    /// The stream is decoded here (not by the parser, not a plain file).
+    private var decodesHere: Bool { gzip != nil || streamDecoder != nil || inlineDecoder != nil }
 
     /// Set by whichever thread reads the file; read by the parser's.
     private let reasons = Mutex<(damage: String?, ioError: String?, filters: [String])>((nil, nil, []))
@@ -103,6 +109,7 @@ final class FileSource: @unchecked Sendable {
         let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
         magic = Array(magic.prefix(max(got, 0)))
         looksLikeZip = magic.starts(with: [0x50, 0x4b, 0x03, 0x04])
+        let compressed = ZstdDecoder.recognises(magic) || StreamDecoder.recognises(magic)
         if !inflateAhead {
             streamDecoder = nil
         } else if ZstdDecoder.recognises(magic) {
@@ -112,6 +119,9 @@ final class FileSource: @unchecked Sendable {
         } else {
             streamDecoder = nil
         }
+        // One thread: libarchive's own filters still decode (zstd included), through a handle
+        // of their own, so that the decoded bytes pass through here.
+        inlineDecoder = !inflateAhead && compressed && shared == nil ? StreamDecoder() : nil
         if got >= 2, magic[0] == 0x1f, magic[1] == 0x8b {
             do {
                 gzip = try gzipBackend.makeDecoder()
@@ -196,6 +206,8 @@ final class FileSource: @unchecked Sendable {
     /// The next block for libarchive, or -1 on damage or error. `block` points into our buffers.
     func nextBlock(_ block: inout UnsafeRawPointer?) -> Int {
         progress.tick()
+        // The block handed out last may be written over from here on.
+        if decodesHere { recent.retire() }
         let n: Int
         if let streamDecoder {
             if ahead == nil {
@@ -203,17 +215,15 @@ final class FileSource: @unchecked Sendable {
                 nonisolated(unsafe) let decoder = streamDecoder
                 ahead = InflateAhead { output in
                     let (n, failure) = decoder.fill(output, from: source)
-                    let names = decoder.filterNames
-                    if !names.isEmpty { source.reasons.withLock { if $0.filters.isEmpty { $0.filters = names } } }
-                    switch failure {
-                    case .damage(let why)?: source.damage = why
-                    case .outOfMemory(let why)?: source.ioError = ArchiveReader.outOfMemory(why)
-                    case nil: break  // the source recorded an I/O error itself
-                    }
+                    source.decoded(by: decoder, failure)
                     return n
                 }
             }
             n = ahead!.next(&block)
+        } else if let inlineDecoder {
+            let (count, failure) = inlineDecoder.next(&block, from: self)
+            decoded(by: inlineDecoder, failure)
+            n = count
         } else if gzip != nil, inflatesAhead {
             if ahead == nil {
                 nonisolated(unsafe) let source = self
@@ -229,6 +239,7 @@ final class FileSource: @unchecked Sendable {
             block = UnsafeRawPointer(input.baseAddress)
         }
         guard n >= 0 else { return -1 }
+        if decodesHere, n > 0, let block { recent.handOut(UnsafeRawBufferPointer(start: block, count: n)) }
         delivered += Int64(n)
         if delivered > FileSource.rereadLimit(fileSize), isSeekable {
             damage = "parser stalled: it read the file over and over (\(delivered) bytes from a \(fileSize)-byte file)"
@@ -238,6 +249,17 @@ final class FileSource: @unchecked Sendable {
     }
 
     static func rereadLimit(_ size: Int64) -> Int64 { size * 8 + 64 << 20 }
+
+    /// After a decoder's step: the filters it found, and why it failed, if it did.
+    private func decoded(by decoder: any BlockDecoder, _ failure: BlockDecoderFailure?) {
+        let names = decoder.filterNames
+        if !names.isEmpty { reasons.withLock { if $0.filters.isEmpty { $0.filters = names } } }
+        switch failure {
+        case .damage(let why)?: damage = why
+        case .outOfMemory(let why)?: ioError = ArchiveReader.outOfMemory(why)
+        case nil: break  // the source recorded an I/O error itself
+        }
+    }
 
     /// Skips forward without reading, where the source is a plain file. Returns bytes skipped.
     func skip(_ request: Int64) -> Int64 {
@@ -268,7 +290,7 @@ final class FileSource: @unchecked Sendable {
         return position
     }
 
-    var isSeekable: Bool { gzip == nil && streamDecoder == nil }
+    var isSeekable: Bool { !decodesHere }
 
     /// The next block of the file for the stream decoder's own libarchive handle.
     func rawBlock(_ block: inout UnsafeRawPointer?) -> Int {
@@ -362,19 +384,107 @@ final class FileSource: @unchecked Sendable {
     /// Reads what the parser left unread: the rest of a gzip stream (to check its trailers) and
     /// the rest of the file (for the whole-file digest). Returns false on damage or error.
     func drain() -> Bool {
-        if gzip != nil || streamDecoder != nil {
+        var nobody = NoObserver()
+        return drain(observing: &nobody, from: nil, parserDecoded: false).ok
+    }
+
+    private struct NoObserver: StreamObserver {
+        mutating func observe(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {}
+        mutating func observeZeros(_ count: Int64, at offset: Int64) {}
+        var hasSeenEnough: Bool { true }
+    }
+
+    /// `drain()`, showing `observer` the stream as the parser read it (decoded) from stream offset
+    /// `offset` to its end (what a tar's end is checked on, `TarEnd`): the bytes handed out last,
+    /// then the rest as it is drained. `parserDecoded`: libarchive decoded the stream inside the
+    /// parser's handle (a filter not decoded here), so it is decoded once more for this.
+    /// Returns the offset where the stream ends, when it was seen.
+    func drain(
+        observing observer: inout some StreamObserver, from offset: Int64?, parserDecoded: Bool
+    ) -> (ok: Bool, streamEnd: Int64?) {
+        var streamEnd: Int64?
+        if decodesHere {
+            if let offset, let held = recent.bytes(from: offset) {
+                held.withUnsafeBytes { observer.observe($0, at: offset) }
+            }
             while true {
                 var block: UnsafeRawPointer?
-                let n = isInflatedAhead ? nextBlock(&block) : nextInflatedBlock(into: output!)
-                if n < 0 { return false }
+                let n = nextBlock(&block)
+                if n < 0 { return (false, nil) }
                 if n == 0 { break }
+                if offset != nil, !observer.hasSeenEnough, let block {
+                    observer.observe(UnsafeRawBufferPointer(start: block, count: n), at: recent.total - Int64(n))
+                }
+            }
+            streamEnd = recent.total
+        } else if let offset {
+            if parserDecoded {
+                streamEnd = decodeAgain(from: offset, &observer)
+            } else {
+                guard scanFile(from: offset, &observer) else { return (false, nil) }
+                streamEnd = fileSize
             }
         }
         if wholeFile != nil {
             let end = fileSize
-            if hashedUpTo < end, !hashGap(upTo: end) { return false }
+            if hashedUpTo < end, !hashGap(upTo: end) { return (false, nil) }
+        }
+        return (true, streamEnd)
+    }
+
+    /// Linux's SEEK_DATA: the next offset that holds data, past a hole of a sparse file.
+    private static let seekData: Int32 = 3
+
+    /// The plain file from `offset` on, to `observer` (until it has seen enough). Holes of a
+    /// sparse file are zeros, told without reading them.
+    private func scanFile(from offset: Int64, _ observer: inout some StreamObserver) -> Bool {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
+        defer { scratch.deallocate() }
+        var at = max(offset, 0)
+        while at < fileSize, !observer.hasSeenEnough {
+            progress.tick()
+            let data = lseek(fd, off_t(at), FileSource.seekData)
+            if data > at || data < 0 && errno == ENXIO {
+                let holeEnd = data < 0 ? fileSize : min(Int64(data), fileSize)
+                observer.observeZeros(holeEnd - at, at: at)
+                at = holeEnd
+                continue
+            }
+            let n = pread(fd, scratch.baseAddress, Int(min(Int64(blockSize), fileSize - at)), off_t(at))
+            if n < 0, errno == EINTR { continue }
+            if n < 0 {
+                ioError = "read error at byte \(at): \(String(cString: strerror(errno)))"
+                return false
+            }
+            if n == 0 { break }
+            progress.addRawBytes(n)
+            bytesFromFile += Int64(n)
+            observer.observe(UnsafeRawBufferPointer(rebasing: scratch[0..<n]), at: at)
+            at += Int64(n)
         }
         return true
+    }
+
+    /// The stream libarchive decoded inside the parser's handle (a filter not decoded here:
+    /// compress, lzma, lzop, uuencode...), decoded once more from the start on a duplicate
+    /// descriptor, to `observer` from `offset` on. Returns where it ends; nil when it could not
+    /// be read again (then nothing is claimed about it).
+    private func decodeAgain(from offset: Int64, _ observer: inout some StreamObserver) -> Int64? {
+        guard let again = try? FileSource(path: path, wholeFileAlgorithms: [], blockSize: blockSize, progress: progress, duplicating: fd)
+        else { return nil }
+        let decoder = StreamDecoder()
+        var at: Int64 = 0
+        while true {
+            progress.tick()
+            var block: UnsafeRawPointer?
+            let (n, _) = decoder.next(&block, from: again)
+            if n < 0 { return nil }
+            if n == 0 { return at }
+            if !observer.hasSeenEnough, let block, at + Int64(n) > offset {
+                observer.observe(UnsafeRawBufferPointer(start: block, count: n), at: at)
+            }
+            at += Int64(n)
+        }
     }
 
     /// What is wrong with the end of a zip (`ZipCatalog.endProblem`), if anything. Without a
@@ -385,4 +495,13 @@ final class FileSource: @unchecked Sendable {
 
     /// The whole-file digests, after `drain()`.
     func wholeFileDigests() -> [Digest] { wholeFile?.finalize() ?? [] }
+}
+
+/// Sees a stream's bytes in order, each piece at its offset (`FileSource.drain(observing:…)`).
+protocol StreamObserver {
+    mutating func observe(_ bytes: UnsafeRawBufferPointer, at offset: Int64)
+    /// `count` bytes of zeros at `offset`: a hole of a sparse file, not read.
+    mutating func observeZeros(_ count: Int64, at offset: Int64)
+    /// Nothing more is to be learnt from the bytes that follow but how many there are.
+    var hasSeenEnough: Bool { get }
 }

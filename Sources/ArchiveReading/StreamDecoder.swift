@@ -6,6 +6,8 @@ import Glibc
 /// Decompresses an xz, bzip2, lz4 or lzip stream with libarchive's own filters and its "raw"
 /// format (no parsing): what `InflateAhead` runs on its thread for a compressed tar other than
 /// gzip and zstd, so that the stream is decompressed on one core while the other parses and hashes.
+/// With one thread it decodes every one of these and zstd too, block by block without a copy
+/// (`next`), in place of the same filters inside the parser's handle.
 ///
 /// Used from the producing thread only; its libarchive handle reads the file through
 /// `FileSource.rawBlock`.
@@ -71,6 +73,36 @@ final class StreamDecoder: BlockDecoder {
             written += n
         }
         return (written, nil)
+    }
+
+    /// The next block straight from libarchive's filter (no copy; valid until the next call):
+    /// its byte count, 0 at the end, or -1 with why. For a run on one thread, which decodes
+    /// where it parses: the same filters libarchive would run inside the parser's own handle,
+    /// but the decoded bytes pass through `FileSource` (which a tar's end is checked on).
+    func next(_ block: inout UnsafeRawPointer?, from source: FileSource) -> (Int, BlockDecoderFailure?) {
+        if failed { return (-1, failureReason) }
+        if !opened {
+            opened = true
+            guard open(source) else {
+                failed = true
+                return (-1, failureReason)
+            }
+        }
+        guard let archive else { return (-1, .outOfMemory("libarchive could not allocate a reader")) }
+        while !ended {
+            var size = 0
+            var offset: la_int64_t = 0
+            let status = archive_read_data_block(archive, &block, &size, &offset)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK else {
+                failed = true
+                failureReason = reason(archive, source)
+                return (-1, failureReason)
+            }
+            if size > 0, block != nil { return (size, nil) }
+        }
+        ended = true
+        return (0, nil)
     }
 
     /// Opens the stream; false (with `failureReason`) when it cannot be.
