@@ -45,8 +45,8 @@ public enum ManifestLoading {
     }
 
     /// `onRead` is called as the file is read and parsed (the worker's progress).
-    public static func manifest(at path: String, format: ManifestFormat?, onRead: @escaping () -> Void = {}) throws -> Manifest {
-        let text = try readFile(path, what: "manifest", onRead: onRead)
+    public static func manifest(at path: String, format: ManifestFormat?, what: String = "manifest", onRead: @escaping () -> Void = {}) throws -> Manifest {
+        let text = try readFile(path, what: what, onRead: onRead)
         do {
             return try Manifest.parse(text, format: format, file: path, onProgress: onRead)
         } catch {

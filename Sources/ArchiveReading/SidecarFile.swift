@@ -11,9 +11,12 @@ public enum SidecarFile: Sendable {
     case manifest(Manifest)
 
     /// Reads and classifies the file at `path` for `archive`; errors name the file.
-    /// `onRead` is called as the file is read and parsed (the worker's progress).
-    public static func read(_ path: String, archive: String, format: ManifestFormat?, onRead: @escaping () -> Void = {}) throws -> SidecarFile {
-        let manifest = try ManifestLoading.manifest(at: path, format: format, onRead: onRead)
+    /// `what` names the file in errors (as it was found: a manifest, or an archive digest file
+    /// beside the archive); `onRead` is called as it is read and parsed (the worker's progress).
+    public static func read(
+        _ path: String, archive: String, format: ManifestFormat?, what: String = "manifest", onRead: @escaping () -> Void = {}
+    ) throws -> SidecarFile {
+        let manifest = try ManifestLoading.manifest(at: path, format: format, what: what, onRead: onRead)
         if let digest = archiveDigest(in: manifest, archive: archive) { return .archiveDigest(digest) }
         return .manifest(manifest)
     }

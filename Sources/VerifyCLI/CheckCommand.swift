@@ -177,7 +177,7 @@ struct CheckCommand: ParsableCommand {
         } else if !noArchiveDigest, digest == nil, let sidecar = SidecarFile.beside(archive, except: manifest) {
             // One convention with the daemon: ARCHIVE.sha256 is the archive's digest when it names
             // the archive, and its manifest when it lists entries.
-            switch try SidecarFile.read(sidecar, archive: archive, format: manifest == nil ? manifestFormat : nil) {
+            switch try SidecarFile.read(sidecar, archive: archive, format: manifest == nil ? manifestFormat : nil, what: "archive digest file") {
             case .archiveDigest(let found): digest = (found, sidecar)
             case .manifest(let parsed) where loaded == nil: loaded = parsed; manifestPath = sidecar
             case .manifest: break

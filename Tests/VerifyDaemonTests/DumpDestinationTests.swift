@@ -44,7 +44,8 @@ struct DumpDestinationTests {
         let failures = try daemon.ctl(["show", "\(id)", "--json"]).object?["failures"] as? [[String: Any]] ?? []
         #expect(failures.map { $0["kind"] as? String } == ["truncated_dump"], "\(failures)")
         #expect((failures.first?["actual"] as? String)?.contains("\\n") == true)
-        #expect(daemon.state("db") == "failing")
+        // A failure counts once the file stayed unchanged for `settle` after the run (issue 24).
+        #expect(waitUntil(seconds: 30) { daemon.state("db") == "failing" }, "\(daemon.log_)")
 
         // format = "raw": an uncompressed dump is one stream; cut, it fails the same way.
         try Tool.must(["cp", work.file("good.sql"), work.file("cut.sql"), plain])

@@ -96,16 +96,18 @@ struct StillBeingWrittenTests {
     }
 
     @Test func aCheckThatCannotAnswerIsSaidOnceAndDoesNotStopRuns() throws {
-        let (daemon, backups, bytes, manifest) = try Self.setUp(settle: "1s", manifestInPlace: false)
-        // The manifest is a symlink: the check opens without following one, so it cannot tell.
-        try manifest.write(to: URL(fileURLWithPath: daemon.directory.file("db.sha256")))
-        try FileManager.default.createSymbolicLink(atPath: backups + "/db.tar.gz.sha256", withDestinationPath: daemon.directory.file("db.sha256"))
+        let (daemon, backups, bytes, _) = try Self.setUp(settle: "1s")
+        // Files another user owns, and a daemon without CAP_LEASE: the kernel refuses the read
+        // lease (EACCES), so the check cannot tell, as on NFS. (A symlinked manifest, the other
+        // way, is now refused before the check: issue 13 §1.)
         try bytes.write(to: URL(fileURLWithPath: backups + "/db.tar.gz"))
+        chown(backups + "/db.tar.gz", 65534, 65534)
+        chown(backups + "/db.tar.gz.sha256", 65534, 65534)
+        daemon.launcher = ["/usr/bin/setpriv", "--bounding-set=-lease", "--inh-caps=-lease"]
         try daemon.start()
         Self.expectPassAfterInterruptions(daemon, reason: "", interrupted: 0)
         #expect(try daemon.ctl(["verify", backups + "/db.tar.gz", "--wait"]).status == 0)
         #expect(Self.count(daemon, "cannot tell whether a process has an archive open for writing") == 1, "\(daemon.log_)")
-        #expect(daemon.log_.contains("db.tar.gz.sha256: Too many levels of symbolic links"))
         #expect(daemon.signal(SIGTERM) == 0)
     }
 

@@ -85,7 +85,10 @@ struct HookLaneTests {
         }
         #expect(waitUntil(seconds: 30) { flaky().count >= 3 }, "\(setup.hooks?.text ?? "")")
         #expect(flaky() == seqs, "every alert once, in order, for the hook that had failed")
-        #expect(setup.recorded.map { String($0.split(separator: " ")[0]) } == seqs, "the recording hook had them all already: no repeat")
+        // The recording hook had them all already. A stop between its last run and the write of
+        // its cursor may repeat that one alert (at least once, as documented), never an older one.
+        let recorded = setup.recorded.map { String($0.split(separator: " ")[0]) }
+        #expect(recorded == seqs || recorded == seqs + [seqs[2]], "\(recorded)")
         setup.hooks?.stop()
         #expect(setup.daemon.signal(SIGTERM) == 0)
     }

@@ -13,6 +13,8 @@ public final class DaemonHarness: @unchecked Sendable {
     public var settings: [String] = []
     public var destinations: [String] = []
     public var environment: [String: String] = [:]
+    /// A command that execs verifyd (`setpriv ...`): it keeps the process, so `pid` is verifyd's.
+    public var launcher: [String] = []
 
     public init() {
         directory = TemporaryDirectory("vd")
@@ -42,8 +44,9 @@ public final class DaemonHarness: @unchecked Sendable {
     public func start() throws {
         if !FileManager.default.fileExists(atPath: configPath) { try writeConfiguration() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.verifyd)
-        process.arguments = ["--config", configPath, "--log-level", "debug"]
+        let command = launcher + [Tool.verifyd, "--config", configPath, "--log-level", "debug"]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()

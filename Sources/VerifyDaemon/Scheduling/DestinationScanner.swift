@@ -147,7 +147,7 @@ public enum DestinationScanner {
             let mtime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
             archives.append(ArchiveFile(
                 path: path, size: Int64(info.st_size), mtime: mtime,
-                companionsReady: companions(of: path, destination).allSatisfy { access($0, F_OK) == 0 }))
+                companionsReady: companions(of: path, destination).allSatisfy(isPresent)))
         }
 
         /// A symlinked archive counts as the regular file it points to, named by its path in the

@@ -4,8 +4,11 @@ public enum WriterState: Sendable, Equatable {
     case none
     /// Some process has it open for writing.
     case writing
-    /// The check could not answer (another filesystem, no `CAP_LEASE`, a symlink...): why.
+    /// The check could not answer (another filesystem, no `CAP_LEASE`...): why.
     case unknown(String)
+    /// Not a regular file (a FIFO, a socket, a symlink, a folder): no writer to wait for. A run
+    /// of it is an `error` that says what it is (issue 13: swapped for a FIFO after it settled).
+    case notRegular(String)
 }
 
 /// An archive and the files its run needs beside it (manifest, digest sidecar), as probed at one

@@ -49,6 +49,9 @@ public enum RunSettling {
     /// Before a run of `scanned` (size and mtime as the last scan saw them).
     public static func beforeRun(scanned size: Int64, mtime: Double, probe: ArchiveProbe) -> Start {
         guard let archive = probe.files.first else { return .start }
+        // Swapped for a FIFO (or anything not a regular file): the run says what it is, as an
+        // `error` with its alert, rather than waiting for a writer there can be none of.
+        if case .notRegular = archive.writer { return .start }
         guard let identity = archive.identity, identity.size == size, identity.mtime == mtime else {
             return .wait(.changed(path: archive.path))
         }

@@ -42,12 +42,14 @@ public enum WriterCheck {
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT { return .none }
+            if code == ELOOP { return .notRegular("\(path) is a symbolic link") }
             if code == EWOULDBLOCK { return .writing }  // another process holds a write lease
             return .unknown("cannot open \(path): \(String(cString: strerror(code)))")
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .unknown("\(path) is not a regular file") }
+        guard fstat(fd, &info) == 0 else { return .unknown("cannot examine \(path): \(String(cString: strerror(errno)))") }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .notRegular("\(path) is not a regular file") }
         if fcntl(fd, setLease, Int32(F_RDLCK)) == 0 {
             // Held for a few microseconds: a writer opening the file now waits that long. Its
             // break signal (SIGIO) is ignored by the daemon.
