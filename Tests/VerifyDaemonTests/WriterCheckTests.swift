@@ -28,13 +28,13 @@ struct WriterCheckTests {
         #expect(WriterCheck.identity(of: directory.file("missing")) == nil)
         let fifo = directory.file("fifo.tar")
         #expect(mkfifo(fifo, 0o644) == 0)
-        guard case .unknown(let why) = WriterCheck.writer(of: fifo) else { Issue.record("a FIFO"); return }
+        guard case .notRegular(let why) = WriterCheck.writer(of: fifo) else { Issue.record("a FIFO"); return }
         #expect(why.contains("not a regular file"))
         let target = directory.file("real.tar")
         _ = FileManager.default.createFile(atPath: target, contents: Data([1]))
         let link = directory.file("link.tar")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
-        guard case .unknown = WriterCheck.writer(of: link) else { Issue.record("a symlink is not followed"); return }
+        guard case .notRegular = WriterCheck.writer(of: link) else { Issue.record("a symlink is not followed"); return }
         #expect(WriterCheck.writer(of: directory.path) != .none, "a folder")
     }
 
