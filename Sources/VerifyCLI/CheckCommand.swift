@@ -22,6 +22,12 @@ struct CheckCommand: ParsableCommand {
             decompressed bytes. A pg_dump, pg_dumpall, mysqldump or mariadb-dump text dump must \
             end as its producer ends it (truncated_dump otherwise). See --raw.
 
+            ARCHIVE - reads the archive from standard input (a pipe), as does a FIFO named as \
+            ARCHIVE: the stream is copied to a temporary file in --spool DIR as it arrives (its \
+            size and SHA-256 are printed, and --archive-digest compares them), then verified as \
+            a file and removed. Use set -o pipefail: the producer's exit status is not seen here. \
+            A stream that sends nothing for --stall-timeout seconds is an error.
+
             gzip is inflated by verifyd itself (Intel ISA-L, or zlib with --inflater zlib) so \
             that every member's CRC-32 and length are checked.
 
@@ -122,6 +128,7 @@ struct CheckCommand: ParsableCommand {
         guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
         if let restoreReserve, restoreReserve < 0 { throw ValidationError("--restore-reserve must be 0 or more") }
+        if spool != nil, !isStream { throw ValidationError("--spool is for a stream (ARCHIVE - or a FIFO)") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
 
