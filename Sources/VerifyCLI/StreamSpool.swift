@@ -43,12 +43,22 @@ struct StreamSpool {
         }
         defer { if input != 0 { close(input) } }
 
+        // A private folder, and in it the stream under the FIFO's own name (db.sql.gz), so that
+        // what the engine derives from the name (a single stream's content name) holds as for the
+        // file; standard input is "stdin".
         var template = Array((folder.hasSuffix("/") ? folder : folder + "/").utf8CString.dropLast()) + Array("verifyctl-stream-XXXXXX".utf8CString)
-        let output = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard output >= 0 else {
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw CommandError(description: "\(folder): cannot create the spool file for the stream (\(String(cString: strerror(errno)))); choose another folder with --spool DIR")
         }
-        let path = String(cString: template)
+        let privateFolder = String(cString: template)
+        let base = argument == "-" ? "stdin" : String(argument.split(separator: "/").last ?? "stream")
+        let path = privateFolder + "/" + (base == "." || base == ".." ? "stream" : base)
+        let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard output >= 0 else {
+            let error = errno
+            rmdir(privateFolder)
+            throw CommandError(description: "\(folder): cannot create the spool file for the stream (\(String(cString: strerror(error)))); choose another folder with --spool DIR")
+        }
         defer { close(output) }
         var hasher = ContentHasher(algorithms: [.sha256])
         var total: Int64 = 0
@@ -57,6 +67,7 @@ struct StreamSpool {
         let timeoutMs = Int32(min(stallTimeout * 1000, Double(Int32.max)))
         func fail(_ message: String) -> CommandError {
             unlink(path)
+            rmdir(privateFolder)
             return CommandError(description: message)
         }
         while true {
@@ -92,7 +103,10 @@ struct StreamSpool {
     }
 
     /// Removes the copy.
-    func remove() { unlink(path) }
+    func remove() {
+        unlink(path)
+        rmdir(String(path[..<path.lastIndex(of: "/")!]))
+    }
 }
 
 /// Seconds as a short text ("10 s", "0.5 s").

@@ -147,4 +147,29 @@ import VerifyTestSupport
         let cut = try pipeline("head -c 20000 good.sql | gzip | $V check - --json")
         #expect(cut.status == 1 && cut.failureKinds() == ["truncated_dump"], "\(cut.stdout)")
     }
+
+    /// A FIFO keeps its name: a single stream in db.txt.gz is checked against a manifest line
+    /// for db.txt, as the file would be; standard input against sha256sum's `-` line.
+    @Test func aStreamKeepsTheNamesASingleStreamNeeds() throws {
+        try Tool.must(["sh", "-c", "seq 1 100000 > db.txt && sha256sum db.txt > named.sha256 && sha256sum - < db.txt > stdin.sha256"], in: temp.path)
+        let fifo = try pipeline("mkfifo db.txt.gz && { gzip -c db.txt > db.txt.gz & } && $V check db.txt.gz -m named.sha256 --json")
+        #expect(fifo.status == 0 && fifo.json?["checked"]?.integerValue == 1, "\(fifo.stdout)")
+        let stdin = try pipeline("gzip -c db.txt | $V check - -m stdin.sha256 --json")
+        #expect(stdin.status == 0 && stdin.json?["checked"]?.integerValue == 1, "\(stdin.stdout)")
+        let wrong = try pipeline("gzip -c db.txt | head -c 1000 | $V check - -m stdin.sha256 --json")
+        #expect(wrong.status == 1 && wrong.failureKinds().contains("corrupt_archive"), "\(wrong.stdout)")
+    }
+
+    /// /dev/stdin on a pipe (the "is not a regular file"), an empty stream, and bytes
+    /// after the gzip stream.
+    @Test func devStdinEmptyAndTrailingGarbage() throws {
+        let devStdin = try pipeline("tar -C src -c . | $V check /dev/stdin -m m.sha256 --json")
+        #expect(devStdin.status == 0 && devStdin.json?["checked"]?.integerValue == 3, "\(devStdin.stdout)")
+        let empty = try pipeline("printf '' | $V check - --json")
+        #expect(empty.status == 1 && empty.failureKinds() == ["corrupt_archive"], "\(empty.stdout)")
+        #expect(empty.json?["input"]?["bytes"]?.integerValue == 0)
+        let garbage = try pipeline("tar -C src -c . | gzip | { cat; echo garbage; } | $V check - -m m.sha256 --json")
+        #expect(garbage.status == 1 && garbage.failureKinds().contains("corrupt_archive"), "\(garbage.stdout)")
+        #expect(garbage.stdout.contains("garbage after gzip member"), "\(garbage.stdout)")
+    }
 }
