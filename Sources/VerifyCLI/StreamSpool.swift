@@ -60,12 +60,14 @@ struct StreamSpool {
             throw CommandError(description: "\(folder): cannot create the spool file for the stream (\(String(cString: strerror(error)))); choose another folder with --spool DIR")
         }
         defer { close(output) }
+        SpoolCleanup.arm(path: path)
         var hasher = ContentHasher(algorithms: [.sha256])
         var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 64)
         defer { buffer.deallocate() }
         let timeoutMs = Int32(min(stallTimeout * 1000, Double(Int32.max)))
         func fail(_ message: String) -> CommandError {
+            SpoolCleanup.disarm()
             unlink(path)
             rmdir(privateFolder)
             return CommandError(description: message)
@@ -104,6 +106,7 @@ struct StreamSpool {
 
     /// Removes the copy.
     func remove() {
+        SpoolCleanup.disarm()
         unlink(path)
         rmdir(String(path[..<path.lastIndex(of: "/")!]))
     }
