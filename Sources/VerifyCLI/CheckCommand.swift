@@ -1,6 +1,9 @@
 import ArchiveReading
 import ArgumentParser
 import VerifyCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `verifyctl check`: verify one archive now, in this process.
 struct CheckCommand: ParsableCommand {
@@ -18,6 +21,12 @@ struct CheckCommand: ParsableCommand {
             (HEX  db.sql, or HEX  - as sha256sum writes for its input) is checked against the \
             decompressed bytes. A pg_dump, pg_dumpall, mysqldump or mariadb-dump text dump must \
             end as its producer ends it (truncated_dump otherwise). See --raw.
+
+            ARCHIVE - reads the archive from standard input (a pipe), as does a FIFO named as \
+            ARCHIVE: the stream is copied to a temporary file in --spool DIR as it arrives (its \
+            size and SHA-256 are printed, and --archive-digest compares them), then verified as \
+            a file and removed. Use set -o pipefail: the producer's exit status is not seen here. \
+            A stream that sends nothing for --stall-timeout seconds is an error.
 
             gzip is inflated by verifyd itself (Intel ISA-L, or zlib with --inflater zlib) so \
             that every member's CRC-32 and length are checked.
@@ -37,8 +46,13 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The archive file to verify.")
+    @Argument(help: "The archive file to verify; - reads it from standard input (a pipe), as does a FIFO named here.")
     var archive: String
+
+    @Option(help: ArgumentHelp(
+        "With a stream (- or a FIFO): the folder where the stream is copied to be read as a file (default: $TMPDIR, else /tmp). The copy needs the stream's size and is removed at the end.",
+        valueName: "dir"))
+    var spool: String?
 
     @Option(name: .shortAndLong, help: "The manifest written at backup time.")
     var manifest: String?
@@ -97,6 +111,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
+    /// The archive comes as a stream: `-`, or a FIFO named on the command line.
+    private var isStream: Bool { StreamSpool.isStream(archive) }
+
     func validate() throws {
         let chosen = [all, sample != nil, samplePercent != nil].filter { $0 }.count
         if chosen > 1 { throw ValidationError("choose one of --all, --sample and --sample-percent") }
@@ -111,6 +128,7 @@ struct CheckCommand: ParsableCommand {
         guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
         if let restoreReserve, restoreReserve < 0 { throw ValidationError("--restore-reserve must be 0 or more") }
+        if spool != nil, !isStream { throw ValidationError("--spool is for a stream (ARCHIVE - or a FIFO)") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
 
@@ -119,7 +137,7 @@ struct CheckCommand: ParsableCommand {
         let request: VerificationRequest
         let manifestPath: String?
         do {
-            (request, manifestPath) = try makeRequest(seed: seed)
+            (request, manifestPath) = try makeRequest(seed: seed, stream: isStream)
         } catch {
             let message = "\(error)"
             let report = CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed)
@@ -137,6 +155,22 @@ struct CheckCommand: ParsableCommand {
             }
         }
         var restoring = request
+        // A stream is copied whole before it is read as a file (see StreamSpool).
+        var copy: StreamSpool?
+        if isStream {
+            let tmp = getenv("TMPDIR").map { String(cString: $0) }
+            let spoolFolder = spool ?? (tmp?.isEmpty == false ? tmp! : "/tmp")
+            do {
+                copy = try StreamSpool.spool(archive, into: spoolFolder, stallTimeout: stallTimeout)
+            } catch {
+                if let folder { RestoreFolder.empty(folder) }
+                let message = "\(error)"
+                emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
+                throw ExitCode(ExitStatus.error)
+            }
+            restoring.archivePath = copy!.path
+        }
+        defer { copy?.remove() }
         restoring.restoreTo = folder
         restoring.restoreReserve = RestoreReserve(bytes: restoreReserve)
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
@@ -144,7 +178,12 @@ struct CheckCommand: ParsableCommand {
         if raw { restoring.formatPolicy = .raw }
         let report = ArchiveVerification.run(restoring)
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
-        emit(CheckReportRenderer(report: report, manifestPath: manifestPath), errorMessage: nil)
+        var renderer = CheckReportRenderer(report: report, manifestPath: manifestPath)
+        if let copy {
+            renderer.archive = archive
+            renderer.input = (copy.byteCount, copy.digest)
+        }
+        emit(renderer, errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
     }
 
@@ -161,12 +200,15 @@ struct CheckCommand: ParsableCommand {
     }
 
     /// The request, and the manifest file it uses (given, or found beside the archive).
-    private func makeRequest(seed: UInt64) throws -> (VerificationRequest, manifestPath: String?) {
+    private func makeRequest(seed: UInt64, stream: Bool) throws -> (VerificationRequest, manifestPath: String?) {
         let manifestFormat = ManifestFormat(rawValue: format)
         var loaded: Manifest?
         var manifestPath = manifest
         var digest: (Digest, String)?
-        if let manifest {
+        if let manifest, stream {
+            // A stream has no file name: --manifest lists entries (or the content of one stream).
+            loaded = try ManifestLoading.manifest(at: manifest, format: manifestFormat)
+        } else if let manifest {
             switch try SidecarFile.read(manifest, archive: archive, format: manifestFormat) {
             case .manifest(let parsed): loaded = parsed
             case .archiveDigest(let found): digest = (found, manifest); manifestPath = nil
@@ -174,7 +216,7 @@ struct CheckCommand: ParsableCommand {
         }
         if let archiveDigest {
             digest = (try ManifestLoading.archiveDigest(sidecar: archiveDigest, archive: archive), archiveDigest)
-        } else if !noArchiveDigest, digest == nil, let sidecar = SidecarFile.beside(archive, except: manifest) {
+        } else if !stream, !noArchiveDigest, digest == nil, let sidecar = SidecarFile.beside(archive, except: manifest) {
             // One convention with the daemon: ARCHIVE.sha256 is the archive's digest when it names
             // the archive, and its manifest when it lists entries.
             switch try SidecarFile.read(sidecar, archive: archive, format: manifest == nil ? manifestFormat : nil, what: "archive digest file") {

@@ -20,6 +20,8 @@ struct CheckReportRenderer {
     var warnings: [String]
     var strict: Bool
     var singleStream: SingleStreamReport?
+    /// The archive came as a stream (`verifyctl check -`): its bytes and their SHA-256.
+    var input: (bytes: Int64, sha256: Digest)?
 
     init(report: VerificationReport, manifestPath: String?) {
         archive = report.request.archivePath
@@ -122,6 +124,7 @@ struct CheckReportRenderer {
         case .error, .interrupted:
             row("result", "ERROR: \(result.error ?? "could not verify")")
         }
+        if let input { row("input", "a stream of \(input.bytes) bytes, sha256 \(input.sha256.hex)") }
         row("read", "\(NumberText.bytes(bytesRead)) in \(NumberText.fixed(durationSeconds, 2)) s (\(NumberText.bytes(Int64(throughput)))/s)")
     }
 
@@ -153,6 +156,9 @@ struct CheckReportRenderer {
             ])))
         } else {
             members.append(("archiveDigest", .null))
+        }
+        if let input {
+            members.append(("input", .object([("stream", .bool(true)), ("bytes", .integer(input.bytes)), ("sha256", .string(input.sha256.hex))])))
         }
         members += [
             ("sample", .string(sample == .all ? "all" : sample.description)),
