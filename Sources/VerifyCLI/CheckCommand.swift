@@ -97,6 +97,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
+    @Flag(help: "No progress line on stderr (it is shown only when stderr is a terminal, and never with --json).")
+    var noProgress = false
+
     func validate() throws {
         let chosen = [all, sample != nil, samplePercent != nil].filter { $0 }.count
         if chosen > 1 { throw ValidationError("choose one of --all, --sample and --sample-percent") }
@@ -142,7 +145,14 @@ struct CheckCommand: ParsableCommand {
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         restoring.threads = threads
         if raw { restoring.formatPolicy = .raw }
+        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: TerminalProgress.fileSize(archive))
+        if let progress {
+            restoring.progressInterval = .milliseconds(250)
+            restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
+            progress.update(entries: 0, bytesRead: 0)
+        }
         let report = ArchiveVerification.run(restoring)
+        progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
         emit(CheckReportRenderer(report: report, manifestPath: manifestPath), errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
