@@ -10,8 +10,9 @@ final class TerminalProgress: Sendable {
     private let fd: Int32
     private let totalBytes: Int64
     private let started: Double
-    /// Whether a line is on the screen now (it must be erased before anything else is written).
-    private let shown = Mutex(false)
+    /// Whether a line is on the screen now (it must be erased before anything else is written),
+    /// and whether the run is over (no line may follow the last clear).
+    private let state = Mutex((shown: false, closed: false))
 
     /// A progress line for a run over a file of `totalBytes`, or nil when `fd` is no terminal.
     init?(fd: Int32 = 2, totalBytes: Int64) {
@@ -34,19 +35,20 @@ final class TerminalProgress: Sendable {
         show(line.text(width: columns()))
     }
 
-    /// Shows `text` (already cut to the terminal's width) in place of the line before.
+    /// Shows `text`, cut to the terminal's width, in place of the line before.
     func show(_ text: String) {
-        shown.withLock { shown in
-            Output.err("\r" + text + "\u{1B}[K")
-            shown = true
+        state.withLock { state in
+            guard !state.closed else { return }
+            Output.err("\r" + String(text.prefix(max(columns() - 1, 0))) + "\u{1B}[K")
+            state.shown = true
         }
     }
 
-    /// Erases the line, if one is shown.
+    /// Erases the line, if one is shown; no line is shown after this.
     func clear() {
-        shown.withLock { shown in
-            if shown { Output.err("\r\u{1B}[K") }
-            shown = false
+        state.withLock { state in
+            if state.shown { Output.err("\r\u{1B}[K") }
+            state = (shown: false, closed: true)
         }
     }
 

@@ -7,47 +7,14 @@ import VerifyTestSupport
 @Suite struct CheckProgressTests {
     let temp = TemporaryDirectory()
 
-    /// A .tar.gz of one file of `gibibytes` GiB of zeros, written in a moment: one gzip member
-    /// of 64 MiB of zeros, repeated (concatenated members are one gzip stream).
     func zeros(gibibytes: Int) throws -> String {
         let path = temp.file("zeros.tar.gz")
-        try Tool.must(["python3", "-c", """
-            import gzip, io, sys, tarfile
-            size = \(gibibytes) << 30
-            info = tarfile.TarInfo('zeros.bin'); info.size = size
-            header = info.tobuf(format=tarfile.GNU_FORMAT)
-            chunk = gzip.compress(bytes(64 << 20), compresslevel=1)
-            with open(sys.argv[1], 'wb') as f:
-                f.write(gzip.compress(header))
-                for _ in range(size // (64 << 20)): f.write(chunk)
-                f.write(gzip.compress(bytes(1024)))
-            """, path])
+        try ZerosArchive.write(path, gibibytes: gibibytes)
         return path
     }
 
-    /// Runs verifyctl with stderr (and stdout) on a pseudo-terminal 100 columns wide; returns
-    /// everything the terminal got (stdout and stderr) and the exit status.
     func onTerminal(_ arguments: [String]) throws -> (screen: String, status: Int32) {
-        let result = try Tool.must(["python3", "-c", """
-            import fcntl, os, pty, struct, sys, termios
-            pid, fd = pty.fork()
-            if pid == 0:
-                fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 100, 0, 0))
-                os.execv(sys.argv[1], sys.argv[1:])
-            out = b''
-            while True:
-                try:
-                    data = os.read(fd, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                out += data
-            _, status = os.waitpid(pid, 0)
-            sys.stdout.buffer.write(out)
-            sys.stderr.write(str(os.waitstatus_to_exitcode(status)))
-            """, Tool.verifyctl] + arguments)
-        return (result.stdout, Int32(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1)
+        try PseudoTerminal.run([Tool.verifyctl] + arguments)
     }
 
     @Test func aTerminalGetsALineReplacedInPlaceAndClearedBeforeTheReport() throws {
