@@ -55,6 +55,8 @@ public struct VerificationRequest: Sendable {
     public var formatPolicy: ArchiveFormatPolicy = .auto
     /// Called about twice a second from the watching thread with entries started and bytes read.
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
+    /// How often `onProgress` is called (the watching thread looks every 50 ms).
+    public var progressInterval: Duration = .milliseconds(500)
 
     public init(
         archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
@@ -227,7 +229,7 @@ public enum ArchiveVerification {
                     reader.progress.requestStop()
                 }
             }
-            if let onProgress = request.onProgress, clock.now - lastReport >= .milliseconds(500) {
+            if let onProgress = request.onProgress, clock.now - lastReport >= request.progressInterval {
                 lastReport = clock.now
                 onProgress(reader.progress.entryCount, reader.progress.bytesRead)
             }

@@ -114,6 +114,9 @@ struct CheckCommand: ParsableCommand {
     /// The archive comes as a stream: `-`, or a FIFO named on the command line.
     private var isStream: Bool { StreamSpool.isStream(archive) }
 
+    @Flag(help: "No progress line on stderr (it is shown only when stderr is a terminal, and never with --json).")
+    var noProgress = false
+
     func validate() throws {
         let chosen = [all, sample != nil, samplePercent != nil].filter { $0 }.count
         if chosen > 1 { throw ValidationError("choose one of --all, --sample and --sample-percent") }
@@ -176,7 +179,14 @@ struct CheckCommand: ParsableCommand {
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         restoring.threads = threads
         if raw { restoring.formatPolicy = .raw }
+        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: TerminalProgress.fileSize(restoring.archivePath))
+        if let progress {
+            restoring.progressInterval = .milliseconds(250)
+            restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
+            progress.update(entries: 0, bytesRead: 0)
+        }
         let report = ArchiveVerification.run(restoring)
+        progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
         var renderer = CheckReportRenderer(report: report, manifestPath: manifestPath)
         if let copy {

@@ -22,9 +22,21 @@ struct StatusCommand: ParsableCommand {
     @Argument(help: "Only this destination.")
     var destination: String?
 
+    @Flag(help: "Draw the status again every --interval seconds until interrupted (Ctrl-C), as watch does, with running runs' progress.")
+    var watch = false
+
+    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("With --watch: seconds between redraws.", valueName: "seconds"))
+    var interval: Double = 2
+
     @OptionGroup var connection: DaemonConnectionOptions
 
+    func validate() throws {
+        if !(interval >= 0.1 && interval <= 86_400) { throw ValidationError("--interval must be from 0.1 to 86400 seconds") }
+        if watch, connection.json { throw ValidationError("--watch and --json exclude each other") }
+    }
+
     func run() throws {
+        if watch { StatusWatch.run(socketPath: connection.socketPath, destination: destination, seconds: interval) }
         let result = try connection.call(
             .status, StatusArguments(destination: destination), expecting: StatusResult.self,
             refusedStatus: DaemonExitStatus.unknown, monitoringLine: true)

@@ -21,10 +21,22 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Wait for the runs to finish and print their verdicts.")
     var wait = false
 
+    @Flag(help: "With --wait: no progress line on stderr (shown only when stderr is a terminal, never with --json).")
+    var noProgress = false
+
     @OptionGroup var connection: DaemonConnectionOptions
 
     func run() throws {
-        let result = try connection.call(.verify, VerifyArguments(target: target, wait: wait), expecting: VerifyResult.self)
+        let progress = wait && !connection.json && !noProgress ? WaitProgress(socketPath: connection.socketPath, target: target) : nil
+        progress?.start()
+        let result: VerifyResult
+        do {
+            result = try connection.call(.verify, VerifyArguments(target: target, wait: wait), expecting: VerifyResult.self)
+            progress?.stop()
+        } catch {
+            progress?.stop()
+            throw error
+        }
         if connection.json { connection.printJSON(result) }
         guard wait, let runs = result.runs else {
             if !connection.json { Output.out(result.queued.map { "queued \($0.printable)\n" }.joined()) }
