@@ -37,8 +37,10 @@ struct StreamSpool {
             if isatty(0) == 1 { throw CommandError(description: "-: standard input is a terminal; pipe the archive in (tar -c ... | verifyctl check -)") }
             input = 0
         } else {
-            // A FIFO opens once a writer has opened it too (the user named it: waiting is expected).
-            input = open(argument, O_RDONLY | O_CLOEXEC)
+            // Without blocking: a FIFO no writer ever opens must not hang the open (a signal sent
+            // to stop it may be blocked). The wait for a writer and its data is the poll below,
+            // bounded by the stall timeout; on Linux no POLLHUP comes before a writer has been.
+            input = open(argument, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             guard input >= 0 else { throw CommandError(description: "\(argument): \(String(cString: strerror(errno)))") }
         }
         defer { if input != 0 { close(input) } }

@@ -41,9 +41,17 @@ import VerifyTestSupport
         ("directory", "is a directory, not a regular file"),
     ]
 
+    /// A FIFO named as the archive is a stream (issue 22): one no writer ever opens is an
+    /// error after the stall timeout, never a hang.
     @Test(arguments: kinds) func anArchiveThatIsNotARegularFileIsAnError(kind: String, words: String) throws {
         let path = temp.file("odd.tar.gz")
         try make(kind, at: path)
+        if kind == "fifo" {
+            let stalled = try check([path, "-m", manifest, "--stall-timeout", "1"])
+            #expect(stalled.status == 2, "\(stalled.stdout) \(stalled.stderr)")
+            #expect(stalled.stderr.contains("\(path): stalled: no data for"), "\(stalled.stderr)")
+            return
+        }
         let result = try check([path, "-m", manifest])
         #expect(result.status == 2, "\(kind): \(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("\(path): \(words)"), "\(kind): \(result.stdout)")
