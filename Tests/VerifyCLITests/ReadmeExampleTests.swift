@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VerifyTestSupport
 
-/// Every `$ verifyctl ...` example in the README is what `make demo` prints: the demo script is
+/// Every `$ verifyctl ...` example in the README and docs/ is what `make demo` prints: the demo script is
 /// run with the built binaries and each example's output is compared with it, line by line, with
 /// times, sizes, ids and paths that differ from run to run masked.
 @Suite(.serialized, .timeLimit(.minutes(3)))
@@ -49,20 +49,32 @@ struct ReadmeExampleTests {
         #expect(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
         let printed = Self.examples(in: demo.stdout)
         let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
-        let documented = Self.examples(in: readme)
-        #expect(documented.count >= 8, "the README's examples were not found")
-        // The same command may be shown at several moments of the demo: each README example is
-        // matched with the first of the demo's runs of it not matched yet.
+        #expect(Self.examples(in: readme).count >= 6, "the README's examples were not found")
+        for document in Self.documents(in: root) {
+            let text = try String(contentsOfFile: root + "/" + document, encoding: .utf8)
+            Self.compare(Self.examples(in: text), of: document, with: printed)
+        }
+    }
+
+    /// The README and every page of docs/: each may show the demo's output.
+    static func documents(in root: String) -> [String] {
+        let pages = (try? FileManager.default.contentsOfDirectory(atPath: root + "/docs")) ?? []
+        return ["README.md"] + pages.filter { $0.hasSuffix(".md") }.sorted().map { "docs/" + $0 }
+    }
+
+    /// The same command may be shown at several moments of the demo: each documented example is
+    /// matched with the first of the demo's runs of it not matched yet in that document.
+    static func compare(_ documented: [Example], of document: String, with printed: [Example]) {
         var used: Set<Int> = []
         for example in documented {
             guard let index = printed.indices.first(where: { !used.contains($0) && printed[$0].command == example.command }) else {
-                Issue.record("README: `\(example.command)` is not run by the demo (as often)")
+                Issue.record("\(document): `\(example.command)` is not run by the demo (as often)")
                 continue
             }
             used.insert(index)
             let want = example.lines.map(Self.normalize).filter { !$0.isEmpty }
             let got = printed[index].lines.map(Self.normalize).filter { !$0.isEmpty }
-            #expect(want == got, "README example `\(example.command)` differs from the demo's output:\n\(printed[index].lines.joined(separator: "\n"))")
+            #expect(want == got, "\(document): example `\(example.command)` differs from the demo's output:\n\(printed[index].lines.joined(separator: "\n"))")
         }
     }
 }
