@@ -33,6 +33,9 @@ public actor Daemon {
     var lastPrune: Double = 0
     var lastWatchdog: Double = 0
     var lastStatusLine = ""
+    /// Passes of the loop so far: a test that moves the injected clock waits for two more (the
+    /// one under way may have read the time before the move).
+    var loopPasses: UInt64 = 0
     /// The metrics file: when it was last written, whether something changed since, and the
     /// last error writing it (logged once, not at every write).
     var metricsWritten: Double = 0
@@ -160,6 +163,7 @@ public actor Daemon {
                 }
                 housekeeping(at: now)
                 await writeMetricsIfDue(at: now)
+                loopPasses &+= 1
                 await wake.wait(seconds: sleepSeconds(at: clock()))
             }
             notifier.stopping()

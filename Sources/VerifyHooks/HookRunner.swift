@@ -22,7 +22,14 @@ public final class HookRunner: @unchecked Sendable {
     private let slots: DispatchSemaphore
     private let lanes = Mutex<[String: HookLane]>([:])
 
-    public init(configuration: HookConfiguration, socketPath: String, logger: Logger) throws {
+    /// The time, in seconds since 1970 (injected by tests of flood control).
+    let clock: @Sendable () -> Double
+
+    public init(
+        configuration: HookConfiguration, socketPath: String, logger: Logger,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) throws {
+        self.clock = clock
         self.configuration = configuration
         self.socketPath = socketPath
         self.logger = logger
@@ -133,7 +140,7 @@ public final class HookRunner: @unchecked Sendable {
     /// Flood control's decision for an alert, made once per alert number (kept on disk, so
     /// an alert replayed after a restart gets the same decision).
     func decision(for alert: Alert) -> (Bool, Int) {
-        state.decide(alert, now: Date().timeIntervalSince1970, configuration: configuration)
+        state.decide(alert, now: clock(), configuration: configuration)
     }
 
     /// Alerts after `seq` read back from the daemon's log (for a lane that fell behind).
