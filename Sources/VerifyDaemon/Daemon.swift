@@ -72,6 +72,10 @@ public actor Daemon {
         var progress: WorkerProgress
     }
 
+    /// The actor runs on the history's own thread: its SQLite calls never block the
+    /// cooperative pool.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { HistoryExecutor.shared.asUnownedSerialExecutor() }
+
     public init(
         configurationPath: String, configuration: DaemonConfiguration, store: HistoryStore, notifier: SystemdNotifier,
         logger: Logger, workerExecutable: String, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }

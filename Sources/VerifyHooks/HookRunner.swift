@@ -37,8 +37,30 @@ public final class HookRunner: @unchecked Sendable {
         state = try HookRunnerState(directory: configuration.stateDirectory)
     }
 
-    public func stop() { stopping.store(true, ordering: .relaxed) }
+    /// Readable once `stop()` was called: the follower's pauses between reconnections wait on it.
+    private let stopEvent = eventfd(0, Int32(EFD_CLOEXEC))
+    /// The subscription being followed, so that `stop()` can end a blocked read.
+    private let clientLock = NSLock()
+    private var client: ControlClient?
+
+    /// Stops following: the subscription is closed and `run()` returns; lanes stop after their
+    /// current hook.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        var one: UInt64 = 1
+        _ = write(stopEvent, &one, 8)
+        clientLock.lock()
+        client?.interrupt()
+        clientLock.unlock()
+    }
+
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Waits `seconds`, or less when the runner stops.
+    private func pause(_ seconds: Double) {
+        var poller = pollfd(fd: stopEvent, events: Int16(POLLIN), revents: 0)
+        _ = poll(&poller, 1, Int32(seconds * 1000))
+    }
 
     /// Stops the hooks (SIGTERM to each) for an exit. A hook stopped this way has its alert
     /// delivered again at the next start: its cursor is not moved.
@@ -56,11 +78,12 @@ public final class HookRunner: @unchecked Sendable {
                 backoff = 1
             } catch let error as ClientError where error.kind == .daemon(.busy) {
                 logger.warning("verifyd is busy; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
-                Thread.sleep(forTimeInterval: backoff)
+                pause(backoff)
                 backoff = min(backoff * 2, 30)
             } catch {
+                if stopping.load(ordering: .relaxed) { return }
                 logger.warning("lost the daemon; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
-                Thread.sleep(forTimeInterval: backoff)
+                pause(backoff)
                 backoff = min(backoff * 2, 30)
             }
         }
@@ -68,6 +91,16 @@ public final class HookRunner: @unchecked Sendable {
 
     private func follow() throws {
         let client = try ControlClient(socketPath: socketPath)
+        clientLock.lock()
+        self.client = client
+        let stopped = stopping.load(ordering: .relaxed)
+        clientLock.unlock()
+        defer {
+            clientLock.lock()
+            self.client = nil
+            clientLock.unlock()
+        }
+        if stopped { return }
         let base = state.cursor
         // Every hook present resumes after its own cursor; one without a cursor of its own
         // (new, or from before cursors per hook) after the runner's.
