@@ -81,8 +81,10 @@ public enum DaemonRunner {
 
         // Graceful shutdown goes from the last service to the first, each once the one after it
         // has ended: the loop stops (runs recorded) before the socket and the forwarders close.
-        let services: [any Service] = [server] + forwarders + [daemon.inotify].compactMap { $0 }
-            + [DaemonLoopService(daemon: daemon), ReloadSignalService(daemon: daemon, logger: logger)]
+        var services: [any Service] = [server]
+        services += forwarders.map { $0 as any Service }
+        if let inotify = daemon.inotify { services.append(inotify) }
+        services += [DaemonLoopService(daemon: daemon), ReloadSignalService(daemon: daemon, logger: logger)]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },

@@ -37,8 +37,14 @@ public final class HookRunner: @unchecked Sendable {
         state = try HookRunnerState(directory: configuration.stateDirectory)
     }
 
-    /// Readable once `stop()` was called: the follower's pauses between reconnections wait on it.
-    private let stopEvent = eventfd(0, Int32(EFD_CLOEXEC))
+    /// A pipe (read end, write end) written once by `stop()`: the follower's pauses between
+    /// reconnections wait on its read end.
+    private let stopPipe: (read: Int32, write: Int32) = {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return (-1, -1) }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (ends[0], ends[1])
+    }()
     /// The subscription being followed, so that `stop()` can end a blocked read.
     private let clientLock = NSLock()
     private var client: ControlClient?
@@ -47,8 +53,8 @@ public final class HookRunner: @unchecked Sendable {
     /// current hook.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        var one: UInt64 = 1
-        _ = write(stopEvent, &one, 8)
+        var byte: UInt8 = 1
+        if stopPipe.write >= 0 { _ = write(stopPipe.write, &byte, 1) }
         clientLock.lock()
         client?.interrupt()
         clientLock.unlock()
@@ -58,8 +64,8 @@ public final class HookRunner: @unchecked Sendable {
 
     /// Waits `seconds`, or less when the runner stops.
     private func pause(_ seconds: Double) {
-        var poller = pollfd(fd: stopEvent, events: Int16(POLLIN), revents: 0)
-        _ = poll(&poller, 1, Int32(seconds * 1000))
+        var poller = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
+        _ = poll(&poller, 1, Int32(seconds * 1000))  // a descriptor of -1 is ignored: a plain wait
     }
 
     /// Stops the hooks (SIGTERM to each) for an exit. A hook stopped this way has its alert

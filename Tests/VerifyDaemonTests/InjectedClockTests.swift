@@ -66,7 +66,8 @@ struct InjectedClockTests {
         /// Nothing queued, probing or running, and no run in history beyond `count`.
         func idle(runs count: Int) async throws -> Bool {
             let busy = await daemon.queue.count + daemon.running.count + daemon.launching.count
-            return busy == 0 && (try store.runCount()) == count
+            let runs = try store.runCount()
+            return busy == 0 && runs == count
         }
 
         func state() async throws -> DestinationState? {

@@ -79,7 +79,7 @@ public final class AlertForwarder: Service, Sendable {
                 }
                 if Task.isCancelled { return }
                 position = seq
-                await HistoryExecutor.shared.run { try? store.setAlertCursor(key, seq: seq) }
+                _ = await HistoryExecutor.shared.run { try? store.setAlertCursor(key, seq: seq) }
             }
         }
     }

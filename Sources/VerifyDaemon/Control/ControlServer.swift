@@ -82,7 +82,7 @@ public final class ControlServer: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 while await SocketReactor.shared.wait(fd, for: Int16(POLLIN), timeout: nil) == .ready {
                     var accepted = self.acceptOne(fd)
-                    while case .connection(let client, let peer, let admin) = accepted {
+                    while case .connection(let client, let peer, admin: let admin) = accepted {
                         group.addTask { await ControlConnection(server: self, fd: client, peer: peer, admin: admin).serve() }
                         accepted = self.acceptOne(fd)
                     }

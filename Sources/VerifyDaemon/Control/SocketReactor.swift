@@ -34,14 +34,21 @@ final class SocketReactor: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Written to wake the thread when the set of waiters changes.
-    private let wakeFD: Int32
+    /// A pipe (read end, write end), written to wake the thread when the set of waiters changes.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
 
     /// The daemon's reactor, started on first use.
     static let shared = SocketReactor()
 
     private init() {
-        wakeFD = eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK))
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) != 0 { fatalError("verifyd: cannot create a pipe: \(String(cString: strerror(errno)))") }
+        for end in ends {
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL, 0) | O_NONBLOCK)
+        }
+        (wakeRead, wakeWrite) = (ends[0], ends[1])
         let thread = Thread { [self] in self.loop() }
         thread.name = "verifyd-sockets"
         thread.start()
@@ -79,8 +86,8 @@ final class SocketReactor: Sendable {
     }
 
     private func poke() {
-        var one: UInt64 = 1
-        _ = write(wakeFD, &one, 8)
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)  // a full pipe already wakes the thread
     }
 
     private func loop() {
@@ -91,12 +98,12 @@ final class SocketReactor: Sendable {
                 let nearest = state.waiters.values.compactMap(\.deadline).min()
                 return (ids, descriptors, nearest.map { Self.milliseconds(until: $0) } ?? -1)
             }
-            var polled = [pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)] + descriptors
+            var polled = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)] + descriptors
             let count = poll(&polled, nfds_t(polled.count), timeout)
             if count < 0, errno != EINTR { Thread.sleep(forTimeInterval: 0.01) }
             if polled[0].revents != 0 {
-                var value: UInt64 = 0
-                _ = read(wakeFD, &value, 8)
+                var drain = [UInt8](repeating: 0, count: 256)
+                while drain.withUnsafeMutableBytes({ read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
             }
             resume(ids, Array(polled.dropFirst()))
         }
