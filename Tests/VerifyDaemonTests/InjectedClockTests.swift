@@ -146,6 +146,34 @@ struct InjectedClockTests {
         await d.stop()
     }
 
+    @Test func anArchiveWithoutItsManifestWaitsTenSettleTimesThenRunsAsAnErrorNamingIt() async throws {
+        let directory = TemporaryDirectory("vc")
+        let t0 = Date().timeIntervalSince1970.rounded(.down)
+        _ = try Self.archive(directory, mtime: t0 - 60)
+        let d = try await InProcessDaemon(
+            directory, destination: Self.destination(directory, ["settle = \"10m\"", "manifest = \"{dir}/{stem}.mtree\""]),
+            clock: ManualClock(t0))
+        #expect(await eventually { await d.daemon.trackers["d"]?.archives.count == 1 })
+        // Settled at 10 min; its manifest is awaited for max(1 h, 10 × settle) = 100 min more.
+        await d.set(t0 + 600)
+        #expect(try await d.idle(runs: 0), "settled, but its manifest may still come")
+        await d.set(t0 + 600 + 6000 - 0.001)
+        #expect(try await d.idle(runs: 0), "1 ms before the grace ends")
+        d.clock.set(t0 + 600 + 6000)
+        let runs = try await d.waitForRuns(1)
+        #expect(runs.first?.verdict == "error")
+        #expect(runs.first?.error?.contains("etc.mtree: manifest not found") == true, "\(runs.first?.error ?? "")")
+        #expect(runs.first?.started == t0 + 6600)
+        // A failing verdict counts (and is alerted) only once the archive stayed still for settle.
+        await d.set(t0 + 6600 + 600 - 0.001)
+        #expect(try Self.alertKinds(d.store) == [], "held 1 ms before settle")
+        #expect(try d.store.run(id: runs.first?.id ?? 0)?.heldUntil == t0 + 7200)
+        d.clock.set(t0 + 7200)
+        #expect(try await eventually { try Self.alertKinds(d.store) == ["verification_error"] }, "confirmed at settle")
+        #expect(try await eventually { try await d.state() == .failing })
+        await d.stop()
+    }
+
     static func alertKinds(_ store: HistoryStore) throws -> [String] {
         try store.alerts(after: 0, limit: 100).compactMap { item in
             (try? JSONDecoder().decode(Alert.self, from: Data(item.payload.utf8)))?.kind.rawValue
