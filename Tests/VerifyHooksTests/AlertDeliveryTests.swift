@@ -93,7 +93,7 @@ struct AlertDeliveryTests {
         mutating func startHooks() throws {
             hooks = try Background([Tool.verifydHooks, "--config", daemon.configPath], log: daemon.directory.file("hooks.log"))
             let log = daemon.directory.file("hooks.log")
-            let started = waitUntil(seconds: 20) {
+            let started = FileWatch.waitUntil(path: log, seconds: 20) {
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 return text.contains("following alerts") || text.contains("first start")
             }
