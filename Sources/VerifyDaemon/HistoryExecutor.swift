@@ -1,3 +1,4 @@
+import CDaemonSupport
 import Foundation
 
 /// The history database's own thread. The `Daemon` actor runs on it, so its state and its
@@ -13,8 +14,10 @@ final class HistoryExecutor: SerialExecutor, @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
 
     private init() {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "verifyd-history"
+        let thread = Thread { [self] in
+            _ = verifyd_name_thread("verifyd-history")
+            self.loop()
+        }
         thread.start()
     }
 

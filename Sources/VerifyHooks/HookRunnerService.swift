@@ -1,3 +1,4 @@
+import CDaemonSupport
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -21,10 +22,10 @@ public struct HookRunnerService: Service {
         await withGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 let thread = Thread {
+                    _ = verifyd_name_thread("verifyd-follow")
                     runner.run()
                     done.resume()
                 }
-                thread.name = "verifyd-hooks-follow"
                 thread.start()
             }
         } onGracefulShutdown: {

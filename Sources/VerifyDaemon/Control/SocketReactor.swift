@@ -1,3 +1,4 @@
+import CDaemonSupport
 import Foundation
 import Synchronization
 
@@ -49,8 +50,10 @@ final class SocketReactor: Sendable {
             _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL, 0) | O_NONBLOCK)
         }
         (wakeRead, wakeWrite) = (ends[0], ends[1])
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "verifyd-sockets"
+        let thread = Thread { [self] in
+            _ = verifyd_name_thread("verifyd-sockets")
+            self.loop()
+        }
         thread.start()
     }
 
