@@ -20,8 +20,8 @@ public final class ManualClock: Sendable {
 }
 
 /// Polls an async condition every 2 ms (cheap in-process reads, such as an actor's state) for
-/// at most `seconds`.
-public func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// at most `seconds` (generous: in a full run, synchronous tests that poll can hold the cooperative pool for many seconds).
+public func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
