@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "VerifyDaemon", "VerifyClient", "VerifyProtocol", "CDaemonSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -100,6 +101,7 @@ let package = Package(
                 "VerifyHooks", "VerifyDaemon", "VerifyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

@@ -33,6 +33,9 @@ public actor Daemon {
     var lastPrune: Double = 0
     var lastWatchdog: Double = 0
     var lastStatusLine = ""
+    /// Passes of the loop so far: a test that moves the injected clock waits for two more (the
+    /// one under way may have read the time before the move).
+    var loopPasses: UInt64 = 0
     /// The metrics file: when it was last written, whether something changed since, and the
     /// last error writing it (logged once, not at every write).
     var metricsWritten: Double = 0
@@ -68,6 +71,10 @@ public actor Daemon {
         var worker: WorkerProcess
         var progress: WorkerProgress
     }
+
+    /// The actor runs on the history's own thread: its SQLite calls never block the
+    /// cooperative pool.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { HistoryExecutor.shared.asUnownedSerialExecutor() }
 
     public init(
         configurationPath: String, configuration: DaemonConfiguration, store: HistoryStore, notifier: SystemdNotifier,
@@ -160,6 +167,7 @@ public actor Daemon {
                 }
                 housekeeping(at: now)
                 await writeMetricsIfDue(at: now)
+                loopPasses &+= 1
                 await wake.wait(seconds: sleepSeconds(at: clock()))
             }
             notifier.stopping()

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Glibc
 import Logging
+import ServiceLifecycle
 import VerifyDaemon
 import VerifyHooks
 import VerifyProtocol
 
 /// `verifyd-hooks`: runs hook scripts for verifyd's alerts.
 @main
-struct HooksCommand: ParsableCommand {
+struct HooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verifyd-hooks",
         abstract: "Run hook scripts (email...) for every alert verifyd raises.",
@@ -40,7 +41,7 @@ struct HooksCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Log level: debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
-    func run() throws {
+    func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         let logger = Logger(label: "verifyd.hooks")
@@ -59,22 +60,16 @@ struct HooksCommand: ParsableCommand {
             throw ExitCode(1)
         }
         signal(SIGPIPE, SIG_IGN)
-        for stopSignal in [SIGTERM, SIGINT] {
-            signal(stopSignal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: stopSignal, queue: .global())
-            source.setEventHandler {
-                logger.info("stopping")
-                // The cursor is on disk, or written now for an alert whose hooks all finished;
-                // an alert whose hooks were stopped is handled again at the next start.
-                runner.shutDown()
-                Glibc.exit(0)
-            }
-            source.resume()
-            Self.keep.append(source)
-        }
         logger.info("started", metadata: ["hooks": "\(configuration.hooks.directory)", "socket": "\(configuration.socketPath)"])
-        runner.run()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: HookRunnerService(runner: runner, logger: logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "verifyd.hooks.lifecycle")))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+        }
     }
-
-    nonisolated(unsafe) static var keep: [DispatchSourceSignal] = []
 }
