@@ -242,4 +242,3 @@ private struct ProbeConnection {
     }
 }
 
-func errnoText() -> String { String(cString: strerror(errno)) }
