@@ -10,15 +10,17 @@ struct BinaryFreshnessTests {
 
     func tree() throws -> (root: String, binary: String) {
         let root = temp.path
-        for folder in ["Sources/Alpha/Inner", "Sources/Beta", "Sources/tool-x", "bin/tool.product"] {
+        for folder in ["Sources/Alpha/Inner", "Sources/Beta", "Sources/tool-x", "bin/tool.product", ".build/debug/Alpha.build", ".build/debug/tool_x.build"] {
             try FileManager.default.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
         }
         let build = root + "/.build/debug"
         // One object per line as SwiftPM writes it; a package's object (GRDB) has no Sources/ folder.
         let list = ["\(build)/Alpha.build/a.swift.o", "\"\(build)/tool_x.build/main.swift.o\"", "\(build)/GRDB.build/Database.swift.o", ""]
         try list.joined(separator: "\n").write(toFile: root + "/bin/tool.product/Objects.LinkFileList", atomically: true, encoding: .utf8)
-        for file in ["Sources/Alpha/a.swift", "Sources/Alpha/Inner/shim.h", "Sources/Beta/b.swift", "Sources/tool-x/main.swift", "bin/tool"] {
-            try touch(root + "/" + file, built.addingTimeInterval(file == "bin/tool" ? 0 : -60))
+        // What the compiler writes each time it compiles a file (the object only when it changed).
+        let records = [".build/debug/Alpha.build/a.d", ".build/debug/Alpha.build/a.swiftdeps", ".build/debug/tool_x.build/main.d"]
+        for file in ["Sources/Alpha/a.swift", "Sources/Alpha/Inner/shim.h", "Sources/Beta/b.swift", "Sources/tool-x/main.swift", "bin/tool"] + records {
+            try touch(root + "/" + file, built.addingTimeInterval(file == "bin/tool" ? 0 : records.contains(file) ? -30 : -60))
         }
         return (root, root + "/bin/tool")
     }
@@ -46,6 +48,18 @@ struct BinaryFreshnessTests {
         try touch(root + "/Sources/Beta/b.swift", built.addingTimeInterval(3600))
         try touch(root + "/Sources/Alpha/notes.md", built.addingTimeInterval(3600))
         #expect(BinaryFreshness.judge(binary, root: root) == nil)
+    }
+
+    /// A file touched without a change is compiled again to the same object, which the compiler
+    /// does not rewrite, so SwiftPM does not relink: its records show that it was compiled.
+    @Test func aSourceCompiledSinceItChangedIsNotAProblem() throws {
+        let (root, binary) = try tree()
+        try touch(root + "/Sources/Alpha/a.swift", built.addingTimeInterval(10))
+        try touch(root + "/.build/debug/Alpha.build/a.d", built.addingTimeInterval(11))
+        #expect(BinaryFreshness.judge(binary, root: root) == nil)
+        // ...but a second change after that compile is stale again.
+        try touch(root + "/Sources/Alpha/Inner/shim.h", built.addingTimeInterval(12))
+        #expect(BinaryFreshness.judge(binary, root: root)?.hasPrefix("binary tool is older than Sources/Alpha/Inner/shim.h") == true)
     }
 
     /// A sub-second edit after the link still counts (nanosecond times).
