@@ -74,16 +74,9 @@ public enum HookExecution {
         timer.resume()
         defer { timer.cancel() }
 
-        // stdin on its own thread, so a hook that never reads cannot block us.
-        Thread {
-            // A hook that exits without reading its stdin must not kill the caller with
-            // SIGPIPE: blocked on this thread, the write fails with EPIPE instead.
-            var pipeSignal = sigset_t()
-            sigemptyset(&pipeSignal)
-            sigaddset(&pipeSignal, SIGPIPE)
-            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
-            child.writeInput(input)
-        }.start()
+        // stdin on its own thread, so a hook that never reads cannot block us (nor a hook that
+        // exits without reading it kill us with SIGPIPE: `writeInput` blocks it).
+        Thread { child.writeInput(input) }.start()
 
         var output: [UInt8] = []
         child.readOutput { chunk in

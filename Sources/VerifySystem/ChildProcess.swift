@@ -123,17 +123,30 @@ public struct ChildProcess: Sendable {
     }
 
     /// Writes `bytes` to the child's stdin, then closes it. Stops early when the child does not
-    /// read them all (EPIPE, with SIGPIPE ignored or blocked on the calling thread).
+    /// read them all: a child that exited never kills the caller with SIGPIPE, which is blocked
+    /// on this thread for the write and, when the write raised it, taken back.
     public func writeInput(_ bytes: [UInt8]) {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        var brokenPipe = false
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = write(input, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0, errno == EINTR { continue }
+                if n < 0, errno == EPIPE { brokenPipe = true }
                 if n <= 0 { break }
                 offset += n
             }
         }
+        if brokenPipe, sigismember(&previous, SIGPIPE) == 0 {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&pipeSignal, nil, &now)
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
         close(input)
     }
 

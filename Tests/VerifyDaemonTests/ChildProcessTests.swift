@@ -72,6 +72,19 @@ struct ChildProcessTests {
         #expect(ChildProcess.SpawnError(stage: .spawn, code: ENOENT).description == "No such file or directory")
     }
 
+    /// A child that exits without reading its input: the write fails with EPIPE and the caller
+    /// lives on (the test process, like verifyd, has SIGPIPE at its default action, which ends
+    /// the process). 1 MiB does not fit in the pipe, so the write cannot succeed by chance.
+    @Test func writingToAChildThatExitedDoesNotKillTheCaller() throws {
+        let child = try ChildProcess.spawn("/bin/true", arguments: ["true"], options: .init(environment: [])).get()
+        #expect(child.wait() == .exited(0))
+        child.writeInput([UInt8](repeating: 0x41, count: 1 << 20))
+        child.readOutput { _ in true }
+        var pending = sigset_t()
+        sigpending(&pending)
+        #expect(sigismember(&pending, SIGPIPE) == 0, "no SIGPIPE is left pending")
+    }
+
     /// `readOutput` stops when asked to; the rest of the output is not waited for.
     @Test func readingStopsWhenTheCallerHasWhatItWants() throws {
         let child = try ChildProcess.spawn("/bin/sh", arguments: ["/bin/sh", "-c", "echo first; read line; echo second"], options: .init(environment: [])).get()
