@@ -11,7 +11,7 @@ import VerifyStore
 /// answers the control socket. One actor owns all of it; workers and sockets run on threads of
 /// their own and report back here.
 public actor Daemon {
-    public static let version = "0.3.0"
+    public static let version = VerifydRelease.version
 
     let configurationPath: String
     var configuration: DaemonConfiguration
@@ -131,7 +131,7 @@ public actor Daemon {
                     for run in try store.latestFinishedRunPerArchive(destination: destination.name) where run.heldUntil == nil {
                         tracker.recordRun(path: run.archivePath, .init(
                             size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
-                            verdict: run.verdict ?? "interrupted"))
+                            verdict: run.verdict ?? .interrupted))
                     }
                     for path in try store.failingArchives(destination: destination.name) { tracker.recordFailing(path: path) }
                     for future in try store.futureMtimes(destination: destination.name) {
@@ -173,7 +173,7 @@ public actor Daemon {
             notifier.stopping()
             logger.info("stopping", metadata: ["running": "\(running.count)"])
             await writeMetrics(up: false)
-            for run in running.values { run.worker.kill(because: "interrupted: verifyd was stopped during the run") }
+            for run in running.values { run.worker.kill(because: .interrupted("interrupted: verifyd was stopped during the run")) }
             // Scans still waiting on a slow filesystem are abandoned; killed workers end at once.
             group.cancelAll()
         }

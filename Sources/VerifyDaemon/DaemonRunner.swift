@@ -9,7 +9,7 @@ import VerifyStore
 /// `READY=1`, then the loop until SIGTERM/SIGINT; SIGHUP reloads.
 public enum DaemonRunner {
     /// Exit status for a configuration that cannot be used (sysexits EX_CONFIG).
-    public static let configurationExitStatus: Int32 = 78
+    public static let configurationExitStatus = ConfigurationError.exitStatus
 
     public static func run(configurationPath: String, logLevel: Logger.Level) async -> Int32 {
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: logLevel) }

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 import VerifyClient
-import VerifyDaemon
 import VerifyProtocol
+import VerifySystem
 
 /// `verifyd-hooks`: follows the daemon's alert log over its socket and hands each alert to
 /// every hook's own lane (`HookLane`). Each hook has its own cursor, written to disk after its
@@ -287,7 +287,7 @@ final class HookRunnerState: @unchecked Sendable {
             fsync(fd)
             close(fd)
         }
-        guard rename(temporary, path) == 0 else { throw HookRunnerError("\(path): cannot replace: \(String(cString: strerror(errno)))") }
+        guard rename(temporary, path) == 0 else { throw HookRunnerError("\(path): cannot replace: \(errnoText())") }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import VerifyCore
 
 /// The run history: one SQLite file in WAL mode, opened once for the process's life.
 public final class HistoryStore: Sendable {
@@ -35,8 +36,8 @@ public final class HistoryStore: Sendable {
     public func markUnfinishedRunsInterrupted(at now: Double, reason: String) throws(StoreError) -> Int {
         try write { db in
             try db.execute(
-                sql: "UPDATE run SET verdict = 'interrupted', finished = ?, error = ? WHERE verdict IS NULL",
-                arguments: [now, reason])
+                sql: "UPDATE run SET verdict = ?, finished = ?, error = ? WHERE verdict IS NULL",
+                arguments: [Verdict.interrupted.rawValue, now, reason])
             return db.changesCount
         }
     }
@@ -59,7 +60,7 @@ public final class HistoryStore: Sendable {
                     WHERE id = ?
                     """,
                 arguments: [
-                    outcome.verdict, outcome.finished, outcome.entriesSeen, outcome.entriesSelected,
+                    outcome.verdict.rawValue, outcome.finished, outcome.entriesSeen, outcome.entriesSelected,
                     outcome.entriesChecked, outcome.bytesRead, outcome.durationSeconds, outcome.archiveDigest,
                     outcome.error, failureCount, outcome.note, outcome.heldUntil, outcome.heldIdentities, runID,
                 ])
@@ -113,10 +114,10 @@ public final class HistoryStore: Sendable {
             try RunRecord.fetchOne(
                 db,
                 sql: """
-                    SELECT * FROM run WHERE destination = ? AND archive_mtime < ? AND verdict = 'pass'
+                    SELECT * FROM run WHERE destination = ? AND archive_mtime < ? AND verdict = ?
                     ORDER BY archive_mtime DESC, id DESC LIMIT 1
                     """,
-                arguments: [destination, mtime])
+                arguments: [destination, mtime, Verdict.pass.rawValue])
         }
     }
 

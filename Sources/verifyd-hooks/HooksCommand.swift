@@ -3,9 +3,9 @@ import Foundation
 import Glibc
 import Logging
 import ServiceLifecycle
-import VerifyDaemon
 import VerifyHooks
 import VerifyProtocol
+import VerifySystem
 
 /// `verifyd-hooks`: runs hook scripts for verifyd's alerts.
 @main
@@ -32,11 +32,11 @@ struct HooksCommand: AsyncParsableCommand {
               64  bad command line
               78  the configuration is invalid
             """,
-        version: Daemon.version
+        version: VerifydRelease.version
     )
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The configuration file (the same as verifyd's).", valueName: "path"))
-    var config: String = "/etc/verifyd/verifyd.toml"
+    var config: String = ConfigurationLoader.defaultPath
 
     @Option(help: ArgumentHelp("Log level: debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
@@ -50,7 +50,7 @@ struct HooksCommand: AsyncParsableCommand {
             configuration = try ConfigurationLoader.load(path: config)
         } catch {
             logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
-            throw ExitCode(DaemonRunner.configurationExitStatus)
+            throw ExitCode(ConfigurationError.exitStatus)
         }
         let runner: HookRunner
         do {

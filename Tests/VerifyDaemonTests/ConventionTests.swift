@@ -102,7 +102,11 @@ struct ConventionTests {
                 #expect(!error.description.contains("unknown key"), "docs/configuration.md documents \(table).\(key): \(error.description)")
             }
         }
-        let source = try String(contentsOfFile: Tool.repositoryRoot + "/Sources/VerifyDaemon/Configuration/ConfigurationLoader.swift", encoding: .utf8)
+        // The loader's files (ConfigurationLoader.swift, +Destination.swift...).
+        let folder = Tool.repositoryRoot + "/Sources/VerifySystem/Configuration"
+        let loaderFiles = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("ConfigurationLoader") }
+        try #require(loaderFiles.count >= 2, "\(loaderFiles)")
+        let source = try loaderFiles.sorted().map { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }.joined()
         let read = try Regex(#"\.(?:string|integer|duration|size|bool|strings|sample|table|tables|isString)\("([a-z_]+)""#)
         for match in source.matches(of: read) {
             let key = String(match.output[1].substring ?? "")

@@ -169,4 +169,3 @@ private struct ProbeConnection {
     }
 }
 
-func errnoText() -> String { String(cString: strerror(errno)) }
