@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-import VerifyDaemon
+import VerifySystem
 import VerifyProtocol
 import VerifyTestSupport
 
