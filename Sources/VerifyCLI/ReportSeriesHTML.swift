@@ -22,7 +22,7 @@ enum ReportSeriesHTML {
     }
 
     static func chart(_ points: [ArchivePoint]) -> String {
-        let width = 600.0, height = 140.0, top = 18.0, bottom = 20.0
+        let width = 600.0, height = 140.0, top = 24.0, bottom = 22.0
         let maxSize = Double(points.map(\.size).max() ?? 1)
         let maxEntries = Double(points.map(\.entries).max() ?? 1)
         let slot = width / Double(max(points.count, 1))
@@ -42,19 +42,19 @@ enum ReportSeriesHTML {
         return """
             <svg class="chart" viewBox="0 0 600 140" role="img" aria-label="sizes (bars) and entries (line) of \(points.count) archives">\
             \(bars)<polyline class="line" points="\(line.joined(separator: " "))"/>\
-            <text x="0" y="136">\(first)</text><text x="600" y="136" text-anchor="end">\(last)</text>\
-            <text x="0" y="12">bars: bytes (max \(NumberText.bytes(Int64(maxSize)))) · line: entries (max \(Int(maxEntries)))</text></svg>
+            <text x="0" y="137">\(first)</text><text x="600" y="137" text-anchor="end">\(last)</text>\
+            <text x="0" y="17">bars: bytes (max \(NumberText.bytes(Int64(maxSize)))) · line: entries (max \(Int(maxEntries)))</text></svg>
 
             """
     }
 
     static func table(_ points: [ArchivePoint]) -> String {
-        var html = "<table><thead><tr><th>Archive</th><th>Modified</th><th class=\"num\">Size</th><th class=\"num\">Entries</th>"
+        var html = "<table><thead><tr><th>Archive</th><th class=\"date\">Date</th><th class=\"num\">Size</th><th class=\"num\">Entries</th>"
             + "<th>Change</th></tr></thead><tbody>\n"
         let shown = points.suffix(rowsShown)
         for (offset, p) in zip(shown.indices, shown) {
             let previous = offset > points.startIndex ? points[offset - 1] : nil
-            html += "<tr><td>\(HTMLText.escape(basename(p.archive)))</td><td>\(ReportPage.day(p.mtime))</td>"
+            html += "<tr><td class=\"name\">\(HTMLText.escape(basename(p.archive)))</td><td class=\"date\">\(ReportPage.day(p.mtime))</td>"
                 + "<td class=\"num\">\(NumberText.bytes(p.size))</td><td class=\"num\">\(p.entries)</td><td>\(change(p, previous))</td></tr>\n"
         }
         html += "</tbody></table>\n"
@@ -65,7 +65,7 @@ enum ReportSeriesHTML {
     static func change(_ p: ArchivePoint, _ previous: ArchivePoint?) -> String {
         guard let previous else { return "–" }
         if let drop = p.shrank {
-            return "<span class=\"warn\">▼ shrank \(Int((drop * 100).rounded()))% (\(NumberText.bytes(previous.size)), "
+            return "<span class=\"warn\">▼ shrank \(percent(drop))% (\(NumberText.bytes(previous.size)), "
                 + "\(previous.entries) entries before)</span>"
         }
         let delta = p.size - previous.size
@@ -73,8 +73,11 @@ enum ReportSeriesHTML {
     }
 
     static func label(_ p: ArchivePoint) -> String {
-        "\(basename(p.archive)): \(NumberText.bytes(p.size)), \(p.entries) entries" + (p.shrank.map { ", shrank \(Int(($0 * 100).rounded()))%" } ?? "")
+        "\(basename(p.archive)): \(NumberText.bytes(p.size)), \(p.entries) entries" + (p.shrank.map { ", shrank \(percent($0))%" } ?? "")
     }
+
+    /// A drop in whole percent, rounded down: 99.9% is not "100%", which would say all is gone.
+    static func percent(_ drop: Double) -> Int { Int((drop * 100).rounded(.down)) }
 
     static func basename(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
 

@@ -30,10 +30,11 @@ enum ReportStyle {
         .note{font-size:.85em;color:#555}
         figure{margin:8px 0 14px}figcaption{font-weight:600;overflow-wrap:anywhere}
         svg.chart{width:100%;max-width:720px;height:auto;display:block;border-bottom:1px solid var(--line)}
-        .chart .bar{fill:#5b7db1}.chart .shrunk{fill:var(--fail)}.chart text{font:12px sans-serif;fill:#333}
+        .chart .bar{fill:#5b7db1}.chart .shrunk{fill:var(--fail)}.chart text{font:16px sans-serif;fill:#333}
         .chart .line{fill:none;stroke:#222;stroke-width:1.5}
         table{border-collapse:collapse;font-size:.9em;max-width:100%}
         td,th{border-bottom:1px solid var(--line);padding:3px 8px 3px 0;text-align:left;vertical-align:top}
+        td.name{overflow-wrap:anywhere}td.num,td.date{white-space:nowrap}
         td.num,th.num{text-align:right}
         .warn{color:var(--fail);font-weight:600}
         .meter{height:14px;max-width:560px;background:#e6e6ea;border-radius:7px;overflow:hidden;border:1px solid var(--line)}
@@ -44,6 +45,6 @@ enum ReportStyle {
         .failures ul{margin:4px 0;padding-left:18px}
         code{font:13px/1.3 ui-monospace,"DejaVu Sans Mono",monospace;background:#f0f0f3;padding:1px 4px;border-radius:4px;overflow-wrap:anywhere}
         footer{font-size:.85em;color:#555}
-        @media (max-width:480px){body{padding:8px;font-size:14px}.destination{padding:10px}.day{min-height:46px}}
+        @media (max-width:480px){body{padding:8px;font-size:14px}.destination{padding:10px}.day{min-height:46px}.date{display:none}}
         """
 }

@@ -78,7 +78,11 @@ struct ReportBrowserTests {
             try HeadlessChromium.screenshot(page, to: png, width: width, height: width == 390 ? 2400 : 1600, profile: profile)
             checks.expect(HeadlessChromium.pngSize(png)?.width == width, "a \(width) px screenshot")
         }
-        if !checks.failures.isEmpty { keepArtifacts(daemon, dom: dom) }
+        // VERIFYD_KEEP_ARTIFACTS=1 keeps them from a passing run too, to look at.
+        if !checks.failures.isEmpty || ProcessInfo.processInfo.environment["VERIFYD_KEEP_ARTIFACTS"] != nil {
+            let folder = keepArtifacts(daemon, dom: dom)
+            if !checks.failures.isEmpty { Issue.record("the page, its DOM and screenshots are kept in \(folder)") }
+        }
         for failure in checks.failures { Issue.record("\(failure)") }
         #expect(daemon.signal(SIGTERM) == 0)
     }
@@ -143,7 +147,8 @@ struct ReportBrowserTests {
         return widths
     }
 
-    func keepArtifacts(_ daemon: DaemonHarness, dom: String) {
+    /// Copies the page, its DOM and the screenshots to `.build/test-artifacts/report-browser/`.
+    func keepArtifacts(_ daemon: DaemonHarness, dom: String) -> String {
         let folder = Tool.repositoryRoot + "/.build/test-artifacts/report-browser"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for name in ["report.html", "report-1280.png", "report-390.png", "measure.html"] {
@@ -151,7 +156,7 @@ struct ReportBrowserTests {
             try? FileManager.default.copyItem(atPath: daemon.directory.file(name), toPath: folder + "/" + name)
         }
         try? dom.write(toFile: folder + "/dump-dom.html", atomically: true, encoding: .utf8)
-        Issue.record("the page, its DOM and screenshots are kept in \(folder)")
+        return folder
     }
 
     /// The text of a DOM, tags removed, entities for < > & decoded, spaces collapsed.

@@ -92,7 +92,7 @@ struct ReportCalendarTests {
             runs: [run(1, day: 0, verdict: "pass")], runsOmitted: 0, failures: [], failuresOmitted: 0)
         let report = ReportResult(generated: Self.day0 + 86_400, since: Self.day0, version: "t", destinations: [destination])
         let derived = report.derived(timeZone: Self.utc)
-        #expect(derived.timeZone == "UTC")
+        #expect(derived.timeZone == Self.utc.identifier)
         #expect(derived.destinations[0].days?.map(\.state) == [.pass, .noRun])
         #expect(derived.destinations[0].series?.count == 1)
     }
