@@ -25,7 +25,8 @@ enum ReportSeriesHTML {
         let width = 600.0, height = 140.0, top = 24.0, bottom = 22.0
         let maxSize = Double(points.map(\.size).max() ?? 1)
         let maxEntries = Double(points.map(\.entries).max() ?? 1)
-        let slot = width / Double(max(points.count, 1))
+        // At least 12 slots: one archive is a bar, not a wall.
+        let slot = width / Double(max(points.count, 12))
         var bars = "", line: [String] = []
         for (i, p) in points.enumerated() {
             let x = Double(i) * slot

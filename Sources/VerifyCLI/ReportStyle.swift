@@ -29,8 +29,8 @@ enum ReportStyle {
         .legend{font-size:.85em;margin:4px 0 8px}
         .note{font-size:.85em;color:#555}
         figure{margin:8px 0 14px}figcaption{font-weight:600;overflow-wrap:anywhere}
-        svg.chart{width:100%;max-width:720px;height:auto;display:block;border-bottom:1px solid var(--line)}
-        .chart .bar{fill:#5b7db1}.chart .shrunk{fill:var(--fail)}.chart text{font:16px sans-serif;fill:#333}
+        svg.chart{width:100%;max-width:600px;height:auto;display:block;border-bottom:1px solid var(--line)}
+        .chart .bar{fill:#5b7db1}.chart .shrunk{fill:var(--fail)}.chart text{font:15px sans-serif;fill:#333}
         .chart .line{fill:none;stroke:#222;stroke-width:1.5}
         table{border-collapse:collapse;font-size:.9em;max-width:100%}
         td,th{border-bottom:1px solid var(--line);padding:3px 8px 3px 0;text-align:left;vertical-align:top}
