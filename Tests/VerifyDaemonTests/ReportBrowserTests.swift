@@ -21,14 +21,14 @@ struct ReportBrowserTests {
     }
 
     /// A daemon with two destinations: `nightly` (a pass, a failure, then a shrunk archive) and
-    /// `weekly` (one pass, under a name made of markup).
+    /// `weekly` (one pass of a 5-entry sample, under a name made of markup).
     func daemonWithHistory() throws -> (DaemonHarness, failedRun: Int) {
         let daemon = DaemonHarness()
         let nightly = try daemon.folder("nightly")
         let weekly = try daemon.folder("weekly")
         daemon.destinations = [
             DaemonFixtures.destination("nightly", path: nightly, extra: ["shrink_alert = \"30%\"", "archives = [\"*.tar.gz\", \"*.tar\"]"]),
-            DaemonFixtures.destination("weekly", path: weekly),
+            DaemonFixtures.destination("weekly", path: weekly, extra: ["sample = 5"]),
         ]
         try daemon.start()
         try DaemonFixtures.archive("etc-2026-12-01.tar.gz", in: nightly, work: daemon.directory, seed: 1)
@@ -67,6 +67,7 @@ struct ReportBrowserTests {
         checks.expect(text.contains("content_mismatch var/log/big.log"), "the failure's finding")
         checks.expect(text.contains("etc-#-#-#.tar.gz: 2 archives ▼ 1 shrank") && text.contains("▼ shrank"), "the shrunk archive is marked")
         checks.expect(text.contains("Every run reads every entry"), "coverage of a full-read destination")
+        checks.expect(text.contains("19% of 26 entries verified") && text.contains("21 never verified"), "coverage of a sampled one")
         // The markup in an archive's name is text, never an element.
         checks.expect(dom.contains("&lt;img src=x onerror=alert(1)&gt;.tar.gz") && !dom.contains("<img"), "a hostile name stays text")
 
