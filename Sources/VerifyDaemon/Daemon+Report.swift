@@ -17,11 +17,14 @@ extension Daemon {
             }
         }
         var reports: [DestinationReport] = []
-        var budget = ReportBounds.runsPerReply
+        var runBudget = ReportBounds.runsPerReply
+        var failureBudget = ReportBounds.failingRunsPerReply
         do {
             for destination in destinations {
-                let report = try destinationReport(destination, since: since, now: now, runBudget: budget)
-                budget -= report.runs.count
+                let report = try destinationReport(
+                    destination, since: since, now: now, runBudget: runBudget, failureBudget: failureBudget)
+                runBudget -= report.runs.count
+                failureBudget -= report.failures.count
                 reports.append(report)
             }
         } catch {
@@ -31,14 +34,15 @@ extension Daemon {
     }
 
     private func destinationReport(
-        _ destination: DestinationConfiguration, since: Double, now: Double, runBudget: Int
+        _ destination: DestinationConfiguration, since: Double, now: Double, runBudget: Int, failureBudget: Int
     ) throws(StoreError) -> DestinationReport {
         let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
         let (state, reason) = tracker.state(at: now)
         let limit = max(0, min(ReportBounds.runsPerDestination, runBudget))
         let finished: (runs: [RunRecord], total: Int) =
             limit > 0 ? try store.finishedRuns(destination: destination.name, since: since, limit: limit) : ([], 0)
-        let failing = try store.failingRuns(destination: destination.name, since: since, limit: ReportBounds.failingRunsPerDestination)
+        let failingLimit = max(0, min(ReportBounds.failingRunsPerDestination, failureBudget))
+        let failing = try store.failingRuns(destination: destination.name, since: since, limit: failingLimit)
         var failures: [ReportFailure] = []
         for record in failing.runs {
             let findings = try store.failures(runID: record.id ?? 0, limit: ReportBounds.findingsPerRun)

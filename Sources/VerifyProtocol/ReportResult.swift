@@ -20,6 +20,8 @@ public enum ReportBounds {
     public static let runsPerReply = 10_000
     /// Failing runs listed with their findings, per destination (the newest).
     public static let failingRunsPerDestination = 100
+    /// Failing runs listed in a reply, all destinations together.
+    public static let failingRunsPerReply = 500
     /// Findings listed per failing run.
     public static let findingsPerRun = 5
     /// Longest name or finding text, in UTF-8 bytes (cut in the middle with a marker).
