@@ -5,6 +5,8 @@ import VerifyProtocol
 enum ReportSeriesHTML {
     static let seriesShown = 8
     static let rowsShown = 6
+    /// Bars in a chart: the newest archives (all of them are in `--json`).
+    static let barsShown = 60
 
     static func render(_ series: [ArchiveSeries]) -> String {
         var html = "<h3>Archive sizes and entries</h3>\n"
@@ -13,7 +15,7 @@ enum ReportSeriesHTML {
             let shrinks = one.points.filter { $0.shrank != nil }.count
             html += "<figure>\n<figcaption>\(HTMLText.escape(one.key)): \(one.points.count) archive\(one.points.count == 1 ? "" : "s")"
             html += shrinks > 0 ? " <span class=\"warn\">▼ \(shrinks) shrank</span>" : ""
-            html += "</figcaption>\n" + chart(one.points) + table(one.points) + "</figure>\n"
+            html += "</figcaption>\n" + chart(Array(one.points.suffix(barsShown))) + table(one.points) + "</figure>\n"
         }
         if series.count > seriesShown {
             html += "<p class=\"note\">\(series.count - seriesShown) more series are in <code>verifyctl report --json</code>.</p>\n"
@@ -41,7 +43,7 @@ enum ReportSeriesHTML {
         let first = points.first.map { ReportPage.day($0.mtime) } ?? ""
         let last = points.last.map { ReportPage.day($0.mtime) } ?? ""
         return """
-            <svg class="chart" viewBox="0 0 600 140" role="img" aria-label="sizes (bars) and entries (line) of \(points.count) archives">\
+            <svg class="chart" viewBox="0 0 600 140" role="img" aria-label="sizes (bars) and entries (line) of the \(points.count) newest archives">\
             \(bars)<polyline class="line" points="\(line.joined(separator: " "))"/>\
             <text x="0" y="137">\(first)</text><text x="600" y="137" text-anchor="end">\(last)</text>\
             <text x="0" y="17">bars: bytes (max \(NumberText.bytes(Int64(maxSize)))) · line: entries (max \(Int(maxEntries)))</text></svg>
@@ -74,7 +76,7 @@ enum ReportSeriesHTML {
     }
 
     static func label(_ p: ArchivePoint) -> String {
-        "\(basename(p.archive)): \(NumberText.bytes(p.size)), \(p.entries) entries" + (p.shrank.map { ", shrank \(percent($0))%" } ?? "")
+        "\(ReportPage.day(p.mtime)): \(NumberText.bytes(p.size)), \(p.entries) entries" + (p.shrank.map { ", shrank \(percent($0))%" } ?? "")
     }
 
     /// A drop in whole percent, rounded down: 99.9% is not "100%", which would say all is gone.

@@ -39,16 +39,16 @@ extension Daemon {
         let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
         let (state, reason) = tracker.state(at: now)
         let limit = max(0, min(ReportBounds.runsPerDestination, runBudget))
-        let finished: (runs: [RunRecord], total: Int) =
-            limit > 0 ? try store.finishedRuns(destination: destination.name, since: since, limit: limit) : ([], 0)
+        // With no budget left the count is still taken: the page says how many runs it lacks.
+        let finished = try store.finishedRuns(destination: destination.name, since: since, limit: limit)
         let failingLimit = max(0, min(ReportBounds.failingRunsPerDestination, failureBudget))
         let failing = try store.failingRuns(destination: destination.name, since: since, limit: failingLimit)
         var failures: [ReportFailure] = []
         for record in failing.runs {
             let findings = try store.failures(runID: record.id ?? 0, limit: ReportBounds.findingsPerRun)
             failures.append(ReportFailure(
-                run: ReportRun(record), error: AlertBounds.cut(record.error, to: ReportBounds.textBytes),
-                findings: findings.map { AlertBounds.bounded(FailureSummary($0)) }))
+                run: ReportRun(record), error: AlertBounds.cut(record.error, to: 2 * ReportBounds.textBytes),
+                findings: findings.map { ReportBounds.bounded(FailureSummary($0)) }))
         }
         let (coverage, _) = coverageSummary(destination, tracker: tracker, now: now)
         return DestinationReport(
