@@ -20,22 +20,17 @@ enum ReportCalendarHTML {
                 + "<span class=\"w\">\(word)</span></li>\n"
         }
         html += "</ol>\n"
-        var counted = (pass: 0, fail: 0, error: 0, stale: 0, none: 0)
-        for day in days {
-            switch day.state {
-            case .pass: counted.pass += 1
-            case .fail: counted.fail += 1
-            case .error: counted.error += 1
-            case .stale: counted.stale += 1
-            case .noRun: counted.none += 1
-            }
-        }
-        html += "<p class=\"note\">\(days.count) days: \(counted.pass) pass, \(counted.fail) fail, \(counted.error) error, "
-            + "\(counted.stale) stale, \(counted.none) without a run.</p>\n"
+        let count = { (state: DayState) in days.filter { $0.state == state }.count }
+        html += "<p class=\"note\">\(days.count) days: \(count(.pass)) pass, \(count(.fail)) fail, \(count(.error)) error, "
+            + "\(count(.stale)) stale, \(count(.noRun)) without a run"
+            + (count(.notInReport) > 0 ? ", \(count(.notInReport)) not in this report" : "") + ".</p>\n"
         if runsOmitted > 0, let oldest = oldestShown {
             html += "<p class=\"note warn\">\(runsOmitted) older runs of the window are not in this report (a report holds at most "
                 + "\(ReportBounds.runsPerDestination) runs per destination): days before \(HTMLText.escape(TimeText.timestamp(oldest))) "
-                + "show only what remains.</p>\n"
+                + "are marked \"not in report\" unless a run of theirs is here.</p>\n"
+        } else if runsOmitted > 0 {
+            html += "<p class=\"note warn\">None of the window's \(runsOmitted) runs is in this report: the reply's bound "
+                + "(\(ReportBounds.runsPerReply) runs) went to the destinations above. Ask for this one alone.</p>\n"
         }
         return html
     }

@@ -25,6 +25,7 @@ enum ReportStyle {
         .day-pass{border-color:var(--pass);color:var(--pass)}.day-fail{background:var(--fail);color:#fff;border-color:var(--fail)}
         .day-fail .n{color:#fff}.day-error{border-color:var(--error);color:var(--error);border-width:2px}
         .day-stale{border-color:var(--stale);color:var(--stale);border-style:dashed}.day-no_run{color:var(--none)}
+        .day-not_in_report{color:var(--none);border-style:dotted;background:#f0f0f3}
         .day-key{display:inline-block;margin-right:10px;padding:0 4px;border-radius:4px;white-space:nowrap}
         .legend{font-size:.85em;margin:4px 0 8px}
         .note{font-size:.85em;color:#555}

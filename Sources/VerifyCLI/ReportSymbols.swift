@@ -19,6 +19,7 @@ enum ReportSymbols {
         case .error: ("⚠", "error")
         case .stale: ("⌛", "stale")
         case .noRun: ("·", "no run")
+        case .notInReport: ("?", "not in report")
         }
     }
 

@@ -12,6 +12,8 @@ public enum DayState: String, Codable, Sendable, CaseIterable {
     case pass
     /// No run ended that day (interrupted runs do not count).
     case noRun = "no_run"
+    /// No run of that day is in the report: the reply's bound left that day's runs out.
+    case notInReport = "not_in_report"
 }
 
 /// One day of the calendar.
@@ -42,7 +44,11 @@ public enum ReportCalendar {
     /// A day's runs are those that finished in it; `fail` outranks `error`, which outranks
     /// `stale`, which outranks `pass`. Stale needs `maxAge` and a run before the day's end that
     /// tells the newest archive's modification time.
-    public static func days(runs: [ReportRun], since: Double, until: Double, maxAge: Double?, timeZone: TimeZone) -> [ReportDay] {
+    /// `omittedBefore`: runs that ended before it were left out of the report, so a day before
+    /// it without a run in the report is `notInReport`, not `noRun`.
+    public static func days(
+        runs: [ReportRun], since: Double, until: Double, maxAge: Double?, timeZone: TimeZone, omittedBefore: Double? = nil
+    ) -> [ReportDay] {
         guard until >= since else { return [] }
         let since = max(since, until - ReportBounds.maxWindow)
         var calendar = Calendar(identifier: .gregorian)
@@ -70,6 +76,7 @@ public enum ReportCalendar {
                 index += 1
             }
             entry.state = state(of: entry, newestMtime: newestMtime, at: min(end, until), maxAge: maxAge)
+            if let omittedBefore, entry.start < omittedBefore, entry.state == .noRun || entry.state == .stale { entry.state = .notInReport }
             days.append(entry)
             day = next
         }

@@ -11,7 +11,10 @@ extension ReportResult {
         report.timeZone = timeZone.identifier
         report.destinations = destinations.map { destination in
             var d = destination
-            d.days = ReportCalendar.days(runs: d.runs, since: since, until: generated, maxAge: d.maxAge, timeZone: timeZone)
+            // Runs left out by the bound are the oldest: before the oldest one here, days are incomplete.
+            let omittedBefore = d.runsOmitted > 0 ? (d.runs.first?.finished ?? generated + 1) : nil
+            d.days = ReportCalendar.days(
+                runs: d.runs, since: since, until: generated, maxAge: d.maxAge, timeZone: timeZone, omittedBefore: omittedBefore)
             d.series = ArchiveSeries.of(d.runs, destinationPath: d.path, tolerance: d.shrinkAlert ?? Self.defaultShrinkTolerance)
             return d
         }

@@ -55,6 +55,9 @@ struct ReportPageTests {
     @Test func runsLeftOutByTheBoundAreSaid() {
         let page = ReportPage.render(report(archive: "/srv/b/x.tar", finding: FailureSummary(path: nil, kind: "corrupt_archive", expected: nil, actual: "x"), omitted: 5))
         #expect(page.contains("5 older runs of the window are not in this report"))
+        // The days before the oldest run shown are not claimed to have had no run.
+        #expect(page.contains("<span class=\"s\">?</span><span class=\"w\">not in report</span>"))
+        #expect(page.contains("1 fail, 0 error, 0 stale, 1 without a run, 2 not in this report."), "\(page)")
     }
 
     @Test(arguments: [("30d", 30 * 86_400.0), ("2w", 14 * 86_400.0), ("12h", 43_200.0), ("90m", 5_400.0), ("3600", 3_600.0), ("9999d", 400 * 86_400.0)])

@@ -42,6 +42,14 @@ struct ReportCalendarTests {
         #expect(again[3].state == .fail)
     }
 
+    @Test func daysWhoseRunsTheBoundLeftOutAreNotClaimedEmpty() {
+        // Runs before day 2 were left out; day 2 has one of its runs in the report.
+        let runs = [run(5, day: 2, hour: 12, verdict: "pass"), run(6, day: 3, verdict: "pass")]
+        let days = ReportCalendar.days(
+            runs: runs, since: Self.day0, until: Self.day0 + 4 * 86_400, maxAge: nil, timeZone: Self.utc, omittedBefore: runs[0].finished)
+        #expect(days.map(\.state) == [.notInReport, .notInReport, .pass, .pass, .noRun])
+    }
+
     @Test func daysFollowTheGivenTimeZone() throws {
         // 23:30 UTC on 1 December is 2 December in Berlin (UTC+1).
         let runs = [run(1, day: 0, hour: 23.5, verdict: "fail")]
