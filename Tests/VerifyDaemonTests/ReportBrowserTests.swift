@@ -133,6 +133,34 @@ struct ReportBrowserTests {
         #expect(daemon.signal(SIGTERM) == 0)
     }
 
+    /// `report` is a read: a member of `socket_group` that is not an admin gets it, and writes
+    /// the page as itself; a user outside the group cannot connect.
+    @Test(.enabled(if: getuid() == 0, "needs root to run verifyctl as another user"))
+    func aSocketGroupMemberMayAskForTheReport() throws {
+        let daemon = DaemonHarness()
+        chmod(daemon.directory.path, 0o755)
+        let backups = try daemon.folder("backups")
+        daemon.settings = ["socket_group = \"nogroup\"", "admin_group = \"root\""]
+        daemon.destinations = [DaemonFixtures.destination("d", path: backups)]
+        try DaemonFixtures.archive("a.tar.gz", in: backups, work: daemon.directory)
+        try daemon.start()
+        #expect(waitUntil(seconds: 60) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
+        let pages = try daemon.folder("pages")
+        chmod(pages, 0o777)
+        let asNobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", Tool.verifyctl]
+        let json = try Tool.run(asNobody + ["report", "--json", "--socket", daemon.socketPath])
+        #expect(json.status == 0, "\(json.stderr)")
+        let runs = ((json.object?["destinations"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]) ?? []
+        #expect(runs.first?["verdict"] as? String == "pass")
+        let page = try Tool.run(asNobody + ["report", "--html", pages + "/r.html", "--socket", daemon.socketPath])
+        #expect(page.status == 0, "\(page.stderr)")
+        var info = stat()
+        #expect(stat(pages + "/r.html", &info) == 0 && info.st_uid != 0, "written by nobody")
+        let outsider = try Tool.run(["setpriv", "--reuid=nobody", "--regid=12345", "--clear-groups", Tool.verifyctl, "report", "--json", "--socket", daemon.socketPath])
+        #expect(outsider.status == 3)
+        #expect(daemon.signal(SIGTERM) == 0)
+    }
+
     /// The scroll width of the page laid out in a 1280 px and a 390 px frame, measured by a
     /// wrapper page in the same browser (the report itself has no script).
     func measuredWidths(_ page: String, daemon: DaemonHarness, profile: String) throws -> [Int: Int] {
