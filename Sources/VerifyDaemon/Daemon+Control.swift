@@ -181,7 +181,7 @@ extension Daemon: ControlBackend {
 
     public func lastAlertSeq() async -> Int64 { alertFeed.lastSeq }
 
-    private func unknownDestination(_ name: String) -> WireError {
+    func unknownDestination(_ name: String) -> WireError {
         let known = configuration.destinations.map(\.name).joined(separator: ", ")
         return WireError(.unknownDestination, "no destination \"\(name)\" (configured: \(known.isEmpty ? "none" : known))")
     }
