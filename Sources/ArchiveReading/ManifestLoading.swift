@@ -11,9 +11,10 @@ public enum ManifestLoading {
     /// million entries is 90 MB). Only a regular file is read (`DestinationFile`): a FIFO, a
     /// socket, a device or a symlink under the name is refused with what it is.
     /// `onRead` is called after every block read (the worker's progress).
-    public static func readFile(_ path: String, what: String, onRead: () -> Void = {}) throws -> [UInt8] {
+    /// `following` reads what a last symlink points to (a trusted key, not a destination's file).
+    public static func readFile(_ path: String, what: String, following: Bool = false, onRead: () -> Void = {}) throws -> [UInt8] {
         let fd: Int32
-        switch DestinationFile.open(path) {
+        switch DestinationFile.open(path, followingSymlink: following) {
         case .success(let opened): fd = opened
         case .failure(let problem): throw ManifestLoadError(description: "\(path): \(what) \(problem.reason)")
         }

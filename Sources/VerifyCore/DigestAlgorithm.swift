@@ -6,6 +6,9 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
     /// BLAKE2b-512, as `b2sum` writes it. Its digests are as long as SHA-512's, so a plain
     /// checksum list holds it only in the `b2sum` format; BSD tag lines name it.
     case blake2b
+    /// CRC-32C, as PostgreSQL's `backup_manifest` lists it by default (`CRC32C`): 4 bytes,
+    /// little-endian. A check against accidents, not an adversary; read from those manifests only.
+    case crc32c
 
     /// Length of the digest in hexadecimal digits.
     public var hexLength: Int {
@@ -15,6 +18,7 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha256: 64
         case .sha384: 96
         case .sha512, .blake2b: 128
+        case .crc32c: 8
         }
     }
 
@@ -39,11 +43,13 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha384: "SHA384"
         case .sha512: "SHA512"
         case .blake2b: "BLAKE2b"
+        case .crc32c: "CRC32C"
         }
     }
 
-    /// 0 (md5) to 5 (blake2b), weakest to strongest: the order of `<` (so `max()` picks the
-    /// strongest) and the byte that names the algorithm in packed manifests.
+    /// 0 (md5) to 5 (blake2b), weakest to strongest, then 6 (crc32c, weaker than all and ordered
+    /// first): the order of `<` (so `max()` picks the strongest); the code is also the byte that
+    /// names the algorithm in packed manifests.
     var code: UInt8 {
         switch self {
         case .md5: 0
@@ -52,6 +58,7 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha384: 3
         case .sha512: 4
         case .blake2b: 5
+        case .crc32c: 6
         }
     }
 
@@ -63,11 +70,15 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case 2: self = .sha256
         case 3: self = .sha384
         case 5: self = .blake2b
+        case 6: self = .crc32c
         default: self = .sha512
         }
     }
 
-    public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.code < rhs.code }
+    public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.strength < rhs.strength }
+
+    /// The order of `<`: CRC-32C before md5.
+    private var strength: Int { self == .crc32c ? -1 : Int(code) }
 }
 
 /// A digest value with the algorithm that made it.

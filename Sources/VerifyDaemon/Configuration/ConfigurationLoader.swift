@@ -68,6 +68,9 @@ public enum ConfigurationLoader {
             guard v == "isal" || v == "zlib" else { throw reader.error("inflater", "\"\(v)\" is not isal or zlib") }
             configuration.inflater = v
         }
+        if let keys = try reader.strings("trusted_keys") {
+            for key in keys { configuration.trustedKeys.append(try reader.absolutePath(key, key: "trusted_keys")) }
+        }
         if let table = try reader.table("hooks") {
             var hooksReader = TableReader(table: table, file: file, prefix: "hooks.")
             if let v = try hooksReader.string("directory") { configuration.hooks.directory = try hooksReader.absolutePath(v, key: "directory") }
@@ -111,6 +114,9 @@ public enum ConfigurationLoader {
             try destinationReader.rejectUnknownKeys()
             configuration.destinations.append(destination)
         }
+        if configuration.trustedKeys.isEmpty, let signed = configuration.destinations.first(where: { $0.manifestSignature == .required }) {
+            throw reader.error("trusted_keys", "is empty, and destination \"\(signed.name)\" has manifest_signature = \"required\": no manifest could pass")
+        }
         // verifyd never writes into a backup destination.
         if let metrics = configuration.metricsFile,
            let inside = configuration.destinations.first(where: { metrics.hasPrefix($0.path.hasSuffix("/") ? $0.path : $0.path + "/") }) {
@@ -152,7 +158,7 @@ public enum ConfigurationLoader {
         }
         if let format = try reader.string("manifest_format"), format != "auto" {
             guard let parsed = ManifestFormat(rawValue: format) else {
-                throw reader.error("manifest_format", "\"\(format)\" is not one of auto, sha256sum, b2sum, bsd, mtree, json")
+                throw reader.error("manifest_format", "\"\(format)\" is not one of auto, sha256sum, b2sum, bsd, mtree, json, pg_backup_manifest")
             }
             destination.manifestFormat = parsed
         }
@@ -219,6 +225,12 @@ public enum ConfigurationLoader {
             destination.historyRetention = v
         }
         if let v = try reader.bool("follow_symlinks") { destination.followSymlinks = v }
+        if let v = try reader.string("manifest_signature") {
+            guard let policy = ManifestSignaturePolicy(rawValue: v) else {
+                throw reader.error("manifest_signature", "\"\(v)\" is not one of required, if-present, off")
+            }
+            destination.manifestSignature = policy
+        }
         if let v = try reader.integer("max_scan_entries", range: 100...100_000_000) { destination.maxScanEntries = v }
         if let v = try reader.duration("future_mtime_tolerance") {
             guard v >= 60 else { throw reader.error("future_mtime_tolerance", "must be at least 1m (clocks of backup hosts drift)") }

@@ -119,7 +119,20 @@ public enum WorkerMain {
             }
         }
         verification.progress = progress
-        let report = ArchiveVerification.run(verification)
+        var report: VerificationReport
+        if manifest?.format == .pgBackupManifest, BaseBackupVerification.isBaseTar(request.archivePath, manifest: request.manifestPath) {
+            // A base backup's base.tar stands for its folder: every tar of it in one run.
+            verification.archivePath = (request.archivePath as NSString).deletingLastPathComponent
+            report = BaseBackupVerification.run(verification)
+            report.request.archivePath = request.archivePath
+        } else {
+            report = ArchiveVerification.run(verification)
+        }
+        let signature = checkSignature(request)
+        if let finding = signature?.finding(manifest: request.manifestPath ?? "the manifest") {
+            report.result.findings.insert(finding, at: 0)
+            report.result.verdict = .fail
+        }
         let findings = report.result.findings
         let actual = report.archiveDigestActual
         return WorkerResult(
@@ -134,7 +147,24 @@ public enum WorkerMain {
             failureCount: findings.count, manifestEntries: report.request.manifest?.entries.count,
             manifestBytes: report.request.manifest.flatMap { m in m.entries.totalSize },
             budgetReached: [report.budgetReached, report.restored.map { "restored \($0.entries) entries (\($0.bytes) bytes) and checked them from disk" }]
-                .compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
+                .compactMap { $0 }.joined(separator: "; ").nilIfEmpty,
+            signature: signature.flatMap(\.summary))
+    }
+
+    /// The manifest's signature under the destination's `manifest_signature`; nil when off, or
+    /// when `if-present` finds none. A manifest inside the archive has no file to sign beside it.
+    static func checkSignature(_ request: WorkerRequest) -> SignatureOutcome? {
+        guard let policy = request.manifestSignature, policy != .off else { return nil }
+        guard let manifest = request.manifestPath else {
+            return policy == .required ? .invalid("manifest_signature is \"required\" but the manifest is not a file beside the archive") : nil
+        }
+        let keys: [TrustedKey]
+        do {
+            keys = try (request.trustedKeys ?? []).map(ManifestSignatureCheck.loadTrustedKey)
+        } catch {
+            return .invalid("\(error)")
+        }
+        return ManifestSignatureCheck.check(manifest: manifest, signature: nil, keys: keys, policy: policy)
     }
 
     /// Takes the manifest out of the archive on a first pass.
