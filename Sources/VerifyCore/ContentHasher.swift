@@ -13,6 +13,7 @@ public struct ContentHasher: Sendable {
     private var sha512: SHA512?
     private var blake2b: Blake2b?
     private var crc32c: CRC32C?
+    private var sha224: SHA224?
     /// The algorithms computed, strongest last.
     public let algorithms: [DigestAlgorithm]
     /// Bytes folded in so far.
@@ -33,6 +34,7 @@ public struct ContentHasher: Sendable {
             case .sha512: sha512 = SHA512()
             case .blake2b: blake2b = Blake2b()
             case .crc32c: crc32c = CRC32C(update: kernel)
+            case .sha224: sha224 = SHA224()
             }
         }
     }
@@ -52,6 +54,7 @@ public struct ContentHasher: Sendable {
         if sha512 != nil { sha512!.update(bufferPointer: chunk) }
         if blake2b != nil { blake2b!.update(bufferPointer: chunk) }
         if crc32c != nil { crc32c!.update(chunk) }
+        if sha224 != nil { sha224!.update(bufferPointer: chunk) }
     }
 
     /// Folds in `count` zero bytes (the holes of a sparse entry).
@@ -80,6 +83,7 @@ public struct ContentHasher: Sendable {
             case .sha512: Digest(algorithm: .sha512, bytes: Array(sha512!.finalize()))
             case .blake2b: Digest(algorithm: .blake2b, bytes: blake2b!.finalize())
             case .crc32c: Digest(algorithm: .crc32c, bytes: crc32c!.digestBytes)
+            case .sha224: Digest(algorithm: .sha224, bytes: sha224!.finalize())
             }
         }
     }

@@ -7,8 +7,8 @@ import Crypto
 /// pg_basebackup wrote it is an error, never a reference.
 ///
 /// Each file becomes an entry of type file with its size and checksum (`CRC32C` by default,
-/// `SHA256`, `SHA384`, `SHA512`; `NONE` checks the size only). `SHA224` is refused with a reason:
-/// swift-crypto has no SHA-224. `Last-Modified` is not checked (pg_verifybackup does not either).
+/// `SHA224`, `SHA256`, `SHA384`, `SHA512`; `NONE` checks the size only). `Last-Modified` is not
+/// checked (pg_verifybackup does not either).
 enum PgBackupManifest {
     static let versionKey = "PostgreSQL-Backup-Manifest-Version"
 
@@ -85,7 +85,6 @@ enum PgBackupManifest {
         let algorithm = item["Checksum-Algorithm"]?.stringValue ?? "NONE"
         guard algorithm != "NONE" else { return entry }
         guard let digestAlgorithm = digestAlgorithm(algorithm) else {
-            if algorithm == "SHA224" { throw fail("SHA224 checksums are not supported (CRC32C, SHA256, SHA384 and SHA512 are): take the backup with another --manifest-checksums") }
             throw fail("unknown Checksum-Algorithm \"\(algorithm)\"")
         }
         guard let hex = item["Checksum"]?.stringValue, let digest = Digest(algorithm: digestAlgorithm, hex: hex) else {
@@ -98,6 +97,7 @@ enum PgBackupManifest {
     private static func digestAlgorithm(_ name: String) -> DigestAlgorithm? {
         switch name {
         case "CRC32C": .crc32c
+        case "SHA224": .sha224
         case "SHA256": .sha256
         case "SHA384": .sha384
         case "SHA512": .sha512
@@ -110,7 +110,7 @@ extension PgBackupManifest {
     /// A manifest as pg_basebackup writes it (files only; an algorithm PostgreSQL does not
     /// know is written as `NONE`), with its `Manifest-Checksum`: for tests and tools.
     static func write(_ entries: [ManifestEntry], algorithm: DigestAlgorithm) -> [UInt8] {
-        let names: [DigestAlgorithm: String] = [.crc32c: "CRC32C", .sha256: "SHA256", .sha384: "SHA384", .sha512: "SHA512"]
+        let names: [DigestAlgorithm: String] = [.crc32c: "CRC32C", .sha224: "SHA224", .sha256: "SHA256", .sha384: "SHA384", .sha512: "SHA512"]
         let files = entries.filter { $0.type == nil || $0.type == .file }.map { entry -> String in
             let path = entry.path.string.map { "\"Path\": " + JSONValue.string($0).serialized() }
                 ?? "\"Encoded-Path\": \"\(Hex.encode(entry.path.bytes))\""

@@ -69,6 +69,7 @@ struct BaseBackupTests {
         let folder = try backup("gz", ["-z"])
         #expect(FileManager.default.fileExists(atPath: folder + "/\(tablespaceOid).tar.gz"))
         try expectPass(folder, "gz", algorithm: "crc32c")
+        try expectPass(try backup("sha224", ["--manifest-checksums=SHA224"]), "sha224", algorithm: "sha224")
     }
 
     @Test func clientZstdAndSHA256ChecksumsPass() throws {

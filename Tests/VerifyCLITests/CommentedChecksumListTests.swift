@@ -40,6 +40,7 @@ import VerifyTestSupport
             ("sha256sum", "hash-only.sha256", "#\n" + body + "\n\n"),
             ("sha256sum", "tags.sha256", "# tags\n\n" + (try lines("sha256sum", tag: true))),
             ("b2sum", "B2SUMS", "# b2sum\n\n" + (try lines("b2sum"))),
+            ("sha224sum", "list.sha224", "# sha224sum\n\n" + (try lines("sha224sum"))),
             ("md5sum", "list.md5", "# md5sum\n#mtree is only a signature on the first line\n" + (try lines("md5sum"))),
         ]
         for (tool, name, text) in cases {

@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("{ \"Path\": \"a\", \"Size\": 1, \"Checksum-Algorithm\": \"SHA224\", \"Checksum\": \"00\" }", "SHA224 checksums are not supported"),
+        ("{ \"Path\": \"a\", \"Size\": 1, \"Checksum-Algorithm\": \"SHA224\", \"Checksum\": \"00\" }", "56 hex digits for SHA224"),
         ("{ \"Path\": \"a\", \"Size\": 1, \"Checksum-Algorithm\": \"MD4\", \"Checksum\": \"00\" }", "unknown Checksum-Algorithm \"MD4\""),
         ("{ \"Path\": \"a\", \"Size\": 1, \"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"123\" }", "8 hex digits"),
         ("{ \"Path\": \"a\", \"Size\": -1 }", "\"Size\""),
@@ -93,5 +93,23 @@ import Testing
         let manifest = Manifest(format: .pgBackupManifest, entries: [ManifestEntry(path: EntryPath("PG_VERSION"), type: .file, size: 3)])
         let error = #expect(throws: ManifestError.self) { try BaseBackupLayout.plan(folder: "b", fileNames: names, manifest: manifest) }
         #expect(error?.message.contains(words) == true, "\(String(describing: error))")
+    }
+
+    /// SHA-224 (verifyd's own) against coreutils' `sha224sum`-published vectors and chunking.
+    @Test func sha224KnownValuesAndChunks() {
+        func digest(_ bytes: [UInt8], chunk: Int) -> String {
+            var hasher = ContentHasher(algorithms: [.sha224])
+            for start in stride(from: 0, to: bytes.count, by: max(chunk, 1)) {
+                Array(bytes[start..<min(start + chunk, bytes.count)]).withUnsafeBytes { hasher.update($0) }
+            }
+            return hasher.finalize()[0].hex
+        }
+        #expect(digest([], chunk: 1) == "d14a028c2a3a2bc9476102bb288234c415a2b01f828ea62ac5b3e42f")
+        #expect(digest(Array("abc".utf8), chunk: 1) == "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7")
+        let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        for chunk in [1, 3, 55, 56, 63, 64, 65, 1000] {
+            #expect(digest(long, chunk: chunk) == "75388b16512776cc5dba5da1fd890150b0c6455cb4f58b1952522525", "chunk \(chunk)")
+        }
+        #expect(DigestAlgorithm(hexLength: 56) == .sha224)
     }
 }
