@@ -214,8 +214,10 @@ struct CheckCommand: ParsableCommand {
         var report = isBaseBackup ? BaseBackupVerification.run(restoring) : ArchiveVerification.run(restoring)
         progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
-        let signed = checkSignature(manifestPath: manifestPath, keys: keys)
-        if let finding = signed?.finding(manifest: manifestPath ?? "the manifest") {
+        // The file signed: the manifest, or the digest file that stood for it (`sha256sum x.tar > x.tar.sha256`).
+        let signedFile = manifestPath ?? report.request.archiveDigest?.source
+        let signed = checkSignature(manifestPath: signedFile, keys: keys)
+        if let finding = signed?.finding(manifest: signedFile ?? "the manifest") {
             report.result.findings.insert(finding, at: 0)
             report.result.verdict = .fail
         }
@@ -294,7 +296,7 @@ struct CheckCommand: ParsableCommand {
     /// With --trusted-key: the manifest's signature checked against those keys. Nil without.
     private func checkSignature(manifestPath: String?, keys: [TrustedKey]) -> SignatureOutcome? {
         guard !keys.isEmpty else { return nil }
-        guard let manifestPath else { return .invalid("--trusted-key: there is no manifest to check the signature of") }
+        guard let manifestPath else { return .invalid("--trusted-key: there is no manifest or digest file to check the signature of") }
         return ManifestSignatureCheck.check(manifest: manifestPath, signature: signature, keys: keys, policy: .required)
     }
 }

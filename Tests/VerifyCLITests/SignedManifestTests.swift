@@ -90,6 +90,18 @@ struct SignedManifestTests {
         #expect(signatureReason(run).contains("truncated") || signatureReason(run).contains("not a minisign"), "\(signatureReason(run))")
     }
 
+    /// `sha256sum backup.tar > backup.tar.sha256`, signed: the digest file is what the key vouches for.
+    @Test func aSignedDigestFileBesideTheArchive() throws {
+        let digest = archive + ".sha256"
+        try Data(try Tool.must(["sha256sum", "backup.tar"], in: temp.path).stdout.utf8).write(to: URL(fileURLWithPath: digest))
+        try Tool.must(["minisign", "-S", "-s", temp.file("mini.key"), "-m", digest, "-t", "digest of host7"])
+        let run = try CheckRun.run([archive, "--trusted-key", temp.file("mini.pub")])
+        #expect(run.status == 0 && run.json?["signature"]?["trustedComment"]?.stringValue == "digest of host7", "\(run.stdout)")
+        try Tool.must(["minisign", "-S", "-s", temp.file("other.key"), "-m", digest])
+        let forged = try CheckRun.run([archive, "--trusted-key", temp.file("mini.pub")])
+        #expect(forged.status == 1 && forged.failureKinds() == ["signature_invalid"], "\(forged.stdout)")
+    }
+
     @Test func noSignatureWithATrustedKeyFails() throws {
         let run = try check(["--trusted-key", temp.file("mini.pub")])
         #expect(run.status == 1 && signatureReason(run).contains("not signed"), "\(run.stdout)")
