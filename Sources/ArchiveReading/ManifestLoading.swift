@@ -47,7 +47,12 @@ public enum ManifestLoading {
 
     /// `onRead` is called as the file is read and parsed (the worker's progress).
     public static func manifest(at path: String, format: ManifestFormat?, what: String = "manifest", onRead: @escaping () -> Void = {}) throws -> Manifest {
-        let text = try readFile(path, what: what, onRead: onRead)
+        try manifest(text: try readFile(path, what: what, onRead: onRead), path: path, format: format, onRead: onRead)
+    }
+
+    /// The manifest parsed from `text`, the bytes read from `path` (the same bytes a signature
+    /// was checked on).
+    public static func manifest(text: [UInt8], path: String, format: ManifestFormat?, onRead: @escaping () -> Void = {}) throws -> Manifest {
         do {
             return try Manifest.parse(text, format: format, file: path, onProgress: onRead)
         } catch {

@@ -13,17 +13,17 @@ public enum ManifestSignatureCheck {
     }
 
     /// Checks `manifest` under `policy`: the signature file given, or the one beside it.
-    /// Nil when nothing is to be checked. The manifest's bytes are read here: a caller that
-    /// parses it reads it again (a swap in between is the usual race of any reader of a
-    /// destination, named in docs/security.md).
+    /// Nil when nothing is to be checked.
+    /// `text`: the manifest's bytes as the caller read them to parse them (the daemon's worker),
+    /// so that what is parsed is what was signed; nil reads the file here.
     public static func check(
-        manifest: String, signature: String?, keys: [TrustedKey], policy: ManifestSignaturePolicy
+        manifest: String, text: [UInt8]? = nil, signature: String?, keys: [TrustedKey], policy: ManifestSignaturePolicy
     ) -> SignatureOutcome? {
         guard policy != .off else { return nil }
         let signatureFile = signature ?? beside(manifest)
         do {
             let signatureBytes = try signatureFile.map { (file: $0, bytes: try ManifestLoading.readFile($0, what: "signature")) }
-            let bytes = try ManifestLoading.readFile(manifest, what: "manifest")
+            let bytes = try text ?? ManifestLoading.readFile(manifest, what: "manifest")
             return policy.decide(manifest: bytes, signature: signatureBytes, keys: keys)
         } catch {
             return .invalid("\(error)")

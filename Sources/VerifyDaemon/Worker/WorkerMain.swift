@@ -66,12 +66,16 @@ public enum WorkerMain {
         let format = request.manifestFormat.flatMap(ManifestFormat.init(rawValue:))
         var manifest: Manifest?
         var archiveDigest: (digest: Digest, source: String)?
+        var signature: SignatureOutcome?
         do {
             if let path = request.manifestPath {
                 // One convention with `verifyctl check`: a file whose only line names the archive
                 // itself is the archive's digest, not a manifest of its entries.
                 progress.stage = .manifest
-                switch try SidecarFile.read(path, archive: request.archivePath, format: format, onRead: progress.tick) {
+                // Read once: the signature is checked on the very bytes that are parsed.
+                let text = try ManifestLoading.readFile(path, what: "manifest", onRead: progress.tick)
+                signature = checkSignature(request, text: text)
+                switch try SidecarFile.read(text: text, path: path, archive: request.archivePath, format: format, onRead: progress.tick) {
                 case .manifest(let parsed): manifest = parsed
                 case .archiveDigest(let digest): archiveDigest = (digest, path)
                 }
@@ -128,7 +132,7 @@ public enum WorkerMain {
         } else {
             report = ArchiveVerification.run(verification)
         }
-        let signature = checkSignature(request)
+        if request.manifestPath == nil { signature = checkSignature(request, text: nil) }
         if let finding = signature?.finding(manifest: request.manifestPath ?? "the manifest") {
             report.result.findings.insert(finding, at: 0)
             report.result.verdict = .fail
@@ -153,7 +157,7 @@ public enum WorkerMain {
 
     /// The manifest's signature under the destination's `manifest_signature`; nil when off, or
     /// when `if-present` finds none. A manifest inside the archive has no file to sign beside it.
-    static func checkSignature(_ request: WorkerRequest) -> SignatureOutcome? {
+    static func checkSignature(_ request: WorkerRequest, text: [UInt8]?) -> SignatureOutcome? {
         guard let policy = request.manifestSignature, policy != .off else { return nil }
         guard let manifest = request.manifestPath else {
             return policy == .required ? .invalid("manifest_signature is \"required\" but the manifest is not a file beside the archive") : nil
@@ -164,7 +168,7 @@ public enum WorkerMain {
         } catch {
             return .invalid("\(error)")
         }
-        return ManifestSignatureCheck.check(manifest: manifest, signature: nil, keys: keys, policy: policy)
+        return ManifestSignatureCheck.check(manifest: manifest, text: text, signature: nil, keys: keys, policy: policy)
     }
 
     /// Takes the manifest out of the archive on a first pass.
