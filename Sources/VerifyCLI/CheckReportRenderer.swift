@@ -110,7 +110,7 @@ struct CheckReportRenderer {
         }
         if !result.findings.isEmpty { line("") }
         for finding in result.findings {
-            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? "(the archive)"))
+            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? (finding.kind == .signatureInvalid ? "(the manifest)" : "(the archive)")))
             if let expected = finding.expected { line("       expected " + expected) }
             if let actual = finding.actual { line("       actual   " + actual) }
         }

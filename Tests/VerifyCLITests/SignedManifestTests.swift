@@ -63,6 +63,8 @@ struct SignedManifestTests {
         try Tool.must(["signify-openbsd", "-S", "-s", temp.file("signify.sec"), "-m", manifest, "-x", temp.file("signify.sig")])
         try Corruption.flipByte(manifest, at: 3, mask: 0x20)  // "# signed" -> "# Signed": still a good list
         #expect(try Tool.run(["minisign", "-V", "-p", temp.file("mini.pub"), "-m", manifest]).status != 0)
+        let text = try Tool.run([Tool.verifyctl, "check", archive, "-m", manifest, "--trusted-key", temp.file("mini.pub")])
+        #expect(text.stdout.contains("FAIL signature_invalid  (the manifest)") && text.stdout.contains("signed    NOT VERIFIED: "), "\(text.stdout)")
         for extra in [["--trusted-key", temp.file("mini.pub")], ["--signature", temp.file("signify.sig"), "--trusted-key", temp.file("signify.pub")]] {
             let run = try check(extra)
             #expect(run.status == 1 && run.failureKinds() == ["signature_invalid"], "\(run.stdout)")
