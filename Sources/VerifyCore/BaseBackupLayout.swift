@@ -64,7 +64,9 @@ public struct BaseBackupLayout: Sendable {
         }
         for (stem, name) in tars.sorted(by: { $0.key < $1.key }) where stem != "base" && byTar[stem] == nil {
             // pg_wal.tar, or a tablespace tar the manifest lists nothing of (an empty tablespace).
-            parts.append(Part(fileName: name, prefix: stem == "pg_wal" ? "pg_wal/" : "pg_tblspc/\(stem)/", manifest: stem == "pg_wal" ? nil : Manifest(format: manifest.format, entries: [ManifestEntry]())))
+            let wal = stem == "pg_wal"
+            let empty = Manifest(format: manifest.format, entries: [ManifestEntry]())
+            parts.append(Part(fileName: name, prefix: wal ? "pg_wal/" : "pg_tblspc/\(stem)/", manifest: wal ? nil : empty))
         }
         return BaseBackupLayout(parts: parts, missing: missing)
     }
