@@ -122,6 +122,9 @@ struct BaseBackupTests {
         #expect(run.status == 1 && run.failureKinds() == ["missing", "unexpected"], "\(run.stdout)")
         #expect(run.failures.filter { $0.kind == "missing" }.allSatisfy { $0.path?.hasPrefix("pg_tblspc/\(tablespaceOid)/") == true })
         #expect(run.failures.contains { $0.kind == "unexpected" && $0.path == "stray" }, "\(run.stdout)")
+        let reference = try pgVerifybackup(folder, "parts")
+        #expect(reference.status != 0 && reference.stderr.contains("\"stray\" is present on disk but not in the manifest"), "\(reference.stderr)")
+        #expect(reference.stderr.contains("\"pg_tblspc/\(tablespaceOid)/") && reference.stderr.contains("is present in the manifest but not on disk"), "\(reference.stderr)")
     }
 
     /// The daemon: a destination of base backups, one folder per backup, `base.tar*` standing for
