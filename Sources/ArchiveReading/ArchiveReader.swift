@@ -540,7 +540,7 @@ public final class ArchiveReader {
         var cpioSum: UInt32 = 0
         let offloaded = !algorithms.isEmpty && !restoring && !capturing && hashThread.map { !$0.isBacklogged } ?? false
         if offloaded { hashThread!.begin(algorithms) }
-        var hasher = ContentHasher(algorithms: offloaded ? [] : algorithms)
+        var hasher = ContentHasher(reading: offloaded ? [] : algorithms)
         var block: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0

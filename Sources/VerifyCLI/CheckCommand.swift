@@ -28,6 +28,10 @@ struct CheckCommand: ParsableCommand {
             a file and removed. Use set -o pipefail: the producer's exit status is not seen here. \
             A stream that sends nothing for --stall-timeout seconds is an error.
 
+            A folder holding a backup_manifest is a pg_basebackup -Ft backup: the manifest's own \
+            checksum is checked, then base.tar and each tablespace tar (OID.tar) against it, \
+            strictly, and pg_wal.tar as an archive, as one run (docs/manifests.md).
+
             gzip is inflated by verifyd itself (Intel ISA-L, or zlib with --inflater zlib) so \
             that every member's CRC-32 and length are checked.
 
@@ -46,7 +50,7 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The archive file to verify; - reads it from standard input (a pipe), as does a FIFO named here.")
+    @Argument(help: "The archive file to verify; - reads it from standard input (a pipe), as does a FIFO named here; a pg_basebackup folder (with its backup_manifest).")
     var archive: String
 
     @Option(help: ArgumentHelp(
@@ -57,7 +61,17 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The manifest written at backup time.")
     var manifest: String?
 
-    @Option(help: "Manifest format: auto, sha256sum, b2sum, bsd, mtree or json.")
+    @Option(help: ArgumentHelp(
+        "The manifest's detached signature (minisign's MANIFEST.minisig or signify's MANIFEST.sig); with --trusted-key, a signature beside the manifest is found by itself.",
+        valueName: "file"))
+    var signature: String?
+
+    @Option(name: .customLong("trusted-key"), help: ArgumentHelp(
+        "A minisign or signify public key file to trust (repeatable). With it the manifest must carry a signature by one of these keys, or the run fails (signature_invalid).",
+        valueName: "file"))
+    var trustedKeys: [String] = []
+
+    @Option(help: "Manifest format: auto, sha256sum, b2sum, bsd, mtree, json or pg_backup_manifest.")
     var format: String = "auto"
 
     @Flag(help: "Check every entry the manifest lists (the default).")
@@ -114,6 +128,9 @@ struct CheckCommand: ParsableCommand {
     /// The archive comes as a stream: `-`, or a FIFO named on the command line.
     private var isStream: Bool { StreamSpool.isStream(archive) }
 
+    /// ARCHIVE is a pg_basebackup folder (`BaseBackupVerification`).
+    private var isBaseBackup: Bool { !isStream && BaseBackupVerification.isBaseBackup(archive) }
+
     @Flag(help: "No progress line on stderr (it is shown only when stderr is a terminal, and never with --json).")
     var noProgress = false
 
@@ -125,13 +142,14 @@ struct CheckCommand: ParsableCommand {
         if stripComponents < 0 { throw ValidationError("--strip-components must be 0 or more") }
         if stallTimeout <= 0 { throw ValidationError("--stall-timeout must be more than 0") }
         if format != "auto", ManifestFormat(rawValue: format) == nil {
-            throw ValidationError("--format must be auto, sha256sum, b2sum, bsd, mtree or json")
+            throw ValidationError("--format must be auto, sha256sum, b2sum, bsd, mtree, json or pg_backup_manifest")
         }
         if let inflater, GzipBackend(rawValue: inflater) == nil { throw ValidationError("--inflater must be isal or zlib") }
         guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
         if let restoreReserve, restoreReserve < 0 { throw ValidationError("--restore-reserve must be 0 or more") }
         if spool != nil, !isStream { throw ValidationError("--spool is for a stream (ARCHIVE - or a FIFO)") }
+        if signature != nil, trustedKeys.isEmpty { throw ValidationError("--signature needs --trusted-key: a signature proves nothing without a key to trust") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
 
@@ -145,6 +163,14 @@ struct CheckCommand: ParsableCommand {
             let message = "\(error)"
             let report = CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed)
             emit(report, errorMessage: message)
+            throw ExitCode(ExitStatus.error)
+        }
+        let keys: [TrustedKey]
+        do {
+            // A key file that cannot be trusted or read ends the command before any reading.
+            keys = try trustedKeys.map(ManifestSignatureCheck.loadTrustedKey)
+        } catch {
+            emit(CheckReportRenderer.errorReport(archive: archive, message: "\(error)", seed: seed), errorMessage: "\(error)")
             throw ExitCode(ExitStatus.error)
         }
         var folder: String?
@@ -185,10 +211,18 @@ struct CheckCommand: ParsableCommand {
             restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
             progress.update(entries: 0, bytesRead: 0)
         }
-        let report = ArchiveVerification.run(restoring)
+        var report = isBaseBackup ? BaseBackupVerification.run(restoring) : ArchiveVerification.run(restoring)
         progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
+        // The file signed: the manifest, or the digest file that stood for it (`sha256sum x.tar > x.tar.sha256`).
+        let signedFile = manifestPath ?? report.request.archiveDigest?.source
+        let signed = checkSignature(manifestPath: signedFile, keys: keys)
+        if let finding = signed?.finding(manifest: signedFile ?? "the manifest") {
+            report.result.findings.insert(finding, at: 0)
+            report.result.verdict = .fail
+        }
         var renderer = CheckReportRenderer(report: report, manifestPath: manifestPath)
+        renderer.signature = signed
         if let copy {
             renderer.archive = archive
             renderer.input = (copy.byteCount, copy.digest)
@@ -211,6 +245,7 @@ struct CheckCommand: ParsableCommand {
 
     /// The request, and the manifest file it uses (given, or found beside the archive).
     private func makeRequest(seed: UInt64, stream: Bool) throws -> (VerificationRequest, manifestPath: String?) {
+        if isBaseBackup { return (try baseBackupRequest(seed: seed), archive + "/" + BaseBackupVerification.manifestName) }
         let manifestFormat = ManifestFormat(rawValue: format)
         var loaded: Manifest?
         var manifestPath = manifest
@@ -244,5 +279,24 @@ struct CheckCommand: ParsableCommand {
             checkOptions: .init(stripComponents: stripComponents, strict: strict),
             archiveDigest: digest.map { (digest: $0.0, source: $0.1) }, stallTimeout: stallTimeout)
         return (request, manifestPath)
+    }
+
+    /// A base backup folder's request: its own manifest, read by the run.
+    private func baseBackupRequest(seed: UInt64) throws -> VerificationRequest {
+        if manifest != nil || archiveDigest != nil { throw ValidationError("a pg_basebackup folder is checked against its own backup_manifest: --manifest and --archive-digest do not apply") }
+        if restoreTo != nil { throw ValidationError("--restore-to takes one archive, not a pg_basebackup folder") }
+        var policy = SamplePolicy.all
+        if let sample { policy = .count(sample) }
+        if let samplePercent { policy = .percent(samplePercent) }
+        return VerificationRequest(
+            archivePath: archive, manifest: nil, sample: policy, seed: seed,
+            checkOptions: .init(stripComponents: stripComponents, strict: true), stallTimeout: stallTimeout)
+    }
+
+    /// With --trusted-key: the manifest's signature checked against those keys. Nil without.
+    private func checkSignature(manifestPath: String?, keys: [TrustedKey]) -> SignatureOutcome? {
+        guard !keys.isEmpty else { return nil }
+        guard let manifestPath else { return .invalid("--trusted-key: there is no manifest or digest file to check the signature of") }
+        return ManifestSignatureCheck.check(manifest: manifestPath, signature: signature, keys: keys, policy: .required)
     }
 }

@@ -22,6 +22,8 @@ struct CheckReportRenderer {
     var singleStream: SingleStreamReport?
     /// The archive came as a stream (`verifyctl check -`): its bytes and their SHA-256.
     var input: (bytes: Int64, sha256: Digest)?
+    /// The manifest's signature, when one was checked: the key and the trusted comment, or why not.
+    var signature: SignatureOutcome?
 
     init(report: VerificationReport, manifestPath: String?) {
         archive = report.request.archivePath
@@ -79,6 +81,12 @@ struct CheckReportRenderer {
             }
             row("digest", "\(archiveDigest.source): \(archiveDigest.expected.algorithm.rawValue) of the whole file \(state)")
         }
+        switch signature {
+        case .verified(let verified)?:
+            row("signed", "by trusted key \(verified.keyID) (\(verified.keySource))" + (verified.trustedComment.map { ", trusted comment: \($0)" } ?? ""))
+        case .invalid(let reason)?: row("signed", "NOT VERIFIED: \(reason)")
+        case nil: break
+        }
         if manifestEntries != nil {
             let policy = sample == .all ? "all \(result.selected) entries" : "\(result.selected) of \(manifestEntries!) entries (\(sample))"
             row("sample", "\(policy), seed \(seed)")
@@ -102,7 +110,7 @@ struct CheckReportRenderer {
         }
         if !result.findings.isEmpty { line("") }
         for finding in result.findings {
-            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? "(the archive)"))
+            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? (finding.kind == .signatureInvalid ? "(the manifest)" : "(the archive)")))
             if let expected = finding.expected { line("       expected " + expected) }
             if let actual = finding.actual { line("       actual   " + actual) }
         }
@@ -157,6 +165,7 @@ struct CheckReportRenderer {
         } else {
             members.append(("archiveDigest", .null))
         }
+        if let signature { members.append(("signature", Self.signatureJSON(signature))) }
         if let input {
             members.append(("input", .object([("stream", .bool(true)), ("bytes", .integer(input.bytes)), ("sha256", .string(input.sha256.hex))])))
         }
@@ -220,5 +229,19 @@ struct CheckReportRenderer {
 extension String {
     func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+extension CheckReportRenderer {
+    /// The `signature` member of the JSON report.
+    static func signatureJSON(_ signature: SignatureOutcome) -> JSONValue {
+        switch signature {
+        case .verified(let verified):
+            .object([
+                ("verified", .bool(true)), ("keyId", .string(verified.keyID)), ("keyFile", .string(verified.keySource)),
+                ("trustedComment", verified.trustedComment.map(JSONValue.string) ?? .null),
+            ])
+        case .invalid(let reason): .object([("verified", .bool(false)), ("reason", .string(reason))])
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VerifyCore
 import VerifyProtocol
 import VerifyStore
 @testable import VerifyDaemon
@@ -12,7 +13,7 @@ struct ReportBoundsTests {
         var record = RunRecord(
             destination: "d", archivePath: name, archiveSize: 1, archiveMtime: 1, trigger: "arrival", started: 1, sample: "all", seed: 1)
         record.id = 9
-        record.verdict = "fail"
+        record.verdict = .fail
         record.finished = 2
         let run = ReportRun(record)
         let encoded = try JSONEncoder().encode(run)

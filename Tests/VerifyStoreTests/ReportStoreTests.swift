@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VerifyCore
 import VerifyStore
 import VerifyTestSupport
 
@@ -7,7 +8,7 @@ import VerifyTestSupport
 /// it left out; held and unfinished runs are not in it.
 struct ReportStoreTests {
     @discardableResult
-    func run(_ store: HistoryStore, destination: String = "d", finished: Double?, verdict: String = "pass", held: Bool = false,
+    func run(_ store: HistoryStore, destination: String = "d", finished: Double?, verdict: Verdict = .pass, held: Bool = false,
              findings: Int = 0) throws -> Int64 {
         let started = try store.start(RunRecord(
             destination: destination, archivePath: "/d/a.tar", archiveSize: 10, archiveMtime: 5, trigger: "arrival",
@@ -30,7 +31,7 @@ struct ReportStoreTests {
         for index in 0..<30 { try run(store, finished: 1_000 + Double(index)) }
         try run(store, finished: 500)  // before the window
         try run(store, finished: nil)  // still running
-        try run(store, finished: 2_000, verdict: "fail", held: true, findings: 2)  // not confirmed yet
+        try run(store, finished: 2_000, verdict: .fail, held: true, findings: 2)  // not confirmed yet
         try run(store, destination: "other", finished: 1_500)
         let (runs, total) = try store.finishedRuns(destination: "d", since: 1_000, limit: 10)
         #expect(total == 30)
@@ -42,10 +43,10 @@ struct ReportStoreTests {
         let directory = TemporaryDirectory()
         let store = try HistoryStore(path: directory.file("h.sqlite"))
         var ids: [Int64] = []
-        for index in 0..<7 { ids.append(try run(store, finished: 1_000 + Double(index), verdict: index % 2 == 0 ? "fail" : "error", findings: 9)) }
-        try run(store, finished: 1_100, verdict: "pass")
-        try run(store, finished: 1_200, verdict: "interrupted")
-        try run(store, finished: 1_300, verdict: "fail", held: true, findings: 1)
+        for index in 0..<7 { ids.append(try run(store, finished: 1_000 + Double(index), verdict: index % 2 == 0 ? .fail : .error, findings: 9)) }
+        try run(store, finished: 1_100, verdict: .pass)
+        try run(store, finished: 1_200, verdict: .interrupted)
+        try run(store, finished: 1_300, verdict: .fail, held: true, findings: 1)
         let (runs, total) = try store.failingRuns(destination: "d", since: 0, limit: 3)
         #expect(total == 7)
         #expect(runs.compactMap(\.id) == Array(ids.suffix(3).reversed()))
