@@ -22,6 +22,8 @@ struct CheckReportRenderer {
     var singleStream: SingleStreamReport?
     /// The archive came as a stream (`verifyctl check -`): its bytes and their SHA-256.
     var input: (bytes: Int64, sha256: Digest)?
+    /// With `--index`: what was done with the seek index.
+    var seekIndex: String?
 
     init(report: VerificationReport, manifestPath: String?) {
         archive = report.request.archivePath
@@ -97,6 +99,7 @@ struct CheckReportRenderer {
             }
         }
         for warning in warnings.prefix(5) { row("warning", warning) }
+        if let seekIndex { row("index", seekIndex) }
         if !result.notVerified.isEmpty {
             row("note", "\(result.notVerified.count) hard links not verified: their data is in an entry outside the sample")
         }
@@ -174,6 +177,7 @@ struct CheckReportRenderer {
             ("error", result.error.map(JSONValue.string) ?? .null),
             ("warnings", .array(warnings.map(JSONValue.string))),
             ("bytesRead", .integer(bytesRead)),
+            ("seekIndex", seekIndex.map(JSONValue.string) ?? .null),
             ("contentBytes", .integer(result.contentBytes)),
             ("durationSeconds", .number((durationSeconds * 1e6).rounded() / 1e6)),
             ("singleStream", singleStream.map { stream in

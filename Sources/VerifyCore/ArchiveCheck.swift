@@ -172,6 +172,18 @@ public final class ArchiveCheck: EntryVisitor {
         }
     }
 
+    /// Whether the entry needs its own header: only the sampled manifest entries and hard links
+    /// do (the same test `beginEntry` makes before it skips an entry and keeps nothing of it
+    /// but its name and type). Every entry does when every entry is read.
+    public func needsEntry(rawPath: [UInt8], type: EntryType) -> Bool {
+        guard manifest != nil, !readsEverything else { return true }
+        guard let path = EntryPath(normalizing: rawPath).strippingComponents(options.stripComponents) else { return false }
+        switch index.lookup(path) {
+        case .exact(let i), .canonical(let i): return selected[i] || type == .hardlink
+        case nil: return false
+        }
+    }
+
     private func request(
         forManifestEntry i: Int, _ header: EntryHeader, hardlinkTarget: EntryPath?, archivePath: EntryPath?
     ) -> ContentRequest {
