@@ -192,7 +192,7 @@ public enum ArchiveVerification {
             && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
         reader.recordsSeekIndex = request.recordsSeekIndex
         // A run that reads every entry gains nothing from an index.
-        if sample != nil { reader.seekIndex = request.seekIndex }
+        if sample?.contains(false) == true { reader.seekIndex = request.seekIndex }
         var restoreWriter: RestoreWriter?
         if let folder = request.restoreTo {
             do {
