@@ -212,6 +212,21 @@ import VerifyTestSupport
         }
     }
 
+    /// An index (with a valid checksum) that leaves entries out can make the sampled ones
+    /// missing, a failure; it cannot make a run pass.
+    @Test func indexWithoutEntriesFailsTheSample() throws {
+        let space = try Self.workspace()
+        let manifest = try Self.manifest(space)
+        let archive = try Self.tar(space, format: "gnu")
+        var index = try Self.buildIndex(archive, manifest)
+        index.entries = index.entries.filter { $0.type != .file }
+        let decoded = try SeekIndex.decode(index.encoded())
+        let through = Self.run(archive, manifest, sample: .count(4), seed: 2, index: decoded)
+        if case .used = through.seekIndexUse {} else { Issue.record("\(through.seekIndexUse?.summary ?? "nil")") }
+        #expect(through.result.verdict == .fail)
+        #expect(Set(through.kinds) == [.missing], "\(through.summary)")
+    }
+
     @Test func changedArchiveIsNotReadThroughItsOldIndex() throws {
         let space = try Self.workspace()
         let manifest = try Self.manifest(space)
