@@ -82,9 +82,9 @@ public final class ArchiveReader {
     /// The content of the entry named by `captureEntry` is kept here (up to its limit) when a
     /// visitor asks to read it: how a manifest stored inside an archive is taken out.
     public var captureEntry: (path: EntryPath, limit: Int)?
-    public private(set) var captured: [UInt8]?
+    public internal(set) var captured: [UInt8]?
     /// The captured entry was longer than the limit.
-    public private(set) var capturedOverflow = false
+    public internal(set) var capturedOverflow = false
     /// Set when a sample is read and checked for names, types, sizes and content only: a plain
     /// zip's entries then come from its central directory (`ZipDirectoryWalk`) instead of
     /// libarchive's walk over every member's local header. Not with a whole-file digest (the
@@ -197,53 +197,6 @@ public final class ArchiveReader {
         outcome.membersReadDirectly = (split as? ZipMemberPool)?.membersReadDirectly ?? 0
         split = nil
         return outcome
-    }
-
-    /// A libarchive reader over the source, opened (every filter and format). Nil, with why in
-    /// the outcome, when it cannot be.
-    func openArchive(_ outcome: inout Outcome, singleStream: Bool = false, tarOnly: Bool = false) -> OpaquePointer? {
-        guard let archive = archive_read_new() else {
-            outcome.ioError = "libarchive could not allocate a reader"
-            return nil
-        }
-        if tarOnly {
-            // At a seek index's entry: the header there must read as tar, and nothing else.
-            archive_read_support_format_tar(archive)
-        } else if singleStream {
-            archive_read_support_format_raw(archive)
-        } else if startsWithMtreeSignature() {
-            archive_read_support_format_all(archive)
-        } else {
-            Self.supportEveryFormatButMtree(archive)
-        }
-        if !tarOnly { archive_read_support_filter_all(archive) }
-
-        let context = Unmanaged.passUnretained(source).toOpaque()
-        archive_read_set_callback_data(archive, context)
-        archive_read_set_read_callback(archive) { _, context, block in
-            let source = Unmanaged<FileSource>.fromOpaque(context!).takeUnretainedValue()
-            var pointer: UnsafeRawPointer?
-            let n = source.nextBlock(&pointer)
-            block?.pointee = pointer
-            return n
-        }
-        if source.isSeekable {
-            archive_read_set_skip_callback(archive) { _, context, request in
-                Unmanaged<FileSource>.fromOpaque(context!).takeUnretainedValue().skip(request)
-            }
-            archive_read_set_seek_callback(archive) { _, context, offset, whence in
-                Unmanaged<FileSource>.fromOpaque(context!).takeUnretainedValue().seek(offset, whence: whence)
-            }
-        }
-        let openStatus = archive_read_open1(archive)
-        if ArchiveStatus.interpret(openStatus, phase: .header) != .ok {
-            formatUnrecognised = !singleStream && archive_errno(archive) == EILSEQ && sourceReason() == nil
-            describe(archive, into: &outcome)
-            fail(archive, &outcome, context: "not a readable archive")
-            archive_read_free(archive)
-            return nil
-        }
-        return archive
     }
 
     var zipReopens = 0
@@ -379,152 +332,6 @@ public final class ArchiveReader {
         if let streamEnd { end.streamEnds(at: streamEnd) }
         tarEnd = end
         return ok
-    }
-
-    /// Records why reading stopped: our own source's reason first (gzip damage, I/O error),
-    /// libarchive's message otherwise.
-    func fail(_ archive: OpaquePointer, _ outcome: inout Outcome, context: String?) {
-        if let ioError = source.ioError {
-            outcome.ioError = ioError
-        } else if let damage = source.damage {
-            // Worded as libarchive's own failures are: the same stream decompressed by
-            // libarchive (one thread) or by us (two) reads the same.
-            outcome.damage = context.map { "\($0): \(damage)" } ?? damage
-        } else if archive_errno(archive) == ENOMEM {
-            outcome.ioError = Self.outOfMemory(message(archive))
-        } else {
-            let text = message(archive)
-            outcome.damage = context.map { "\($0): \(text)" } ?? text
-        }
-    }
-
-    /// A failed allocation is not damage: the archive may be fine and this process too small
-    /// for it (the daemon's workers run under a memory limit).
-    static func outOfMemory(_ text: String) -> String {
-        "out of memory while reading (\(text)): the archive needs more memory than this process may use"
-    }
-
-    func isOutOfMemory(_ archive: OpaquePointer) -> Bool {
-        archive_errno(archive) == ENOMEM && sourceReason() == nil
-    }
-
-    func message(_ archive: OpaquePointer) -> String {
-        archive_error_string(archive).map { String(cString: $0) } ?? "libarchive gave no reason"
-    }
-
-    func describe(_ archive: OpaquePointer, into outcome: inout Outcome) {
-        if let name = archive_format_name(archive) { outcome.format = String(cString: name) }
-        let count = archive_filter_count(archive)
-        var filters = [String]()
-        filters.append(contentsOf: source.decodedFilters)
-        if count > 1 {
-            for index in 0..<(count - 1) {
-                if let name = archive_filter_name(archive, index) { filters.append(String(cString: name)) }
-            }
-        }
-        outcome.filters = filters
-    }
-
-    /// Reads or skips the data of the current entry. Returns the content (nil when skipped), whose
-    /// digests may still be coming from the hashing thread, and, when the archive cannot go on, why.
-    func readData(_ archive: OpaquePointer, _ entry: OpaquePointer, _ header: EntryHeader, _ request: ContentRequest) -> (PendingEnd, String?) {
-        guard case .read(let algorithms) = request else {
-            // Restore mode: folders and symlinks (no data) are restored whether sampled or not,
-            // so that the tree's folders get their own modes and times.
-            if let restore, header.type == .directory || header.type == .symlink {
-                if restore.begin(entry, path: header.rawPath, hardlinkTarget: nil) { restore.end() }
-            }
-            if streamEnds != nil { return (PendingEnd(), readStreamThrough(archive)) }
-            let status = ArchiveStatus.interpret(archive_read_data_skip(archive), phase: .data)
-            switch status {
-            case .damagedArchive: return (PendingEnd(), sourceReason() ?? message(archive))
-            default: return (PendingEnd(), nil)
-            }
-        }
-        let restoring = restore?.begin(entry, path: header.rawPath, hardlinkTarget: header.hardlinkTarget) ?? false
-        defer { if restoring { restore?.end() } }
-        let capturing = captureEntry.map { EntryPath(normalizing: header.rawPath) == $0.path } ?? false
-        if capturing { captured = [] }
-        // Entries restored or captured are hashed here (their blocks are used here anyway), and
-        // so are entries begun while the hashing thread is behind; the others are hashed there.
-        // With gzip inflated on the other core, this thread has the time to hash itself.
-        if threads > 1, hashThread == nil, !algorithms.isEmpty, !source.isInflatedAhead, split == nil { hashThread = HashThread() }
-        if header.size == 0, let content = readEmptyLzmaMember(archive, header, algorithms) {
-            // libarchive is not asked for its data (see readEmptyLzmaMember), only to go past it.
-            switch ArchiveStatus.interpret(archive_read_data_skip(archive), phase: .data) {
-            case .damagedArchive:
-                let reason = sourceReason() ?? message(archive)
-                return (PendingEnd(content: EntryContent(digests: [], byteCount: 0, damage: reason)), reason)
-            default:
-                return (PendingEnd(content: content), nil)
-            }
-        }
-        let cpioCheck = cpioChecksum(archive)
-        var cpioSum: UInt32 = 0
-        let offloaded = !algorithms.isEmpty && !restoring && !capturing && hashThread.map { !$0.isBacklogged } ?? false
-        if offloaded { hashThread!.begin(algorithms) }
-        var hasher = ContentHasher(algorithms: offloaded ? [] : algorithms)
-        var block: UnsafeRawPointer?
-        var size = 0
-        var offset: la_int64_t = 0
-        while true {
-            let raw = archive_read_data_block(archive, &block, &size, &offset)
-            switch ArchiveStatus.interpret(raw, phase: .data) {
-            case .ok, .warning:
-                progress.tick()
-                // Sparse entries: the offset jumps over holes, which read as zeros.
-                if offset > hasher.byteCount {
-                    if offloaded { hashThread!.addZeros(offset - hasher.byteCount) }
-                    hasher.updateZeros(count: offset - hasher.byteCount)
-                }
-                if size > 0, let block {
-                    let chunk = UnsafeRawBufferPointer(start: block, count: size)
-                    if cpioCheck != nil { cpioSum = chunk.reduce(cpioSum) { $0 &+ UInt32($1) } }
-                    streamEnds?.add(chunk)
-                    if offloaded { hashThread!.add(chunk) }
-                    hasher.update(chunk)
-                    if restoring, restore?.write(block, count: size, offset: offset) == false { progress.requestStop() }
-                    if capturing, let limit = captureEntry?.limit {
-                        if (captured?.count ?? 0) + size > limit { capturedOverflow = true } else { captured?.append(contentsOf: chunk) }
-                    }
-                }
-            case .end:
-                if let cpioCheck, cpioCheck != cpioSum {
-                    let damage = "cpio checksum mismatch: the header says \(cpioCheck.hexWord), the data sums to \(cpioSum.hexWord)"
-                    return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: damage)), nil)
-                }
-                if archive_entry_sparse_count(entry) > 0, let declared = header.size, declared > hasher.byteCount {
-                    if offloaded { hashThread!.addZeros(declared - hasher.byteCount) }
-                    hasher.updateZeros(count: declared - hasher.byteCount)
-                }
-                let content = EntryContent(digests: hasher.finalize(), byteCount: hasher.byteCount)
-                return (PendingEnd(ticket: offloaded ? hashThread!.end() : nil, content: content), nil)
-            case .damagedEntry where isOutOfMemory(archive), .damagedArchive where isOutOfMemory(archive):
-                outOfMemory = Self.outOfMemory(message(archive))
-                return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: outOfMemory)), outOfMemory)
-            case .damagedEntry:
-                let reason = sourceReason() ?? message(archive)
-                return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted)), nil)
-            case .damagedArchive:
-                let reason = sourceReason() ?? message(archive)
-                return (PendingEnd(content: EntryContent(digests: [], byteCount: hasher.byteCount, damage: reason, encrypted: header.isEncrypted)), reason)
-            }
-        }
-    }
-
-    func sourceReason() -> String? { source.ioError ?? source.damage }
-
-    /// The checksum in the header of the current entry of an SVR4 "070702" (crc) cpio: the sum
-    /// of its data bytes, which libarchive reads and never checks ("XXX TODO" in its cpio
-    /// reader). Read back from the file at the header's position, so only for a cpio stored
-    /// as it is (not compressed); nil otherwise.
-    private func cpioChecksum(_ archive: OpaquePointer) -> UInt32? {
-        guard archive_format(archive) == ARCHIVE_FORMAT_CPIO_SVR4_CRC, archive_filter_count(archive) == 1,
-              source.decodedFilters.isEmpty, source.isSeekable else { return nil }
-        let position = archive_read_header_position(archive)
-        guard position >= 0, let header = FileBytes.read(source.descriptor, at: position, count: 110),
-              header.starts(with: Array("070702".utf8)) else { return nil }
-        return UInt32(String(decoding: header[102..<110], as: UTF8.self), radix: 16)
     }
 
     /// The zip's central directory, read once when first needed (nil inside: unreadable).
