@@ -59,6 +59,16 @@ import VerifyTestSupport
         #expect(!FileManager.default.fileExists(atPath: index))
     }
 
+    /// No index is made from a damaged archive: exit 1, the damage named, no file left.
+    @Test func damagedArchiveGetsNoIndex() throws {
+        let size = try #require(FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int)
+        try Corruption.truncate(archive, to: size - 30_000)
+        let result = try Tool.run([Tool.verifyctl, "index", archive, "-o", index])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("damaged, no index made"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: index))
+    }
+
     @Test func indexOfAStreamIsRefused() throws {
         let result = try Tool.run([Tool.verifyctl, "check", "-", "--index", index], input: [])
         #expect(result.status == 64)
