@@ -122,6 +122,11 @@ struct CheckCommand: ParsableCommand {
         "Read ARCHIVE as one stream (a database dump, a disk image), compressed or not, never as an archive. Without it, a compressed file that holds no archive is read as one stream anyway; an uncompressed one fails."))
     var raw = false
 
+    @Option(help: ArgumentHelp(
+        "A seek index: used when it matches ARCHIVE (a sample then reads only the sampled entries), written whenever ARCHIVE is read from start to end. Plain tar only, so far.",
+        valueName: "FILE"))
+    var index: String?
+
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
@@ -150,6 +155,7 @@ struct CheckCommand: ParsableCommand {
         if let restoreReserve, restoreReserve < 0 { throw ValidationError("--restore-reserve must be 0 or more") }
         if spool != nil, !isStream { throw ValidationError("--spool is for a stream (ARCHIVE - or a FIFO)") }
         if signature != nil, trustedKeys.isEmpty { throw ValidationError("--signature needs --trusted-key: a signature proves nothing without a key to trust") }
+        if index != nil, isStream { throw ValidationError("--index is for an archive file, not a stream") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
 
@@ -211,6 +217,7 @@ struct CheckCommand: ParsableCommand {
             restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
             progress.update(entries: 0, bytesRead: 0)
         }
+        let indexNote = index.flatMap { CheckIndexOption.prepare($0, &restoring) }
         var report = isBaseBackup ? BaseBackupVerification.run(restoring) : ArchiveVerification.run(restoring)
         progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
@@ -227,6 +234,7 @@ struct CheckCommand: ParsableCommand {
             renderer.archive = archive
             renderer.input = (copy.byteCount, copy.digest)
         }
+        if let index { renderer.seekIndex = CheckIndexOption.finish(index, report, loadNote: indexNote) }
         emit(renderer, errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
     }

@@ -24,6 +24,8 @@ struct CheckReportRenderer {
     var input: (bytes: Int64, sha256: Digest)?
     /// The manifest's signature, when one was checked: the key and the trusted comment, or why not.
     var signature: SignatureOutcome?
+    /// With `--index`: what was done with the seek index.
+    var seekIndex: String?
 
     init(report: VerificationReport, manifestPath: String?) {
         archive = report.request.archivePath
@@ -105,6 +107,7 @@ struct CheckReportRenderer {
             }
         }
         for warning in warnings.prefix(5) { row("warning", warning) }
+        if let seekIndex { row("index", seekIndex) }
         if !result.notVerified.isEmpty {
             row("note", "\(result.notVerified.count) hard links not verified: their data is in an entry outside the sample")
         }
@@ -183,6 +186,7 @@ struct CheckReportRenderer {
             ("error", result.error.map(JSONValue.string) ?? .null),
             ("warnings", .array(warnings.map(JSONValue.string))),
             ("bytesRead", .integer(bytesRead)),
+            ("seekIndex", seekIndex.map(JSONValue.string) ?? .null),
             ("contentBytes", .integer(result.contentBytes)),
             ("durationSeconds", .number((durationSeconds * 1e6).rounded() / 1e6)),
             ("singleStream", singleStream.map { stream in

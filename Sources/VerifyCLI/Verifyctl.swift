@@ -18,7 +18,7 @@ public struct Verifyctl: ParsableCommand {
         subcommands: [
             StatusCommand.self, HistoryCommand.self, ShowCommand.self, VerifyCommand.self, ReloadCommand.self, AlertsCommand.self, CoverageCommand.self,
             MetricsCommand.self, ReportCommand.self,
-            CheckCommand.self, ManifestCommand.self,
+            CheckCommand.self, ManifestCommand.self, IndexCommand.self,
         ]
     )
 
