@@ -57,6 +57,9 @@ public struct VerificationRequest: Sendable {
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
     /// How often `onProgress` is called (the watching thread looks every 50 ms).
     public var progressInterval: Duration = .milliseconds(500)
+    /// The archive comes as this stream (`archivePath` only names it): read in one pass, its
+    /// SHA-256 always taken (`VerificationReport.streamDigest`).
+    public var archiveStream: ByteStream?
 
     public init(
         archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
@@ -99,6 +102,8 @@ public struct VerificationReport: Sendable {
     public var restored: (entries: Int, bytes: Int64)?
     /// The file was read as one stream (format `raw`): what was checked, and the dump it holds.
     public var singleStream: SingleStreamReport?
+    /// An archive that came as a stream: its SHA-256, when it was read to its end and good.
+    public var streamDigest: Digest?
 
     /// The report of a run that could not start: the `error` verdict with why.
     public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
@@ -142,14 +147,18 @@ public enum ArchiveVerification {
         progress.stage = .opening
 
         let reader: ArchiveReader
+        var options = ArchiveReader.Options(wholeFileAlgorithms: wholeFileAlgorithms(request), gzipBackend: request.gzipBackend, threads: request.threads)
+        options.stream = request.archiveStream
         do {
-            reader = try ArchiveReader(
-                path: request.archivePath,
-                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend,
-                    threads: request.threads),
-                progress: progress)
+            reader = try ArchiveReader(path: request.archivePath, options: options, progress: progress)
         } catch {
             report.result = CheckResult(verdict: .error, error: error.description)
+            report.durationSeconds = elapsed()
+            return report
+        }
+        if let stream = request.archiveStream, request.formatPolicy == .auto, let format = SeekingFormat.recognise(stream.head(8)) {
+            report.result = CheckResult(verdict: .error, error: "\(stream.name): \(format.streamError)")
+            report.format = format.rawValue
             report.durationSeconds = elapsed()
             return report
         }
@@ -261,7 +270,7 @@ public enum ArchiveVerification {
         report.result = result
         report.format = outcome.format
         report.filters = outcome.filters
-        report.fileSize = outcome.fileSize
+        report.fileSize = request.archiveStream?.byteCount ?? outcome.fileSize
         report.bytesRead = outcome.bytesRead
         report.warnings = outcome.warnings + Self.b2sumHint(request.manifest, result)
         report.membersReadDirectly = outcome.membersReadDirectly
@@ -269,6 +278,9 @@ public enum ArchiveVerification {
         if let ioError = outcome.ioError {
             report.result.verdict = .error
             report.result.error = "\(request.archivePath): \(ioError)"
+        }
+        if request.archiveStream != nil {
+            report.streamDigest = outcome.wholeFileDigests.first { $0.algorithm == .sha256 }
         }
         if let expected = request.archiveDigest, outcome.damage == nil, outcome.ioError == nil {
             let actual = outcome.wholeFileDigests.first(where: { $0.algorithm == expected.digest.algorithm })
@@ -383,6 +395,14 @@ public enum ArchiveVerification {
               result.findings.lazy.filter({ $0.kind == .contentMismatch }).count == result.checked,
               manifest.algorithms == [.sha512] else { return [] }
         return ["every SHA-512 digest differs: if b2sum wrote this list, name it B2SUMS (or *.b2) or pass --format b2sum"]
+    }
+
+    /// The digests of the whole file to take: the sidecar's, and SHA-256 for a stream (printed,
+    /// so that the same pass proves a copy's bytes too).
+    static func wholeFileAlgorithms(_ request: VerificationRequest) -> [DigestAlgorithm] {
+        var algorithms = request.archiveDigest.map { [$0.digest.algorithm] } ?? []
+        if request.archiveStream != nil, !algorithms.contains(.sha256) { algorithms.append(.sha256) }
+        return algorithms
     }
 
     static func stalledResult(seconds: Double, entries: Int) -> CheckResult {
