@@ -279,6 +279,12 @@ public enum ArchiveVerification {
             report.result.verdict = .error
             report.result.error = "\(request.archivePath): \(ioError)"
         }
+        if let failure = request.archiveStream?.failure {
+            // The stream stalled or failed: the archive could not be read to its end, which
+            // proves nothing against it (the findings that followed from it stay listed).
+            report.result.verdict = .error
+            report.result.error = failure
+        }
         if request.archiveStream != nil {
             report.streamDigest = outcome.wholeFileDigests.first { $0.algorithm == .sha256 }
         }

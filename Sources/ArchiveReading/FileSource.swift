@@ -531,6 +531,14 @@ final class FileSource: @unchecked Sendable {
         return FileBytes.read(fd, at: 0, count: count)
     }
 
+    /// `count` bytes at `offset` of the stream as the parser read it (decoded), from those
+    /// still held (`RecentBytes`): a header the parser has just read. Nil when they are not held,
+    /// or the stream is not decoded here.
+    func recentBytes(at offset: Int64, count: Int) -> [UInt8]? {
+        guard decodesHere, let held = recent.bytes(from: offset), held.count >= count else { return nil }
+        return Array(held.prefix(count))
+    }
+
     /// The whole-file digests, after `drain()`.
     func wholeFileDigests() -> [Digest] { wholeFile?.finalize() ?? [] }
 }

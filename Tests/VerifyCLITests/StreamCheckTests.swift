@@ -77,7 +77,7 @@ import VerifyTestSupport
         #expect(run.status == 0, "\(filter): \(run.stdout) \(run.stderr)")
         #expect(run.json?["checked"]?.integerValue == 3)
         #expect(run.json?["input"]?["sha256"]?.stringValue == (try sha256("x.out")).hex)
-        // Cut inside the tar's end-of-archive marker: corrupt_archive, as for a file.
+        // Cut inside the last entry's data: corrupt_archive, as for a file.
         try Tool.must(["sh", "-c", "tar -C src -c . | head -c 600832 | \(filter) > cut.out"], in: temp.path)
         let cut = try pipeline("cat cut.out | $V check - -m m.sha256 --threads \(threads) --json")
         #expect(cut.status == 1 && cut.failureKinds() == ["corrupt_archive"], "\(filter): \(cut.stdout)")
@@ -164,6 +164,50 @@ import VerifyTestSupport
         let run = try pipeline("mkfifo q && exec 3<>q && $V check q --stall-timeout 0.3 --json")
         #expect(run.status == 2, "\(run.stdout)")
         #expect(run.json?["error"]?.stringValue?.contains("stalled: no data for") == true, "\(run.stdout)")
+    }
+
+    /// A writer that sends part of the archive, then nothing while it keeps the FIFO open (the
+    /// shell holds its write end; head writes in the background, more than a pipe holds):
+    /// stalled after --stall-timeout, an error (exit 2) that says after how many bytes, with
+    /// one thread and two (the read then happens on the inflating thread).
+    @Test(arguments: ["1", "2"])
+    func aWriterThatStallsMidwayIsAnError(threads: String) throws {
+        try Tool.must(["sh", "-c", "tar -C src -c . | gzip > x.tar.gz"], in: temp.path)
+        let run = try pipeline("mkfifo q && exec 3<>q && { head -c 300000 x.tar.gz >&3 & } && $V check q --threads \(threads) --stall-timeout 0.5 --json")
+        #expect(run.status == 2, "\(run.stdout)")
+        #expect(run.json?["error"]?.stringValue == "q: stalled: no data for 0.5 s after 300000 bytes (--stall-timeout)", "\(run.stdout)")
+        #expect(run.json?["input"]?["sha256"] == .null)
+    }
+
+    /// An SVR4 cpio with checksums ("070702"): the sum of each entry's data is checked from a
+    /// stream too (its header read back from the bytes just parsed), plain and through gzip.
+    @Test(arguments: ["cat", "gzip -c"], ["1", "2"])
+    func cpioChecksumsFromAStream(filter: String, threads: String) throws {
+        try Tool.must(["sh", "-c", "cd src && ls f1 f2 f3 | cpio -o -H crc 2>/dev/null > ../c.cpio"], in: temp.path)
+        let good = try pipeline("\(filter) c.cpio | $V check - -m m.sha256 --threads \(threads) --json")
+        #expect(good.status == 0 && good.json?["checked"]?.integerValue == 3, "\(good.stdout)")
+        // A byte of f2's data flipped, and the manifest left out: only the checksum can tell.
+        try Corruption.flipByte(temp.file("c.cpio"), at: 110 + 4 + 200_000 + 110 + 4 + 1000, mask: 0x01)
+        let bad = try pipeline("\(filter) c.cpio | $V check - --threads \(threads) --json")
+        #expect(bad.status == 1 && bad.failureKinds() == ["corrupt_archive"], "\(filter): \(bad.stdout)")
+    }
+
+    /// A pg_dump custom-format dump needs seeking: from a stream, an error naming it and --spool.
+    @Test func aCustomFormatDumpNeedsTheSpool() throws {
+        let run = try pipeline("printf 'PGDMP\\001\\016\\000' | $V check - --json")
+        #expect(run.status == 2, "\(run.stdout)")
+        let error = run.json?["error"]?.stringValue ?? ""
+        #expect(error.contains("pg_dump custom format") && error.contains("--spool DIR"), "\(run.stdout)")
+    }
+
+    /// A compressed stream bigger than what is kept of its start, that holds no archive: read
+    /// again as one stream from the kept start, and checked against sha256sum's `-` line.
+    @Test(arguments: ["1", "2"])
+    func aLargeCompressedSingleStream(threads: String) throws {
+        try Tool.must(["sh", "-c", "head -c 40000000 /dev/urandom > big && sha256sum - < big > big.sha256"], in: temp.path)
+        let run = try pipeline("zstd -q -1 -c big | $V check - -m big.sha256 --threads \(threads) --json")
+        #expect(run.status == 0 && run.json?["format"]?.stringValue == "raw", "\(run.stdout)")
+        #expect(run.json?["checked"]?.integerValue == 1)
     }
 
     /// A pg_dump piped through gzip, cut short: truncated_dump, as for a file.
