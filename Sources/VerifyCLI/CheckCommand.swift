@@ -165,20 +165,13 @@ struct CheckCommand: ParsableCommand {
         // A stream is read in one pass; with --spool it is copied whole first, then read as a
         // file (see StreamSpool).
         var copy: StreamSpool?
-        if isStream {
-            do {
-                if let spool {
-                    copy = try StreamSpool.spool(archive, into: spool, stallTimeout: stallTimeout)
-                    restoring.archivePath = copy!.path
-                } else {
-                    restoring.archiveStream = try ByteStream(archive, stallTimeout: stallTimeout)
-                }
-            } catch {
-                if let folder { RestoreFolder.empty(folder) }
-                let message = "\(error)"
-                emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
-                throw ExitCode(ExitStatus.error)
-            }
+        do {
+            copy = try openStream(into: &restoring)
+        } catch {
+            if let folder { RestoreFolder.empty(folder) }
+            let message = "\(error)"
+            emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
+            throw ExitCode(ExitStatus.error)
         }
         defer { copy?.remove() }
         restoring.restoreTo = folder
@@ -186,7 +179,8 @@ struct CheckCommand: ParsableCommand {
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         restoring.threads = threads
         if raw { restoring.formatPolicy = .raw }
-        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: TerminalProgress.fileSize(restoring.archivePath))
+        let total = restoring.archiveStream == nil ? TerminalProgress.fileSize(restoring.archivePath) : 0
+        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: total)
         if let progress {
             restoring.progressInterval = .milliseconds(250)
             restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
@@ -204,6 +198,19 @@ struct CheckCommand: ParsableCommand {
         }
         emit(renderer, errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
+    }
+
+    /// With a stream: opens it for the one pass (`request.archiveStream`), or, with --spool,
+    /// copies it into a file that the request then names (returned, to be removed).
+    private func openStream(into request: inout VerificationRequest) throws -> StreamSpool? {
+        guard isStream else { return nil }
+        if let spool {
+            let copy = try StreamSpool.spool(archive, into: spool, stallTimeout: stallTimeout)
+            request.archivePath = copy.path
+            return copy
+        }
+        request.archiveStream = try ByteStream(archive, stallTimeout: stallTimeout)
+        return nil
     }
 
     private func emit(_ renderer: CheckReportRenderer, errorMessage: String?) {
