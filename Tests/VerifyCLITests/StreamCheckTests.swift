@@ -190,6 +190,9 @@ import VerifyTestSupport
         try Corruption.flipByte(temp.file("c.cpio"), at: 110 + 4 + 200_000 + 110 + 4 + 1000, mask: 0x01)
         let bad = try pipeline("\(filter) c.cpio | $V check - --threads \(threads) --json")
         #expect(bad.status == 1 && bad.failureKinds() == ["corrupt_archive"], "\(filter): \(bad.stdout)")
+        // The same now holds for a file decoded by verifyd (a .cpio.gz), which was not checked.
+        let file = try pipeline("gzip -c c.cpio > c.cpio.gz && $V check c.cpio.gz --threads \(threads) --json")
+        #expect(file.status == 1 && file.failureKinds() == ["corrupt_archive"], "\(file.stdout)")
     }
 
     /// Restore mode from a stream: its size is not known before its end, so the restore is
