@@ -98,13 +98,15 @@ extension ArchiveReader {
 
     /// The checksum in the header of the current entry of an SVR4 "070702" (crc) cpio: the sum
     /// of its data bytes, which libarchive reads and never checks ("XXX TODO" in its cpio
-    /// reader). Read back from the file at the header's position, so only for a cpio stored
-    /// as it is (not compressed); nil otherwise.
+    /// reader). Read back from the file at the header's position, or, for a stream decoded here
+    /// (a pipe; gzip, zstd...), from the bytes the parser just read; nil when libarchive decoded
+    /// the stream itself, or the header is no longer held.
     func cpioChecksum(_ archive: OpaquePointer) -> UInt32? {
-        guard archive_format(archive) == ARCHIVE_FORMAT_CPIO_SVR4_CRC, archive_filter_count(archive) == 1,
-              source.decodedFilters.isEmpty, source.isSeekable else { return nil }
+        guard archive_format(archive) == ARCHIVE_FORMAT_CPIO_SVR4_CRC, archive_filter_count(archive) == 1 else { return nil }
         let position = archive_read_header_position(archive)
-        guard position >= 0, let header = FileBytes.read(source.descriptor, at: position, count: 110),
+        // Decoded here (a stream, gzip...): the header is among the bytes the parser just read.
+        let read = source.isSeekable ? FileBytes.read(source.descriptor, at: position, count: 110) : source.recentBytes(at: position, count: 110)
+        guard position >= 0, let header = read,
               header.starts(with: Array("070702".utf8)) else { return nil }
         return UInt32(String(decoding: header[102..<110], as: UTF8.self), radix: 16)
     }

@@ -21,6 +21,8 @@ public final class ArchiveReader {
         /// Threads to use: with 2, gzip is inflated on a second thread while this one parses and
         /// hashes; other formats are parsed here and hashed on the second thread.
         public var threads: Int
+        /// The archive comes as this stream, read once in order (`path` only names it).
+        public var stream: ByteStream?
         public init(
             wholeFileAlgorithms: [DigestAlgorithm] = [], blockSize: Int = 128 << 10, gzipBackend: GzipBackend = .preferred,
             threads: Int = 2
@@ -134,7 +136,7 @@ public final class ArchiveReader {
         self.isSecondReader = false
         self.source = try FileSource(
             path: path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress,
-            gzipBackend: options.gzipBackend, inflateAhead: options.threads > 1)
+            gzipBackend: options.gzipBackend, inflateAhead: options.threads > 1, stream: options.stream)
     }
 
     /// A second reader of the same open file (a duplicate descriptor), sharing the progress.
@@ -202,7 +204,7 @@ public final class ArchiveReader {
     var zipReopens = 0
 
     private func readEntries(into visitor: some EntryVisitor, _ outcome: inout Outcome) {
-        if source.fileSize == 0 {
+        if source.isEmpty {
             outcome.damage = "the file is empty (0 bytes): not an archive"
             return
         }
@@ -210,7 +212,7 @@ public final class ArchiveReader {
             guard let why = seekIndexRefusal(index) else { return readThroughIndex(index, into: visitor, &outcome) }
             outcome.seekIndexUse = .refused(why)
         }
-        if formatPolicy == .auto, FileBytes.read(source.descriptor, at: 0, count: PgCustomDump.magic.count) == PgCustomDump.magic {
+        if formatPolicy == .auto, source.head(PgCustomDump.magic.count) == PgCustomDump.magic {
             readPgCustomDump(&outcome)
             return
         }
@@ -228,6 +230,8 @@ public final class ArchiveReader {
         var lastName: [UInt8]?
         /// Where a tar's entries ended and its reader stopped, to look at how it ends.
         var tarEnd: TarEnd?
+        /// A zip from a stream: its local headers, and its end once the reader stopped.
+        var zipEnd: ZipStreamEnd?
         readLoop: while true {
             if progress.stopRequested && !isSecondReader || cancelled.load(ordering: .relaxed) {
                 outcome.stoppedEarly = true
@@ -252,6 +256,7 @@ public final class ArchiveReader {
                 resync.headerRead()
                 recordForIndex(archive, header, warned: status == .warning)
                 lastName = header.rawPath
+                noteZipStreamHeader(archive, header, &zipEnd)
                 var headerDamage: String?
                 if status == .warning {
                     let text = message(archive)
@@ -287,9 +292,11 @@ public final class ArchiveReader {
                         entriesEnd: archive_read_header_position(archive), readerEnd: archive_filter_bytes(archive, 0),
                         lastEntry: lastName.map { EntryPath(unnormalized: $0).description })
                 }
+                noteZipStreamEnd(archive, &zipEnd)
                 break readLoop
             case .damagedEntry, .damagedArchive:
                 fail(archive, &outcome, context: nil)
+                noteZipStreamCut(archive, zipEnd, &outcome)
                 break readLoop
             }
         }
@@ -307,6 +314,8 @@ public final class ArchiveReader {
                 outcome.damage = "the archive holds no data (an empty stream inside \(outcome.filters.joined(separator: ", ")))"
             } else if outcome.format?.hasPrefix("ZIP") == true, source.isSeekable, let problem = source.zipEndProblem() {
                 outcome.damage = problem
+            } else if var end = zipEnd {
+                drainZipStream(&end, &outcome)
             } else if !drain(checking: &tarEnd, archiveFilters: archive_filter_count(archive)) {
                 outcome.damage = source.damage
                 outcome.ioError = source.ioError

@@ -61,6 +61,9 @@ public struct VerificationRequest: Sendable {
     public var seekIndex: SeekIndex?
     /// Record a seek index on a sequential read (`VerificationReport.builtSeekIndex`).
     public var recordsSeekIndex = false
+    /// The archive comes as this stream (`archivePath` only names it): read in one pass, its
+    /// SHA-256 always taken (`VerificationReport.streamDigest`).
+    public var archiveStream: ByteStream?
 
     public init(
         archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
@@ -108,6 +111,8 @@ public struct VerificationReport: Sendable {
     /// The index recorded on this run's sequential read, or why none was.
     public var builtSeekIndex: SeekIndex?
     public var seekIndexNotBuilt: String?
+    /// An archive that came as a stream: its SHA-256, when it was read to its end and good.
+    public var streamDigest: Digest?
 
     /// The report of a run that could not start: the `error` verdict with why.
     public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
@@ -145,14 +150,16 @@ public enum ArchiveVerification {
         progress.resetCounts()
         progress.stage = .opening
         let reader: ArchiveReader
+        var options = ArchiveReader.Options(wholeFileAlgorithms: wholeFileAlgorithms(request), gzipBackend: request.gzipBackend, threads: request.threads)
+        options.stream = request.archiveStream
         do {
-            reader = try ArchiveReader(
-                path: request.archivePath,
-                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend,
-                    threads: request.threads),
-                progress: progress)
+            reader = try ArchiveReader(path: request.archivePath, options: options, progress: progress)
         } catch {
             return report.ended(CheckResult(verdict: .error, error: error.description), after: stopwatch)
+        }
+        if let stream = request.archiveStream, request.formatPolicy == .auto, let format = SeekingFormat.recognise(stream.head(8)) {
+            report.format = format.rawValue
+            return report.ended(CheckResult(verdict: .error, error: "\(stream.name): \(format.streamError)"), after: stopwatch)
         }
         progress.stage = .sampling
         let sample = chooseSample(request, fileSize: reader.fileSize)
@@ -374,6 +381,8 @@ public enum ArchiveVerification {
             }
             if known { return declared + declared / 10 + (64 << 20) }
         }
+        // A stream's size is not known before its end: only the reserve bounds the restore.
+        if request.archiveStream != nil { return Int64.max / 2 }
         return max(fileSize, 1 << 20) * 50
     }
 
@@ -384,6 +393,14 @@ public enum ArchiveVerification {
               result.findings.lazy.filter({ $0.kind == .contentMismatch }).count == result.checked,
               manifest.algorithms == [.sha512] else { return [] }
         return ["every SHA-512 digest differs: if b2sum wrote this list, name it B2SUMS (or *.b2) or pass --format b2sum"]
+    }
+
+    /// The digests of the whole file to take: the sidecar's, and SHA-256 for a stream (printed,
+    /// so that the same pass proves a copy's bytes too).
+    static func wholeFileAlgorithms(_ request: VerificationRequest) -> [DigestAlgorithm] {
+        var algorithms = request.archiveDigest.map { [$0.digest.algorithm] } ?? []
+        if request.archiveStream != nil, !algorithms.contains(.sha256) { algorithms.append(.sha256) }
+        return algorithms
     }
 
     static func stalledResult(seconds: Double, entries: Int) -> CheckResult {

@@ -23,10 +23,14 @@ struct CheckCommand: ParsableCommand {
             end as its producer ends it (truncated_dump otherwise). See --raw.
 
             ARCHIVE - reads the archive from standard input (a pipe), as does a FIFO named as \
-            ARCHIVE: the stream is copied to a temporary file in --spool DIR as it arrives (its \
-            size and SHA-256 are printed, and --archive-digest compares them), then verified as \
-            a file and removed. Use set -o pipefail: the producer's exit status is not seen here. \
-            A stream that sends nothing for --stall-timeout seconds is an error.
+            ARCHIVE, in one pass as it arrives: every check a file gets, and the stream's size \
+            and SHA-256 printed (--archive-digest compares them on the same pass). A zip is read \
+            by its local headers and its end records are checked against them when they arrive \
+            (the report says what that leaves unchecked). 7z and pg_dump custom-format dumps \
+            need seeking: they are an error that names --spool DIR, which copies the stream to \
+            a temporary file first and verifies that. Use set -o pipefail: the producer's exit \
+            status is not seen here. A stream that sends nothing for --stall-timeout seconds is \
+            an error.
 
             A folder holding a backup_manifest is a pg_basebackup -Ft backup: the manifest's own \
             checksum is checked, then base.tar and each tablespace tar (OID.tar) against it, \
@@ -54,7 +58,7 @@ struct CheckCommand: ParsableCommand {
     var archive: String
 
     @Option(help: ArgumentHelp(
-        "With a stream (- or a FIFO): the folder where the stream is copied to be read as a file (default: $TMPDIR, else /tmp). The copy needs the stream's size and is removed at the end.",
+        "With a stream (- or a FIFO): copy it into a temporary file in DIR first, then verify that file (for 7z and pg_dump custom-format dumps, which need seeking). The copy needs the stream's size and is removed at the end.",
         valueName: "dir"))
     var spool: String?
 
@@ -131,7 +135,7 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     /// The archive comes as a stream: `-`, or a FIFO named on the command line.
-    private var isStream: Bool { StreamSpool.isStream(archive) }
+    private var isStream: Bool { ByteStream.isStream(archive) }
 
     /// ARCHIVE is a pg_basebackup folder (`BaseBackupVerification`).
     private var isBaseBackup: Bool { !isStream && BaseBackupVerification.isBaseBackup(archive) }
@@ -190,20 +194,16 @@ struct CheckCommand: ParsableCommand {
             }
         }
         var restoring = request
-        // A stream is copied whole before it is read as a file (see StreamSpool).
+        // A stream is read in one pass; with --spool it is copied whole first, then read as a
+        // file (see StreamSpool).
         var copy: StreamSpool?
-        if isStream {
-            let tmp = getenv("TMPDIR").map { String(cString: $0) }
-            let spoolFolder = spool ?? (tmp?.isEmpty == false ? tmp! : "/tmp")
-            do {
-                copy = try StreamSpool.spool(archive, into: spoolFolder, stallTimeout: stallTimeout)
-            } catch {
-                if let folder { RestoreFolder.empty(folder) }
-                let message = "\(error)"
-                emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
-                throw ExitCode(ExitStatus.error)
-            }
-            restoring.archivePath = copy!.path
+        do {
+            copy = try openStream(into: &restoring)
+        } catch {
+            if let folder { RestoreFolder.empty(folder) }
+            let message = "\(error)"
+            emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
+            throw ExitCode(ExitStatus.error)
         }
         defer { copy?.remove() }
         restoring.restoreTo = folder
@@ -211,7 +211,8 @@ struct CheckCommand: ParsableCommand {
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         restoring.threads = threads
         if raw { restoring.formatPolicy = .raw }
-        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: TerminalProgress.fileSize(restoring.archivePath))
+        let total = restoring.archiveStream == nil ? TerminalProgress.fileSize(restoring.archivePath) : 0
+        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: total)
         if let progress {
             restoring.progressInterval = .milliseconds(250)
             restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
@@ -233,10 +234,25 @@ struct CheckCommand: ParsableCommand {
         if let copy {
             renderer.archive = archive
             renderer.input = (copy.byteCount, copy.digest)
+        } else if let stream = restoring.archiveStream {
+            renderer.input = (stream.byteCount, report.streamDigest)
         }
         if let index { renderer.seekIndex = CheckIndexOption.finish(index, report, loadNote: indexNote) }
         emit(renderer, errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
+    }
+
+    /// With a stream: opens it for the one pass (`request.archiveStream`), or, with --spool,
+    /// copies it into a file that the request then names (returned, to be removed).
+    private func openStream(into request: inout VerificationRequest) throws -> StreamSpool? {
+        guard isStream else { return nil }
+        if let spool {
+            let copy = try StreamSpool.spool(archive, into: spool, stallTimeout: stallTimeout)
+            request.archivePath = copy.path
+            return copy
+        }
+        request.archiveStream = try ByteStream(archive, stallTimeout: stallTimeout)
+        return nil
     }
 
     private func emit(_ renderer: CheckReportRenderer, errorMessage: String?) {

@@ -20,8 +20,9 @@ struct CheckReportRenderer {
     var warnings: [String]
     var strict: Bool
     var singleStream: SingleStreamReport?
-    /// The archive came as a stream (`verifyctl check -`): its bytes and their SHA-256.
-    var input: (bytes: Int64, sha256: Digest)?
+    /// The archive came as a stream (`verifyctl check -`): its bytes and their SHA-256 (nil
+    /// when it was not read to its end, or was damaged).
+    var input: (bytes: Int64, sha256: Digest?)?
     /// The manifest's signature, when one was checked: the key and the trusted comment, or why not.
     var signature: SignatureOutcome?
     /// With `--index`: what was done with the seek index.
@@ -135,7 +136,10 @@ struct CheckReportRenderer {
         case .error, .interrupted:
             row("result", "ERROR: \(result.error ?? "could not verify")")
         }
-        if let input { row("input", "a stream of \(input.bytes) bytes, sha256 \(input.sha256.hex)") }
+        if let input {
+            let digest = input.sha256.map { "sha256 \($0.hex)" } ?? "no sha256 (not read to its end, or damaged)"
+            row("input", "a stream of \(input.bytes) bytes, \(digest)")
+        }
         row("read", "\(NumberText.bytes(bytesRead)) in \(NumberText.fixed(durationSeconds, 2)) s (\(NumberText.bytes(Int64(throughput)))/s)")
     }
 
@@ -170,7 +174,7 @@ struct CheckReportRenderer {
         }
         if let signature { members.append(("signature", Self.signatureJSON(signature))) }
         if let input {
-            members.append(("input", .object([("stream", .bool(true)), ("bytes", .integer(input.bytes)), ("sha256", .string(input.sha256.hex))])))
+            members.append(("input", .object([("stream", .bool(true)), ("bytes", .integer(input.bytes)), ("sha256", input.sha256.map { .string($0.hex) } ?? .null)])))
         }
         members += [
             ("sample", .string(sample == .all ? "all" : sample.description)),
