@@ -26,7 +26,10 @@ public actor Daemon {
     let clock: @Sendable () -> Double
 
     var trackers: [String: ArchiveTracker] = [:]
-    var queue: [QueuedRun] = []
+    /// Each destination's newest run not held, as `status` shows it: read from history once and
+    /// kept until a run of the destination starts, ends, or its hold ends (nil: no run yet).
+    var latestRunShown: [String: RunSummary?] = [:]
+    var queue = RunQueue()
     var running: [Int64: RunningRun] = [:]
     /// Requests waiting for an archive's run to end (`verify --wait`).
     var waiters: [String: [AsyncStream<RunSummary?>.Continuation]] = [:]
@@ -149,8 +152,7 @@ public actor Daemon {
                 }
                 enqueueDue(at: now)
                 evaluateStates()
-                while running.count + launching.count < configuration.concurrency, !queue.isEmpty {
-                    let item = queue.removeFirst()
+                while running.count + launching.count < configuration.concurrency, let item = queue.popFirst() {
                     let paths = settlingPaths(item.file.path, destination: item.destination)
                     launching.insert(item.file.path)
                     group.addTask { await self.launch(item, paths: paths) }
@@ -236,7 +238,9 @@ public actor Daemon {
 
     func enqueueDue(at now: Double) {
         for destination in configuration.destinations {
-            guard var tracker = trackers[destination.name] else { continue }
+            // Only destinations with an archive due now are touched (the tracker keeps when).
+            guard trackers[destination.name]?.nextDue.map({ $0 <= now }) == true,
+                  var tracker = trackers.removeValue(forKey: destination.name) else { continue }
             for (file, trigger) in tracker.due(at: now) {
                 tracker.markActive(file.path)
                 queue.append(QueuedRun(destination: destination.name, file: file, trigger: trigger))
@@ -260,6 +264,7 @@ public actor Daemon {
             for destination in configuration.destinations {
                 do {
                     let pruned = try store.prune(destination: destination.name, finishedBefore: now - destination.historyRetention)
+                    latestRunShown[destination.name] = nil
                     if pruned > 0 { logger.info("history pruned", metadata: ["destination": "\(destination.name)", "runs": "\(pruned)"]) }
                     let orphans = try store.pruneOrphanedCoverage(destination: destination.name)
                     if orphans > 0 { logger.info("coverage of archives no longer kept pruned", metadata: ["destination": "\(destination.name)", "rows": "\(orphans)"]) }
