@@ -35,7 +35,7 @@ public final class HistoryStore: Sendable {
     public func markUnfinishedRunsInterrupted(at now: Double, reason: String) throws(StoreError) -> Int {
         try write { db in
             try db.execute(
-                sql: "UPDATE run SET verdict = 'interrupted', finished = ?, error = ? WHERE verdict IS NULL",
+                sql: Query.markUnfinished,
                 arguments: [now, reason])
             return db.changesCount
         }
@@ -75,9 +75,9 @@ public final class HistoryStore: Sendable {
         try read { db in
             if let destination {
                 return try RunRecord.fetchAll(
-                    db, sql: "SELECT * FROM run WHERE destination = ? ORDER BY id DESC LIMIT ?", arguments: [destination, limit])
+                    db, sql: Query.runsOfDestination, arguments: [destination, limit])
             }
-            return try RunRecord.fetchAll(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT ?", arguments: [limit])
+            return try RunRecord.fetchAll(db, sql: Query.runsOfHost, arguments: [limit])
         }
     }
 
@@ -87,7 +87,7 @@ public final class HistoryStore: Sendable {
 
     public func failures(runID: Int64) throws(StoreError) -> [FailureRecord] {
         try read { db in
-            try FailureRecord.fetchAll(db, sql: "SELECT * FROM failure WHERE run_id = ? ORDER BY id", arguments: [runID])
+            try FailureRecord.fetchAll(db, sql: Query.failuresOfRun, arguments: [runID])
         }
     }
 
@@ -112,10 +112,7 @@ public final class HistoryStore: Sendable {
         try read { db in
             try RunRecord.fetchOne(
                 db,
-                sql: """
-                    SELECT * FROM run WHERE destination = ? AND archive_mtime < ? AND verdict = 'pass'
-                    ORDER BY archive_mtime DESC, id DESC LIMIT 1
-                    """,
+                sql: Query.previousPassed,
                 arguments: [destination, mtime])
         }
     }
