@@ -104,6 +104,11 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Seconds without progress after which the archive parser is declared stalled.")
     var stallTimeout: Double = 10
 
+    @Option(help: ArgumentHelp(
+        "The most address space this process may use, as the daemon's workers (worker_memory_limit): a parser that loops allocating ends with an out-of-memory error. Bytes, or a number with a unit (512MiB, 2GiB, 2G). Default: 4GiB; at least 256MiB.",
+        valueName: "size"))
+    var memoryLimit: String?
+
     @Flag(help: ArgumentHelp(
         "Read ARCHIVE as one stream (a database dump, a disk image), compressed or not, never as an archive. Without it, a compressed file that holds no archive is read as one stream anyway; an uncompressed one fails."))
     var raw = false
@@ -133,9 +138,22 @@ struct CheckCommand: ParsableCommand {
         if let restoreReserve, restoreReserve < 0 { throw ValidationError("--restore-reserve must be 0 or more") }
         if spool != nil, !isStream { throw ValidationError("--spool is for a stream (ARCHIVE - or a FIFO)") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
+        _ = try memoryLimitBytes()
+    }
+
+    /// `--memory-limit` in bytes (the workers' default when not given).
+    func memoryLimitBytes() throws -> Int64 {
+        guard let memoryLimit else { return MemoryLimit.defaultBytes }
+        switch ByteSize.parse(memoryLimit) {
+        case .success(let bytes) where bytes >= MemoryLimit.minimumBytes: return bytes
+        case .success: throw ValidationError("--memory-limit \(memoryLimit) is too small: at least 256MiB (the process needs about 200 MiB of address space to start its threads)")
+        case .failure: throw ValidationError("--memory-limit \(memoryLimit) is not a size: bytes, or a number with a unit such as 512MiB, 2GiB or 2G")
+        }
     }
 
     func run() throws {
+        // Before anything of the archive is read (validate() checked the value).
+        MemoryLimit.apply(try memoryLimitBytes())
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let request: VerificationRequest
         let manifestPath: String?
@@ -185,7 +203,9 @@ struct CheckCommand: ParsableCommand {
             restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
             progress.update(entries: 0, bytesRead: 0)
         }
+        armFatalExit(seed: seed)
         let report = ArchiveVerification.run(restoring)
+        FatalExitGuard.disarm()
         progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
         var renderer = CheckReportRenderer(report: report, manifestPath: manifestPath)
@@ -197,7 +217,25 @@ struct CheckCommand: ParsableCommand {
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
     }
 
+    /// libarchive's own `exit(1)` (out of memory in its string code, at the memory limit) ends
+    /// the run with an error report and exit 2, not a silent exit 1 that would read "fail".
+    private func armFatalExit(seed: UInt64) {
+        let (archive, json) = (self.archive, self.json)
+        let limit = (try? memoryLimitBytes()) ?? MemoryLimit.defaultBytes
+        FatalExitGuard.arm(limit: limit) { atLimit in
+            let message = atLimit
+                ? "out of memory: libarchive could not allocate and ended the process at the memory limit (--memory-limit \(limit >> 20) MiB): the archive needs more memory than that, or its parser loops allocating"
+                : "libarchive ended the process with a fatal internal error (its message is above)"
+            Self.emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message, json: json)
+            return ExitStatus.error
+        }
+    }
+
     private func emit(_ renderer: CheckReportRenderer, errorMessage: String?) {
+        Self.emit(renderer, errorMessage: errorMessage, json: json)
+    }
+
+    private static func emit(_ renderer: CheckReportRenderer, errorMessage: String?, json: Bool) {
         var out = BufferedOutput(fd: 1)
         if json {
             renderer.json(to: &out)
