@@ -50,6 +50,8 @@ public actor Daemon {
     var writerCheckBlind: Set<String> = []
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
+    /// Destinations that changed while their scan was under way: scanned again when it ends.
+    var rescansOwed: Set<String> = []
     /// The last skipped-entries notice logged per destination (logged again only when it changes).
     var scanNotices: [String: String] = [:]
     nonisolated let wake = WakeSignal()
@@ -191,10 +193,15 @@ public actor Daemon {
     /// those whose scan is still running.
     func destinationsToScan(at now: Double) -> [DestinationConfiguration] {
         let changed = filesChanged.exchange(false, ordering: .relaxed)
+        // A scan under way may have listed its folder before the change: it is owed another
+        // (a manifest that lands during the scan of its archive was otherwise seen only at the
+        // next poll, and the archive waited for it until then).
+        if changed { rescansOwed.formUnion(scansInFlight) }
         var due: [DestinationConfiguration] = []
         for destination in configuration.destinations where !scansInFlight.contains(destination.name) {
             guard let tracker = trackers[destination.name] else { continue }
-            if changed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true {
+            let owed = rescansOwed.remove(destination.name) != nil
+            if changed || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true {
                 scansInFlight.insert(destination.name)
                 due.append(destination)
             }
@@ -212,6 +219,7 @@ public actor Daemon {
 
     func scanThreadEnded(_ name: String) {
         scansInFlight.remove(name)
+        if rescansOwed.contains(name) { wake.signal() }
     }
 
     func scanned(_ name: String, _ outcome: ScanOutcome) {
