@@ -126,10 +126,9 @@ public actor Daemon {
             if trackers[destination.name] == nil {
                 do {
                     // A held verdict is not a verdict yet (`loadHeldRuns` takes it up).
-                    for run in try store.latestFinishedRunPerArchive(destination: destination.name) where run.heldUntil == nil {
+                    for run in try store.latestRunPerArchive(destination: destination.name) where !run.held {
                         tracker.recordRun(path: run.archivePath, .init(
-                            size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
-                            verdict: run.verdict ?? "interrupted"))
+                            size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished, verdict: run.verdict))
                     }
                     for path in try store.failingArchives(destination: destination.name) { tracker.recordFailing(path: path) }
                     for future in try store.futureMtimes(destination: destination.name) {

@@ -105,6 +105,33 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// What start-up needs of the newest finished run of each archive of a destination (as
+    /// `latestFinishedRunPerArchive`), read column by column: decoding 100,000 whole `RunRecord`s
+    /// was most of a start-up with that history.
+    public struct LatestRun: Sendable, Equatable {
+        public var archivePath: String
+        public var archiveSize: Int64
+        public var archiveMtime: Double
+        public var finished: Double
+        public var verdict: String
+        public var held: Bool
+    }
+
+    public func latestRunPerArchive(destination: String) throws(StoreError) -> [LatestRun] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT archive_path, archive_size, archive_mtime, coalesce(finished, started), coalesce(verdict, 'interrupted'),
+                      held_until IS NOT NULL FROM run WHERE id IN (
+                      SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path)
+                    AND archive_removed IS NULL
+                    """,
+                arguments: [destination]
+            ).map { LatestRun(archivePath: $0[0], archiveSize: $0[1], archiveMtime: $0[2], finished: $0[3], verdict: $0[4], held: $0[5]) }
+        }
+    }
+
     /// The newest passed run of the archive that came before one modified at `mtime`: the newest
     /// archive (by modification time) older than it, another file or the same path's previous
     /// version.
