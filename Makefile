@@ -6,7 +6,7 @@ DEBIAN_PACKAGES = libarchive-dev zlib1g-dev libisal-dev libzstd-dev liblzma-dev 
 	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils isal pigz hyperfine time libsqlite3-dev systemd util-linux \
 	curl dash shellcheck python3-pip perl mount postgresql mariadb-server chromium minisign signify-openbsd
 
-.PHONY: all build release test demo bench fuzz deps pydeps clean
+.PHONY: all build release test demo bench bench-scale fuzz deps pydeps clean
 
 all: build
 
@@ -31,6 +31,12 @@ test: deps pydeps
 # The benchmark: BENCH_SIZE=1G (default), BENCH_RUNS=5; results in bench/results/.
 bench: release
 	@bench/bench.sh
+
+# A host of 100,000 archives (issue 20): 100 destinations x 1,000 small .tar.gz arriving at once,
+# against 1,000; long (tens of minutes on 2 cores). SCALE_RUNS=N measures the first N runs only.
+bench-scale: release
+	@python3 bench/scale.py .build/release --destinations $(or $(SCALE_DESTINATIONS),100) --archives $(or $(SCALE_ARCHIVES),1000) \
+		$(if $(SCALE_RUNS),--runs $(SCALE_RUNS))
 
 demo: release
 	@scripts/demo.sh .build/release

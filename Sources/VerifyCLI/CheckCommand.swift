@@ -122,6 +122,11 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Seconds without progress after which the archive parser is declared stalled.")
     var stallTimeout: Double = 10
 
+    @Option(help: ArgumentHelp(
+        "The most address space this process may use, as the daemon's workers (worker_memory_limit): a parser that loops allocating ends with an out-of-memory error. Bytes, or a number with a unit (512MiB, 2GiB, 2G). Default: 4GiB; at least 256MiB.",
+        valueName: "size"))
+    var memoryLimit: String?
+
     @Flag(help: ArgumentHelp(
         "Read ARCHIVE as one stream (a database dump, a disk image), compressed or not, never as an archive. Without it, a compressed file that holds no archive is read as one stream anyway; an uncompressed one fails."))
     var raw = false
@@ -161,9 +166,22 @@ struct CheckCommand: ParsableCommand {
         if signature != nil, trustedKeys.isEmpty { throw ValidationError("--signature needs --trusted-key: a signature proves nothing without a key to trust") }
         if index != nil, isStream { throw ValidationError("--index is for an archive file, not a stream") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
+        _ = try memoryLimitBytes()
+    }
+
+    /// `--memory-limit` in bytes (the workers' default when not given).
+    func memoryLimitBytes() throws -> Int64 {
+        guard let memoryLimit else { return MemoryLimit.defaultBytes }
+        switch ByteSize.parse(memoryLimit) {
+        case .success(let bytes) where bytes >= MemoryLimit.minimumBytes: return bytes
+        case .success: throw ValidationError("--memory-limit \(memoryLimit) is too small: at least 256MiB (the process needs about 200 MiB of address space to start its threads)")
+        case .failure: throw ValidationError("--memory-limit \(memoryLimit) is not a size: bytes, or a number with a unit such as 512MiB, 2GiB or 2G")
+        }
     }
 
     func run() throws {
+        // Before anything of the archive is read (validate() checked the value).
+        MemoryLimit.apply(try memoryLimitBytes())
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let request: VerificationRequest
         let manifestPath: String?
@@ -219,7 +237,9 @@ struct CheckCommand: ParsableCommand {
             progress.update(entries: 0, bytesRead: 0)
         }
         let indexNote = index.flatMap { CheckIndexOption.prepare($0, &restoring) }
+        armFatalExit(seed: seed)
         var report = isBaseBackup ? BaseBackupVerification.run(restoring) : ArchiveVerification.run(restoring)
+        FatalExitGuard.disarm()
         progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
         // The file signed: the manifest, or the digest file that stood for it (`sha256sum x.tar > x.tar.sha256`).
@@ -255,7 +275,25 @@ struct CheckCommand: ParsableCommand {
         return nil
     }
 
+    /// libarchive's own `exit(1)` (out of memory in its string code, at the memory limit) ends
+    /// the run with an error report and exit 2, not a silent exit 1 that would read "fail".
+    private func armFatalExit(seed: UInt64) {
+        let (archive, json) = (self.archive, self.json)
+        let limit = (try? memoryLimitBytes()) ?? MemoryLimit.defaultBytes
+        FatalExitGuard.arm(limit: limit) { atLimit in
+            let message = atLimit
+                ? "out of memory: libarchive could not allocate and ended the process at the memory limit (--memory-limit \(limit >> 20) MiB): the archive needs more memory than that, or its parser loops allocating"
+                : "libarchive ended the process with a fatal internal error (its message is above)"
+            Self.emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message, json: json)
+            return ExitStatus.error
+        }
+    }
+
     private func emit(_ renderer: CheckReportRenderer, errorMessage: String?) {
+        Self.emit(renderer, errorMessage: errorMessage, json: json)
+    }
+
+    private static func emit(_ renderer: CheckReportRenderer, errorMessage: String?, json: Bool) {
         var out = BufferedOutput(fd: 1)
         if json {
             renderer.json(to: &out)

@@ -93,12 +93,13 @@ extension Daemon {
         }
     }
 
-    /// Compares every destination's state with the last one recorded and raises `stale`,
-    /// `unavailable` and `recovered` on changes. The states are stored, so a restart neither
-    /// repeats nor misses a change.
-    func evaluateStates() {
+    /// Compares every destination's state (or only these destinations': a run changes its own
+    /// alone) with the last one recorded and raises `stale`, `unavailable` and `recovered` on
+    /// changes. The states are stored, so a restart neither repeats nor misses a change.
+    func evaluateStates(_ names: [String]? = nil) {
         let now = clock()
-        for destination in configuration.destinations {
+        let destinations = names.map { $0.compactMap(configuration.destination(named:)) } ?? configuration.destinations
+        for destination in destinations {
             guard let tracker = trackers[destination.name], tracker.scan != nil else { continue }
             let (state, reason) = tracker.state(at: now)
             let previous = knownStates[destination.name].flatMap(DestinationState.init(rawValue:)) ?? .pending

@@ -14,13 +14,7 @@ extension Daemon: ControlBackend {
         for destination in destinations {
             let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
             let (state, reason) = tracker.state(at: now)
-            let lastRun: RunSummary?
-            do {
-                // A failing verdict still held is not shown (nor exported as a metric) before it counts.
-                lastRun = try store.latestRunNotHeld(destination: destination.name).map(RunSummary.init)
-            } catch {
-                throw WireError(.internalError, error.description)
-            }
+            let lastRun = try latestRun(destination.name)
             let progress = running.filter { $0.value.destination == destination.name }.map { id, run in
                 RunProgress(
                     runId: id, archive: run.file.path, started: run.started, entries: run.progress.entries,
@@ -39,6 +33,19 @@ extension Daemon: ControlBackend {
                 version: Self.version, pid: getpid(), started: startedAt, now: now, configPath: configurationPath,
                 running: running.count, queued: queue.count),
             destinations: statuses)
+    }
+
+    /// The destination's newest run, as kept in `latestRunShown` (read from history when not kept).
+    func latestRun(_ name: String) throws(WireError) -> RunSummary? {
+        if let kept = latestRunShown[name] { return kept }
+        do {
+            // A failing verdict still held is not shown (nor exported as a metric) before it counts.
+            let run = try store.latestRunNotHeld(destination: name).map(RunSummary.init)
+            latestRunShown[name] = .some(run)
+            return run
+        } catch {
+            throw WireError(.internalError, error.description)
+        }
     }
 
     public func history(_ arguments: HistoryArguments) async throws(WireError) -> HistoryResult {
@@ -98,11 +105,11 @@ extension Daemon: ControlBackend {
             throw WireError(.unknownDestination, "\"\(arguments.target)\" is neither a configured destination nor an absolute archive path")
         }
         for (destination, file) in targets {
-            let busy = queue.contains { $0.file.path == file.path } || running.values.contains { $0.file.path == file.path }
+            let busy = queue.contains(path: file.path) || running.values.contains { $0.file.path == file.path }
                 || launching.contains(file.path)
             if !busy {
                 trackers[destination]?.markActive(file.path)
-                queue.insert(QueuedRun(destination: destination, file: file, trigger: .request), at: 0)
+                queue.pushFront(QueuedRun(destination: destination, file: file, trigger: .request))
             }
         }
         wake.signal()

@@ -46,6 +46,7 @@ extension Daemon {
             return nil
         }
         let id = record.id ?? 0
+        latestRunShown[destination.name] = nil
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
         request.sample = sample
         request.coverageRunsInWindow = runsInCoverageWindow(destination)
@@ -190,11 +191,12 @@ extension Daemon {
             logger.critical("cannot record the end of a run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
         recordManifestEntries(run, result)
+        latestRunShown[run.destination] = nil
         running[run.id] = nil
         metricsDirty = true
         if let heldUntil {
             hold(HeldRun(id: run.id, destination: run.destination, archive: run.file.path, paths: run.paths, identities: run.identities, until: heldUntil))
-        } else if var tracker = trackers[run.destination] {
+        } else if var tracker = trackers.removeValue(forKey: run.destination) {
             tracker.recordRun(path: run.file.path, .init(size: run.file.size, mtime: run.file.mtime, finished: now, verdict: result.verdict))
             tracker.markInactive(run.file.path)
             trackers[run.destination] = tracker
@@ -215,7 +217,7 @@ extension Daemon {
         }
         if heldUntil == nil { raiseRunAlert(run, result) }
         raiseShrinkAlert(run, result)
-        evaluateStates()
+        evaluateStates([run.destination])
         evaluateCoverageRisk(run.destination)
         let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)
         for waiter in waiters.removeValue(forKey: run.file.path) ?? [] { waiter.yield(summary) }

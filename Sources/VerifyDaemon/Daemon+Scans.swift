@@ -8,7 +8,8 @@ extension Daemon {
     /// alerts for future-dated files and for failing archives that are gone, history of gone
     /// archives forgotten, the scan limit reported.
     func takeScan(_ name: String, _ outcome: ScanOutcome) {
-        guard var tracker = trackers[name] else { return }
+        // Taken out while it changes: a copy left in the dictionary would make every change copy it.
+        guard var tracker = trackers.removeValue(forKey: name) else { return }
         let now = clock()
         let events = tracker.observe(outcome, at: now)
         trackers[name] = tracker

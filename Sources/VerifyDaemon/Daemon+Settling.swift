@@ -122,8 +122,9 @@ extension Daemon {
             return
         }
         held[hold.id] = nil
+        latestRunShown[hold.destination] = nil
         metricsDirty = true
-        if var tracker = trackers[hold.destination] {
+        if var tracker = trackers.removeValue(forKey: hold.destination) {
             if let record, let verdict = record.verdict {
                 tracker.recordRun(path: hold.archive, .init(
                     size: record.archiveSize, mtime: record.archiveMtime, finished: record.finished ?? clock(), verdict: verdict))
@@ -132,7 +133,7 @@ extension Daemon {
             trackers[hold.destination] = tracker
         }
         if case .interrupted(let reason) = decision { notStill(hold.archive, destination: hold.destination, reason) }
-        evaluateStates()
+        evaluateStates([hold.destination])
         wake.signal()
     }
 
@@ -188,7 +189,8 @@ extension Daemon {
             try? store.interruptHeldRun(id: older.id, reason: "superseded by run \(run.id) of the same archive")
         }
         held[run.id] = run
-        if var tracker = trackers[run.destination] {
+        latestRunShown[run.destination] = nil
+        if var tracker = trackers.removeValue(forKey: run.destination) {
             tracker.markActive(run.archive)
             let at = Date(timeIntervalSince1970: run.until).formatted(.iso8601)
             tracker.wait(run.archive, because: "a failure of \((run.archive as NSString).lastPathComponent) is reported at \(at) if the archive stays unchanged until then")

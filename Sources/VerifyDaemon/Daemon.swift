@@ -26,7 +26,10 @@ public actor Daemon {
     let clock: @Sendable () -> Double
 
     var trackers: [String: ArchiveTracker] = [:]
-    var queue: [QueuedRun] = []
+    /// Each destination's newest run not held, as `status` shows it: read from history once and
+    /// kept until a run of the destination starts, ends, or its hold ends (nil: no run yet).
+    var latestRunShown: [String: RunSummary?] = [:]
+    var queue = RunQueue()
     var running: [Int64: RunningRun] = [:]
     /// Requests waiting for an archive's run to end (`verify --wait`).
     var waiters: [String: [AsyncStream<RunSummary?>.Continuation]] = [:]
@@ -50,6 +53,8 @@ public actor Daemon {
     var writerCheckBlind: Set<String> = []
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
+    /// Destinations that changed while their scan was under way: scanned again when it ends.
+    var rescansOwed: Set<String> = []
     /// The last skipped-entries notice logged per destination (logged again only when it changes).
     var scanNotices: [String: String] = [:]
     nonisolated let wake = WakeSignal()
@@ -128,10 +133,9 @@ public actor Daemon {
             if trackers[destination.name] == nil {
                 do {
                     // A held verdict is not a verdict yet (`loadHeldRuns` takes it up).
-                    for run in try store.latestFinishedRunPerArchive(destination: destination.name) where run.heldUntil == nil {
+                    for run in try store.latestRunPerArchive(destination: destination.name) where !run.held {
                         tracker.recordRun(path: run.archivePath, .init(
-                            size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
-                            verdict: run.verdict ?? .interrupted))
+                            size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished, verdict: run.verdict))
                     }
                     for path in try store.failingArchives(destination: destination.name) { tracker.recordFailing(path: path) }
                     for future in try store.futureMtimes(destination: destination.name) {
@@ -156,8 +160,7 @@ public actor Daemon {
                 }
                 enqueueDue(at: now)
                 evaluateStates()
-                while running.count + launching.count < configuration.concurrency, !queue.isEmpty {
-                    let item = queue.removeFirst()
+                while running.count + launching.count < configuration.concurrency, let item = queue.popFirst() {
                     let paths = settlingPaths(item.file.path, destination: item.destination)
                     launching.insert(item.file.path)
                     group.addTask { await self.launch(item, paths: paths) }
@@ -197,10 +200,15 @@ public actor Daemon {
     /// those whose scan is still running.
     func destinationsToScan(at now: Double) -> [DestinationConfiguration] {
         let changed = filesChanged.exchange(false, ordering: .relaxed)
+        // A scan under way may have listed its folder before the change: it is owed another
+        // (a manifest that lands during the scan of its archive was otherwise seen only at the
+        // next poll, and the archive waited for it until then).
+        if changed { rescansOwed.formUnion(scansInFlight) }
         var due: [DestinationConfiguration] = []
         for destination in configuration.destinations where !scansInFlight.contains(destination.name) {
             guard let tracker = trackers[destination.name] else { continue }
-            if changed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true {
+            let owed = rescansOwed.remove(destination.name) != nil
+            if changed || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true {
                 scansInFlight.insert(destination.name)
                 due.append(destination)
             }
@@ -218,6 +226,7 @@ public actor Daemon {
 
     func scanThreadEnded(_ name: String) {
         scansInFlight.remove(name)
+        if rescansOwed.contains(name) { wake.signal() }
     }
 
     func scanned(_ name: String, _ outcome: ScanOutcome) {
@@ -244,7 +253,9 @@ public actor Daemon {
 
     func enqueueDue(at now: Double) {
         for destination in configuration.destinations {
-            guard var tracker = trackers[destination.name] else { continue }
+            // Only destinations with an archive due now are touched (the tracker keeps when).
+            guard trackers[destination.name]?.nextDue.map({ $0 <= now }) == true,
+                  var tracker = trackers.removeValue(forKey: destination.name) else { continue }
             for (file, trigger) in tracker.due(at: now) {
                 tracker.markActive(file.path)
                 queue.append(QueuedRun(destination: destination.name, file: file, trigger: trigger))
@@ -268,6 +279,7 @@ public actor Daemon {
             for destination in configuration.destinations {
                 do {
                     let pruned = try store.prune(destination: destination.name, finishedBefore: now - destination.historyRetention)
+                    latestRunShown[destination.name] = nil
                     if pruned > 0 { logger.info("history pruned", metadata: ["destination": "\(destination.name)", "runs": "\(pruned)"]) }
                     let orphans = try store.pruneOrphanedCoverage(destination: destination.name)
                     if orphans > 0 { logger.info("coverage of archives no longer kept pruned", metadata: ["destination": "\(destination.name)", "rows": "\(orphans)"]) }

@@ -7,7 +7,7 @@ extension HistoryStore {
     /// The runs whose failing verdict is not confirmed yet, oldest first.
     public func heldRuns() throws(StoreError) -> [RunRecord] {
         try read { db in
-            try RunRecord.fetchAll(db, sql: "SELECT * FROM run WHERE held_until IS NOT NULL ORDER BY id")
+            try RunRecord.fetchAll(db, sql: Query.heldRuns)
         }
     }
 
@@ -15,7 +15,7 @@ extension HistoryStore {
     public func latestRunNotHeld(destination: String) throws(StoreError) -> RunRecord? {
         try read { db in
             try RunRecord.fetchOne(
-                db, sql: "SELECT * FROM run WHERE destination = ? AND held_until IS NULL ORDER BY id DESC LIMIT 1",
+                db, sql: Query.latestRunNotHeld,
                 arguments: [destination])
         }
     }

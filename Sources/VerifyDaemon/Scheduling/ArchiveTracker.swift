@@ -52,25 +52,45 @@ public struct ArchiveTracker: Sendable {
         var file: ArchiveFile
         /// When the current size and mtime were first seen.
         var since: Double
+        /// The scan that last found it (`ArchiveTracker.generation`).
+        var seenIn: UInt64 = 0
     }
 
-    public var settings: Settings
-    public private(set) var scan: ScanOutcome?
-    public private(set) var scannedAt: Double?
-    private var observations: [String: Observation] = [:]
-    /// The observed archives, newest first: sorted once per scan, read on every loop.
-    private var ordered: [ArchiveFile] = []
-    public private(set) var lastRuns: [String: RunMark] = [:]
+    /// Changing a setting (a reload) takes effect at once: orderings and summaries are rebuilt.
+    public var settings: Settings {
+        didSet { if settings != oldValue { rebuild() } }
+    }
+    public internal(set) var scan: ScanOutcome?
+    public internal(set) var scannedAt: Double?
+    var observations: [String: Observation] = [:]
+    /// Counts complete and partial scans, to find what a scan did not see without a set of it.
+    var generation: UInt64 = 0
+    /// The observed archives, newest first: rebuilt by a scan that changed something, read on
+    /// every loop and request.
+    var ordered: [ArchiveFile] = []
+    public internal(set) var lastRuns: [String: RunMark] = [:]
     /// Archives queued or running (or holding a failing verdict until they are still).
-    public private(set) var active: Set<String> = []
+    public internal(set) var active: Set<String> = []
     /// Archives whose latest conclusive run (pass, fail, error) did not pass.
-    public private(set) var failing: Set<String> = []
+    public internal(set) var failing: Set<String> = []
     /// Archives first seen with a modification time far in the future: that mtime, and when.
-    public private(set) var futureMtimes: [String: FutureMtime] = [:]
+    public internal(set) var futureMtimes: [String: FutureMtime] = [:]
     /// Known archives (run or future-dated) missing from complete scans in a row: how many.
-    public private(set) var missingScans: [String: Int] = [:]
+    public internal(set) var missingScans: [String: Int] = [:]
     /// How the last failing archive stopped failing.
-    public private(set) var failureEnd: FailureEnd?
+    public internal(set) var failureEnd: FailureEnd?
+
+    // Summaries kept up to date as archives and runs change (ArchiveTracker+Summary.swift), so
+    // that a run, a loop or a `status` costs the same with 10 or 100,000 archives.
+    /// When each verified, idle archive next becomes due; and the same as a heap.
+    var dueAt: [String: Double] = [:]
+    var dueHeap = DueHeap()
+    /// Tracked archives with no conclusive run of their current copy.
+    var unverifiedTracked = 0
+    /// Verified archives (tracked or failing) that are queued or running.
+    var activeVerifying = 0
+    /// How many times the summaries were rebuilt from everything (tests count them).
+    var rebuilds = 0
 
     /// A complete scan must miss an archive this many times in a row before it is gone (a file
     /// replaced by delete-and-write is missing from one scan at most).
@@ -109,71 +129,108 @@ public struct ArchiveTracker: Sendable {
     }
     /// Archives not verified now, and why: a writer has one open, it changed under its run, or
     /// its failure waits to be confirmed. Cleared when a run starts or ends, or the archive goes.
-    public private(set) var waiting: [String: String] = [:]
+    public internal(set) var waiting: [String: String] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
     }
 
-    /// Takes in a scan; returns what the daemon must report or forget.
+    /// Takes in a scan; returns what the daemon must report or forget. A scan that found the
+    /// same files as the last one costs a lookup per file and nothing more; only one that
+    /// changed something rebuilds the destination's orderings.
     @discardableResult
     public mutating func observe(_ outcome: ScanOutcome, at now: Double) -> ScanEvents {
         scan = outcome
         scannedAt = now
         guard case .found(let archives, _, let notes) = outcome else { return ScanEvents() }
-        defer { reorder() }
+        generation &+= 1
         var events = ScanEvents()
-        var next: [String: Observation] = [:]
+        var reordered = false
+        var touched: [String] = []
+        var found = 0
         for file in archives {
+            let since: Double
             if let old = observations[file.path], old.file.size == file.size, old.file.mtime == file.mtime {
-                next[file.path] = Observation(file: file, since: old.since)
+                if old.seenIn != generation { found += 1 }
+                since = old.since
+                observations[file.path]?.seenIn = generation
+                if old.file.companionsReady != file.companionsReady {
+                    observations[file.path]?.file = file
+                    touched.append(file.path)
+                }
             } else {
-                next[file.path] = Observation(file: file, since: now)
+                if observations[file.path].map({ $0.seenIn != generation }) ?? true { found += 1 }
+                since = now
+                observations[file.path] = Observation(file: file, since: now, seenIn: generation)
+                reordered = true
             }
             if file.mtime > now + settings.futureTolerance, futureMtimes[file.path]?.mtime != file.mtime {
-                futureMtimes[file.path] = FutureMtime(mtime: file.mtime, firstSeen: next[file.path]!.since)
+                futureMtimes[file.path] = FutureMtime(mtime: file.mtime, firstSeen: since)
                 events.futureMtimes.append(file)
             }
         }
-        if notes.limitReached != nil {
-            // A scan cut short saw only part of the destination: what it did not reach is kept
-            // as it was, and nothing counts as missing.
-            for (path, old) in observations where next[path] == nil { next[path] = old }
-            observations = next
-            return events
+        // A scan cut short saw only part of the destination: what it did not reach is kept as
+        // it was, and nothing counts as missing.
+        if notes.limitReached == nil, found < observations.count {
+            for path in observations.filter({ $0.value.seenIn != generation }).map(\.key) { observations[path] = nil }
+            reordered = true
         }
-        observations = next
-        waiting = waiting.filter { next[$0.key] != nil }
-        for path in Set(lastRuns.keys).union(futureMtimes.keys).union(missingScans.keys).sorted() {
-            if observations[path] != nil || active.contains(path) {
-                missingScans[path] = nil
-                continue
-            }
+        if notes.limitReached == nil {
+            waiting = waiting.filter { observations[$0.key] != nil }
+            events.gone = countMissing()
+        }
+        if reordered {
+            rebuild()
+        } else {
+            for path in touched { companionsChanged(path) }
+        }
+        return events
+    }
+
+    /// Known archives (run, future-dated, or missed before) that this complete scan did not
+    /// find: counted, and forgotten once gone. Costs a lookup per known archive.
+    private mutating func countMissing() -> [Gone] {
+        for path in missingScans.keys where observations[path] != nil || active.contains(path) { missingScans[path] = nil }
+        var missing: [String] = []
+        for path in lastRuns.keys where isAbsent(path) { missing.append(path) }
+        for path in futureMtimes.keys where lastRuns[path] == nil && isAbsent(path) { missing.append(path) }
+        for path in missingScans.keys where lastRuns[path] == nil && futureMtimes[path] == nil && isAbsent(path) { missing.append(path) }
+        var gone: [Gone] = []
+        for path in missing.sorted() {
             let missed = missingScans[path, default: 0] + 1
             guard missed >= Self.scansToGone else {
                 missingScans[path] = missed
                 continue
             }
-            events.gone.append(Gone(path: path, lastVerdict: lastRuns[path]?.verdict, wasFailing: failing.contains(path)))
+            gone.append(Gone(path: path, lastVerdict: lastRuns[path]?.verdict, wasFailing: failing.contains(path)))
             forget(path)
         }
-        return events
+        return gone
+    }
+
+    /// Neither found by the last scan nor queued or running.
+    private func isAbsent(_ path: String) -> Bool {
+        observations[path] == nil && !active.contains(path)
     }
 
     /// Drops all state of an archive that is gone.
     mutating func forget(_ path: String) {
-        if failing.remove(path) != nil { failureEnd = .removed }
-        lastRuns[path] = nil
-        futureMtimes[path] = nil
-        missingScans[path] = nil
-        waiting[path] = nil
+        update(path) { tracker in
+            if tracker.failing.remove(path) != nil { tracker.failureEnd = .removed }
+            tracker.lastRuns[path] = nil
+            tracker.futureMtimes[path] = nil
+            tracker.missingScans[path] = nil
+            tracker.waiting[path] = nil
+        }
     }
 
     /// The archive is not still (a writer has it open, or it changed under a run): its settle
     /// time starts again now, and the destination is pending for `reason` meanwhile.
     public mutating func restartSettle(_ path: String, because reason: String, at now: Double) {
-        observations[path]?.since = now
-        waiting[path] = reason
+        update(path) { tracker in
+            tracker.observations[path]?.since = now
+            tracker.waiting[path] = reason
+        }
     }
 
     /// Why a tracked archive is not verified now (shown as the pending reason).
@@ -182,33 +239,39 @@ public struct ArchiveTracker: Sendable {
     }
 
     public mutating func recordRun(path: String, _ mark: RunMark) {
-        lastRuns[path] = mark
-        switch mark.verdict {
-        case .fail, .error: failing.insert(path)
-        case .pass: if failing.remove(path) != nil { failureEnd = .passed }
-        case .interrupted: break
+        update(path) { tracker in
+            tracker.lastRuns[path] = mark
+            switch mark.verdict {
+            case .fail, .error: tracker.failing.insert(path)
+            case .pass: if tracker.failing.remove(path) != nil { tracker.failureEnd = .passed }
+            default: break
+            }
         }
     }
 
     /// History's word, at start-up, that this archive's latest conclusive run did not pass (its
     /// latest run may be `interrupted`, which proves nothing).
     public mutating func recordFailing(path: String) {
-        failing.insert(path)
+        update(path) { tracker in _ = tracker.failing.insert(path) }
     }
 
     /// History's record of an archive first seen with a future mtime, at start-up.
     public mutating func recordFutureMtime(path: String, _ record: FutureMtime) {
         futureMtimes[path] = record
-        reorder()
+        rebuild()
     }
 
     public mutating func markActive(_ path: String) {
-        active.insert(path)
-        waiting[path] = nil
+        update(path) { tracker in
+            tracker.active.insert(path)
+            tracker.waiting[path] = nil
+        }
     }
     public mutating func markInactive(_ path: String) {
-        active.remove(path)
-        waiting[path] = nil
+        update(path) { tracker in
+            tracker.active.remove(path)
+            tracker.waiting[path] = nil
+        }
     }
 
     /// When an archive counts as made: its mtime, or when it was first seen if that mtime was
@@ -218,113 +281,27 @@ public struct ArchiveTracker: Sendable {
         return file.mtime
     }
 
+    /// Whether `a` comes before `b` newest first (by when made, then by path).
+    func isNewer(_ a: ArchiveFile, _ b: ArchiveFile) -> Bool {
+        let (ta, tb) = (orderTime(a), orderTime(b))
+        return ta != tb ? ta > tb : a.path > b.path
+    }
+
     /// The archives found, newest first.
     public var archives: [ArchiveFile] { ordered }
 
-    private mutating func reorder() {
-        ordered = observations.values.map { (file: $0.file, time: orderTime($0.file)) }
-            .sorted { $0.time != $1.time ? $0.time > $1.time : $0.file.path > $1.file.path }
-            .map(\.file)
-    }
-
     /// The newest `keepVerifying` archives: the ones verified and re-verified.
-    public var tracked: [ArchiveFile] { Array(archives.prefix(settings.keepVerifying)) }
+    public var tracked: [ArchiveFile] { Array(ordered.prefix(max(settings.keepVerifying, 0))) }
 
     /// The archives verified and re-verified: the tracked ones, and every failing archive still
     /// there (newer files never push a failure out of sight).
     public var verifying: [ArchiveFile] {
-        let all = archives
-        let tracked = all.prefix(settings.keepVerifying)
-        guard !failing.isEmpty else { return Array(tracked) }
-        return Array(tracked) + all.dropFirst(settings.keepVerifying).filter { failing.contains($0.path) }
+        let tracked = self.tracked
+        guard !failing.isEmpty else { return tracked }
+        let older = failing.compactMap { path in isTracked(path) ? nil : observations[path]?.file }
+        return tracked + older.sorted(by: isNewer)
     }
 
     /// The newest archive.
     public var newest: ArchiveFile? { ordered.first }
-
-    /// Archives to verify now, and why.
-    public func due(at now: Double) -> [(file: ArchiveFile, trigger: RunTrigger)] {
-        var due: [(ArchiveFile, RunTrigger)] = []
-        for file in verifying where !active.contains(file.path) {
-            guard let observation = observations[file.path], now - observation.since >= settings.settle else { continue }
-            if !file.companionsReady, now - observation.since < settings.settle + settings.companionGrace { continue }
-            guard let mark = lastRuns[file.path], mark.size == file.size, mark.mtime == file.mtime else {
-                due.append((file, .arrival))
-                continue
-            }
-            if mark.verdict == .interrupted {
-                due.append((file, .retry))
-            } else if now >= mark.finished + settings.interval {
-                due.append((file, .schedule))
-            }
-        }
-        return due
-    }
-
-    /// When something may next become due (or a scan is owed); nil when nothing is pending.
-    public func nextWake(after now: Double) -> Double {
-        var wake = (scannedAt ?? now) + settings.pollInterval
-        for file in verifying where !active.contains(file.path) {
-            guard let observation = observations[file.path] else { continue }
-            let settledAt = observation.since + settings.settle
-            if settledAt > now {
-                wake = min(wake, settledAt)
-            } else if !file.companionsReady {
-                wake = min(wake, max(now, observation.since + settings.settle + settings.companionGrace))
-            } else if let mark = lastRuns[file.path], mark.size == file.size, mark.mtime == file.mtime, mark.verdict != .interrupted {
-                wake = min(wake, mark.finished + settings.interval)
-            }
-        }
-        return wake
-    }
-
-    /// The next scheduled verification of a tracked archive, if known.
-    public func nextRun(after now: Double) -> Double? {
-        var next: Double?
-        for file in verifying {
-            guard let observation = observations[file.path] else { continue }
-            var at: Double
-            if let mark = lastRuns[file.path], mark.size == file.size, mark.mtime == file.mtime, mark.verdict != .interrupted {
-                at = mark.finished + settings.interval
-            } else {
-                at = observation.since + settings.settle
-            }
-            at = max(at, now)
-            next = next.map { min($0, at) } ?? at
-        }
-        return next
-    }
-
-    /// The destination's state and why, worst first: unavailable, failing, stale, pending, ok.
-    public func state(at now: Double) -> (DestinationState, String) {
-        guard let scan else { return (.pending, "not scanned yet") }
-        if case .unavailable(let reason) = scan { return (.unavailable, reason) }
-        let failing = failingArchives
-        if !failing.isEmpty {
-            return (.failing, "\(failing.count) archive(s) failed verification and have not passed since")
-        }
-        guard let newest else {
-            return settings.maxAge == nil ? (.pending, "no archive yet") : (.stale, "no archive matches the patterns")
-        }
-        let age = now - orderTime(newest)
-        if let maxAge = settings.maxAge, age > maxAge {
-            return (.stale, "the newest archive is \(DurationText.words(age)) old (max_age \(DurationText.words(maxAge)))")
-        }
-        if let reason = tracked.lazy.compactMap({ self.waiting[$0.path] }).first { return (.pending, reason) }
-        let unverified = tracked.filter { file in
-            guard let mark = lastRuns[file.path] else { return true }
-            return mark.size != file.size || mark.mtime != file.mtime || mark.verdict == .interrupted
-        }
-        if !unverified.isEmpty { return (.pending, "\(unverified.count) archive(s) not verified yet") }
-        return (.ok, "the newest \(tracked.count) archive(s) passed")
-    }
-
-    /// Archives whose latest conclusive run failed or errored, newest first (then those no scan
-    /// found lately, by path): whether they are tracked or not, replaced since or not, until a
-    /// run passes or they are gone.
-    public var failingArchives: [String] {
-        guard !failing.isEmpty else { return [] }
-        let found = archives.map(\.path).filter { failing.contains($0) }
-        return found + failing.subtracting(found).sorted()
-    }
 }

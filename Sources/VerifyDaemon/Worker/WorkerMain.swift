@@ -39,8 +39,7 @@ public enum WorkerMain {
             emit(WorkerMessage(probe: probe.run(sandbox: sandbox)))
             return 0
         }
-        var limit = rlimit(rlim_cur: rlim_t(request.memoryLimit), rlim_max: rlim_t(request.memoryLimit))
-        _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+        MemoryLimit.apply(request.memoryLimit)
         // Backups on the same host come first: lower CPU and disk priority.
         // On Linux both are per thread: set every thread there is (threads made later inherit).
         let threads = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { id_t($0) }
@@ -50,7 +49,17 @@ public enum WorkerMain {
         }
         let heartbeat = WorkerHeartbeat()
         heartbeat.start { emit(WorkerMessage(progress: $0)) }
+        // libarchive's own exit(1) (out of memory in its string code, at the memory limit) is a
+        // result that says so, not a worker that "exited with status 1 without a result".
+        let limit = request.memoryLimit
+        FatalExitGuard.arm(limit: limit) { atLimit in
+            emit(WorkerMessage(result: failed(atLimit
+                ? "out of memory: libarchive could not allocate and ended the worker at worker_memory_limit (\(limit >> 20) MiB): the archive needs more memory than that, or its parser loops allocating"
+                : "libarchive ended the worker with a fatal internal error")))
+            return 0
+        }
         let result = verify(request, progress: heartbeat.progress)
+        FatalExitGuard.disarm()
         heartbeat.stop()
         emit(WorkerMessage(result: result))
         return 0

@@ -16,7 +16,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// How many archives are verified at once.
     public var concurrency: Int = 1
     /// Address-space limit of one worker process, in bytes.
-    public var workerMemoryLimit: Int64 = 4 << 30
+    public var workerMemoryLimit: Int64 = 4 << 30  // MemoryLimit.defaultBytes, the default of `verifyctl check --memory-limit`
     /// Seconds without parser progress after which a worker declares the archive stalled.
     public var stallTimeout: Double = 30
     /// CPU niceness of the workers (0 to 19): backups on the same host come first.
