@@ -15,9 +15,11 @@ extension Daemon: ControlBackend {
             let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
             let (state, reason) = tracker.state(at: now)
             let lastRun: RunSummary?
+            let totals: DestinationTotals
             do {
                 // A failing verdict still held is not shown (nor exported as a metric) before it counts.
                 lastRun = try store.latestRunNotHeld(destination: destination.name).map(RunSummary.init)
+                totals = DestinationTotals(try store.counters(destination: destination.name))
             } catch {
                 throw WireError(.internalError, error.description)
             }
@@ -32,7 +34,7 @@ extension Daemon: ControlBackend {
                 name: destination.name, path: destination.path, state: state, reason: reason,
                 archives: tracker.archives.count, newestArchive: newest?.path, newestArchiveMtime: newest?.mtime,
                 lastRun: lastRun, failingArchives: tracker.failingArchives, nextRun: tracker.nextRun(after: now),
-                running: progress, coverage: coverage, warnings: warnings))
+                running: progress, coverage: coverage, warnings: warnings, totals: totals))
         }
         return StatusResult(
             daemon: DaemonInfo(

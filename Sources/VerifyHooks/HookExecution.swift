@@ -41,7 +41,8 @@ public enum HookExecution {
         for group in running.withLock({ $0 }) { kill(-group, SIGTERM) }
     }
 
-    public static func run(_ path: String, input: [UInt8], environment: [String: String], timeout: Double) -> Outcome {
+    /// `arguments` follow the program's name (a hook gets none).
+    public static func run(_ path: String, arguments extra: [String] = [], input: [UInt8], environment: [String: String], timeout: Double) -> Outcome {
         let started = Date()
         var stdinPipe: [Int32] = [0, 0]
         var outputPipe: [Int32] = [0, 0]
@@ -72,7 +73,7 @@ public enum HookExecution {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
         var pid: pid_t = 0
-        let arguments = [path]
+        let arguments = [path] + extra
         let environmentLines = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var spawned: Int32 = 0
         // ETXTBSY: another process still holds the file open for writing (a hook being

@@ -120,6 +120,19 @@ enum HistoryMigrations {
                 t.add(column: "held_identities", .text)
             }
         }
+        migrator.registerMigration("v7: metric counters") { db in
+            // Totals for Prometheus counters (HistoryStore+Counters), started from the runs and
+            // alerts already kept.
+            try db.create(table: "metric_counter") { t in
+                t.column("destination", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("label", .text).notNull()
+                t.column("value", .double).notNull()
+                t.primaryKey(["destination", "name", "label"])
+            }
+            try HistoryStore.countRuns(db, where: "1")
+            try db.execute(sql: "INSERT INTO metric_counter SELECT destination, 'alerts', kind, count(*) FROM alert GROUP BY destination, kind")
+        }
         return migrator
     }
 }

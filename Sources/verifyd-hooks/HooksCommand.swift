@@ -58,6 +58,17 @@ struct HooksCommand: ParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        let forwarders: [AlertmanagerForwarder]
+        do {
+            forwarders = try configuration.hooks.alertmanagers.map {
+                try AlertmanagerForwarder(
+                    target: $0, stateDirectory: configuration.hooks.stateDirectory, socketPath: configuration.socketPath,
+                    logger: Logger(label: "verifyd.alertmanager"))
+            }
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
         signal(SIGPIPE, SIG_IGN)
         for stopSignal in [SIGTERM, SIGINT] {
             signal(stopSignal, SIG_IGN)
@@ -73,6 +84,7 @@ struct HooksCommand: ParsableCommand {
             Self.keep.append(source)
         }
         logger.info("started", metadata: ["hooks": "\(configuration.hooks.directory)", "socket": "\(configuration.socketPath)"])
+        for forwarder in forwarders { Thread { forwarder.run() }.start() }
         runner.run()
     }
 

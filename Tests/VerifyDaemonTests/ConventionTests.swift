@@ -77,10 +77,11 @@ struct ConventionTests {
     @Test func theDocumentedKeysAreTheLoadersKeys() throws {
         let doc = try String(contentsOfFile: Tool.repositoryRoot + "/docs/configuration.md", encoding: .utf8)
         var table = "top"
-        var documented: Set<String> = ["hooks", "alert_socket", "destination"]
+        var documented: Set<String> = ["hooks", "alert_socket", "alertmanager", "destination"]
         for line in doc.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("## ") {
                 table = line.contains("[hooks]") ? "hooks" : line.contains("[[alert_socket]]") ? "alert_socket"
+                    : line.contains("[[alertmanager]]") ? "alertmanager"
                     : line.contains("[[destination]]") ? "destination" : line.contains("top level") ? "top" : "none"
                 continue
             }
@@ -91,6 +92,7 @@ struct ConventionTests {
             switch table {
             case "hooks": text = "[hooks]\n\(key) = [[]]\n"
             case "alert_socket": text = key == "path" ? "" : "[[alert_socket]]\npath = \"/run/a.sock\"\n\(key) = [[]]\n"
+            case "alertmanager": text = key == "url" ? "" : "[[alertmanager]]\nurl = \"http://am:9093\"\n\(key) = [[]]\n"
             case "destination": text = key == "name" || key == "path" ? "" : "[[destination]]\nname = \"d\"\npath = \"/srv/d\"\n\(key) = [[]]\n"
             default: text = "\(key) = [[]]\n"
             }
@@ -102,7 +104,9 @@ struct ConventionTests {
                 #expect(!error.description.contains("unknown key"), "docs/configuration.md documents \(table).\(key): \(error.description)")
             }
         }
-        let source = try String(contentsOfFile: Tool.repositoryRoot + "/Sources/VerifyDaemon/Configuration/ConfigurationLoader.swift", encoding: .utf8)
+        let folder = Tool.repositoryRoot + "/Sources/VerifyDaemon/Configuration"
+        let source = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("ConfigurationLoader") }
+            .map { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
         let read = try Regex(#"\.(?:string|integer|duration|size|bool|strings|sample|table|tables|isString)\("([a-z_]+)""#)
         for match in source.matches(of: read) {
             let key = String(match.output[1].substring ?? "")

@@ -102,6 +102,15 @@ public enum ConfigurationLoader {
             try socketReader.rejectUnknownKeys()
             configuration.alertSockets.append(target)
         }
+        for (index, table) in try reader.tables("alertmanager").enumerated() {
+            var alertmanagerReader = TableReader(table: table, file: file, prefix: "alertmanager[\(index + 1)].")
+            let target = try readAlertmanager(&alertmanagerReader)
+            if configuration.hooks.alertmanagers.contains(where: { $0.name == target.name }) {
+                throw alertmanagerReader.error("url", "\(target.name) is listed twice")
+            }
+            try alertmanagerReader.rejectUnknownKeys()
+            configuration.hooks.alertmanagers.append(target)
+        }
         for (index, table) in try reader.tables("destination").enumerated() {
             var destinationReader = TableReader(table: table, file: file, prefix: "destination[\(index + 1)].")
             let destination = try readDestination(&destinationReader)
