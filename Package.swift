@@ -75,31 +75,43 @@ let package = Package(
         .target(name: "VerifyClient", dependencies: ["VerifyProtocol"]),
         // Linux calls that need _GNU_SOURCE (accept4, pipe2, SO_PEERCRED, prctl).
         .target(name: "CDaemonSupport"),
+        // What verifyd and verifyd-hooks share, without libarchive or GRDB: the configuration
+        // and its loader, logging to the journal, the process spawner, errno text, the version.
+        .target(
+            name: "VerifySystem",
+            dependencies: [
+                "VerifyCore", "VerifyProtocol", "CDaemonSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         // The daemon: configuration, scanning, scheduling, workers, control socket, systemd.
         .target(
             name: "VerifyDaemon",
             dependencies: [
-                "VerifyCore", "ArchiveReading", "VerifyStore", "VerifyProtocol", "CDaemonSupport",
+                "VerifyCore", "ArchiveReading", "VerifyStore", "VerifyProtocol", "VerifySystem", "CDaemonSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
-        // The hook runner: follows the alert log, runs hook scripts with flood control.
+        // The hook runner: follows the alert log, runs hook scripts with flood control. It links
+        // neither libarchive, GRDB nor the daemon (VerifySystem has what it shares with verifyd).
         .target(
             name: "VerifyHooks",
             dependencies: [
-                "VerifyDaemon", "VerifyClient", "VerifyProtocol", "CDaemonSupport",
+                "VerifySystem", "VerifyClient", "VerifyProtocol", "CDaemonSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "verifyd-hooks",
             dependencies: [
-                "VerifyHooks", "VerifyDaemon", "VerifyProtocol",
+                "VerifyHooks", "VerifySystem", "VerifyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -120,8 +132,8 @@ let package = Package(
         .testTarget(name: "VerifyCLITests", dependencies: ["VerifyCLI", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyStoreTests", dependencies: ["VerifyStore", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyProtocolTests", dependencies: ["VerifyProtocol"]),
-        .testTarget(name: "VerifyHooksTests", dependencies: ["VerifyHooks", "VerifyProtocol", "VerifyClient", "VerifyDaemon", "VerifyTestSupport"]),
-        .testTarget(name: "VerifyDaemonTests", dependencies: ["VerifyDaemon", "VerifyProtocol", "VerifyClient", "VerifyCore", "VerifyStore", "VerifyTestSupport"]),
+        .testTarget(name: "VerifyHooksTests", dependencies: ["VerifyHooks", "VerifyProtocol", "VerifyClient", "VerifyTestSupport"]),
+        .testTarget(name: "VerifyDaemonTests", dependencies: ["VerifyDaemon", "VerifyProtocol", "VerifyClient", "VerifyCore", "VerifyStore", "VerifySystem", "VerifyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -130,17 +130,11 @@ public enum ArchiveVerification {
     /// A manifest whose only line names the archive file itself is its digest: `SidecarFile`
     /// decides that when the file is read, for `verifyctl check` and the worker alike.
     public static func run(_ request: VerificationRequest) -> VerificationReport {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let elapsed = { () -> Double in
-            let d = clock.now - start
-            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        }
+        let stopwatch = Stopwatch()
         var report = VerificationReport.notStarted(request, error: "")
         let progress = request.progress ?? ReadProgress()
         progress.resetCounts()
         progress.stage = .opening
-
         let reader: ArchiveReader
         do {
             reader = try ArchiveReader(
@@ -149,38 +143,12 @@ public enum ArchiveVerification {
                     threads: request.threads),
                 progress: progress)
         } catch {
-            report.result = CheckResult(verdict: .error, error: error.description)
-            report.durationSeconds = elapsed()
-            return report
+            return report.ended(CheckResult(verdict: .error, error: error.description), after: stopwatch)
         }
         progress.stage = .sampling
-        let sample = request.manifest.flatMap { manifest -> [Bool]? in
-            // Entries without a recorded size are estimated at the archive's average.
-            let estimate = max(reader.fileSize / Int64(max(manifest.entries.count, 1)), 1)
-            let sizes = { manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate } }
-            if let coverage = request.coverage {
-                let flags = CoverageSampling.choose(
-                    manifest.entries, sizes: sizes(), coverage: coverage,
-                    policy: request.sample, seed: request.seed, cycleStart: request.coverageCycleStart)
-                return flags.allSatisfy { $0 } ? nil : flags
-            }
-            switch request.sample {
-            case .all: return nil
-            case .bytes(let budget):
-                return SampleSelection.choose(
-                    manifest.entries, sizes: sizes(), budget: budget, seed: request.seed)
-            default:
-                return SampleSelection.choose(manifest.entries, policy: request.sample, seed: request.seed)
-            }
-        }
+        let sample = chooseSample(request, fileSize: reader.fileSize)
         report.sample = sample
-        // A sample against names, sizes and digests alone needs no zip header but the directory
-        // (a "sample" of every entry is a full verify: every header is read).
-        reader.formatPolicy = request.formatPolicy
-        reader.streamName = SingleStream.contentName(
-            archivePath: request.archivePath, manifestPaths: request.manifest.map { $0.entries.count == 1 ? [$0.entries.path(at: 0)] : [] } ?? [])
-        reader.zipEntriesFromDirectory = request.zipEntriesFromDirectory && sample?.contains(false) == true
-            && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
+        prepare(reader, for: request, sample: sample)
         var restoreWriter: RestoreWriter?
         if let folder = request.restoreTo {
             do {
@@ -190,25 +158,65 @@ public enum ArchiveVerification {
                 reader.restore = writer
                 restoreWriter = writer
             } catch {
-                report.result = CheckResult(verdict: .error, error: error.description)
-                report.durationSeconds = elapsed()
-                return report
+                return report.ended(CheckResult(verdict: .error, error: error.description), after: stopwatch)
             }
         }
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
         let job = ReaderJob(reader: reader, check: check, onCheckpoint: request.onCheckpoint)
         progress.stage = .reading
-        let done = DispatchSemaphore(value: 0)
-        let began = Atomic<Bool>(false)
-        let thread = Thread {
-            began.store(true, ordering: .relaxed)
-            job.run()
-            done.signal()
-        }
-        thread.stackSize = 16 << 20
-        thread.start()
+        if let stopped = watch(job, request: request, report: &report, stopwatch: stopwatch) { return stopped }
 
-        // The watchdog: progress ticks whenever the parser returns something or asks for input.
+        let (outcome, result) = job.take()
+        report.take(outcome, result: result, request: request)
+        if let restoreWriter, let folder = request.restoreTo {
+            report.result = checkRestore(report.result, writer: restoreWriter, folder: folder, request: request, sample: sample, stopped: outcome.stoppedEarly)
+            report.restored = (restoreWriter.entriesWritten, restoreWriter.bytesWritten)
+        }
+        report.durationSeconds = stopwatch.seconds()
+        return report
+    }
+
+    /// Which entries of the manifest the run reads: nil for all of them. Entries without a
+    /// recorded size are estimated at the archive's average.
+    static func chooseSample(_ request: VerificationRequest, fileSize: Int64) -> [Bool]? {
+        guard let manifest = request.manifest else { return nil }
+        let estimate = max(fileSize / Int64(max(manifest.entries.count, 1)), 1)
+        let sizes = { manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate } }
+        if let coverage = request.coverage {
+            let flags = CoverageSampling.choose(
+                manifest.entries, sizes: sizes(), coverage: coverage,
+                policy: request.sample, seed: request.seed, cycleStart: request.coverageCycleStart)
+            return flags.allSatisfy { $0 } ? nil : flags
+        }
+        switch request.sample {
+        case .all: return nil
+        case .bytes(let budget):
+            return SampleSelection.choose(manifest.entries, sizes: sizes(), budget: budget, seed: request.seed)
+        default:
+            return SampleSelection.choose(manifest.entries, policy: request.sample, seed: request.seed)
+        }
+    }
+
+    /// How the reader reads this request: the format policy, the name of a single stream's
+    /// content, and whether zip entries may come from the central directory alone.
+    private static func prepare(_ reader: ArchiveReader, for request: VerificationRequest, sample: [Bool]?) {
+        reader.formatPolicy = request.formatPolicy
+        reader.streamName = SingleStream.contentName(
+            archivePath: request.archivePath, manifestPaths: request.manifest.map { $0.entries.count == 1 ? [$0.entries.path(at: 0)] : [] } ?? [])
+        // A sample against names, sizes and digests alone needs no zip header but the directory
+        // (a "sample" of every entry is a full verify: every header is read).
+        reader.zipEntriesFromDirectory = request.zipEntriesFromDirectory && sample?.contains(false) == true
+            && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
+    }
+
+    /// Runs the job on a thread of its own and watches it until it ends: checkpoints, the run's
+    /// budget, progress reports and the stall watchdog (progress ticks whenever the parser
+    /// returns something or asks for input). Returns the report of a run that could not end
+    /// (the thread never started, or the parser stalled), nil once the job is done.
+    private static func watch(_ job: ReaderJob, request: VerificationRequest, report: inout VerificationReport, stopwatch: Stopwatch) -> VerificationReport? {
+        let reader = job.reader
+        let done = start(job)
+        let clock = ContinuousClock()
         var lastTicks = reader.progress.tickCount
         var lastChange = clock.now
         var lastReport = clock.now
@@ -218,17 +226,7 @@ public enum ArchiveVerification {
                 lastCheckpoint = clock.now
                 job.checkpointDue.store(true, ordering: .relaxed)
             }
-            // A budget never stops a run before it has read one entry: every run makes progress,
-            // even when reaching what is left means inflating through what is done.
-            if report.budgetReached == nil, job.entriesRead.load(ordering: .relaxed) > 0 {
-                if let maxSeconds = request.maxSeconds, elapsed() >= maxSeconds {
-                    report.budgetReached = "max_duration \(maxSeconds) s reached"
-                    reader.progress.requestStop()
-                } else if let maxBytes = request.maxBytes, reader.progress.bytesRead >= maxBytes {
-                    report.budgetReached = "max_bytes \(maxBytes) reached"
-                    reader.progress.requestStop()
-                }
-            }
+            checkBudget(job, request: request, report: &report, stopwatch: stopwatch)
             if let onProgress = request.onProgress, clock.now - lastReport >= request.progressInterval {
                 lastReport = clock.now
                 onProgress(reader.progress.entryCount, reader.progress.bytesRead)
@@ -240,68 +238,48 @@ public enum ArchiveVerification {
                 continue
             }
             let idle = clock.now - lastChange
-            if !began.load(ordering: .relaxed), idle >= .seconds(2) {
+            if !job.began.load(ordering: .relaxed), idle >= .seconds(2) {
                 // The thread never ran: no memory for its stack (the worker's limit), not damage.
                 report.stalled = true
-                report.result = CheckResult(verdict: .error, error: "could not start the reader thread: out of memory (the worker's memory limit is too small)")
-                report.durationSeconds = elapsed()
-                return report
+                let error = "could not start the reader thread: out of memory (the worker's memory limit is too small)"
+                return report.ended(CheckResult(verdict: .error, error: error), after: stopwatch)
             }
             if idle >= .milliseconds(Int64(request.stallTimeout * 1000)) {
                 report.stalled = true
-                report.result = stalledResult(seconds: request.stallTimeout, entries: reader.progress.entryCount)
                 report.bytesRead = reader.progress.bytesRead
-                report.durationSeconds = elapsed()
-                return report
+                return report.ended(stalledResult(seconds: request.stallTimeout, entries: reader.progress.entryCount), after: stopwatch)
             }
         }
+        return nil
+    }
 
-        let (outcome, result) = job.take()
-        if !outcome.stoppedEarly { report.budgetReached = nil }
-        report.result = result
-        report.format = outcome.format
-        report.filters = outcome.filters
-        report.fileSize = outcome.fileSize
-        report.bytesRead = outcome.bytesRead
-        report.warnings = outcome.warnings + Self.b2sumHint(request.manifest, result)
-        report.membersReadDirectly = outcome.membersReadDirectly
-        report.entriesFromZipDirectory = outcome.entriesFromZipDirectory
-        if let ioError = outcome.ioError {
-            report.result.verdict = .error
-            report.result.error = "\(request.archivePath): \(ioError)"
+    /// Starts the job's thread (16 MiB of stack); the job's `began` is set once it runs, and the
+    /// semaphore signalled when it is done.
+    private static func start(_ job: ReaderJob) -> DispatchSemaphore {
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            job.began.store(true, ordering: .relaxed)
+            job.run()
+            done.signal()
         }
-        if let expected = request.archiveDigest, outcome.damage == nil, outcome.ioError == nil {
-            let actual = outcome.wholeFileDigests.first(where: { $0.algorithm == expected.digest.algorithm })
-            report.archiveDigestActual = actual
-            if let actual, actual != expected.digest {
-                report.result.findings.insert(Finding(
-                    path: nil, kind: .corruptArchive,
-                    expected: "archive \(expected.digest.algorithm.rawValue) \(expected.digest.hex) (from \(expected.source))",
-                    actual: "archive \(actual.algorithm.rawValue) \(actual.hex)"), at: 0)
-                if report.result.verdict == .pass { report.result.verdict = .fail }
-            }
+        thread.stackSize = 16 << 20
+        thread.start()
+        return done
+    }
+
+    /// Stops the reader at the run's budget (`max_duration`, `max_bytes`), never before it has
+    /// read one entry: every run makes progress, even when reaching what is left means
+    /// inflating through what is done.
+    private static func checkBudget(_ job: ReaderJob, request: VerificationRequest, report: inout VerificationReport, stopwatch: Stopwatch) {
+        guard report.budgetReached == nil, job.entriesRead.load(ordering: .relaxed) > 0 else { return }
+        let progress = job.reader.progress
+        if let maxSeconds = request.maxSeconds, stopwatch.seconds() >= maxSeconds {
+            report.budgetReached = "max_duration \(maxSeconds) s reached"
+            progress.requestStop()
+        } else if let maxBytes = request.maxBytes, progress.bytesRead >= maxBytes {
+            report.budgetReached = "max_bytes \(maxBytes) reached"
+            progress.requestStop()
         }
-        if let dump = outcome.pgCustomDump {
-            report.singleStream = SingleStreamReport(
-                checks: dump.checks, dump: .pgDumpCustom, dumpComplete: dump.damage == nil && dump.ioError == nil ? dump.truncation == nil : nil,
-                contentBytes: dump.contentBytes)
-            if let truncation = dump.truncation, dump.damage == nil, dump.ioError == nil {
-                report.result.findings.insert(Finding(
-                    path: nil, kind: .truncatedDump, expected: "a pg_dump custom format dump with \(DumpProducer.pgDumpCustom.endMarker)",
-                    actual: truncation), at: 0)
-                if report.result.verdict == .pass { report.result.verdict = .fail }
-            }
-        }
-        if let stream = outcome.singleStream {
-            report.singleStream = checkSingleStream(stream, filters: outcome.filters, into: &report.result, readToEnd: outcome.damage == nil
-                && outcome.ioError == nil && !outcome.stoppedEarly)
-        }
-        if let restoreWriter, let folder = request.restoreTo {
-            report.result = checkRestore(report.result, writer: restoreWriter, folder: folder, request: request, sample: sample, stopped: outcome.stoppedEarly)
-            report.restored = (restoreWriter.entriesWritten, restoreWriter.bytesWritten)
-        }
-        report.durationSeconds = elapsed()
-        return report
     }
 
     /// What reading one stream checked, and whether the dump it holds ended: a dump whose end
@@ -399,12 +377,14 @@ public enum ArchiveVerification {
 /// state is guarded by the mutex for the hand-back, and the thread that creates the job touches
 /// the reader and the check again only through `take()`, after the reader thread has signalled.
 private final class ReaderJob: @unchecked Sendable {
-    private let reader: ArchiveReader
+    let reader: ArchiveReader
     private let check: ArchiveCheck
     private let onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?
     private let output = Mutex<(ArchiveReader.Outcome, CheckResult)?>(nil)
     /// Set by the watching thread; the reading thread takes a checkpoint after the next entry.
     let checkpointDue = Atomic<Bool>(false)
+    /// The thread started (it may not, for want of memory for its stack).
+    let began = Atomic<Bool>(false)
     /// Entries whose content was read so far (the selected ones, when sampling).
     let entriesRead = Atomic<Int>(0)
 

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import VerifyCore
 
 /// Inflates a gzip file with zlib, every member of a multi-member file, checking each member's
 /// CRC-32 and ISIZE (libarchive 3.6 never checks the gzip trailer).
@@ -24,12 +25,7 @@ enum GzipStep {
     case damaged(String, produced: Int)
 }
 
-/// Which gzip decoder reads `.gz` files.
-public enum GzipBackend: String, Sendable, CaseIterable {
-    /// Intel ISA-L's inflate: about twice as fast as zlib here.
-    case isal
-    case zlib
-
+extension GzipBackend {
     /// `$VERIFYD_INFLATER` (isal or zlib) when set, else ISA-L.
     public static var preferred: GzipBackend {
         ProcessInfo.processInfo.environment["VERIFYD_INFLATER"].flatMap(GzipBackend.init(rawValue:)) ?? .isal

@@ -10,6 +10,8 @@
 
 int verifyd_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 
+int verifyd_name_thread(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
 int verifyd_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int verifyd_pipe_grow(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VerifyCore
 import VerifyProtocol
 
 /// `verifyctl verify DEST|ARCHIVE`: verify now, ahead of the schedule.
@@ -53,7 +54,8 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if runs.count < result.queued.count { throw ExitCode(ExitStatus.error) }
-        if runs.contains(where: { $0.verdict == "error" || $0.verdict == "interrupted" }) { throw ExitCode(ExitStatus.error) }
-        if runs.contains(where: { $0.verdict == "fail" }) { throw ExitCode(ExitStatus.fail) }
+        // The worst run decides: an error or an interrupted run (2) over a failure (1).
+        let worst = runs.map { Verdict(rawValue: $0.verdict).map(ExitStatus.forVerdict) ?? ExitStatus.error }.max() ?? ExitStatus.pass
+        if worst != ExitStatus.pass { throw ExitCode(worst) }
     }
 }

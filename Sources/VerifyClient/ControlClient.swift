@@ -49,6 +49,11 @@ public final class ControlClient {
 
     deinit { close(fd) }
 
+    /// Ends the connection from another thread: a `readLine` blocked in it returns (throws).
+    /// Safe to call from any thread, once or more (shutdown(2) only; the descriptor is closed
+    /// by deinit).
+    public func interrupt() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     /// Sends one request and waits for its reply. A reply with `ok: false` throws `.daemon`.
     public func call<Arguments: Codable & Sendable, Result: Codable & Sendable>(
         _ command: Command, _ arguments: Arguments, expecting: Result.Type

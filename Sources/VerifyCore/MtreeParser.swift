@@ -13,8 +13,7 @@ struct MtreeParser {
     ]
 
     func parse(_ text: [UInt8], into builder: inout ManifestBuilder) throws(ManifestError) {
-        var defaults = [String: String]()
-        var directory: [[UInt8]] = []
+        var state = State()
         var pending: [UInt8] = []
         var pendingStart = 0
         try forEachLine(of: text) { (rawLine, lineNumber) throws(ManifestError) in
@@ -30,53 +29,66 @@ struct MtreeParser {
             pending += line
             let logical = pending
             pending = []
-            let words = logical.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map { String(decoding: $0, as: UTF8.self) }
-            guard let first = words.first, !first.hasPrefix("#") else { return }
-            let number = pendingStart
-            if first == "/set" {
-                for word in words.dropFirst() {
-                    let (key, value) = try keyValue(word, number)
-                    defaults[key] = value
-                }
-                return
-            }
-            if first == "/unset" {
-                for word in words.dropFirst() {
-                    if word == "all" { defaults.removeAll() } else { defaults[word] = nil }
-                }
-                return
-            }
-            if first == ".." {
-                guard !directory.isEmpty else { throw error(number, "\"..\" above the top directory") }
-                directory.removeLast()
-                return
-            }
-            if first.hasPrefix("/") {
-                throw error(number, "unknown special command \"\(first)\" (expected /set or /unset)")
-            }
-            let nameBytes = try unvis(Array(logical.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })[0]), number)
-            var keywords = defaults
-            for word in words.dropFirst() {
-                let (key, value) = try keyValue(word, number)
-                keywords[key] = value
-            }
-            let fullPath: [UInt8]
-            let isRelative = !nameBytes.contains(UInt8(ascii: "/"))
-            if isRelative {
-                fullPath = (directory + [nameBytes]).joined(separator: [UInt8(ascii: "/")]).map { $0 }
-            } else {
-                fullPath = nameBytes
-            }
-            var entry = try makeEntry(path: fullPath, keywords: keywords, number)
-            if isRelative, entry.type == .directory {
-                directory.append(nameBytes)
-            }
-            if entry.path.bytes.isEmpty { return }  // the top directory itself
-            entry.line = number
-            try builder.add(entry)
+            if let entry = try entry(logical, pendingStart, &state) { try builder.add(entry) }
         }
         if !pending.isEmpty { throw error(pendingStart, "the file ends inside a continued line") }
         if builder.entries.isEmpty { throw ManifestError(file: file, line: nil, message: "the mtree specification lists no entries") }
+    }
+
+    /// What the lines so far set: the `/set` defaults, and the directory `mtree -c` names are in.
+    private struct State {
+        var defaults = [String: String]()
+        var directory: [[UInt8]] = []
+    }
+
+    /// The entry of one logical line; nil for a comment, a command or the top directory itself.
+    private func entry(_ logical: [UInt8], _ number: Int, _ state: inout State) throws(ManifestError) -> ManifestEntry? {
+        let words = logical.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map { String(decoding: $0, as: UTF8.self) }
+        guard let first = words.first, !first.hasPrefix("#") else { return nil }
+        if try command(words, number, &state) { return nil }
+        let nameBytes = try unvis(Array(logical.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })[0]), number)
+        var keywords = state.defaults
+        for word in words.dropFirst() {
+            let (key, value) = try keyValue(word, number)
+            keywords[key] = value
+        }
+        let fullPath: [UInt8]
+        let isRelative = !nameBytes.contains(UInt8(ascii: "/"))
+        if isRelative {
+            fullPath = (state.directory + [nameBytes]).joined(separator: [UInt8(ascii: "/")]).map { $0 }
+        } else {
+            fullPath = nameBytes
+        }
+        var entry = try makeEntry(path: fullPath, keywords: keywords, number)
+        if isRelative, entry.type == .directory {
+            state.directory.append(nameBytes)
+        }
+        if entry.path.bytes.isEmpty { return nil }  // the top directory itself
+        entry.line = number
+        return entry
+    }
+
+    /// Carries out `/set`, `/unset` and `..`; true when the line was one of them.
+    private func command(_ words: [String], _ number: Int, _ state: inout State) throws(ManifestError) -> Bool {
+        switch words[0] {
+        case "/set":
+            for word in words.dropFirst() {
+                let (key, value) = try keyValue(word, number)
+                state.defaults[key] = value
+            }
+        case "/unset":
+            for word in words.dropFirst() {
+                if word == "all" { state.defaults.removeAll() } else { state.defaults[word] = nil }
+            }
+        case "..":
+            guard !state.directory.isEmpty else { throw error(number, "\"..\" above the top directory") }
+            state.directory.removeLast()
+        case let first where first.hasPrefix("/"):
+            throw error(number, "unknown special command \"\(first)\" (expected /set or /unset)")
+        default:
+            return false
+        }
+        return true
     }
 
     private func makeEntry(path: [UInt8], keywords: [String: String], _ number: Int) throws(ManifestError) -> ManifestEntry {

@@ -1,5 +1,5 @@
 /// How many of a manifest's entries a run checks.
-public enum SamplePolicy: Sendable, Equatable, CustomStringConvertible {
+public enum SamplePolicy: Sendable, Equatable, Codable, CustomStringConvertible {
     case all
     case count(Int)
     /// A percentage from 0 to 100 (of the entries, rounded up).

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VerifyCore
 import VerifyProtocol
 import VerifyStore
 
@@ -45,16 +46,16 @@ extension Daemon {
 
     /// The alert a run with this verdict raises: nil unless it failed or errored.
     static func runAlert(
-        destination: String, archive: String, verdict: String, failures: [FailureSummary], failureCount: Int, error: String?
+        destination: String, archive: String, verdict: Verdict, failures: [FailureSummary], failureCount: Int, error: String?
     ) -> (kind: AlertKind, summary: String, details: [FailureSummary], failureCount: Int)? {
         let name = (archive as NSString).lastPathComponent
         switch verdict {
-        case "fail":
+        case .fail:
             return (.verificationFailed, "\(destination): \(name) failed verification: \(failureCount) failure(s)",
                     Array(failures.prefix(Alert.detailLimit)), failureCount)
-        case "error":
+        case .error:
             return (.verificationError, "\(destination): \(name) could not be verified: \(error ?? "unknown error")", [], 0)
-        default:
+        case .pass, .interrupted:
             return nil
         }
     }
@@ -63,7 +64,7 @@ extension Daemon {
     /// that passed before it by more than the destination's `shrink_alert`: once, at its first
     /// run (a re-verification says nothing new).
     func raiseShrinkAlert(_ run: StartedRun, _ result: WorkerResult) {
-        guard result.verdict == "pass", let tolerance = configuration.destination(named: run.destination)?.shrinkAlert else { return }
+        guard result.verdict == .pass, let tolerance = configuration.destination(named: run.destination)?.shrinkAlert else { return }
         do {
             guard try !store.hasEarlierRun(
                 destination: run.destination, archive: run.file.path, size: run.file.size, mtime: run.file.mtime, before: run.id),

@@ -146,7 +146,7 @@ extension Daemon {
             return destination.maxDuration != nil || destination.maxBytes != nil
         }()
         if budgeted {
-            let recent = ((try? store.runs(destination: destination.name, limit: 5)) ?? []).filter { $0.verdict == "pass" || $0.verdict == "fail" }
+            let recent = ((try? store.runs(destination: destination.name, limit: 5)) ?? []).filter { $0.verdict == .pass || $0.verdict == .fail }
             if let least = recent.map(\.entriesChecked).min() { perRun = min(perRun, least) }
         }
         let remaining = max(entries - verified, 0)

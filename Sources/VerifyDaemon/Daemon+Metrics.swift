@@ -22,9 +22,9 @@ extension Daemon {
         let temporary = path + ".tmp"
         var problem: String?
         if !FileManager.default.createFile(atPath: temporary, contents: Data(MetricsText.render(status, up: up).utf8), attributes: [.posixPermissions: 0o644]) {
-            problem = "cannot write \(temporary): \(String(cString: strerror(errno)))"
+            problem = "cannot write \(temporary): \(errnoText())"
         } else if rename(temporary, path) != 0 {
-            problem = "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))"
+            problem = "cannot rename \(temporary) to \(path): \(errnoText())"
             unlink(temporary)
         }
         if problem != metricsError {

@@ -47,7 +47,7 @@ extension Daemon {
         }
         let id = record.id ?? 0
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
-        request.sample = sample.configurationText
+        request.sample = sample
         request.coverageRunsInWindow = runsInCoverageWindow(destination)
         // Coverage chooses the sample and continues runs cut short by a budget; a run that reads
         // every entry with no budget needs none of it (and a 16,000-entry archive's coverage is
@@ -98,10 +98,10 @@ extension Daemon {
         }
         return WorkerRequest(
             archivePath: archive, manifestPath: manifestPath, manifestEntry: manifestEntry,
-            manifestFormat: destination.manifestFormat?.rawValue,
+            manifestFormat: destination.manifestFormat,
             archiveDigestPath: destination.archiveDigest.map { PathTemplate($0).path(for: archive) },
             stripComponents: destination.stripComponents, strict: destination.strict,
-            sample: destination.sample.configurationText, seed: seed, stallTimeout: configuration.stallTimeout,
+            sample: destination.sample, seed: seed, stallTimeout: configuration.stallTimeout,
             memoryLimit: configuration.workerMemoryLimit)
     }
 
@@ -156,13 +156,13 @@ extension Daemon {
         var result = withContentChanges(run, workerResult)
         let settle = configuration.destination(named: run.destination)?.settle ?? 0
         let decision: RunSettling.End = probe.map { RunSettling.atEnd(verdict: result.verdict, started: run.identities, probe: $0, settle: settle, now: now) }
-            ?? (result.verdict == "interrupted" ? .record : .interrupted(.noAnswer(path: run.file.path)))
+            ?? (result.verdict == .interrupted ? .record : .interrupted(.noAnswer(path: run.file.path)))
         var heldUntil: Double?
         switch decision {
         case .record: break
         case .interrupted(let reason):
             // Not a verdict: findings made on a file that was changing say nothing of the backup.
-            result.verdict = "interrupted"
+            result.verdict = .interrupted
             result.error = reason.text
             result.failures = []
             result.failureCount = 0
@@ -196,16 +196,16 @@ extension Daemon {
         if case .interrupted(let reason) = decision { notStill(run.file.path, destination: run.destination, reason) }
         var metadata: Logger.Metadata = [
             "run.id": "\(run.id)", "destination": "\(run.destination)", "archive.path": "\(run.file.path)",
-            "verdict": "\(result.verdict)", "entries.checked": "\(result.entriesChecked)", "failures": "\(result.failureCount)",
+            "verdict": "\(result.verdict.rawValue)", "entries.checked": "\(result.entriesChecked)", "failures": "\(result.failureCount)",
         ]
         if let error = result.error { metadata["error"] = "\(error)" }
         switch result.verdict {
         case _ where heldUntil != nil:
             logger.warning("run failed; the verdict counts if the archive stays unchanged for settle", metadata: metadata)
-        case "pass": logger.info("run passed", metadata: metadata)
-        case "fail": logger.error("run failed", metadata: metadata)
-        case "interrupted": logger.warning("run interrupted", metadata: metadata)
-        default: logger.error("run could not verify the archive", metadata: metadata)
+        case .pass: logger.info("run passed", metadata: metadata)
+        case .fail: logger.error("run failed", metadata: metadata)
+        case .interrupted: logger.warning("run interrupted", metadata: metadata)
+        case .error: logger.error("run could not verify the archive", metadata: metadata)
         }
         if heldUntil == nil { raiseRunAlert(run, result) }
         raiseShrinkAlert(run, result)
@@ -221,7 +221,7 @@ extension Daemon {
     /// a manifest made again from the damaged archive, say. Each such entry is a
     /// `content_changed` failure, and the run fails.
     func withContentChanges(_ run: StartedRun, _ result: WorkerResult) -> WorkerResult {
-        guard ["pass", "fail"].contains(result.verdict) else { return result }
+        guard result.verdict == .pass || result.verdict == .fail else { return result }
         let changes: [HistoryStore.ContentChange]
         do {
             changes = try store.contentChanges(destination: run.destination, archive: run.file.path, runID: run.id)
@@ -231,7 +231,7 @@ extension Daemon {
         }
         guard !changes.isEmpty else { return result }
         var changed = result
-        changed.verdict = "fail"
+        changed.verdict = .fail
         changed.failureCount += changes.count
         let room = max(0, WorkerResult.failureLimit - changed.failures.count)
         changed.failures += changes.prefix(room).map {

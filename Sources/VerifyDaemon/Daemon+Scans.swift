@@ -59,7 +59,7 @@ extension Daemon {
             logger.error("cannot forget a removed archive", metadata: ["archive.path": "\(gone.path)", "error": "\(error)"])
         }
         guard gone.wasFailing else { return }
-        let what = gone.lastVerdict == "error" ? "could not be verified" : "failed verification"
+        let what = gone.lastVerdict == .error ? "could not be verified" : "failed verification"
         raise(
             .archiveRemoved, destination: name, archive: gone.path,
             summary: "\(name): \((gone.path as NSString).lastPathComponent), which \(what) and never passed since, "

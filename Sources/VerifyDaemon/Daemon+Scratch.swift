@@ -20,7 +20,7 @@ extension Daemon {
             if rename(scratch, aside) == 0 {
                 leftovers.append(aside)
             } else {
-                logger.error("cannot move the old restore scratch folder aside", metadata: ["folder": "\(scratch)", "error": "\(String(cString: strerror(errno)))"])
+                logger.error("cannot move the old restore scratch folder aside", metadata: ["folder": "\(scratch)", "error": "\(errnoText())"])
             }
         }
         guard !leftovers.isEmpty else { return }

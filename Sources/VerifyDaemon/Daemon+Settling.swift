@@ -77,7 +77,7 @@ extension Daemon {
             // A file the scan does not list (asked for by path, outside the patterns; or gone) is
             // left to the check at the run's end.
             guard let now = files[run.file.path], now.size != run.file.size || now.mtime != run.file.mtime else { continue }
-            run.worker.kill(because: "interrupted: " + RunSettling.Reason.changed(path: run.file.path).text)
+            run.worker.kill(because: .interrupted("interrupted: " + RunSettling.Reason.changed(path: run.file.path).text))
             notStill(run.file.path, destination: destination, .changed(path: run.file.path))
         }
     }
@@ -142,9 +142,9 @@ extension Daemon {
         let failures = try store.failures(runID: hold.id).prefix(Alert.detailLimit).map { FailureSummary($0) }
         // Only `fail` and `error` are held; anything else would still be alerted, as an error.
         guard let alert = Self.runAlert(
-            destination: hold.destination, archive: hold.archive, verdict: record.verdict ?? "", failures: Array(failures),
+            destination: hold.destination, archive: hold.archive, verdict: record.verdict ?? .error, failures: Array(failures),
             failureCount: record.failureCount, error: record.error)
-            ?? Self.runAlert(destination: hold.destination, archive: hold.archive, verdict: "error", failures: [], failureCount: 0, error: record.error)
+            ?? Self.runAlert(destination: hold.destination, archive: hold.archive, verdict: .error, failures: [], failureCount: 0, error: record.error)
         else { return }
         let time = clock()
         let seq = try store.confirmHeldRun(id: hold.id, alertTime: time, kind: alert.kind.rawValue, destination: hold.destination) { seq in

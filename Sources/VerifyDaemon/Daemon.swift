@@ -11,7 +11,7 @@ import VerifyStore
 /// answers the control socket. One actor owns all of it; workers and sockets run on threads of
 /// their own and report back here.
 public actor Daemon {
-    public static let version = "0.3.0"
+    public static let version = VerifydRelease.version
 
     let configurationPath: String
     var configuration: DaemonConfiguration
@@ -33,6 +33,9 @@ public actor Daemon {
     var lastPrune: Double = 0
     var lastWatchdog: Double = 0
     var lastStatusLine = ""
+    /// Passes of the loop so far: a test that moves the injected clock waits for two more (the
+    /// one under way may have read the time before the move).
+    var loopPasses: UInt64 = 0
     /// The metrics file: when it was last written, whether something changed since, and the
     /// last error writing it (logged once, not at every write).
     var metricsWritten: Double = 0
@@ -68,6 +71,10 @@ public actor Daemon {
         var worker: WorkerProcess
         var progress: WorkerProgress
     }
+
+    /// The actor runs on the history's own thread: its SQLite calls never block the
+    /// cooperative pool.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { HistoryExecutor.shared.asUnownedSerialExecutor() }
 
     public init(
         configurationPath: String, configuration: DaemonConfiguration, store: HistoryStore, notifier: SystemdNotifier,
@@ -124,7 +131,7 @@ public actor Daemon {
                     for run in try store.latestFinishedRunPerArchive(destination: destination.name) where run.heldUntil == nil {
                         tracker.recordRun(path: run.archivePath, .init(
                             size: run.archiveSize, mtime: run.archiveMtime, finished: run.finished ?? run.started,
-                            verdict: run.verdict ?? "interrupted"))
+                            verdict: run.verdict ?? .interrupted))
                     }
                     for path in try store.failingArchives(destination: destination.name) { tracker.recordFailing(path: path) }
                     for future in try store.futureMtimes(destination: destination.name) {
@@ -160,12 +167,13 @@ public actor Daemon {
                 }
                 housekeeping(at: now)
                 await writeMetricsIfDue(at: now)
+                loopPasses &+= 1
                 await wake.wait(seconds: sleepSeconds(at: clock()))
             }
             notifier.stopping()
             logger.info("stopping", metadata: ["running": "\(running.count)"])
             await writeMetrics(up: false)
-            for run in running.values { run.worker.kill(because: "interrupted: verifyd was stopped during the run") }
+            for run in running.values { run.worker.kill(because: .interrupted("interrupted: verifyd was stopped during the run")) }
             // Scans still waiting on a slow filesystem are abandoned; killed workers end at once.
             group.cancelAll()
         }

@@ -9,7 +9,7 @@ import VerifyStore
 /// `READY=1`, then the loop until SIGTERM/SIGINT; SIGHUP reloads.
 public enum DaemonRunner {
     /// Exit status for a configuration that cannot be used (sysexits EX_CONFIG).
-    public static let configurationExitStatus: Int32 = 78
+    public static let configurationExitStatus = ConfigurationError.exitStatus
 
     public static func run(configurationPath: String, logLevel: Logger.Level) async -> Int32 {
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: logLevel) }
@@ -72,7 +72,6 @@ public enum DaemonRunner {
         let forwarders = configuration.alertSockets.map {
             AlertForwarder(target: $0, feed: daemon.alertFeed, logger: Logger(label: "verifyd.alerts"))
         }
-        forwarders.forEach { $0.start() }
         logger.info("started", metadata: [
             "version": "\(Daemon.version)", "config": "\(configurationPath)", "socket": "\(configuration.socketPath)",
             "destinations": "\(configuration.destinations.count)",
@@ -80,12 +79,15 @@ public enum DaemonRunner {
         logWorkerSandbox(logger)
         notifier.ready(status: await daemon.statusLine(at: Date().timeIntervalSince1970))
 
+        // Graceful shutdown goes from the last service to the first, each once the one after it
+        // has ended: the loop stops (runs recorded) before the socket and the forwarders close.
+        var services: [any Service] = [server]
+        services += forwarders.map { $0 as any Service }
+        if let inotify = daemon.inotify { services.append(inotify) }
+        services += [DaemonLoopService(daemon: daemon), ReloadSignalService(daemon: daemon, logger: logger)]
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: DaemonLoopService(daemon: daemon)),
-                    .init(service: ReloadSignalService(daemon: daemon, logger: logger)),
-                ],
+                services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "verifyd.lifecycle")))
         do {
@@ -93,8 +95,6 @@ public enum DaemonRunner {
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
         }
-        server.stop()
-        forwarders.forEach { $0.stop() }
         logger.info("stopped")
         return 0
     }

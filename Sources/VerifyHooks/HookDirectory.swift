@@ -1,5 +1,6 @@
 import Foundation
 import VerifyProtocol
+import VerifySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -51,7 +52,7 @@ public enum HookDirectory {
     /// Why a hook may not run, or nil.
     public static func problem(with path: String) -> String? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return "cannot stat it: \(String(cString: strerror(errno)))" }
+        guard stat(path, &info) == 0 else { return "cannot stat it: \(errnoText())" }
         guard info.st_mode & S_IFMT == S_IFREG else { return "not a regular file" }
         guard info.st_mode & 0o100 != 0 else { return "not executable (chmod 0755 it)" }
         guard info.st_uid == 0 || info.st_uid == geteuid() else {

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 import VerifyClient
-import VerifyDaemon
 import VerifyProtocol
+import VerifySystem
 
 /// `verifyd-hooks`: follows the daemon's alert log over its socket and hands each alert to
 /// every hook's own lane (`HookLane`). Each hook has its own cursor, written to disk after its
@@ -22,7 +22,14 @@ public final class HookRunner: @unchecked Sendable {
     private let slots: DispatchSemaphore
     private let lanes = Mutex<[String: HookLane]>([:])
 
-    public init(configuration: HookConfiguration, socketPath: String, logger: Logger) throws {
+    /// The time, in seconds since 1970 (injected by tests of flood control).
+    let clock: @Sendable () -> Double
+
+    public init(
+        configuration: HookConfiguration, socketPath: String, logger: Logger,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) throws {
+        self.clock = clock
         self.configuration = configuration
         self.socketPath = socketPath
         self.logger = logger
@@ -30,8 +37,36 @@ public final class HookRunner: @unchecked Sendable {
         state = try HookRunnerState(directory: configuration.stateDirectory)
     }
 
-    public func stop() { stopping.store(true, ordering: .relaxed) }
+    /// A pipe (read end, write end) written once by `stop()`: the follower's pauses between
+    /// reconnections wait on its read end.
+    private let stopPipe: (read: Int32, write: Int32) = {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return (-1, -1) }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (ends[0], ends[1])
+    }()
+    /// The subscription being followed, so that `stop()` can end a blocked read.
+    private let clientLock = NSLock()
+    private var client: ControlClient?
+
+    /// Stops following: the subscription is closed and `run()` returns; lanes stop after their
+    /// current hook.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        var byte: UInt8 = 1
+        if stopPipe.write >= 0 { _ = write(stopPipe.write, &byte, 1) }
+        clientLock.lock()
+        client?.interrupt()
+        clientLock.unlock()
+    }
+
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Waits `seconds`, or less when the runner stops.
+    private func pause(_ seconds: Double) {
+        var poller = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
+        _ = poll(&poller, 1, Int32(seconds * 1000))  // a descriptor of -1 is ignored: a plain wait
+    }
 
     /// Stops the hooks (SIGTERM to each) for an exit. A hook stopped this way has its alert
     /// delivered again at the next start: its cursor is not moved.
@@ -49,11 +84,12 @@ public final class HookRunner: @unchecked Sendable {
                 backoff = 1
             } catch let error as ClientError where error.kind == .daemon(.busy) {
                 logger.warning("verifyd is busy; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
-                Thread.sleep(forTimeInterval: backoff)
+                pause(backoff)
                 backoff = min(backoff * 2, 30)
             } catch {
+                if stopping.load(ordering: .relaxed) { return }
                 logger.warning("lost the daemon; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"])
-                Thread.sleep(forTimeInterval: backoff)
+                pause(backoff)
                 backoff = min(backoff * 2, 30)
             }
         }
@@ -61,6 +97,16 @@ public final class HookRunner: @unchecked Sendable {
 
     private func follow() throws {
         let client = try ControlClient(socketPath: socketPath)
+        clientLock.lock()
+        self.client = client
+        let stopped = stopping.load(ordering: .relaxed)
+        clientLock.unlock()
+        defer {
+            clientLock.lock()
+            self.client = nil
+            clientLock.unlock()
+        }
+        if stopped { return }
         let base = state.cursor
         // Every hook present resumes after its own cursor; one without a cursor of its own
         // (new, or from before cursors per hook) after the runner's.
@@ -133,7 +179,7 @@ public final class HookRunner: @unchecked Sendable {
     /// Flood control's decision for an alert, made once per alert number (kept on disk, so
     /// an alert replayed after a restart gets the same decision).
     func decision(for alert: Alert) -> (Bool, Int) {
-        state.decide(alert, now: Date().timeIntervalSince1970, configuration: configuration)
+        state.decide(alert, now: clock(), configuration: configuration)
     }
 
     /// Alerts after `seq` read back from the daemon's log (for a lane that fell behind).
@@ -241,7 +287,7 @@ final class HookRunnerState: @unchecked Sendable {
             fsync(fd)
             close(fd)
         }
-        guard rename(temporary, path) == 0 else { throw HookRunnerError("\(path): cannot replace: \(String(cString: strerror(errno)))") }
+        guard rename(temporary, path) == 0 else { throw HookRunnerError("\(path): cannot replace: \(errnoText())") }
     }
 }
 

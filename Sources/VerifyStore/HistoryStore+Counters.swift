@@ -1,4 +1,5 @@
 import GRDB
+import VerifyCore
 
 /// Totals that only grow, for Prometheus' `rate()` and `increase()`: runs by verdict, bytes and
 /// entries verified, alerts by kind, and the time of the latest passing run, per destination.
@@ -54,7 +55,7 @@ extension HistoryStore {
         }
         try db.execute(
             sql: """
-                INSERT INTO metric_counter SELECT destination, 'last_pass_time', '', max(finished) \(selected) AND verdict = 'pass'
+                INSERT INTO metric_counter SELECT destination, 'last_pass_time', '', max(finished) \(selected) AND verdict = '\(Verdict.pass.rawValue)'
                 GROUP BY destination ON CONFLICT (destination, name, label) DO UPDATE SET value = max(value, excluded.value)
                 """,
             arguments: arguments)

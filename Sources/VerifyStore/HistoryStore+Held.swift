@@ -1,4 +1,5 @@
 import GRDB
+import VerifyCore
 
 /// Failing runs held until their archive is still (`RunRecord.heldUntil`): confirmed together
 /// with their alert, or turned into `interrupted`.
@@ -40,10 +41,10 @@ extension HistoryStore {
         try write { db in
             try db.execute(
                 sql: """
-                    UPDATE run SET verdict = 'interrupted', error = ?, failure_count = 0, held_until = NULL, held_identities = NULL
+                    UPDATE run SET verdict = ?, error = ?, failure_count = 0, held_until = NULL, held_identities = NULL
                     WHERE id = ? AND held_until IS NOT NULL
                     """,
-                arguments: [reason, id])
+                arguments: [Verdict.interrupted.rawValue, reason, id])
             guard db.changesCount == 1 else { return }
             try db.execute(sql: "DELETE FROM failure WHERE run_id = ?", arguments: [id])
             try Self.countRuns(db, where: "id = ?", arguments: [id])

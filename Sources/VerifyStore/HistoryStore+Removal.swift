@@ -1,4 +1,5 @@
 import GRDB
+import VerifyCore
 
 /// What history keeps of archives that scans no longer find, and of archives whose modification
 /// time lies far in the future. An archive that is gone loses its coverage at once; its runs are
@@ -41,10 +42,10 @@ extension HistoryStore {
                 db,
                 sql: """
                     SELECT archive_path FROM run WHERE id IN (
-                      SELECT max(id) FROM run WHERE destination = ? AND verdict IN ('pass', 'fail', 'error') GROUP BY archive_path)
-                    AND verdict IN ('fail', 'error') AND archive_removed IS NULL ORDER BY archive_path
+                      SELECT max(id) FROM run WHERE destination = ? AND verdict IN (?, ?, ?) GROUP BY archive_path)
+                    AND verdict IN (?, ?) AND archive_removed IS NULL ORDER BY archive_path
                     """,
-                arguments: [destination])
+                arguments: StatementArguments([destination] + [Verdict.pass, .fail, .error, .fail, .error].map(\.rawValue)))
         }
     }
 

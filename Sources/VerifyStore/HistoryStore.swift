@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import VerifyCore
 
 /// The run history: one SQLite file in WAL mode, opened once for the process's life.
 public final class HistoryStore: Sendable {
@@ -36,8 +37,8 @@ public final class HistoryStore: Sendable {
         try write { db in
             let ids = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE verdict IS NULL")
             try db.execute(
-                sql: "UPDATE run SET verdict = 'interrupted', finished = ?, error = ? WHERE verdict IS NULL",
-                arguments: [now, reason])
+                sql: "UPDATE run SET verdict = ?, finished = ?, error = ? WHERE verdict IS NULL",
+                arguments: [Verdict.interrupted.rawValue, now, reason])
             for id in ids { try Self.countRuns(db, where: "id = ?", arguments: [id]) }
             return ids.count
         }
@@ -61,7 +62,7 @@ public final class HistoryStore: Sendable {
                     WHERE id = ?
                     """,
                 arguments: [
-                    outcome.verdict, outcome.finished, outcome.entriesSeen, outcome.entriesSelected,
+                    outcome.verdict.rawValue, outcome.finished, outcome.entriesSeen, outcome.entriesSelected,
                     outcome.entriesChecked, outcome.bytesRead, outcome.durationSeconds, outcome.archiveDigest,
                     outcome.error, failureCount, outcome.note, outcome.heldUntil, outcome.heldIdentities, runID,
                 ])
@@ -117,10 +118,10 @@ public final class HistoryStore: Sendable {
             try RunRecord.fetchOne(
                 db,
                 sql: """
-                    SELECT * FROM run WHERE destination = ? AND archive_mtime < ? AND verdict = 'pass'
+                    SELECT * FROM run WHERE destination = ? AND archive_mtime < ? AND verdict = ?
                     ORDER BY archive_mtime DESC, id DESC LIMIT 1
                     """,
-                arguments: [destination, mtime])
+                arguments: [destination, mtime, Verdict.pass.rawValue])
         }
     }
 

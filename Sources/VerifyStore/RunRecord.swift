@@ -1,4 +1,5 @@
 import GRDB
+import VerifyCore
 
 /// One row of the `run` table: one verification of one archive. A run with no `verdict` is in
 /// progress (or was, when the daemon died: the next start marks it `interrupted`).
@@ -21,7 +22,7 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var started: Double
     public var finished: Double?
     /// `pass`, `fail`, `error`, `interrupted`; nil while running.
-    public var verdict: String?
+    public var verdict: Verdict?
     public var sample: String
     /// The sample seed, as its bit pattern (SQLite integers are signed).
     public var seed: Int64
@@ -92,7 +93,7 @@ public struct FailureRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
 
 /// How a run ended, written when it finishes.
 public struct RunOutcome: Sendable, Equatable {
-    public var verdict: String
+    public var verdict: Verdict
     public var finished: Double
     public var entriesSeen: Int
     public var entriesSelected: Int
@@ -108,7 +109,7 @@ public struct RunOutcome: Sendable, Equatable {
     public var heldIdentities: String?
 
     public init(
-        verdict: String, finished: Double, entriesSeen: Int = 0, entriesSelected: Int = 0, entriesChecked: Int = 0,
+        verdict: Verdict, finished: Double, entriesSeen: Int = 0, entriesSelected: Int = 0, entriesChecked: Int = 0,
         bytesRead: Int64 = 0, durationSeconds: Double = 0, archiveDigest: String? = nil, error: String? = nil, note: String? = nil
     ) {
         self.note = note

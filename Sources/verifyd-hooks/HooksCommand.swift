@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Glibc
 import Logging
-import VerifyDaemon
+import ServiceLifecycle
 import VerifyHooks
 import VerifyProtocol
+import VerifySystem
 
 /// `verifyd-hooks`: runs hook scripts for verifyd's alerts.
 @main
-struct HooksCommand: ParsableCommand {
+struct HooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verifyd-hooks",
         abstract: "Run hook scripts (email...) for every alert verifyd raises.",
@@ -31,16 +32,16 @@ struct HooksCommand: ParsableCommand {
               64  bad command line
               78  the configuration is invalid
             """,
-        version: Daemon.version
+        version: VerifydRelease.version
     )
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The configuration file (the same as verifyd's).", valueName: "path"))
-    var config: String = "/etc/verifyd/verifyd.toml"
+    var config: String = ConfigurationLoader.defaultPath
 
     @Option(help: ArgumentHelp("Log level: debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
-    func run() throws {
+    func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         let logger = Logger(label: "verifyd.hooks")
@@ -49,7 +50,7 @@ struct HooksCommand: ParsableCommand {
             configuration = try ConfigurationLoader.load(path: config)
         } catch {
             logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
-            throw ExitCode(DaemonRunner.configurationExitStatus)
+            throw ExitCode(ConfigurationError.exitStatus)
         }
         let runner: HookRunner
         do {
@@ -70,23 +71,17 @@ struct HooksCommand: ParsableCommand {
             throw ExitCode(1)
         }
         signal(SIGPIPE, SIG_IGN)
-        for stopSignal in [SIGTERM, SIGINT] {
-            signal(stopSignal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: stopSignal, queue: .global())
-            source.setEventHandler {
-                logger.info("stopping")
-                // The cursor is on disk, or written now for an alert whose hooks all finished;
-                // an alert whose hooks were stopped is handled again at the next start.
-                runner.shutDown()
-                Glibc.exit(0)
-            }
-            source.resume()
-            Self.keep.append(source)
-        }
         logger.info("started", metadata: ["hooks": "\(configuration.hooks.directory)", "socket": "\(configuration.socketPath)"])
-        for forwarder in forwarders { Thread { forwarder.run() }.start() }
-        runner.run()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: HookRunnerService(runner: runner, logger: logger))]
+                    + forwarders.map { .init(service: AlertmanagerService(forwarder: $0)) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "verifyd.hooks.lifecycle")))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+        }
     }
-
-    nonisolated(unsafe) static var keep: [DispatchSourceSignal] = []
 }

@@ -28,7 +28,7 @@ struct VerifydCommand: AsyncParsableCommand {
     )
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The configuration file.", valueName: "path"))
-    var config: String = "/etc/verifyd/verifyd.toml"
+    var config: String = ConfigurationLoader.defaultPath
 
     @Flag(help: "Validate the configuration, print what it sets up, and exit.")
     var checkConfig = false

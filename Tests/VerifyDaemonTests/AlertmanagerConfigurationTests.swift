@@ -1,5 +1,5 @@
 import Testing
-@testable import VerifyDaemon
+@testable import VerifySystem
 
 /// `[[alertmanager]]` tables: defaults, and an error naming the table and key for each mistake.
 struct AlertmanagerConfigurationTests {

@@ -32,7 +32,7 @@ struct ArchiveTrackerHostileTests {
         var t = tracker(keep: 2)
         let real = file("real.tar", mtime: 1000)
         t.observe(found([real]), at: 1000)
-        t.recordRun(path: real.path, .init(size: 100, mtime: 1000, finished: 1100, verdict: "fail"))
+        t.recordRun(path: real.path, .init(size: 100, mtime: 1000, finished: 1100, verdict: .fail))
         #expect(t.state(at: 1100).0 == .failing)
 
         let decoys = (1...3).map { file("decoy\($0).tar", mtime: Self.year2099) }
@@ -40,7 +40,7 @@ struct ArchiveTrackerHostileTests {
         #expect(events.futureMtimes.map(\.path) == decoys.map(\.path), "each decoy is an anomaly")
         #expect(events.gone.isEmpty)
         for decoy in decoys {
-            t.recordRun(path: decoy.path, .init(size: 100, mtime: Self.year2099, finished: 2100, verdict: "pass"))
+            t.recordRun(path: decoy.path, .init(size: 100, mtime: Self.year2099, finished: 2100, verdict: .pass))
         }
         #expect(t.state(at: 2100).0 == .failing, "newer files never hide it")
         #expect(t.failingArchives == [real.path])
@@ -66,10 +66,10 @@ struct ArchiveTrackerHostileTests {
         var t = tracker(maxAge: 86400)
         let old = file("old.tar", mtime: 0)
         t.observe(found([old]), at: 100)
-        t.recordRun(path: old.path, .init(size: 100, mtime: 0, finished: 200, verdict: "pass"))
+        t.recordRun(path: old.path, .init(size: 100, mtime: 0, finished: 200, verdict: .pass))
         let decoy = file("decoy.tar", mtime: Self.year2099)
         t.observe(found([old, decoy]), at: 50_000)
-        t.recordRun(path: decoy.path, .init(size: 100, mtime: Self.year2099, finished: 50_100, verdict: "pass"))
+        t.recordRun(path: decoy.path, .init(size: 100, mtime: Self.year2099, finished: 50_100, verdict: .pass))
         #expect(t.state(at: 50_100).0 == .ok, "first seen at 50,000: fresh for max_age")
         #expect(t.state(at: 50_000 + 86401).0 == .stale, "then stale, whatever its mtime says")
         #expect(t.state(at: 50_000 + 86401).1.contains("1d old"))
@@ -79,8 +79,8 @@ struct ArchiveTrackerHostileTests {
         var t = tracker(keep: 3)
         let bad = file("bad.tar", mtime: 10), good = file("good.tar", mtime: 20)
         t.observe(found([bad, good]), at: 100)
-        t.recordRun(path: bad.path, .init(size: 100, mtime: 10, finished: 200, verdict: "fail"))
-        t.recordRun(path: good.path, .init(size: 100, mtime: 20, finished: 200, verdict: "pass"))
+        t.recordRun(path: bad.path, .init(size: 100, mtime: 10, finished: 200, verdict: .fail))
+        t.recordRun(path: good.path, .init(size: 100, mtime: 20, finished: 200, verdict: .pass))
         #expect(t.state(at: 200).0 == .failing)
 
         #expect(t.observe(found([good]), at: 300).gone.isEmpty, "one scan may miss a file being replaced")
@@ -88,7 +88,7 @@ struct ArchiveTrackerHostileTests {
         #expect(t.observe(found([good], limit: 100), at: 310).gone.isEmpty, "a scan cut short proves nothing")
         #expect(t.observe(.unavailable(reason: "gone"), at: 320).gone.isEmpty, "nor does an unavailable folder")
         let events = t.observe(found([good]), at: 330)
-        #expect(events.gone == [.init(path: bad.path, lastVerdict: "fail", wasFailing: true)])
+        #expect(events.gone == [.init(path: bad.path, lastVerdict: .fail, wasFailing: true)])
         #expect(t.failingArchives.isEmpty)
         #expect(t.state(at: 330).0 == .ok)
         #expect(t.failureEnd == .removed, "the daemon raises archive_removed, not recovered")
@@ -97,7 +97,7 @@ struct ArchiveTrackerHostileTests {
 
         // A passing archive that rotates away is gone too (its history is pruned), silently.
         let gone = t.observe(found([]), at: 350).gone + t.observe(found([]), at: 360).gone
-        #expect(gone == [.init(path: good.path, lastVerdict: "pass", wasFailing: false)])
+        #expect(gone == [.init(path: good.path, lastVerdict: .pass, wasFailing: false)])
     }
 
     @Test func aScanCutShortKeepsWhatItDidNotReach() {
@@ -112,7 +112,7 @@ struct ArchiveTrackerHostileTests {
         var t = tracker()
         let a = file("a.tar", mtime: 10)
         t.observe(found([a]), at: 100)
-        t.recordRun(path: a.path, .init(size: 100, mtime: 10, finished: 150, verdict: "fail"))
+        t.recordRun(path: a.path, .init(size: 100, mtime: 10, finished: 150, verdict: .fail))
         t.markActive(a.path)
         for at in [200.0, 210, 220] { #expect(t.observe(found([]), at: at).gone.isEmpty) }
         t.markInactive(a.path)
@@ -124,14 +124,14 @@ struct ArchiveTrackerHostileTests {
         var t = tracker()
         let a = file("a.tar", mtime: 10)
         t.observe(found([a]), at: 100)
-        t.recordRun(path: a.path, .init(size: 100, mtime: 10, finished: 200, verdict: "error"))
-        t.recordRun(path: a.path, .init(size: 100, mtime: 10, finished: 300, verdict: "interrupted"))
+        t.recordRun(path: a.path, .init(size: 100, mtime: 10, finished: 200, verdict: .error))
+        t.recordRun(path: a.path, .init(size: 100, mtime: 10, finished: 300, verdict: .interrupted))
         #expect(t.state(at: 300).0 == .failing, "an interrupted run proves nothing")
         let replaced = file("a.tar", size: 200, mtime: 400)
         t.observe(found([replaced]), at: 400)
         #expect(t.state(at: 400).0 == .failing, "a new copy must pass first")
         #expect(t.due(at: 460).map(\.trigger) == [.arrival])
-        t.recordRun(path: a.path, .init(size: 200, mtime: 400, finished: 500, verdict: "pass"))
+        t.recordRun(path: a.path, .init(size: 200, mtime: 400, finished: 500, verdict: .pass))
         #expect(t.state(at: 500).0 == .ok)
         #expect(t.failureEnd == .passed)
     }
@@ -139,7 +139,7 @@ struct ArchiveTrackerHostileTests {
     @Test func historyRestoresFailuresAndFirstSightsAtStartUp() {
         var t = tracker(keep: 1)
         let bad = file("bad.tar", mtime: 10), decoy = file("decoy.tar", mtime: Self.year2099)
-        t.recordRun(path: bad.path, .init(size: 100, mtime: 10, finished: 300, verdict: "interrupted"))
+        t.recordRun(path: bad.path, .init(size: 100, mtime: 10, finished: 300, verdict: .interrupted))
         t.recordFailing(path: bad.path)
         t.recordFutureMtime(path: decoy.path, .init(mtime: Self.year2099, firstSeen: 5))
         #expect(t.observe(found([bad, decoy]), at: 1000).futureMtimes.isEmpty, "raised by the previous daemon")

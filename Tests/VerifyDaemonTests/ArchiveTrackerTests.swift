@@ -45,7 +45,7 @@ struct ArchiveTrackerTests {
     @Test func passedArchivesComeBackOnTheirInterval() {
         var t = tracker()
         t.observe(found(file("a.tar")), at: 0)
-        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 1000, finished: 100, verdict: "pass"))
+        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 1000, finished: 100, verdict: .pass))
         #expect(t.due(at: 200).isEmpty)
         #expect(t.nextRun(after: 200) == 86_500)
         #expect(t.due(at: 86_500).map(\.trigger) == [.schedule])
@@ -55,10 +55,10 @@ struct ArchiveTrackerTests {
     @Test func aReplacedArchiveIsANewArrivalAndInterruptedRunsAreRetried() {
         var t = tracker()
         t.observe(found(file("a.tar")), at: 0)
-        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 1000, finished: 100, verdict: "pass"))
+        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 1000, finished: 100, verdict: .pass))
         t.observe(found(file("a.tar", size: 200, mtime: 2000)), at: 200)
         #expect(t.due(at: 260).map(\.trigger) == [.arrival])
-        t.recordRun(path: "/d/a.tar", .init(size: 200, mtime: 2000, finished: 300, verdict: "interrupted"))
+        t.recordRun(path: "/d/a.tar", .init(size: 200, mtime: 2000, finished: 300, verdict: .interrupted))
         #expect(t.due(at: 300).map(\.trigger) == [.retry])
     }
 
@@ -77,11 +77,11 @@ struct ArchiveTrackerTests {
         #expect(t.state(at: 0).0 == .stale, "no archive at all")
         t.observe(found(file("a.tar", mtime: 0), file("b.tar", mtime: 10)), at: 20)
         #expect(t.state(at: 20).0 == .pending)
-        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 0, finished: 30, verdict: "fail"))
-        t.recordRun(path: "/d/b.tar", .init(size: 100, mtime: 10, finished: 30, verdict: "pass"))
+        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 0, finished: 30, verdict: .fail))
+        t.recordRun(path: "/d/b.tar", .init(size: 100, mtime: 10, finished: 30, verdict: .pass))
         #expect(t.state(at: 30).0 == .failing)
         #expect(t.failingArchives == ["/d/a.tar"])
-        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 0, finished: 40, verdict: "pass"))
+        t.recordRun(path: "/d/a.tar", .init(size: 100, mtime: 0, finished: 40, verdict: .pass))
         #expect(t.state(at: 40).0 == .ok)
         #expect(t.state(at: 4000).0 == .stale)
         #expect(t.state(at: 4000).1.contains("max_age 1h"))

@@ -104,9 +104,11 @@ struct ConventionTests {
                 #expect(!error.description.contains("unknown key"), "docs/configuration.md documents \(table).\(key): \(error.description)")
             }
         }
-        let folder = Tool.repositoryRoot + "/Sources/VerifyDaemon/Configuration"
-        let source = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("ConfigurationLoader") }
-            .map { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
+        // The loader's files (ConfigurationLoader.swift, +Destination.swift...).
+        let folder = Tool.repositoryRoot + "/Sources/VerifySystem/Configuration"
+        let loaderFiles = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("ConfigurationLoader") }
+        try #require(loaderFiles.count >= 2, "\(loaderFiles)")
+        let source = try loaderFiles.sorted().map { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }.joined()
         let read = try Regex(#"\.(?:string|integer|duration|size|bool|strings|sample|table|tables|isString)\("([a-z_]+)""#)
         for match in source.matches(of: read) {
             let key = String(match.output[1].substring ?? "")

@@ -17,7 +17,7 @@ struct DaemonControlTests {
 
         try daemon.writeConfiguration(good + "concurency = 2\n")
         daemon.signal(SIGHUP, wait: false)
-        #expect(waitUntil(seconds: 10) { daemon.log_.contains("reload refused") })
+        #expect(daemon.waitForLog("reload refused", seconds: 10))
         #expect(daemon.process?.isRunning == true)
         #expect(daemon.log_.contains("concurency: unknown key"))
         #expect(daemon.state("first") != nil, "the old destination is still served")

@@ -55,9 +55,15 @@ struct DestinationOptionsTests {
         try daemon.start()
         let archive = try DaemonFixtures.archive("etc.tar.gz", in: backups, work: daemon.directory)
         // The manifest named by the template never comes: the run waits for it (pending); asked
-        // for explicitly, the run is an error naming the file.
-        usleep(2_500_000)
-        #expect(daemon.runs().isEmpty)
+        // for explicitly, the run is an error naming the file. A control archive that arrives
+        // later with its manifest settles no earlier: once its run is over, the daemon has been
+        // past the point where etc.tar.gz would have been due.
+        let staging = try daemon.folder("staging")
+        let control = try DaemonFixtures.archive("control.tar.gz", in: staging, work: daemon.directory, seed: 2)
+        try FileManager.default.copyItem(atPath: control + ".sha256", toPath: backups + "/control.mtree")
+        try FileManager.default.moveItem(atPath: control, toPath: backups + "/control.tar.gz")
+        #expect(waitUntil(seconds: 20) { daemon.hasFinishedRuns(1) }, "\(daemon.log_)")
+        #expect(daemon.runs().compactMap { $0["archive"] as? String } == [backups + "/control.tar.gz"])
         #expect(daemon.state("d") == "pending")
         let run = try daemon.ctl(["verify", archive, "--wait", "--json"])
         #expect(run.status == 2)

@@ -64,7 +64,7 @@ struct FailingArchiveTests {
         // The failing archive disappears: a warning that says so, and no `recovered`.
         try FileManager.default.removeItem(atPath: real)
         try FileManager.default.removeItem(atPath: real + ".sha256")
-        #expect(waitUntil(seconds: 20) { daemon.log_.contains("destination no longer failing: its failing archive was removed") }, "\(daemon.log_)")
+        #expect(daemon.waitForLog("destination no longer failing: its failing archive was removed"), "\(daemon.log_)")
         let removed = alerts(daemon, kind: "archive_removed")
         #expect(removed.count == 1)
         #expect(removed.first?["archive"] as? String == real)

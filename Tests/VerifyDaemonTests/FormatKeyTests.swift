@@ -26,7 +26,7 @@ struct FormatKeyTests {
     @Test func theWorkerRequestCarriesItAsATypedValue() throws {
         var request = WorkerRequest(
             archivePath: "/srv/db/a.sql", manifestPath: nil, manifestEntry: nil, manifestFormat: nil, archiveDigestPath: nil,
-            stripComponents: 0, strict: false, sample: "all", seed: 1, stallTimeout: 10, memoryLimit: 1 << 30)
+            stripComponents: 0, strict: false, sample: .all, seed: 1, stallTimeout: 10, memoryLimit: 1 << 30)
         request.formatPolicy = .raw
         let encoded = try JSONEncoder().encode(request)
         #expect(String(decoding: encoded, as: UTF8.self).contains("\"formatPolicy\":\"raw\""))

@@ -1,4 +1,5 @@
 import Testing
+import VerifyCore
 @testable import VerifyDaemon
 
 /// When a run's verdict counts, decided without files: an archive still being written, or that
@@ -30,8 +31,8 @@ struct RunSettlingTests {
                 "a check that cannot answer does not stop runs: the change rule covers it")
     }
 
-    @Test(arguments: ["pass", "fail", "error"])
-    func aFileThatChangedUnderItsRunIsNoVerdict(verdict: String) {
+    @Test(arguments: [Verdict.pass, .fail, .error])
+    func aFileThatChangedUnderItsRunIsNoVerdict(verdict: Verdict) {
         let started = probe(identity(), manifest: identity(inode: 8)).identities
         for changed in [identity(size: 101), identity(mtime: 1000.5), identity(inode: 9)] {
             #expect(RunSettling.atEnd(verdict: verdict, started: started, probe: probe(changed, manifest: identity(inode: 8)), settle: 60, now: 5000)
@@ -45,18 +46,18 @@ struct RunSettlingTests {
 
     @Test func aPassOnAStillFileCountsAtOnceAndAFailureIsHeldForSettle() {
         let started = probe(identity()).identities
-        #expect(RunSettling.atEnd(verdict: "pass", started: started, probe: probe(identity()), settle: 60, now: 5000) == .record)
-        #expect(RunSettling.atEnd(verdict: "fail", started: started, probe: probe(identity()), settle: 60, now: 5000) == .hold(until: 5060))
-        #expect(RunSettling.atEnd(verdict: "error", started: started, probe: probe(identity()), settle: 60, now: 5000) == .hold(until: 5060))
-        #expect(RunSettling.atEnd(verdict: "fail", started: started, probe: probe(identity()), settle: 0, now: 5000) == .record, "settle 0: at once")
-        #expect(RunSettling.atEnd(verdict: "interrupted", started: started, probe: probe(identity(size: 1)), settle: 60, now: 5000) == .record)
+        #expect(RunSettling.atEnd(verdict: .pass, started: started, probe: probe(identity()), settle: 60, now: 5000) == .record)
+        #expect(RunSettling.atEnd(verdict: .fail, started: started, probe: probe(identity()), settle: 60, now: 5000) == .hold(until: 5060))
+        #expect(RunSettling.atEnd(verdict: .error, started: started, probe: probe(identity()), settle: 60, now: 5000) == .hold(until: 5060))
+        #expect(RunSettling.atEnd(verdict: .fail, started: started, probe: probe(identity()), settle: 0, now: 5000) == .record, "settle 0: at once")
+        #expect(RunSettling.atEnd(verdict: .interrupted, started: started, probe: probe(identity(size: 1)), settle: 60, now: 5000) == .record)
     }
 
     @Test func aFailureOnAFileStillOpenForWritingIsNoVerdict() {
         let started = probe(identity()).identities
-        #expect(RunSettling.atEnd(verdict: "fail", started: started, probe: probe(identity(), writer: .writing), settle: 60, now: 5000)
+        #expect(RunSettling.atEnd(verdict: .fail, started: started, probe: probe(identity(), writer: .writing), settle: 60, now: 5000)
             == .interrupted(.stillBeingWritten(path: archive)))
-        #expect(RunSettling.atEnd(verdict: "pass", started: started, probe: probe(identity(), writer: .writing), settle: 60, now: 5000) == .record,
+        #expect(RunSettling.atEnd(verdict: .pass, started: started, probe: probe(identity(), writer: .writing), settle: 60, now: 5000) == .record,
                 "what was read matched, and the file did not change")
     }
 

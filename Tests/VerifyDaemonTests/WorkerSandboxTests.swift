@@ -17,7 +17,7 @@ struct WorkerSandboxTests {
     static func worker(_ probe: SandboxProbe, restore: String?, wrapper: [String] = []) throws -> WorkerMessage {
         var request = WorkerRequest(
             archivePath: "/nonexistent.tar", manifestPath: nil, manifestEntry: nil, manifestFormat: nil, archiveDigestPath: nil,
-            stripComponents: 0, strict: false, sample: "all", seed: 1, stallTimeout: 30, memoryLimit: 1 << 30)
+            stripComponents: 0, strict: false, sample: .all, seed: 1, stallTimeout: 30, memoryLimit: 1 << 30)
         request.restoreDirectory = restore
         request.probe = probe
         let run = try Tool.run(wrapper + [Tool.verifyd, "worker"], input: WireProtocol.line(request))
@@ -144,7 +144,7 @@ struct WorkerSandboxTests {
         let message = try Self.worker(SandboxProbe(write: [state + "/forged"]), restore: link)
         #expect(message.probe == nil, "the worker must not run: \(message)")
         let result = try #require(message.result)
-        #expect(result.verdict == "error")
+        #expect(result.verdict == .error)
         #expect(result.error == "cannot sandbox the worker: the Landlock rule for the restore folder \(link) failed: Not a directory", "\(result)")
         #expect(!FileManager.default.fileExists(atPath: state + "/forged"))
 

@@ -43,7 +43,7 @@ struct WorkerStallTests {
     func request(stallTimeout: Double = 0.5) -> WorkerRequest {
         WorkerRequest(
             archivePath: "/nonexistent", manifestPath: nil, manifestEntry: nil, manifestFormat: nil, archiveDigestPath: nil,
-            stripComponents: 0, strict: false, sample: "all", seed: 1, stallTimeout: stallTimeout, memoryLimit: 1 << 30)
+            stripComponents: 0, strict: false, sample: .all, seed: 1, stallTimeout: stallTimeout, memoryLimit: 1 << 30)
     }
 
     func script(_ temp: TemporaryDirectory, _ body: String) throws -> String {
@@ -58,7 +58,7 @@ struct WorkerStallTests {
         // Reads its request, then blocks as a worker stuck in an open() or a read() would.
         let worker = WorkerProcess(executable: try script(temp, "cat > /dev/null\nexec sleep 600\n"), request: request(), timeout: 0)
         let result = await worker.run(onProgress: { _ in })
-        #expect(result.verdict == "error")
+        #expect(result.verdict == .error)
         #expect(result.error?.hasPrefix("the worker made no progress for ") == true, "\(result.error ?? "")")
         #expect(result.error?.contains("while starting (stall_timeout 0.5 s)") == true, "\(result.error ?? "")")
     }
@@ -70,7 +70,7 @@ struct WorkerStallTests {
         let worker = WorkerProcess(
             executable: try script(temp, "cat > /dev/null\nwhile true; do echo '\(line)'; sleep 0.1; done\n"), request: request(), timeout: 0)
         let result = await worker.run(onProgress: { _ in })
-        #expect(result.verdict == "error")
+        #expect(result.verdict == .error)
         #expect(result.error?.contains("while reading the manifest") == true, "\(result.error ?? "")")
     }
 
@@ -90,6 +90,6 @@ struct WorkerStallTests {
             """
         let worker = WorkerProcess(executable: try script(temp, body), request: request(stallTimeout: 1), timeout: 0)
         let outcome = await worker.run(onProgress: { _ in })
-        #expect(outcome.verdict == "pass", "\(outcome.error ?? "")")
+        #expect(outcome.verdict == .pass, "\(outcome.error ?? "")")
     }
 }

@@ -93,7 +93,7 @@ struct AlertDeliveryTests {
         mutating func startHooks() throws {
             hooks = try Background([Tool.verifydHooks, "--config", daemon.configPath], log: daemon.directory.file("hooks.log"))
             let log = daemon.directory.file("hooks.log")
-            let started = waitUntil(seconds: 20) {
+            let started = FileWatch.waitUntil(path: log, seconds: 20) {
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 return text.contains("following alerts") || text.contains("first start")
             }
@@ -298,11 +298,11 @@ struct AlertDeliveryTests {
         let first = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
         let second = try setup.daemon.ctl(["alerts", "test", "--json"]).object?["seq"] as? Int
         #expect(waitUntil(seconds: 20) { datagram.seqs == [first ?? -1, second ?? -1] }, "\(datagram.lines.withLock { $0 })")
-        // The stream peer comes up late: it still gets both, in order.
-        usleep(1_500_000)
+        // The stream peer comes up late (after the daemon found it down): it still gets both, in order.
+        #expect(setup.daemon.waitForLog("cannot push alerts to a socket; retrying"), "\(setup.daemon.log_)")
         let stream = try Listener(path: streamPath, datagram: false)
         #expect(waitUntil(seconds: 30) { stream.seqs == [first ?? -1, second ?? -1] }, "\(stream.lines.withLock { $0 }) \(setup.daemon.log_)")
-        #expect(setup.daemon.log_.contains("cannot push alerts to a socket; retrying"))
+        #expect(setup.daemon.waitForLog("pushing alerts to the socket again"), "\(setup.daemon.log_)")
         #expect(setup.daemon.signal(SIGTERM) == 0)
     }
 }

@@ -31,7 +31,8 @@ struct HookContractTests {
         try setup.daemon.start()
         try setup.startHooks()
         #expect(try setup.daemon.ctl(["alerts", "test"]).status == 0)
-        #expect(waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: out) }, "\(setup.hooks?.text ?? "")")
+        // The whole line, not the file alone: it exists from the hook's open, before its write.
+        #expect(waitUntil(seconds: 30) { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").hasSuffix("\n") }, "\(setup.hooks?.text ?? "")")
         let parsed = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         #expect(parsed.hasPrefix("missing=none kind=test status=firing destination=nightly severity="), "\(parsed)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VerifyCore
 import VerifyStore
 import VerifyTestSupport
 
@@ -11,7 +12,7 @@ struct HeldRunStoreTests {
             destination: "d", archivePath: "/d/a.tar", archiveSize: 10, archiveMtime: 5, trigger: "arrival", started: 100,
             sample: "all", seed: 1))
         let id = try #require(started.id)
-        var outcome = RunOutcome(verdict: "fail", finished: 110)
+        var outcome = RunOutcome(verdict: .fail, finished: 110)
         outcome.heldUntil = 170
         outcome.heldIdentities = "[]"
         try store.finish(
@@ -35,7 +36,7 @@ struct HeldRunStoreTests {
         #expect(try store.confirmHeldRun(id: id, alertTime: 172, kind: "verification_failed", destination: "d") { _ in "again" } == nil,
                 "confirmed once: no second alert")
         #expect(try store.alerts(after: 0, limit: 10).count == 1)
-        #expect(try store.run(id: id)?.verdict == "fail")
+        #expect(try store.run(id: id)?.verdict == .fail)
         #expect(try store.failures(runID: id).count == 1)
         #expect(try store.latestRunNotHeld(destination: "d")?.id == id)
     }
@@ -46,13 +47,13 @@ struct HeldRunStoreTests {
         let id = try heldRun(store)
         try store.interruptHeldRun(id: id, reason: "the archive changed during verification")
         let run = try #require(try store.run(id: id))
-        #expect(run.verdict == "interrupted")
+        #expect(run.verdict == .interrupted)
         #expect(run.error == "the archive changed during verification")
         #expect(run.failureCount == 0)
         #expect(run.heldUntil == nil)
         #expect(try store.failures(runID: id).isEmpty)
         #expect(try store.confirmHeldRun(id: id, alertTime: 200, kind: "verification_failed", destination: "d") { _ in "x" } == nil)
         #expect(try store.alerts(after: 0, limit: 10).isEmpty)
-        #expect(try store.latestFinishedRunPerArchive(destination: "d").map(\.verdict) == ["interrupted"])
+        #expect(try store.latestFinishedRunPerArchive(destination: "d").map(\.verdict) == [.interrupted])
     }
 }

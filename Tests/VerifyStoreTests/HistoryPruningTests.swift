@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VerifyCore
 import VerifyStore
 import VerifyTestSupport
 
@@ -8,7 +9,7 @@ import VerifyTestSupport
 struct HistoryPruningTests {
     /// Records one finished run of `archive` that read `entries` entries.
     @discardableResult
-    func verify(_ store: HistoryStore, _ archive: String, at time: Double, entries: Int, verdict: String = "pass") throws -> Int64 {
+    func verify(_ store: HistoryStore, _ archive: String, at time: Double, entries: Int, verdict: Verdict = .pass) throws -> Int64 {
         let run = try store.start(RunRecord(
             destination: "d", archivePath: archive, archiveSize: 10, archiveMtime: time, trigger: "arrival", started: time,
             sample: "all", seed: 1))
@@ -19,16 +20,16 @@ struct HistoryPruningTests {
             entries: (0..<entries).map { ("etc/file\($0)", false, "sha256:\($0)", 1) })
         try store.finish(
             runID: id, outcome: RunOutcome(verdict: verdict, finished: time + 1),
-            failures: verdict == "fail" ? [FailureRecord(runId: id, path: "etc/file0", kind: "content_mismatch", expected: nil, actual: nil)] : [],
-            failureCount: verdict == "fail" ? 1 : 0)
+            failures: verdict == .fail ? [FailureRecord(runId: id, path: "etc/file0", kind: "content_mismatch", expected: nil, actual: nil)] : [],
+            failureCount: verdict == .fail ? 1 : 0)
         return id
     }
 
     @Test func aRemovedArchiveLosesItsCoverageAtOnceAndItsRunsAfterTheRetention() throws {
         let directory = TemporaryDirectory()
         let store = try HistoryStore(path: directory.file("h.sqlite"))
-        try verify(store, "/d/old.tar", at: 100, entries: 5, verdict: "fail")
-        try verify(store, "/d/old.tar", at: 200, entries: 5, verdict: "fail")
+        try verify(store, "/d/old.tar", at: 100, entries: 5, verdict: .fail)
+        try verify(store, "/d/old.tar", at: 200, entries: 5, verdict: .fail)
         try verify(store, "/d/kept.tar", at: 300, entries: 5)
         #expect(try store.failingArchives(destination: "d") == ["/d/old.tar"])
 
@@ -50,13 +51,13 @@ struct HistoryPruningTests {
     @Test func anArchiveThatComesBackStartsAfresh() throws {
         let directory = TemporaryDirectory()
         let store = try HistoryStore(path: directory.file("h.sqlite"))
-        try verify(store, "/d/a.tar", at: 100, entries: 2, verdict: "fail")
+        try verify(store, "/d/a.tar", at: 100, entries: 2, verdict: .fail)
         try store.archiveRemoved(destination: "d", archive: "/d/a.tar", at: 150)
-        try verify(store, "/d/a.tar", at: 200, entries: 2, verdict: "interrupted")
+        try verify(store, "/d/a.tar", at: 200, entries: 2, verdict: .interrupted)
         #expect(try store.latestFinishedRunPerArchive(destination: "d").map(\.archivePath) == ["/d/a.tar"])
         #expect(try store.failingArchives(destination: "d").isEmpty, "the removal ended the old failure")
-        try verify(store, "/d/a.tar", at: 300, entries: 2, verdict: "error")
-        try verify(store, "/d/a.tar", at: 400, entries: 2, verdict: "interrupted")
+        try verify(store, "/d/a.tar", at: 300, entries: 2, verdict: .error)
+        try verify(store, "/d/a.tar", at: 400, entries: 2, verdict: .interrupted)
         #expect(try store.failingArchives(destination: "d") == ["/d/a.tar"], "an interrupted run proves nothing")
         #expect(try store.prune(destination: "d", finishedBefore: 10_000) == 3, "the removed run, and those before the newest")
     }

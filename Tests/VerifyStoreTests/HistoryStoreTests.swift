@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VerifyCore
 import VerifyStore
 import VerifyTestSupport
 
@@ -24,7 +25,7 @@ struct HistoryStoreTests {
             let id = try #require(started.id)
             try store.finish(
                 runID: id,
-                outcome: RunOutcome(verdict: "fail", finished: 110, entriesChecked: 3, bytesRead: 99, archiveDigest: "sha256:ab"),
+                outcome: RunOutcome(verdict: .fail, finished: 110, entriesChecked: 3, bytesRead: 99, archiveDigest: "sha256:ab"),
                 failures: [FailureRecord(runId: 0, path: "x", kind: "content_mismatch", expected: "sha256 00", actual: "sha256 11")],
                 failureCount: 1)
         }
@@ -32,7 +33,7 @@ struct HistoryStoreTests {
         let runs = try store.runs(destination: "d", limit: 10)
         #expect(runs.count == 1)
         let only = try #require(runs.first)
-        #expect(only.verdict == "fail")
+        #expect(only.verdict == .fail)
         #expect(only.seedValue == UInt64.max - 1, "all 64 bits of the seed")
         #expect(only.archiveDigest == "sha256:ab")
         #expect(try store.failures(runID: only.id!).map(\.path) == ["x"])
@@ -48,11 +49,11 @@ struct HistoryStoreTests {
         for (index, archive) in ["/d/a", "/d/a", "/d/b"].enumerated() {
             let started = try store.start(run(archive, started: Double(index * 100)))
             ids.append(started.id!)
-            try store.finish(runID: started.id!, outcome: RunOutcome(verdict: "pass", finished: Double(index * 100 + 10)), failures: [], failureCount: 0)
+            try store.finish(runID: started.id!, outcome: RunOutcome(verdict: .pass, finished: Double(index * 100 + 10)), failures: [], failureCount: 0)
         }
         let open = try store.start(run("/d/c"))
         #expect(try store.markUnfinishedRunsInterrupted(at: 500, reason: "crash") == 1)
-        #expect(try store.run(id: open.id!)?.verdict == "interrupted")
+        #expect(try store.run(id: open.id!)?.verdict == .interrupted)
         #expect(try store.run(id: open.id!)?.error == "crash")
         #expect(try store.markUnfinishedRunsInterrupted(at: 600, reason: "again") == 0)
 
@@ -67,7 +68,7 @@ struct HistoryStoreTests {
         let store = try HistoryStore(path: directory.file("h.sqlite"))
         let started = try store.start(run("/d/a"))
         try store.finish(
-            runID: started.id!, outcome: RunOutcome(verdict: "fail", finished: 1),
+            runID: started.id!, outcome: RunOutcome(verdict: .fail, finished: 1),
             failures: (0..<50).map { FailureRecord(runId: 0, path: "f\($0)", kind: "missing", expected: nil, actual: nil) },
             failureCount: 50)
         _ = try store.start(run("/d/a", started: 2))

@@ -80,15 +80,26 @@ public final class DaemonHarness: @unchecked Sendable {
     }
 
     public var pid: Int32? { process?.processIdentifier }
+
+    /// Waits until the daemon's log holds `text` (woken by inotify as the log grows, not by
+    /// polling), for at most `seconds`.
+    @discardableResult
+    public func waitForLog(_ text: String, seconds: Double = 20) -> Bool {
+        FileWatch.waitUntil(path: logPath, seconds: seconds) { self.log_.contains(text) }
+    }
 }
 
-/// Polls `condition` every `every` seconds (100 ms) for at most `seconds`.
+/// Polls `condition` for at most `seconds`: first after 5 ms, then ever less often, up to every
+/// `every` seconds (100 ms), so that a condition true at once costs milliseconds and a slow
+/// one (each check may start `verifyctl`) does not load a busy machine.
 @discardableResult
 public func waitUntil(seconds: Double, every: Double = 0.1, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
+    var pause = min(0.005, every)
     while Date() < deadline {
         if condition() { return true }
-        usleep(useconds_t(every * 1e6))
+        usleep(useconds_t(min(pause, max(0, deadline.timeIntervalSinceNow)) * 1e6))
+        pause = min(pause * 1.5, every)
     }
     return condition()
 }

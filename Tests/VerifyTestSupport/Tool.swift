@@ -71,11 +71,12 @@ public enum Tool {
         return url.path
     }
 
-    /// The built `verifyd` (make test builds it before the tests run).
+    /// The built `verifyd` (make test builds it before the tests run). Each of these three fails
+    /// the test that asks for a binary older than its sources (`BinaryFreshness`).
     public static var verifyd: String {
         let root = repositoryRoot
         for candidate in [".build/debug/verifyd", ".build/release/verifyd"] where FileManager.default.isExecutableFile(atPath: root + "/" + candidate) {
-            return root + "/" + candidate
+            return BinaryFreshness.checked(root + "/" + candidate)
         }
         return root + "/.build/debug/verifyd"
     }
@@ -84,7 +85,7 @@ public enum Tool {
     public static var verifydHooks: String {
         let root = repositoryRoot
         for candidate in [".build/debug/verifyd-hooks", ".build/release/verifyd-hooks"] where FileManager.default.isExecutableFile(atPath: root + "/" + candidate) {
-            return root + "/" + candidate
+            return BinaryFreshness.checked(root + "/" + candidate)
         }
         return root + "/.build/debug/verifyd-hooks"
     }
@@ -93,7 +94,7 @@ public enum Tool {
     public static var verifyctl: String {
         let root = repositoryRoot
         for candidate in [".build/debug/verifyctl", ".build/release/verifyctl"] where FileManager.default.isExecutableFile(atPath: root + "/" + candidate) {
-            return root + "/" + candidate
+            return BinaryFreshness.checked(root + "/" + candidate)
         }
         return root + "/.build/debug/verifyctl"
     }

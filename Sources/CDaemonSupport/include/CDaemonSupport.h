@@ -9,6 +9,10 @@
 
 /* accept4(fd, NULL, NULL, SOCK_CLOEXEC) */
 int verifyd_accept_cloexec(int fd);
+
+/// Names the calling thread (as `top -H` and /proc/PID/task/TID/comm show it; 15 bytes at most).
+/// Foundation's `Thread.name` does not reach the kernel on Linux.
+int verifyd_name_thread(const char *name);
 /* pipe2(fds, O_CLOEXEC) */
 int verifyd_pipe_cloexec(int fds[2]);
 /* fcntl(fd, F_SETPIPE_SZ, size): the new size, or -1 (unprivileged: at most pipe-max-size) */

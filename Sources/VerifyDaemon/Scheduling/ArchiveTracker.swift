@@ -1,3 +1,4 @@
+import VerifyCore
 import VerifyProtocol
 
 /// The scheduling state of one destination, as a pure state machine: scans and finished runs go
@@ -37,9 +38,9 @@ public struct ArchiveTracker: Sendable {
         public var size: Int64
         public var mtime: Double
         public var finished: Double
-        public var verdict: String
+        public var verdict: Verdict
 
-        public init(size: Int64, mtime: Double, finished: Double, verdict: String) {
+        public init(size: Int64, mtime: Double, finished: Double, verdict: Verdict) {
             self.size = size
             self.mtime = mtime
             self.finished = finished
@@ -94,7 +95,7 @@ public struct ArchiveTracker: Sendable {
     /// An archive scans stopped finding, with its last run's verdict (nil: never run).
     public struct Gone: Sendable, Equatable {
         public var path: String
-        public var lastVerdict: String?
+        public var lastVerdict: Verdict?
         /// Its latest conclusive run did not pass.
         public var wasFailing: Bool
     }
@@ -183,9 +184,9 @@ public struct ArchiveTracker: Sendable {
     public mutating func recordRun(path: String, _ mark: RunMark) {
         lastRuns[path] = mark
         switch mark.verdict {
-        case "fail", "error": failing.insert(path)
-        case "pass": if failing.remove(path) != nil { failureEnd = .passed }
-        default: break
+        case .fail, .error: failing.insert(path)
+        case .pass: if failing.remove(path) != nil { failureEnd = .passed }
+        case .interrupted: break
         }
     }
 
@@ -251,7 +252,7 @@ public struct ArchiveTracker: Sendable {
                 due.append((file, .arrival))
                 continue
             }
-            if mark.verdict == "interrupted" {
+            if mark.verdict == .interrupted {
                 due.append((file, .retry))
             } else if now >= mark.finished + settings.interval {
                 due.append((file, .schedule))
@@ -270,7 +271,7 @@ public struct ArchiveTracker: Sendable {
                 wake = min(wake, settledAt)
             } else if !file.companionsReady {
                 wake = min(wake, max(now, observation.since + settings.settle + settings.companionGrace))
-            } else if let mark = lastRuns[file.path], mark.size == file.size, mark.mtime == file.mtime, mark.verdict != "interrupted" {
+            } else if let mark = lastRuns[file.path], mark.size == file.size, mark.mtime == file.mtime, mark.verdict != .interrupted {
                 wake = min(wake, mark.finished + settings.interval)
             }
         }
@@ -283,7 +284,7 @@ public struct ArchiveTracker: Sendable {
         for file in verifying {
             guard let observation = observations[file.path] else { continue }
             var at: Double
-            if let mark = lastRuns[file.path], mark.size == file.size, mark.mtime == file.mtime, mark.verdict != "interrupted" {
+            if let mark = lastRuns[file.path], mark.size == file.size, mark.mtime == file.mtime, mark.verdict != .interrupted {
                 at = mark.finished + settings.interval
             } else {
                 at = observation.since + settings.settle
@@ -312,7 +313,7 @@ public struct ArchiveTracker: Sendable {
         if let reason = tracked.lazy.compactMap({ self.waiting[$0.path] }).first { return (.pending, reason) }
         let unverified = tracked.filter { file in
             guard let mark = lastRuns[file.path] else { return true }
-            return mark.size != file.size || mark.mtime != file.mtime || mark.verdict == "interrupted"
+            return mark.size != file.size || mark.mtime != file.mtime || mark.verdict == .interrupted
         }
         if !unverified.isEmpty { return (.pending, "\(unverified.count) archive(s) not verified yet") }
         return (.ok, "the newest \(tracked.count) archive(s) passed")

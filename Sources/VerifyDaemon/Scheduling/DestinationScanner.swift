@@ -19,12 +19,12 @@ public enum DestinationScanner {
     public static func scan(_ destination: DestinationConfiguration) -> ScanOutcome {
         let fd = open(destination.path, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            let reason = errno == ENOTDIR ? "not a directory" : String(cString: strerror(errno))
+            let reason = errno == ENOTDIR ? "not a directory" : errnoText()
             return .unavailable(reason: "\(destination.path): \(reason)")
         }
         var walk = Walk(destination: destination)
         guard walk.enter(fd, path: destination.path, relative: "", depth: 0) else {
-            return .unavailable(reason: "\(destination.path): \(String(cString: strerror(errno)))")
+            return .unavailable(reason: "\(destination.path): \(errnoText())")
         }
         return .found(archives: walk.archives, folders: walk.folders, notes: walk.notes)
     }

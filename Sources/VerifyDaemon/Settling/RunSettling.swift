@@ -1,3 +1,5 @@
+import VerifyCore
+
 /// When a run's verdict counts. A backup that is still being written (open for writing on this
 /// host, or changing under the run, or changed soon after it) is not a bad backup: the run ends
 /// `interrupted`, raises no alert, and the archive is verified again once it is still. A failing
@@ -60,10 +62,10 @@ public enum RunSettling {
     }
 
     /// At the end of a run that found `verdict`, started on files with `identities`.
-    public static func atEnd(verdict: String, started identities: [FileIdentity?], probe: ArchiveProbe, settle: Double, now: Double) -> End {
-        if verdict == "interrupted" { return .record }
+    public static func atEnd(verdict: Verdict, started identities: [FileIdentity?], probe: ArchiveProbe, settle: Double, now: Double) -> End {
+        if verdict == .interrupted { return .record }
         if let path = changedPath(identities, probe) { return .interrupted(.changed(path: path)) }
-        guard verdict == "fail" || verdict == "error" else { return .record }
+        guard verdict == .fail || verdict == .error else { return .record }
         if let path = probe.beingWritten { return .interrupted(.stillBeingWritten(path: path)) }
         return settle > 0 ? .hold(until: now + settle) : .record
     }

@@ -44,11 +44,11 @@ public enum WriterCheck {
             if code == ENOENT { return .none }
             if code == ELOOP { return .notRegular("\(path) is a symbolic link") }
             if code == EWOULDBLOCK { return .writing }  // another process holds a write lease
-            return .unknown("cannot open \(path): \(String(cString: strerror(code)))")
+            return .unknown("cannot open \(path): \(errnoText(code))")
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return .unknown("cannot examine \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else { return .unknown("cannot examine \(path): \(errnoText())") }
         guard info.st_mode & S_IFMT == S_IFREG else { return .notRegular("\(path) is not a regular file") }
         if fcntl(fd, setLease, Int32(F_RDLCK)) == 0 {
             // Held for a few microseconds: a writer opening the file now waits that long. Its
@@ -58,6 +58,6 @@ public enum WriterCheck {
         }
         let code = errno
         if code == EAGAIN { return .writing }
-        return .unknown("no read lease on \(path): \(String(cString: strerror(code)))")
+        return .unknown("no read lease on \(path): \(errnoText(code))")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,20 +8,29 @@ import Glibc
 
 /// Wakes the scanner early when a file is written or moved into a watched folder. Only a hint:
 /// the periodic scan stays the source of truth (NFS and CIFS deliver no events from other hosts).
-public final class InotifyWatcher: Sendable {
+/// A service of the daemon's group: its descriptor is non-blocking and waited on by
+/// `SocketReactor` until graceful shutdown.
+public final class InotifyWatcher: Service, Sendable {
     private let fd: Int32
     private let watches = Mutex<[String: Int32]>([:])
     private let onEvent: @Sendable () -> Void
-    private let stopped = Atomic<Bool>(false)
 
     /// Returns nil when inotify is not available (the scan still works).
     public init?(onEvent: @escaping @Sendable () -> Void) {
-        fd = inotify_init1(Int32(IN_CLOEXEC))
+        fd = inotify_init1(Int32(IN_CLOEXEC) | Int32(IN_NONBLOCK))
         guard fd >= 0 else { return nil }
         self.onEvent = onEvent
-        let thread = Thread { [self] in self.readLoop() }
-        thread.name = "verifyd-inotify"
-        thread.start()
+    }
+
+    deinit { close(fd) }
+
+    /// Reads events until graceful shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while await SocketReactor.shared.wait(self.fd, for: Int16(POLLIN), timeout: nil) == .ready {
+                self.readEvents()
+            }
+        }
     }
 
     /// Watches exactly these folders (adds new ones, drops the rest).
@@ -40,39 +50,31 @@ public final class InotifyWatcher: Sendable {
     }
 
     public func stop() {
-        stopped.store(true, ordering: .relaxed)
         watches.withLock { current in
             for descriptor in current.values { inotify_rm_watch(fd, descriptor) }
             current.removeAll()
         }
     }
 
-    private func readLoop() {
+    private func readEvents() {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while !stopped.load(ordering: .relaxed) {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, 500)
-            if ready <= 0 { continue }
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count > 0 {
-                // A removed watch (folder deleted) is re-added by the next scan's watch().
-                watches.withLock { current in
-                    buffer.withUnsafeBytes { raw in
-                        var offset = 0
-                        while offset + MemoryLayout<inotify_event>.size <= count {
-                            let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
-                            let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
-                            let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
-                            if mask & UInt32(IN_IGNORED) != 0 {
-                                if let key = current.first(where: { $0.value == wd })?.key { current[key] = nil }
-                            }
-                            offset += MemoryLayout<inotify_event>.size + length
-                        }
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return }
+        // A removed watch (folder deleted) is re-added by the next scan's watch().
+        watches.withLock { current in
+            buffer.withUnsafeBytes { raw in
+                var offset = 0
+                while offset + MemoryLayout<inotify_event>.size <= count {
+                    let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                    let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                    let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                    if mask & UInt32(IN_IGNORED) != 0 {
+                        if let key = current.first(where: { $0.value == wd })?.key { current[key] = nil }
                     }
+                    offset += MemoryLayout<inotify_event>.size + length
                 }
-                onEvent()
             }
         }
-        close(fd)
+        onEvent()
     }
 }

@@ -46,7 +46,7 @@ public enum WorkerMain {
         let threads = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { id_t($0) }
         for thread in threads {
             if let nice = request.nice { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, Int32(nice)) }
-            if let ioClass = request.ioClass { _ = verifyd_set_thread_io_priority(Int32(thread), ioClass == "idle" ? 3 : 2, 7) }
+            if let ioClass = request.ioClass { _ = verifyd_set_thread_io_priority(Int32(thread), ioClass.kernelClass, 7) }
         }
         let heartbeat = WorkerHeartbeat()
         heartbeat.start { emit(WorkerMessage(progress: $0)) }
@@ -57,44 +57,54 @@ public enum WorkerMain {
     }
 
     static func verify(_ request: WorkerRequest, progress: ReadProgress = ReadProgress()) -> WorkerResult {
-        let seed = UInt64(request.seed) ?? 0
-        var policy: SamplePolicy
-        switch ConfigurationValues.samplePolicy(request.sample) {
-        case .success(let parsed): policy = parsed
-        case .failure(let problem): return failed("sample: \(problem.message)")
-        }
-        let format = request.manifestFormat.flatMap(ManifestFormat.init(rawValue:))
-        var manifest: Manifest?
-        var archiveDigest: (digest: Digest, source: String)?
+        let references: (manifest: Manifest?, archiveDigest: (digest: Digest, source: String)?)
         do {
-            if let path = request.manifestPath {
-                // One convention with `verifyctl check`: a file whose only line names the archive
-                // itself is the archive's digest, not a manifest of its entries.
-                progress.stage = .manifest
-                switch try SidecarFile.read(path, archive: request.archivePath, format: format, onRead: progress.tick) {
-                case .manifest(let parsed): manifest = parsed
-                case .archiveDigest(let digest): archiveDigest = (digest, path)
-                }
-            } else if let entry = request.manifestEntry {
-                progress.stage = .manifestInArchive
-                manifest = try manifestInside(request.archivePath, entry: entry, format: format, progress: progress)
-            }
+            references = try readReferences(request, progress: progress)
         } catch {
             return failed("\(error)")
         }
+        var verification = verificationRequest(request, manifest: references.manifest, archiveDigest: references.archiveDigest)
+        verification.progress = progress
+        return workerResult(ArchiveVerification.run(verification))
+    }
+
+    /// The manifest (beside the archive or inside it) and the archive's expected digest, read
+    /// before the archive.
+    private static func readReferences(
+        _ request: WorkerRequest, progress: ReadProgress
+    ) throws -> (manifest: Manifest?, archiveDigest: (digest: Digest, source: String)?) {
+        var manifest: Manifest?
+        var archiveDigest: (digest: Digest, source: String)?
+        if let path = request.manifestPath {
+            // One convention with `verifyctl check`: a file whose only line names the archive
+            // itself is the archive's digest, not a manifest of its entries.
+            progress.stage = .manifest
+            switch try SidecarFile.read(path, archive: request.archivePath, format: request.manifestFormat, onRead: progress.tick) {
+            case .manifest(let parsed): manifest = parsed
+            case .archiveDigest(let digest): archiveDigest = (digest, path)
+            }
+        } else if let entry = request.manifestEntry {
+            progress.stage = .manifestInArchive
+            manifest = try manifestInside(request.archivePath, entry: entry, format: request.manifestFormat, progress: progress)
+        }
         if let path = request.archiveDigestPath {
             progress.stage = .archiveDigest
-            do {
-                archiveDigest = (try ManifestLoading.archiveDigest(sidecar: path, archive: request.archivePath), path)
-            } catch {
-                return failed("\(error)")
-            }
+            archiveDigest = (try ManifestLoading.archiveDigest(sidecar: path, archive: request.archivePath), path)
         }
+        return (manifest, archiveDigest)
+    }
+
+    /// The engine's request for the worker's: the sample (grown to the coverage window), the
+    /// coverage, restore, decoder, budget and checkpoints (sent as `CheckedEntryLine`s).
+    private static func verificationRequest(
+        _ request: WorkerRequest, manifest: Manifest?, archiveDigest: (digest: Digest, source: String)?
+    ) -> VerificationRequest {
+        var policy = request.sample
         if let runs = request.coverageRunsInWindow, let manifest {
             policy = policy.grown(toCover: manifest.entries.count, runsInWindow: runs)
         }
         var verification = VerificationRequest(
-            archivePath: request.archivePath, manifest: manifest, sample: policy, seed: seed,
+            archivePath: request.archivePath, manifest: manifest, sample: policy, seed: UInt64(request.seed) ?? 0,
             checkOptions: .init(stripComponents: request.stripComponents, strict: request.strict),
             archiveDigest: archiveDigest, stallTimeout: request.stallTimeout)
         verification.coverage = request.coverage.map { items in
@@ -102,7 +112,7 @@ public enum WorkerMain {
         }
         verification.coverageCycleStart = request.coverageCycleStart
         verification.restoreTo = request.restoreDirectory
-        if let backend = request.inflater.flatMap(GzipBackend.init(rawValue:)) { verification.gzipBackend = backend }
+        if let backend = request.inflater { verification.gzipBackend = backend }
         if let threads = request.threads { verification.threads = threads }
         verification.restoreLimit = request.restoreLimit
         verification.restoreReserve = RestoreReserve(bytes: request.restoreReserve)
@@ -118,12 +128,15 @@ public enum WorkerMain {
                 }))
             }
         }
-        verification.progress = progress
-        let report = ArchiveVerification.run(verification)
+        return verification
+    }
+
+    /// What the worker reports of the engine's report.
+    private static func workerResult(_ report: VerificationReport) -> WorkerResult {
         let findings = report.result.findings
         let actual = report.archiveDigestActual
         return WorkerResult(
-            verdict: report.result.verdict.rawValue, entriesSeen: report.result.entriesSeen,
+            verdict: report.result.verdict, entriesSeen: report.result.entriesSeen,
             entriesSelected: report.result.selected, entriesChecked: report.result.checked,
             bytesRead: report.bytesRead, durationSeconds: report.durationSeconds,
             archiveDigest: actual.map { "\($0.algorithm.rawValue):\($0.hex)" }, error: report.result.error,
@@ -159,7 +172,7 @@ public enum WorkerMain {
 
     static func failed(_ message: String) -> WorkerResult {
         WorkerResult(
-            verdict: Verdict.error.rawValue, entriesSeen: 0, entriesSelected: 0, entriesChecked: 0, bytesRead: 0,
+            verdict: .error, entriesSeen: 0, entriesSelected: 0, entriesChecked: 0, bytesRead: 0,
             durationSeconds: 0, archiveDigest: nil, error: message, failures: [], failureCount: 0)
     }
 

@@ -1,7 +1,7 @@
-import CDaemonSupport
 import Foundation
 import Synchronization
 import VerifyProtocol
+import VerifySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +17,7 @@ public final class WorkerProcess: Sendable {
     public let timeout: Double
     /// The stall watchdog's `stall_timeout` (0: none). By default the request's.
     public let stallTimeout: Double
-    private let state = Mutex<(pid: pid_t, killedBecause: String?)>((0, nil))
+    private let state = Mutex<(pid: pid_t, killedBecause: WorkerKill?)>((0, nil))
     private let stallWatch: Mutex<WorkerStallWatch>
 
     public init(executable: String, request: WorkerRequest, timeout: Double, stallTimeout: Double? = nil) {
@@ -47,8 +47,8 @@ public final class WorkerProcess: Sendable {
         }
     }
 
-    /// Kills the worker (the result will say why).
-    public func kill(because reason: String) {
+    /// Kills the worker (the result will say why, with the reason's verdict).
+    public func kill(because reason: WorkerKill) {
         let pid = state.withLock { state -> pid_t in
             if state.killedBecause == nil { state.killedBecause = reason }
             return state.pid
@@ -58,39 +58,19 @@ public final class WorkerProcess: Sendable {
 
     func runBlocking(onProgress: @Sendable (WorkerProgress) -> Void, onChecked: @Sendable ([CheckedEntry]) -> Void) -> WorkerResult {
         let started = Date()
-        var input: [Int32] = [0, 0]
-        var output: [Int32] = [0, 0]
-        guard verifyd_pipe_cloexec(&input) == 0 else { return WorkerMain.failed("cannot create a pipe: \(errnoText())") }
-        guard verifyd_pipe_cloexec(&output) == 0 else {
-            close(input[0]); close(input[1])
-            return WorkerMain.failed("cannot create a pipe: \(errnoText())")
-        }
-        // A checkpoint of a large archive is one line of megabytes: a larger pipe lets the worker
-        // write it without waiting for the daemon (best effort: the default is 64 KiB).
-        _ = verifyd_pipe_grow(output[1], 1 << 20)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        // Nothing of the daemon's leaks into a worker: no socket, no database, no other pipe.
-        _ = verifyd_spawn_close_from(&actions, 3)
-        let arguments = [executable, "worker"]
         // A clean environment: nothing of systemd's (NOTIFY_SOCKET, WATCHDOG_*) leaks in.
         // No crash backtracer: a crashing parser should end its run at once, not symbolicate.
-        let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8", "SWIFT_BACKTRACE=enable=no"]
-        var pid: pid_t = 0
-        let spawned = withCStrings(arguments) { argv in
-            withCStrings(environment) { envp in
-                posix_spawn(&pid, executable, &actions, nil, argv, envp)
-            }
+        var options = ChildProcess.Options(environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8", "SWIFT_BACKTRACE=enable=no"])
+        // A checkpoint of a large archive is one line of megabytes: a larger pipe lets the worker
+        // write it without waiting for the daemon.
+        options.outputPipeSize = 1 << 20
+        let child: ChildProcess
+        switch ChildProcess.spawn(executable, arguments: [executable, "worker"], options: options) {
+        case .success(let spawned): child = spawned
+        case .failure(let error) where error.stage == .pipe: return WorkerMain.failed("cannot create a pipe: \(error)")
+        case .failure(let error): return WorkerMain.failed("cannot start the worker \(executable): \(error)")
         }
-        close(input[0])
-        close(output[1])
-        guard spawned == 0 else {
-            close(input[1]); close(output[0])
-            return WorkerMain.failed("cannot start the worker \(executable): \(String(cString: strerror(spawned)))")
-        }
+        let pid = child.pid
         let killedEarly = state.withLock { state -> Bool in
             state.pid = pid
             return state.killedBecause != nil
@@ -101,7 +81,7 @@ public final class WorkerProcess: Sendable {
         if timeout > 0 {
             let source = DispatchSource.makeTimerSource(queue: .global())
             source.schedule(deadline: .now() + timeout)
-            source.setEventHandler { [self] in self.kill(because: "the worker ran longer than worker_timeout (\(Int(timeout)) s)") }
+            source.setEventHandler { [self] in self.kill(because: .failed("the worker ran longer than worker_timeout (\(Int(timeout)) s)")) }
             source.resume()
             timer = source
         }
@@ -113,34 +93,48 @@ public final class WorkerProcess: Sendable {
             let source = DispatchSource.makeTimerSource(queue: .global())
             source.schedule(deadline: .now() + 0.25, repeating: 0.25)
             source.setEventHandler { [self] in
-                if let reason = self.stallWatch.withLock({ $0.stalledReason(at: Self.now()) }) { self.kill(because: reason) }
+                if let reason = self.stallWatch.withLock({ $0.stalledReason(at: Self.now()) }) { self.kill(because: .failed(reason)) }
             }
             source.resume()
             watchdog = source
         }
         defer { watchdog?.cancel() }
 
-        let requestLine = WireProtocol.line(request)
-        requestLine.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(input[1], raw.baseAddress! + offset, raw.count - offset)
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { break }
-                offset += n
-            }
-        }
-        close(input[1])
+        child.writeInput(Array(WireProtocol.line(request)))
+        let result = readMessages(from: child, onProgress: onProgress, onChecked: onChecked)
+        let status = child.wait()
+        state.withLock { $0.pid = 0 }
+        let killedBecause = state.withLock { $0.killedBecause }
 
+        if let result, killedBecause == nil { return result }
+        var failed = WorkerMain.failed(Self.describe(status: status, killedBecause: killedBecause?.message, memoryLimit: request.memoryLimit))
+        failed.durationSeconds = Date().timeIntervalSince(started)
+        if let killedBecause { failed.verdict = killedBecause.verdict }
+        return failed
+    }
+
+    /// Why a worker ended without a result, in words.
+    static func describe(status: ChildExit, killedBecause: String?, memoryLimit: Int64) -> String {
+        if let killedBecause { return killedBecause }
+        switch status {
+        case .signaled(let signal):
+            let name = String(cString: strsignal(signal))
+            return "the worker died of signal \(signal) (\(name)) while reading the archive: a parser crash or the worker memory limit (\(memoryLimit >> 20) MiB) was hit"
+        case .exited(let code):
+            return "the worker exited with status \(code) without a result"
+        }
+    }
+
+    /// Reads the worker's lines until its result (or the end of its output): progress and
+    /// checked entries go to the callbacks and feed the stall watchdog.
+    private func readMessages(
+        from child: ChildProcess, onProgress: (WorkerProgress) -> Void, onChecked: ([CheckedEntry]) -> Void
+    ) -> WorkerResult? {
         var framer = LineFramer(limit: 256 << 20)
         var result: WorkerResult?
-        var chunk = [UInt8](repeating: 0, count: 65536)
         let decoder = JSONDecoder()
-        reading: while true {
-            let count = chunk.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
-            for frame in framer.append(chunk[0..<count]) {
+        child.readOutput { chunk in
+            for frame in framer.append(chunk) {
                 guard case .line(let line) = frame else { continue }
                 if line.first == CheckedEntryLine.marker {
                     stallWatch.withLock { $0.observeOutput(at: Self.now()) }
@@ -154,46 +148,11 @@ public final class WorkerProcess: Sendable {
                 }
                 if let finished = message.result {
                     result = finished
-                    break reading
+                    return false
                 }
             }
+            return true
         }
-        close(output[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        state.withLock { $0.pid = 0 }
-        let killedBecause = state.withLock { $0.killedBecause }
-
-        if let result, killedBecause == nil { return result }
-        var failed = WorkerMain.failed(Self.describe(status: status, killedBecause: killedBecause, memoryLimit: request.memoryLimit))
-        failed.durationSeconds = Date().timeIntervalSince(started)
-        if killedBecause != nil { failed.verdict = killedVerdict(killedBecause) }
-        return failed
+        return result
     }
-
-    private func killedVerdict(_ reason: String?) -> String {
-        reason?.hasPrefix("interrupted") == true ? "interrupted" : "error"
-    }
-
-    /// Why a worker ended without a result, in words.
-    static func describe(status: Int32, killedBecause: String?, memoryLimit: Int64) -> String {
-        if let killedBecause { return killedBecause }
-        let signal = status & 0x7f
-        if signal != 0 {
-            let name = String(cString: strsignal(signal))
-            return "the worker died of signal \(signal) (\(name)) while reading the archive: a parser crash or the worker memory limit (\(memoryLimit >> 20) MiB) was hit"
-        }
-        let code = (status >> 8) & 0xff
-        return "the worker exited with status \(code) without a result"
-    }
-
-    private func errnoText() -> String { String(cString: strerror(errno)) }
-}
-
-/// Calls `body` with a NULL-terminated C array of the strings (argv, envp for posix_spawn).
-public func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-    var pointers = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { pointers.forEach { free($0) } }
-    return body(pointers)
 }

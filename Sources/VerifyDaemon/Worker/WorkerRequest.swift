@@ -8,13 +8,12 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var manifestPath: String?
     /// Name of an entry holding the manifest, when it is inside the archive.
     public var manifestEntry: String?
-    /// `sha256sum`, `bsd`, `mtree`, `json`, or nil to detect.
-    public var manifestFormat: String?
+    /// The manifest format, or nil to detect it.
+    public var manifestFormat: ManifestFormat?
     public var archiveDigestPath: String?
     public var stripComponents: Int
     public var strict: Bool
-    /// The sample in configuration syntax: `all`, `500`, `10%`, `2GiB`.
-    public var sample: String
+    public var sample: SamplePolicy
     /// Decimal, so all 64 bits survive JSON.
     public var seed: String
     public var stallTimeout: Double
@@ -32,11 +31,11 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var restoreLimit: Int64?
     /// Bytes a restore leaves free on its file system; nil: the default (`RestoreReserve`).
     public var restoreReserve: Int64?
-    /// CPU niceness and I/O class (`idle` or `best-effort`) the worker takes before it reads.
+    /// CPU niceness and I/O class the worker takes before it reads.
     public var nice: Int?
-    public var ioClass: String?
-    /// `isal` or `zlib`; nil: the default.
-    public var inflater: String?
+    public var ioClass: WorkerIOClass?
+    /// The gzip decoder; nil: the default.
+    public var inflater: GzipBackend?
     /// 1 or 2 (hash on a second core); nil: the default.
     public var threads: Int?
     /// `raw`: the file is one stream, never an archive; nil: `auto`.
@@ -48,8 +47,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var probe: SandboxProbe?
 
     public init(
-        archivePath: String, manifestPath: String?, manifestEntry: String?, manifestFormat: String?,
-        archiveDigestPath: String?, stripComponents: Int, strict: Bool, sample: String, seed: UInt64,
+        archivePath: String, manifestPath: String?, manifestEntry: String?, manifestFormat: ManifestFormat?,
+        archiveDigestPath: String?, stripComponents: Int, strict: Bool, sample: SamplePolicy, seed: UInt64,
         stallTimeout: Double, memoryLimit: Int64
     ) {
         self.archivePath = archivePath
@@ -128,7 +127,7 @@ public struct WorkerProgress: Codable, Sendable, Equatable {
 
 /// How the verification ended, as the worker saw it.
 public struct WorkerResult: Codable, Sendable, Equatable {
-    public var verdict: String
+    public var verdict: Verdict
     public var entriesSeen: Int
     public var entriesSelected: Int
     public var entriesChecked: Int

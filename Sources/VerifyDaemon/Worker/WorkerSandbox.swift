@@ -58,7 +58,7 @@ public struct WorkerSandbox: Sendable, Equatable {
         case ENOSYS: return "ENOSYS (the kernel has no Landlock)"
         case EOPNOTSUPP: return "EOPNOTSUPP (Landlock is disabled: add landlock to the kernel's lsm= list)"
         case EPERM: return "EPERM (a seccomp filter refuses landlock_create_ruleset: allow it in the unit's SystemCallFilter=)"
-        default: return String(cString: strerror(code))
+        default: return errnoText(code)
         }
     }
 }
@@ -81,7 +81,7 @@ public struct WorkerSandboxError: Error, Sendable, Equatable, CustomStringConver
     public var writable: String?
 
     public var description: String {
-        let reason = errno == 0 ? "" : ": \(String(cString: strerror(errno)))"
+        let reason = errno == 0 ? "" : ": \(errnoText())"
         let what: String
         switch step {
         case .unknown: what = "an unknown step failed"

@@ -1,9 +1,11 @@
+import CDaemonSupport
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import VerifyClient
-import VerifyDaemon
 import VerifyProtocol
+import VerifySystem
 
 /// Sends verifyd's alerts to one Alertmanager: follows the alert log over the control socket on
 /// a connection of its own, with its own cursor (moved only once Alertmanager took an alert's
@@ -23,6 +25,14 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Posts go out one at a time, in the log's order.
     private let sending = NSLock()
+    /// Written once by `stop()`: pauses wait on its read end.
+    private let stopPipe: (read: Int32, write: Int32) = {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return (-1, -1) }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (ends[0], ends[1])
+    }()
+    private let client = Mutex<ControlClient?>(nil)
 
     public init(target: AlertmanagerConfiguration, stateDirectory: String, socketPath: String, logger: Logger) throws {
         self.target = target
@@ -34,21 +44,39 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
         book = Mutex(AlertmanagerBook(host: target.host ?? ProcessInfo.processInfo.hostName))
     }
 
-    public func stop() { stopping.store(true, ordering: .relaxed) }
+    /// Ends `run()`: wakes its pauses and its blocking read.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        var byte: UInt8 = 1
+        if stopPipe.write >= 0 { _ = write(stopPipe.write, &byte, 1) }
+        client.withLock { $0?.interrupt() }
+    }
+
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Waits `seconds`, or less if `stop()` is called.
+    private func pause(_ seconds: Double) {
+        var poller = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
+        _ = poll(&poller, 1, Int32(seconds * 1000))
+    }
 
     /// Follows the log until stopped, reconnecting with backoff; a thread posts the firing
     /// alerts again every `repost_interval`.
     public func run() {
-        Thread { [self] in repostLoop() }.start()
+        let reposting = Thread { [self] in
+            _ = verifyd_name_thread("verifyd-am-repost")
+            repostLoop()
+        }
+        reposting.start()
         var backoff = 1.0
         while !isStopping {
             do {
                 try follow()
                 backoff = 1
             } catch {
+                if isStopping { return }
                 logger.warning("lost the daemon; retrying", metadata: ["alertmanager": "\(target.name)", "error": "\(error)"])
-                Thread.sleep(forTimeInterval: backoff)
+                pause(backoff)
                 backoff = min(backoff * 2, 30)
             }
         }
@@ -56,6 +84,9 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
 
     private func follow() throws {
         let client = try ControlClient(socketPath: socketPath)
+        self.client.withLock { $0 = client }
+        defer { self.client.withLock { $0 = nil } }
+        if isStopping { return }
         try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: 0))))
         let reply = try JSONDecoder().decode(Reply<SubscribeResult>.self, from: Data(try client.readLine()))
         guard reply.ok, let result = reply.result else {
@@ -92,7 +123,7 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
                 "alertmanager": "\(target.name)", "error": "\(problem)", "retry.seconds": "\(Int(delay))",
             ])
             attempt += 1
-            Thread.sleep(forTimeInterval: delay)
+            pause(delay)
         }
         guard !isStopping, let seq else { return }
         if !posts.isEmpty { logger.info("posted to Alertmanager", metadata: ["alertmanager": "\(target.name)", "alert.seq": "\(seq)", "alerts": "\(posts.count)"]) }
@@ -105,7 +136,7 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
 
     private func repostLoop() {
         while !isStopping {
-            Thread.sleep(forTimeInterval: target.repostInterval)
+            pause(target.repostInterval)
             let firing = book.withLock { $0.reposts }
             if !firing.isEmpty, !isStopping { deliver(firing, seq: nil) }
         }
@@ -120,5 +151,28 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
         }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// An Alertmanager target as a service of `verifyd-hooks`' group: the forwarder runs on a thread
+/// it owns (its reads block); graceful shutdown stops it, a post in flight ends with the hooks'.
+public struct AlertmanagerService: Service {
+    let forwarder: AlertmanagerForwarder
+
+    public init(forwarder: AlertmanagerForwarder) { self.forwarder = forwarder }
+
+    public func run() async throws {
+        let forwarder = self.forwarder
+        await withGracefulShutdownHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread {
+                    _ = verifyd_name_thread("verifyd-am")
+                    forwarder.run()
+                    done.resume()
+                }.start()
+            }
+        } onGracefulShutdown: {
+            forwarder.stop()
+        }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import VerifyDaemon
+import VerifySystem
 
 /// Posts alerts to one Alertmanager's v2 API with curl (as the email hook sends mail): https with
 /// its CA file, basic authentication from a header file only the runner can read (never on a

@@ -11,6 +11,10 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
         self.message = message
     }
 
+    /// The exit status of verifyd and verifyd-hooks for a configuration that cannot be used
+    /// (sysexits EX_CONFIG).
+    public static let exitStatus: Int32 = 78
+
     public var description: String {
         key.isEmpty ? "\(file): \(message)" : "\(file): \(key): \(message)"
     }

@@ -21,11 +21,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var stallTimeout: Double = 30
     /// CPU niceness of the workers (0 to 19): backups on the same host come first.
     public var workerNice: Int = 10
-    /// I/O scheduling class of the workers: `best-effort` (lowest level) or `idle` (only when
-    /// nobody else uses the disk).
-    public var workerIOClass: String = "best-effort"
-    /// The gzip decoder of the workers: `isal` (the default) or `zlib`.
-    public var inflater: String = "isal"
+    /// I/O scheduling class of the workers.
+    public var workerIOClass: WorkerIOClass = .bestEffort
+    /// The gzip decoder of the workers.
+    public var inflater: GzipBackend = .isal
     /// Threads of one worker: 2 hashes on a second core while the first reads and inflates.
     public var workerThreads: Int = 2
     /// Longest a single worker may run, in seconds; 0 means no limit.

@@ -1,4 +1,19 @@
 extension ConfigurationLoader {
+    /// `[[alertmanager]]`: each URL at most once.
+    static func readAlertmanagers(_ reader: inout TableReader) throws(ConfigurationError) -> [AlertmanagerConfiguration] {
+        var targets: [AlertmanagerConfiguration] = []
+        for (index, table) in try reader.tables("alertmanager").enumerated() {
+            var alertmanagerReader = TableReader(table: table, file: reader.file, prefix: "alertmanager[\(index + 1)].")
+            let target = try readAlertmanager(&alertmanagerReader)
+            if targets.contains(where: { $0.name == target.name }) {
+                throw alertmanagerReader.error("url", "\(target.name) is listed twice")
+            }
+            try alertmanagerReader.rejectUnknownKeys()
+            targets.append(target)
+        }
+        return targets
+    }
+
     /// One `[[alertmanager]]` table.
     static func readAlertmanager(_ reader: inout TableReader) throws(ConfigurationError) -> AlertmanagerConfiguration {
         guard let url = try reader.string("url") else { throw reader.error("url", "is required") }
