@@ -132,7 +132,12 @@ let package = Package(
         .testTarget(name: "VerifyCLITests", dependencies: ["VerifyCLI", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyStoreTests", dependencies: ["VerifyStore", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyProtocolTests", dependencies: ["VerifyProtocol"]),
-        .testTarget(name: "VerifyHooksTests", dependencies: ["VerifyHooks", "VerifyProtocol", "VerifyClient", "VerifyTestSupport"]),
+        .testTarget(
+            name: "VerifyHooksTests",
+            dependencies: [
+                "VerifyHooks", "VerifyProtocol", "VerifyClient", "VerifySystem", "VerifyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "VerifyDaemonTests", dependencies: ["VerifyDaemon", "VerifyProtocol", "VerifyClient", "VerifyCore", "VerifyStore", "VerifySystem", "VerifyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -86,9 +86,15 @@ echo "\$ verifyctl metrics | grep -v '^#' | grep -E 'destination_state|last_run_
 ctl metrics | grep -v '^#' | grep -E 'destination_state|last_run_(success|failures)'
 
 echo
+echo "# the report of this demo run: one self-contained HTML page (calendar, sizes, coverage, failures)"
+show report --html "$demo/report.html"
+
+echo
 echo "\$ kill -TERM verifyd"
 kill -TERM $pid
 wait $pid || true
 trap - EXIT
 echo "(stopped; its log is $demo/verifyd.log, its history $demo/state/history.sqlite)"
 sed 's/^/    /' "$demo/verifyd.log"
+echo
+echo "The report of this demo run is $demo/report.html: open it in a browser (it needs no network)."

@@ -28,7 +28,8 @@ extension ArchiveReader {
         do {
             source = try FileSource(
                 path: source.path, wholeFileAlgorithms: options.wholeFileAlgorithms, blockSize: options.blockSize, progress: progress,
-                gzipBackend: options.gzipBackend, inflateAhead: options.threads > 1, duplicating: source.descriptor)
+                gzipBackend: options.gzipBackend, inflateAhead: options.threads > 1, duplicating: source.descriptor,
+                stream: source.stream)
         } catch {
             outcome.ioError = error.description
             return nil
@@ -41,6 +42,11 @@ extension ArchiveReader {
     /// A pg_dump custom-format file: no archive libarchive reads, and no single stream either
     /// (its data blocks are compressed one by one): read by `PgCustomDump`.
     func readPgCustomDump(_ outcome: inout Outcome) {
+        if source.stream != nil {
+            outcome.format = "pg_dump custom format"
+            outcome.ioError = SeekingFormat.pgDumpCustom.streamError
+            return
+        }
         var dump = PgCustomDump(fd: source.descriptor, fileSize: source.fileSize, progress: progress, wholeFileAlgorithms: options.wholeFileAlgorithms)
         let summary = dump.read()
         outcome.format = "pg_dump custom format"
@@ -59,7 +65,9 @@ extension ArchiveReader {
     func startsWithMtreeSignature() -> Bool {
         if let mtreeSignature { return mtreeSignature }
         let signature = Array("#mtree".utf8)
-        let found = StreamHead.read(fd: source.descriptor, count: signature.count)?.starts(with: signature) ?? false
+        let head = source.stream.map { StreamHead.read(bytes: $0.head(64 << 10), count: signature.count) }
+            ?? StreamHead.read(fd: source.descriptor, count: signature.count)
+        let found = head?.starts(with: signature) ?? false
         mtreeSignature = found
         return found
     }
@@ -109,22 +117,42 @@ enum StreamHead {
         let fd: Int32
         var offset: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        init(fd: Int32) { self.fd = fd }
+        /// Read from these bytes instead of `fd` (a stream's kept start), when set.
+        let bytes: [UInt8]?
+        init(fd: Int32, bytes: [UInt8]? = nil) {
+            self.fd = fd
+            self.bytes = bytes
+        }
         deinit { buffer.deallocate() }
+
+        func next() -> Int {
+            guard let bytes else { return pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+            let n = max(0, min(buffer.count, bytes.count - Int(offset)))
+            bytes.withUnsafeBytes { if n > 0 { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + Int(offset), byteCount: n) } }
+            return n
+        }
+    }
+
+    /// Up to `count` bytes of the content of a stream's first `bytes`; nil when it cannot be opened.
+    static func read(bytes: [UInt8], count: Int) -> [UInt8]? {
+        read(Context(fd: -1, bytes: bytes), count: count)
     }
 
     /// Up to `count` bytes; nil when the stream cannot be opened.
     static func read(fd: Int32, count: Int) -> [UInt8]? {
+        read(Context(fd: fd), count: count)
+    }
+
+    private static func read(_ context: Context, count: Int) -> [UInt8]? {
         guard let archive = archive_read_new() else { return nil }
         defer { archive_read_free(archive) }
         archive_read_support_filter_all(archive)
         archive_read_support_format_raw(archive)
-        let context = Context(fd: fd)
         archive_read_set_callback_data(archive, Unmanaged.passUnretained(context).toOpaque())
         archive_read_set_read_callback(archive) { _, data, block in
             let context = Unmanaged<Context>.fromOpaque(data!).takeUnretainedValue()
             while true {
-                let n = pread(context.fd, context.buffer.baseAddress, context.buffer.count, off_t(context.offset))
+                let n = context.next()
                 if n < 0, errno == EINTR { continue }
                 if n > 0 { context.offset += Int64(n) }
                 block?.pointee = UnsafeRawPointer(context.buffer.baseAddress)

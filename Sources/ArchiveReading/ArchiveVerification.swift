@@ -57,6 +57,13 @@ public struct VerificationRequest: Sendable {
     public var onProgress: (@Sendable (_ entries: Int, _ bytesRead: Int64) -> Void)?
     /// How often `onProgress` is called (the watching thread looks every 50 ms).
     public var progressInterval: Duration = .milliseconds(500)
+    /// A seek index to read a sample through, when it matches the archive (`SeekIndex`).
+    public var seekIndex: SeekIndex?
+    /// Record a seek index on a sequential read (`VerificationReport.builtSeekIndex`).
+    public var recordsSeekIndex = false
+    /// The archive comes as this stream (`archivePath` only names it): read in one pass, its
+    /// SHA-256 always taken (`VerificationReport.streamDigest`).
+    public var archiveStream: ByteStream?
 
     public init(
         archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
@@ -99,6 +106,13 @@ public struct VerificationReport: Sendable {
     public var restored: (entries: Int, bytes: Int64)?
     /// The file was read as one stream (format `raw`): what was checked, and the dump it holds.
     public var singleStream: SingleStreamReport?
+    /// What was done with the request's seek index; a mismatch was followed by a sequential read.
+    public var seekIndexUse: SeekIndexUse?
+    /// The index recorded on this run's sequential read, or why none was.
+    public var builtSeekIndex: SeekIndex?
+    public var seekIndexNotBuilt: String?
+    /// An archive that came as a stream: its SHA-256, when it was read to its end and good.
+    public var streamDigest: Digest?
 
     /// The report of a run that could not start: the `error` verdict with why.
     public static func notStarted(_ request: VerificationRequest, error: String) -> VerificationReport {
@@ -136,14 +150,16 @@ public enum ArchiveVerification {
         progress.resetCounts()
         progress.stage = .opening
         let reader: ArchiveReader
+        var options = ArchiveReader.Options(wholeFileAlgorithms: wholeFileAlgorithms(request), gzipBackend: request.gzipBackend, threads: request.threads)
+        options.stream = request.archiveStream
         do {
-            reader = try ArchiveReader(
-                path: request.archivePath,
-                options: .init(wholeFileAlgorithms: request.archiveDigest.map { [$0.digest.algorithm] } ?? [], gzipBackend: request.gzipBackend,
-                    threads: request.threads),
-                progress: progress)
+            reader = try ArchiveReader(path: request.archivePath, options: options, progress: progress)
         } catch {
             return report.ended(CheckResult(verdict: .error, error: error.description), after: stopwatch)
+        }
+        if let stream = request.archiveStream, request.formatPolicy == .auto, let format = SeekingFormat.recognise(stream.head(8)) {
+            report.format = format.rawValue
+            return report.ended(CheckResult(verdict: .error, error: "\(stream.name): \(format.streamError)"), after: stopwatch)
         }
         progress.stage = .sampling
         let sample = chooseSample(request, fileSize: reader.fileSize)
@@ -162,11 +178,22 @@ public enum ArchiveVerification {
             }
         }
         let check = ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions)
-        let job = ReaderJob(reader: reader, check: check, onCheckpoint: request.onCheckpoint)
+        let job = ReaderJob(reader: reader, check: check, onCheckpoint: request.onCheckpoint) {
+            // After an index mismatch: the same read again, sequentially, with a fresh check.
+            guard let again = try? ArchiveReader(path: request.archivePath, options: reader.options, progress: progress) else { return nil }
+            again.formatPolicy = reader.formatPolicy
+            again.streamName = reader.streamName
+            again.zipEntriesFromDirectory = reader.zipEntriesFromDirectory
+            again.recordsSeekIndex = request.recordsSeekIndex
+            return (again, ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions))
+        }
         progress.stage = .reading
         if let stopped = watch(job, request: request, report: &report, stopwatch: stopwatch) { return stopped }
 
         let (outcome, result) = job.take()
+        report.seekIndexUse = job.indexUse ?? outcome.seekIndexUse
+        report.builtSeekIndex = outcome.builtSeekIndex
+        report.seekIndexNotBuilt = outcome.seekIndexNotBuilt
         report.take(outcome, result: result, request: request)
         if let restoreWriter, let folder = request.restoreTo {
             report.result = checkRestore(report.result, writer: restoreWriter, folder: folder, request: request, sample: sample, stopped: outcome.stoppedEarly)
@@ -207,6 +234,9 @@ public enum ArchiveVerification {
         // (a "sample" of every entry is a full verify: every header is read).
         reader.zipEntriesFromDirectory = request.zipEntriesFromDirectory && sample?.contains(false) == true
             && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
+        reader.recordsSeekIndex = request.recordsSeekIndex
+        // A run that reads every entry gains nothing from an index.
+        if sample?.contains(false) == true { reader.seekIndex = request.seekIndex }
     }
 
     /// Runs the job on a thread of its own and watches it until it ends: checkpoints, the run's
@@ -351,6 +381,8 @@ public enum ArchiveVerification {
             }
             if known { return declared + declared / 10 + (64 << 20) }
         }
+        // A stream's size is not known before its end: only the reserve bounds the restore.
+        if request.archiveStream != nil { return Int64.max / 2 }
         return max(fileSize, 1 << 20) * 50
     }
 
@@ -361,6 +393,14 @@ public enum ArchiveVerification {
               result.findings.lazy.filter({ $0.kind == .contentMismatch }).count == result.checked,
               manifest.algorithms == [.sha512] else { return [] }
         return ["every SHA-512 digest differs: if b2sum wrote this list, name it B2SUMS (or *.b2) or pass --format b2sum"]
+    }
+
+    /// The digests of the whole file to take: the sidecar's, and SHA-256 for a stream (printed,
+    /// so that the same pass proves a copy's bytes too).
+    static func wholeFileAlgorithms(_ request: VerificationRequest) -> [DigestAlgorithm] {
+        var algorithms = request.archiveDigest.map { [$0.digest.algorithm] } ?? []
+        if request.archiveStream != nil, !algorithms.contains(.sha256) { algorithms.append(.sha256) }
+        return algorithms
     }
 
     static func stalledResult(seconds: Double, entries: Int) -> CheckResult {
@@ -377,9 +417,13 @@ public enum ArchiveVerification {
 /// state is guarded by the mutex for the hand-back, and the thread that creates the job touches
 /// the reader and the check again only through `take()`, after the reader thread has signalled.
 private final class ReaderJob: @unchecked Sendable {
-    let reader: ArchiveReader
-    private let check: ArchiveCheck
+    private(set) var reader: ArchiveReader
+    private var check: ArchiveCheck
     private let onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?
+    /// A fresh reader and check, for a sequential read after a seek index did not match.
+    private let readAgain: () -> (ArchiveReader, ArchiveCheck)?
+    /// The index's mismatch, when the archive was read again because of it.
+    private(set) var indexUse: SeekIndexUse?
     private let output = Mutex<(ArchiveReader.Outcome, CheckResult)?>(nil)
     /// Set by the watching thread; the reading thread takes a checkpoint after the next entry.
     let checkpointDue = Atomic<Bool>(false)
@@ -388,14 +432,25 @@ private final class ReaderJob: @unchecked Sendable {
     /// Entries whose content was read so far (the selected ones, when sampling).
     let entriesRead = Atomic<Int>(0)
 
-    init(reader: ArchiveReader, check: ArchiveCheck, onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?) {
+    init(
+        reader: ArchiveReader, check: ArchiveCheck, onCheckpoint: (@Sendable ([EntryVerification]) -> Void)?,
+        readAgain: @escaping () -> (ArchiveReader, ArchiveCheck)?
+    ) {
         self.reader = reader
         self.check = check
         self.onCheckpoint = onCheckpoint
+        self.readAgain = readAgain
     }
 
     func run() {
-        let outcome = reader.read(into: CheckpointingVisitor(check: check, job: self, onCheckpoint: onCheckpoint))
+        var outcome = reader.read(into: CheckpointingVisitor(check: check, job: self, onCheckpoint: onCheckpoint))
+        if case .mismatch = outcome.seekIndexUse, !outcome.stoppedEarly, let (again, fresh) = readAgain() {
+            indexUse = outcome.seekIndexUse
+            reader = again
+            check = fresh
+            entriesRead.store(0, ordering: .relaxed)
+            outcome = reader.read(into: CheckpointingVisitor(check: check, job: self, onCheckpoint: onCheckpoint))
+        }
         // The last checkpoint: every entry whose result is known.
         if let onCheckpoint {
             let results = check.checkpoint()
@@ -424,6 +479,8 @@ private final class CheckpointingVisitor: EntryVisitor {
     }
 
     func beginEntry(_ header: EntryHeader) -> ContentRequest { check.beginEntry(header) }
+
+    func needsEntry(rawPath: [UInt8], type: EntryType) -> Bool { check.needsEntry(rawPath: rawPath, type: type) }
 
     func endEntry(_ content: EntryContent?) {
         check.endEntry(content)

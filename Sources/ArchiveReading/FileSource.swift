@@ -12,6 +12,9 @@ final class FileSource: @unchecked Sendable {
     let path: String
     private let fd: Int32
     let fileSize: Int64
+    /// The archive comes as a stream (a pipe): read in order from its start, never seeked or
+    /// read twice; `fd` and `fileSize` are unused (-1, 0).
+    let stream: ByteStream?
     private let blockSize: Int
     private let progress: ReadProgress
     private let input: UnsafeMutableRawBufferPointer
@@ -44,8 +47,8 @@ final class FileSource: @unchecked Sendable {
     private let inlineDecoder: StreamDecoder?
     /// The latest bytes of the stream decoded here (gzip or a decoder above), for a tar's end.
     private var recent = RecentBytes()
-    /// The stream is decoded here (not by the parser, not a plain file).
-    private var decodesHere: Bool { gzip != nil || streamDecoder != nil || inlineDecoder != nil }
+    /// The stream is decoded here (not by the parser, not a plain file). A stream always is.
+    private var decodesHere: Bool { gzip != nil || streamDecoder != nil || inlineDecoder != nil || stream != nil }
 
     /// Set by whichever thread reads the file; read by the parser's.
     private let reasons = Mutex<(damage: String?, ioError: String?, filters: [String])>((nil, nil, []))
@@ -74,9 +77,11 @@ final class FileSource: @unchecked Sendable {
 
     init(
         path: String, wholeFileAlgorithms: [DigestAlgorithm], blockSize: Int, progress: ReadProgress,
-        gzipBackend: GzipBackend = .preferred, inflateAhead: Bool = false, duplicating shared: Int32? = nil
+        gzipBackend: GzipBackend = .preferred, inflateAhead: Bool = false, duplicating shared: Int32? = nil,
+        stream: ByteStream? = nil
     ) throws(ArchiveReadError) {
         self.path = path
+        self.stream = stream
         self.inflatesAhead = inflateAhead
         self.readSize = blockSize
         self.blockSize = blockSize
@@ -84,7 +89,13 @@ final class FileSource: @unchecked Sendable {
         // A second reader of the same file takes a duplicate of the first one's descriptor: the
         // same file, even if the path was replaced in between (reads are preads: no shared offset).
         let fd: Int32
-        if let shared {
+        if let stream {
+            // From its start again (a second reader of a stream: read again as one stream).
+            guard stream.rewind() else {
+                throw ArchiveReadError(code: .io, message: "the stream went past the bytes kept to read it again from its start; use --spool DIR", path: path)
+            }
+            fd = -1
+        } else if let shared {
             fd = fcntl(shared, F_DUPFD_CLOEXEC, 0)
             guard fd >= 0 else { throw ArchiveReadError(code: .io, message: String(cString: strerror(errno)), path: path) }
         } else {
@@ -94,27 +105,39 @@ final class FileSource: @unchecked Sendable {
             }
         }
         var info = stat()
-        guard fstat(fd, &info) == 0 else {
+        if stream != nil {
+            info.st_size = 0
+        } else if fstat(fd, &info) != 0 {
             let error = errno
             close(fd)
             throw ArchiveReadError(code: .io, message: String(cString: strerror(error)), path: path)
         }
         self.fd = fd
         self.fileSize = Int64(info.st_size)
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        if stream == nil { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) }
         self.input = .allocate(byteCount: blockSize, alignment: 64)
         self.wholeFile = wholeFileAlgorithms.isEmpty ? nil : ContentHasher(algorithms: wholeFileAlgorithms)
 
         var magic = [UInt8](repeating: 0, count: 6)
-        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
-        magic = Array(magic.prefix(max(got, 0)))
-        looksLikeZip = magic.starts(with: [0x50, 0x4b, 0x03, 0x04])
-        let compressed = ZstdDecoder.recognises(magic) || StreamDecoder.recognises(magic)
+        let got: Int
+        if let stream {
+            magic = stream.head(6)
+            got = magic.count
+        } else {
+            got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
+            magic = Array(magic.prefix(max(got, 0)))
+        }
+        // A zip from a stream is read by its local headers (libarchive's streaming reader).
+        looksLikeZip = stream == nil && magic.starts(with: [0x50, 0x4b, 0x03, 0x04])
+        let isGzip = got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b
+        // A stream is decoded here whatever its filter (none included), so that the bytes the
+        // parser read pass through here: a tar's end is checked on them, never on a second read.
+        let compressed = ZstdDecoder.recognises(magic) || StreamDecoder.recognises(magic) || stream != nil && !isGzip
         if !inflateAhead {
             streamDecoder = nil
         } else if ZstdDecoder.recognises(magic) {
             streamDecoder = ZstdDecoder()
-        } else if StreamDecoder.recognises(magic) {
+        } else if compressed {
             streamDecoder = StreamDecoder()
         } else {
             streamDecoder = nil
@@ -122,7 +145,7 @@ final class FileSource: @unchecked Sendable {
         // One thread: libarchive's own filters still decode (zstd included), through a handle
         // of their own, so that the decoded bytes pass through here.
         inlineDecoder = !inflateAhead && compressed && shared == nil ? StreamDecoder() : nil
-        if got >= 2, magic[0] == 0x1f, magic[1] == 0x8b {
+        if isGzip {
             do {
                 gzip = try gzipBackend.makeDecoder()
             } catch {
@@ -141,7 +164,7 @@ final class FileSource: @unchecked Sendable {
     deinit {
         input.deallocate()
         output?.deallocate()
-        close(fd)
+        if fd >= 0 { close(fd) }
     }
 
     /// Linux's O_NOATIME (a GNU extension Glibc's module does not export): reading a backup
@@ -156,7 +179,11 @@ final class FileSource: @unchecked Sendable {
         defer { progress.waitingOnDisk.subtract(1, ordering: .relaxed) }
         while true {
             // pread at our own position: a skip or seek costs no system call.
-            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(position))
+            let n = stream?.read(into: buffer) ?? pread(fd, buffer.baseAddress, buffer.count, off_t(position))
+            if n < 0, let stream {
+                ioError = stream.failure ?? "read error at byte \(position)"
+                return -1
+            }
             if n >= 0 {
                 hashRange(from: position, buffer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 position += Int64(n)
@@ -491,6 +518,25 @@ final class FileSource: @unchecked Sendable {
     /// good end record libarchive falls back to reading local headers and notices nothing.
     func zipEndProblem() -> String? {
         ZipCatalog.endProblem(fd: fd, fileSize: fileSize)
+    }
+
+    /// The file or stream holds no byte (a stream that failed before its first byte is not
+    /// empty: its failure is told at the first read).
+    var isEmpty: Bool { stream.map { $0.head(1).isEmpty && $0.failure == nil } ?? (fileSize == 0) }
+
+    /// The first `count` bytes, without moving on; fewer when there are fewer, nil when they
+    /// cannot be read.
+    func head(_ count: Int) -> [UInt8]? {
+        if let stream { return stream.head(count) }
+        return FileBytes.read(fd, at: 0, count: count)
+    }
+
+    /// `count` bytes at `offset` of the stream as the parser read it (decoded), from those
+    /// still held (`RecentBytes`): a header the parser has just read. Nil when they are not held,
+    /// or the stream is not decoded here.
+    func recentBytes(at offset: Int64, count: Int) -> [UInt8]? {
+        guard decodesHere, let held = recent.bytes(from: offset), held.count >= count else { return nil }
+        return Array(held.prefix(count))
     }
 
     /// The whole-file digests, after `drain()`.

@@ -151,7 +151,7 @@ final class HashThread: @unchecked Sendable {
             for segment in batch.segments {
                 switch segment {
                 case .begin(let algorithms):
-                    hasher = ContentHasher(algorithms: algorithms)
+                    hasher = ContentHasher(reading: algorithms)
                 case .data(let start, let count):
                     hasher.update(UnsafeRawBufferPointer(rebasing: batch.buffer[start..<start + count]))
                 case .zeros(let count):

@@ -11,9 +11,10 @@ public enum ManifestLoading {
     /// million entries is 90 MB). Only a regular file is read (`DestinationFile`): a FIFO, a
     /// socket, a device or a symlink under the name is refused with what it is.
     /// `onRead` is called after every block read (the worker's progress).
-    public static func readFile(_ path: String, what: String, onRead: () -> Void = {}) throws -> [UInt8] {
+    /// `following` reads what a last symlink points to (a trusted key, not a destination's file).
+    public static func readFile(_ path: String, what: String, following: Bool = false, onRead: () -> Void = {}) throws -> [UInt8] {
         let fd: Int32
-        switch DestinationFile.open(path) {
+        switch DestinationFile.open(path, followingSymlink: following) {
         case .success(let opened): fd = opened
         case .failure(let problem): throw ManifestLoadError(description: "\(path): \(what) \(problem.reason)")
         }
@@ -46,7 +47,12 @@ public enum ManifestLoading {
 
     /// `onRead` is called as the file is read and parsed (the worker's progress).
     public static func manifest(at path: String, format: ManifestFormat?, what: String = "manifest", onRead: @escaping () -> Void = {}) throws -> Manifest {
-        let text = try readFile(path, what: what, onRead: onRead)
+        try manifest(text: try readFile(path, what: what, onRead: onRead), path: path, format: format, onRead: onRead)
+    }
+
+    /// The manifest parsed from `text`, the bytes read from `path` (the same bytes a signature
+    /// was checked on).
+    public static func manifest(text: [UInt8], path: String, format: ManifestFormat?, onRead: @escaping () -> Void = {}) throws -> Manifest {
         do {
             return try Manifest.parse(text, format: format, file: path, onProgress: onRead)
         } catch {

@@ -67,7 +67,7 @@ public enum RestoredTree {
         let fd = openat(folder, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return EntryContent(digests: [], byteCount: 0, damage: "cannot open the restored file: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var hasher = ContentHasher(algorithms: algorithms)
+        var hasher = ContentHasher(reading: algorithms)
         var buffer = [UInt8](repeating: 0, count: 128 << 10)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

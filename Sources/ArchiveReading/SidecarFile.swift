@@ -16,7 +16,14 @@ public enum SidecarFile: Sendable {
     public static func read(
         _ path: String, archive: String, format: ManifestFormat?, what: String = "manifest", onRead: @escaping () -> Void = {}
     ) throws -> SidecarFile {
-        let manifest = try ManifestLoading.manifest(at: path, format: format, what: what, onRead: onRead)
+        try read(text: try ManifestLoading.readFile(path, what: what, onRead: onRead), path: path, archive: archive, format: format, onRead: onRead)
+    }
+
+    /// Classifies `text`, the bytes read from `path`.
+    public static func read(
+        text: [UInt8], path: String, archive: String, format: ManifestFormat?, onRead: @escaping () -> Void = {}
+    ) throws -> SidecarFile {
+        let manifest = try ManifestLoading.manifest(text: text, path: path, format: format, onRead: onRead)
         if let digest = archiveDigest(in: manifest, archive: archive) { return .archiveDigest(digest) }
         return .manifest(manifest)
     }

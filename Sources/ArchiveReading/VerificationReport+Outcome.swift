@@ -18,7 +18,7 @@ extension VerificationReport {
         self.result = result
         format = outcome.format
         filters = outcome.filters
-        fileSize = outcome.fileSize
+        fileSize = request.archiveStream?.byteCount ?? outcome.fileSize
         bytesRead = outcome.bytesRead
         warnings = outcome.warnings + ArchiveVerification.b2sumHint(request.manifest, result)
         membersReadDirectly = outcome.membersReadDirectly
@@ -26,6 +26,15 @@ extension VerificationReport {
         if let ioError = outcome.ioError {
             self.result.verdict = .error
             self.result.error = "\(request.archivePath): \(ioError)"
+        }
+        if let failure = request.archiveStream?.failure {
+            // The stream stalled or failed: the archive could not be read to its end, which
+            // proves nothing against it (the findings that followed from it stay listed).
+            self.result.verdict = .error
+            self.result.error = failure
+        }
+        if request.archiveStream != nil {
+            streamDigest = outcome.wholeFileDigests.first { $0.algorithm == .sha256 }
         }
         if let expected = request.archiveDigest, outcome.damage == nil, outcome.ioError == nil {
             checkArchiveDigest(expected, outcome: outcome)

@@ -41,7 +41,7 @@ final class ZipMemberReading {
     /// The member's content, or nil when libarchive must read it.
     func read(_ member: ZipMember, algorithms: [DigestAlgorithm]) -> EntryContent? {
         guard let dataStart = checkLocalHeader(member), dataStart + member.compressedSize <= fileSize else { return nil }
-        var hasher = ContentHasher(algorithms: algorithms)
+        var hasher = ContentHasher(reading: algorithms)
         var crc: UInt32 = 0
         let fold = { (chunk: UnsafeRawBufferPointer) in
             hasher.update(chunk)

@@ -23,10 +23,18 @@ struct CheckCommand: ParsableCommand {
             end as its producer ends it (truncated_dump otherwise). See --raw.
 
             ARCHIVE - reads the archive from standard input (a pipe), as does a FIFO named as \
-            ARCHIVE: the stream is copied to a temporary file in --spool DIR as it arrives (its \
-            size and SHA-256 are printed, and --archive-digest compares them), then verified as \
-            a file and removed. Use set -o pipefail: the producer's exit status is not seen here. \
-            A stream that sends nothing for --stall-timeout seconds is an error.
+            ARCHIVE, in one pass as it arrives: every check a file gets, and the stream's size \
+            and SHA-256 printed (--archive-digest compares them on the same pass). A zip is read \
+            by its local headers and its end records are checked against them when they arrive \
+            (the report says what that leaves unchecked). 7z and pg_dump custom-format dumps \
+            need seeking: they are an error that names --spool DIR, which copies the stream to \
+            a temporary file first and verifies that. Use set -o pipefail: the producer's exit \
+            status is not seen here. A stream that sends nothing for --stall-timeout seconds is \
+            an error.
+
+            A folder holding a backup_manifest is a pg_basebackup -Ft backup: the manifest's own \
+            checksum is checked, then base.tar and each tablespace tar (OID.tar) against it, \
+            strictly, and pg_wal.tar as an archive, as one run (docs/manifests.md).
 
             gzip is inflated by verifyd itself (Intel ISA-L, or zlib with --inflater zlib) so \
             that every member's CRC-32 and length are checked.
@@ -46,18 +54,28 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The archive file to verify; - reads it from standard input (a pipe), as does a FIFO named here.")
+    @Argument(help: "The archive file to verify; - reads it from standard input (a pipe), as does a FIFO named here; a pg_basebackup folder (with its backup_manifest).")
     var archive: String
 
     @Option(help: ArgumentHelp(
-        "With a stream (- or a FIFO): the folder where the stream is copied to be read as a file (default: $TMPDIR, else /tmp). The copy needs the stream's size and is removed at the end.",
+        "With a stream (- or a FIFO): copy it into a temporary file in DIR first, then verify that file (for 7z and pg_dump custom-format dumps, which need seeking). The copy needs the stream's size and is removed at the end.",
         valueName: "dir"))
     var spool: String?
 
     @Option(name: .shortAndLong, help: "The manifest written at backup time.")
     var manifest: String?
 
-    @Option(help: "Manifest format: auto, sha256sum, b2sum, bsd, mtree or json.")
+    @Option(help: ArgumentHelp(
+        "The manifest's detached signature (minisign's MANIFEST.minisig or signify's MANIFEST.sig); with --trusted-key, a signature beside the manifest is found by itself.",
+        valueName: "file"))
+    var signature: String?
+
+    @Option(name: .customLong("trusted-key"), help: ArgumentHelp(
+        "A minisign or signify public key file to trust (repeatable). With it the manifest must carry a signature by one of these keys, or the run fails (signature_invalid).",
+        valueName: "file"))
+    var trustedKeys: [String] = []
+
+    @Option(help: "Manifest format: auto, sha256sum, b2sum, bsd, mtree, json or pg_backup_manifest.")
     var format: String = "auto"
 
     @Flag(help: "Check every entry the manifest lists (the default).")
@@ -108,11 +126,19 @@ struct CheckCommand: ParsableCommand {
         "Read ARCHIVE as one stream (a database dump, a disk image), compressed or not, never as an archive. Without it, a compressed file that holds no archive is read as one stream anyway; an uncompressed one fails."))
     var raw = false
 
+    @Option(help: ArgumentHelp(
+        "A seek index: used when it matches ARCHIVE (a sample then reads only the sampled entries), written whenever ARCHIVE is read from start to end. Plain tar only, so far.",
+        valueName: "FILE"))
+    var index: String?
+
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
     /// The archive comes as a stream: `-`, or a FIFO named on the command line.
-    private var isStream: Bool { StreamSpool.isStream(archive) }
+    private var isStream: Bool { ByteStream.isStream(archive) }
+
+    /// ARCHIVE is a pg_basebackup folder (`BaseBackupVerification`).
+    private var isBaseBackup: Bool { !isStream && BaseBackupVerification.isBaseBackup(archive) }
 
     @Flag(help: "No progress line on stderr (it is shown only when stderr is a terminal, and never with --json).")
     var noProgress = false
@@ -125,13 +151,15 @@ struct CheckCommand: ParsableCommand {
         if stripComponents < 0 { throw ValidationError("--strip-components must be 0 or more") }
         if stallTimeout <= 0 { throw ValidationError("--stall-timeout must be more than 0") }
         if format != "auto", ManifestFormat(rawValue: format) == nil {
-            throw ValidationError("--format must be auto, sha256sum, b2sum, bsd, mtree or json")
+            throw ValidationError("--format must be auto, sha256sum, b2sum, bsd, mtree, json or pg_backup_manifest")
         }
         if let inflater, GzipBackend(rawValue: inflater) == nil { throw ValidationError("--inflater must be isal or zlib") }
         guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
         if keepRestored, restoreTo == nil { throw ValidationError("--keep-restored needs --restore-to") }
         if let restoreReserve, restoreReserve < 0 { throw ValidationError("--restore-reserve must be 0 or more") }
         if spool != nil, !isStream { throw ValidationError("--spool is for a stream (ARCHIVE - or a FIFO)") }
+        if signature != nil, trustedKeys.isEmpty { throw ValidationError("--signature needs --trusted-key: a signature proves nothing without a key to trust") }
+        if index != nil, isStream { throw ValidationError("--index is for an archive file, not a stream") }
         if archiveDigest != nil, noArchiveDigest { throw ValidationError("--archive-digest and --no-archive-digest exclude each other") }
     }
 
@@ -147,6 +175,14 @@ struct CheckCommand: ParsableCommand {
             emit(report, errorMessage: message)
             throw ExitCode(ExitStatus.error)
         }
+        let keys: [TrustedKey]
+        do {
+            // A key file that cannot be trusted or read ends the command before any reading.
+            keys = try trustedKeys.map(ManifestSignatureCheck.loadTrustedKey)
+        } catch {
+            emit(CheckReportRenderer.errorReport(archive: archive, message: "\(error)", seed: seed), errorMessage: "\(error)")
+            throw ExitCode(ExitStatus.error)
+        }
         var folder: String?
         if let restoreTo {
             do {
@@ -158,20 +194,16 @@ struct CheckCommand: ParsableCommand {
             }
         }
         var restoring = request
-        // A stream is copied whole before it is read as a file (see StreamSpool).
+        // A stream is read in one pass; with --spool it is copied whole first, then read as a
+        // file (see StreamSpool).
         var copy: StreamSpool?
-        if isStream {
-            let tmp = getenv("TMPDIR").map { String(cString: $0) }
-            let spoolFolder = spool ?? (tmp?.isEmpty == false ? tmp! : "/tmp")
-            do {
-                copy = try StreamSpool.spool(archive, into: spoolFolder, stallTimeout: stallTimeout)
-            } catch {
-                if let folder { RestoreFolder.empty(folder) }
-                let message = "\(error)"
-                emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
-                throw ExitCode(ExitStatus.error)
-            }
-            restoring.archivePath = copy!.path
+        do {
+            copy = try openStream(into: &restoring)
+        } catch {
+            if let folder { RestoreFolder.empty(folder) }
+            let message = "\(error)"
+            emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
+            throw ExitCode(ExitStatus.error)
         }
         defer { copy?.remove() }
         restoring.restoreTo = folder
@@ -179,22 +211,48 @@ struct CheckCommand: ParsableCommand {
         if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
         restoring.threads = threads
         if raw { restoring.formatPolicy = .raw }
-        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: TerminalProgress.fileSize(restoring.archivePath))
+        let total = restoring.archiveStream == nil ? TerminalProgress.fileSize(restoring.archivePath) : 0
+        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: total)
         if let progress {
             restoring.progressInterval = .milliseconds(250)
             restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
             progress.update(entries: 0, bytesRead: 0)
         }
-        let report = ArchiveVerification.run(restoring)
+        let indexNote = index.flatMap { CheckIndexOption.prepare($0, &restoring) }
+        var report = isBaseBackup ? BaseBackupVerification.run(restoring) : ArchiveVerification.run(restoring)
         progress?.clear()
         if let folder, !keepRestored { RestoreFolder.empty(folder) }
+        // The file signed: the manifest, or the digest file that stood for it (`sha256sum x.tar > x.tar.sha256`).
+        let signedFile = manifestPath ?? report.request.archiveDigest?.source
+        let signed = checkSignature(manifestPath: signedFile, keys: keys)
+        if let finding = signed?.finding(manifest: signedFile ?? "the manifest") {
+            report.result.findings.insert(finding, at: 0)
+            report.result.verdict = .fail
+        }
         var renderer = CheckReportRenderer(report: report, manifestPath: manifestPath)
+        renderer.signature = signed
         if let copy {
             renderer.archive = archive
             renderer.input = (copy.byteCount, copy.digest)
+        } else if let stream = restoring.archiveStream {
+            renderer.input = (stream.byteCount, report.streamDigest)
         }
+        if let index { renderer.seekIndex = CheckIndexOption.finish(index, report, loadNote: indexNote) }
         emit(renderer, errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
+    }
+
+    /// With a stream: opens it for the one pass (`request.archiveStream`), or, with --spool,
+    /// copies it into a file that the request then names (returned, to be removed).
+    private func openStream(into request: inout VerificationRequest) throws -> StreamSpool? {
+        guard isStream else { return nil }
+        if let spool {
+            let copy = try StreamSpool.spool(archive, into: spool, stallTimeout: stallTimeout)
+            request.archivePath = copy.path
+            return copy
+        }
+        request.archiveStream = try ByteStream(archive, stallTimeout: stallTimeout)
+        return nil
     }
 
     private func emit(_ renderer: CheckReportRenderer, errorMessage: String?) {
@@ -211,6 +269,7 @@ struct CheckCommand: ParsableCommand {
 
     /// The request, and the manifest file it uses (given, or found beside the archive).
     private func makeRequest(seed: UInt64, stream: Bool) throws -> (VerificationRequest, manifestPath: String?) {
+        if isBaseBackup { return (try baseBackupRequest(seed: seed), archive + "/" + BaseBackupVerification.manifestName) }
         let manifestFormat = ManifestFormat(rawValue: format)
         var loaded: Manifest?
         var manifestPath = manifest
@@ -244,5 +303,24 @@ struct CheckCommand: ParsableCommand {
             checkOptions: .init(stripComponents: stripComponents, strict: strict),
             archiveDigest: digest.map { (digest: $0.0, source: $0.1) }, stallTimeout: stallTimeout)
         return (request, manifestPath)
+    }
+
+    /// A base backup folder's request: its own manifest, read by the run.
+    private func baseBackupRequest(seed: UInt64) throws -> VerificationRequest {
+        if manifest != nil || archiveDigest != nil { throw ValidationError("a pg_basebackup folder is checked against its own backup_manifest: --manifest and --archive-digest do not apply") }
+        if restoreTo != nil { throw ValidationError("--restore-to takes one archive, not a pg_basebackup folder") }
+        var policy = SamplePolicy.all
+        if let sample { policy = .count(sample) }
+        if let samplePercent { policy = .percent(samplePercent) }
+        return VerificationRequest(
+            archivePath: archive, manifest: nil, sample: policy, seed: seed,
+            checkOptions: .init(stripComponents: stripComponents, strict: true), stallTimeout: stallTimeout)
+    }
+
+    /// With --trusted-key: the manifest's signature checked against those keys. Nil without.
+    private func checkSignature(manifestPath: String?, keys: [TrustedKey]) -> SignatureOutcome? {
+        guard !keys.isEmpty else { return nil }
+        guard let manifestPath else { return .invalid("--trusted-key: there is no manifest or digest file to check the signature of") }
+        return ManifestSignatureCheck.check(manifest: manifestPath, signature: signature, keys: keys, policy: .required)
     }
 }

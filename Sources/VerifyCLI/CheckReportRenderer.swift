@@ -20,8 +20,13 @@ struct CheckReportRenderer {
     var warnings: [String]
     var strict: Bool
     var singleStream: SingleStreamReport?
-    /// The archive came as a stream (`verifyctl check -`): its bytes and their SHA-256.
-    var input: (bytes: Int64, sha256: Digest)?
+    /// The archive came as a stream (`verifyctl check -`): its bytes and their SHA-256 (nil
+    /// when it was not read to its end, or was damaged).
+    var input: (bytes: Int64, sha256: Digest?)?
+    /// The manifest's signature, when one was checked: the key and the trusted comment, or why not.
+    var signature: SignatureOutcome?
+    /// With `--index`: what was done with the seek index.
+    var seekIndex: String?
 
     init(report: VerificationReport, manifestPath: String?) {
         archive = report.request.archivePath
@@ -79,6 +84,12 @@ struct CheckReportRenderer {
             }
             row("digest", "\(archiveDigest.source): \(archiveDigest.expected.algorithm.rawValue) of the whole file \(state)")
         }
+        switch signature {
+        case .verified(let verified)?:
+            row("signed", "by trusted key \(verified.keyID) (\(verified.keySource))" + (verified.trustedComment.map { ", trusted comment: \($0)" } ?? ""))
+        case .invalid(let reason)?: row("signed", "NOT VERIFIED: \(reason)")
+        case nil: break
+        }
         if manifestEntries != nil {
             let policy = sample == .all ? "all \(result.selected) entries" : "\(result.selected) of \(manifestEntries!) entries (\(sample))"
             row("sample", "\(policy), seed \(seed)")
@@ -97,12 +108,13 @@ struct CheckReportRenderer {
             }
         }
         for warning in warnings.prefix(5) { row("warning", warning) }
+        if let seekIndex { row("index", seekIndex) }
         if !result.notVerified.isEmpty {
             row("note", "\(result.notVerified.count) hard links not verified: their data is in an entry outside the sample")
         }
         if !result.findings.isEmpty { line("") }
         for finding in result.findings {
-            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? "(the archive)"))
+            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? (finding.kind == .signatureInvalid ? "(the manifest)" : "(the archive)")))
             if let expected = finding.expected { line("       expected " + expected) }
             if let actual = finding.actual { line("       actual   " + actual) }
         }
@@ -124,7 +136,10 @@ struct CheckReportRenderer {
         case .error, .interrupted:
             row("result", "ERROR: \(result.error ?? "could not verify")")
         }
-        if let input { row("input", "a stream of \(input.bytes) bytes, sha256 \(input.sha256.hex)") }
+        if let input {
+            let digest = input.sha256.map { "sha256 \($0.hex)" } ?? "no sha256 (not read to its end, or damaged)"
+            row("input", "a stream of \(input.bytes) bytes, \(digest)")
+        }
         row("read", "\(NumberText.bytes(bytesRead)) in \(NumberText.fixed(durationSeconds, 2)) s (\(NumberText.bytes(Int64(throughput)))/s)")
     }
 
@@ -157,8 +172,9 @@ struct CheckReportRenderer {
         } else {
             members.append(("archiveDigest", .null))
         }
+        if let signature { members.append(("signature", Self.signatureJSON(signature))) }
         if let input {
-            members.append(("input", .object([("stream", .bool(true)), ("bytes", .integer(input.bytes)), ("sha256", .string(input.sha256.hex))])))
+            members.append(("input", .object([("stream", .bool(true)), ("bytes", .integer(input.bytes)), ("sha256", input.sha256.map { .string($0.hex) } ?? .null)])))
         }
         members += [
             ("sample", .string(sample == .all ? "all" : sample.description)),
@@ -174,6 +190,7 @@ struct CheckReportRenderer {
             ("error", result.error.map(JSONValue.string) ?? .null),
             ("warnings", .array(warnings.map(JSONValue.string))),
             ("bytesRead", .integer(bytesRead)),
+            ("seekIndex", seekIndex.map(JSONValue.string) ?? .null),
             ("contentBytes", .integer(result.contentBytes)),
             ("durationSeconds", .number((durationSeconds * 1e6).rounded() / 1e6)),
             ("singleStream", singleStream.map { stream in
@@ -220,5 +237,19 @@ struct CheckReportRenderer {
 extension String {
     func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+extension CheckReportRenderer {
+    /// The `signature` member of the JSON report.
+    static func signatureJSON(_ signature: SignatureOutcome) -> JSONValue {
+        switch signature {
+        case .verified(let verified):
+            .object([
+                ("verified", .bool(true)), ("keyId", .string(verified.keyID)), ("keyFile", .string(verified.keySource)),
+                ("trustedComment", verified.trustedComment.map(JSONValue.string) ?? .null),
+            ])
+        case .invalid(let reason): .object([("verified", .bool(false)), ("reason", .string(reason))])
+        }
     }
 }

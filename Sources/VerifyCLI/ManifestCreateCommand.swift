@@ -43,10 +43,10 @@ struct ManifestCreateCommand: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        guard let manifestFormat = ManifestFormat(rawValue: format) else {
+        guard let manifestFormat = ManifestFormat(rawValue: format), manifestFormat != .pgBackupManifest else {
             throw ValidationError("--format must be sha256sum, b2sum, bsd, mtree or json")
         }
-        guard let algorithm = chosenAlgorithm else {
+        guard let algorithm = chosenAlgorithm, algorithm != .crc32c else {
             throw ValidationError("--algorithm must be sha256, sha512, sha384, sha1, md5 or blake2b")
         }
         // A plain list names its algorithm only by the digests' length, and BLAKE2b's is SHA-512's.

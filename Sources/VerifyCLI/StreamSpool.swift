@@ -18,15 +18,6 @@ struct StreamSpool {
     /// SHA-256 of the stream's bytes.
     let digest: Digest
 
-    /// Whether `argument` names a stream rather than a file: `-`, or something that is a FIFO
-    /// (followed through symlinks: `/dev/stdin` on a pipe is one).
-    static func isStream(_ argument: String) -> Bool {
-        if argument == "-" { return true }
-        var info = stat()
-        guard stat(argument, &info) == 0 else { return false }
-        return info.st_mode & S_IFMT == S_IFIFO
-    }
-
     /// Reads the stream named by `argument` to its end into a new file in `folder`. Throws a
     /// message naming the stream, or the folder, when it cannot; when no byte arrives for
     /// `stallTimeout` seconds, the stream is declared stalled.

@@ -6,7 +6,7 @@ public struct Verifyctl: ParsableCommand {
         commandName: "verifyctl",
         abstract: "Ask verifyd about backups, or verify an archive against its manifest.",
         discussion: """
-            status, history, show, verify, reload, alerts, coverage and metrics talk to the verifyd daemon over its control \
+            status, history, show, verify, reload, alerts, coverage, metrics and report talk to the verifyd daemon over its control \
             socket (--socket, default $VERIFYD_SOCKET or /run/verifyd/verifyd.sock). check and \
             manifest work alone: check reads an archive through libarchive (tar, cpio, zip, 7z, \
             iso9660, ar, xar, rar...; gzip, bzip2, xz, zstd, lz4...) and compares every entry it \
@@ -17,8 +17,8 @@ public struct Verifyctl: ParsableCommand {
         version: "0.3.0",
         subcommands: [
             StatusCommand.self, HistoryCommand.self, ShowCommand.self, VerifyCommand.self, ReloadCommand.self, AlertsCommand.self, CoverageCommand.self,
-            MetricsCommand.self,
-            CheckCommand.self, ManifestCommand.self,
+            MetricsCommand.self, ReportCommand.self,
+            CheckCommand.self, ManifestCommand.self, IndexCommand.self,
         ]
     )
 

@@ -172,6 +172,18 @@ public final class ArchiveCheck: EntryVisitor {
         }
     }
 
+    /// Whether the entry needs its own header: only the sampled manifest entries and hard links
+    /// do (the same test `beginEntry` makes before it skips an entry and keeps nothing of it
+    /// but its name and type). Every entry does when every entry is read.
+    public func needsEntry(rawPath: [UInt8], type: EntryType) -> Bool {
+        guard manifest != nil, !readsEverything else { return true }
+        guard let path = EntryPath(normalizing: rawPath).strippingComponents(options.stripComponents) else { return false }
+        switch index.lookup(path) {
+        case .exact(let i), .canonical(let i): return selected[i] || type == .hardlink
+        case nil: return false
+        }
+    }
+
     private func request(
         forManifestEntry i: Int, _ header: EntryHeader, hardlinkTarget: EntryPath?, archivePath: EntryPath?
     ) -> ContentRequest {
@@ -414,7 +426,8 @@ public final class ArchiveCheck: EntryVisitor {
                 expected: "\(declared) bytes (from the entry's header)", actual: "\(ownBytes) bytes of data"))
             return true
         }
-        let actualSize = content?.byteCount ?? observation.declaredSize
+        // A tar hard link's header declares 0 bytes whatever the file holds: only read data counts.
+        let actualSize = content?.byteCount ?? (observation.isHardlink ? nil : observation.declaredSize)
         if let expected = entries.size(at: i), let actualSize, expected != actualSize {
             findings.append(Finding(path: entries.path(at: i), kind: .sizeMismatch, expected: "\(expected) bytes", actual: "\(actualSize) bytes"))
             return true
@@ -475,8 +488,14 @@ public final class ArchiveCheck: EntryVisitor {
         if let own, own.byteCount > 0 || own.damage != nil || own.encrypted { return own }
         let root = hardlinkTargets[i] ?? archivePaths[i] ?? manifest!.entries.path(at: i)
         if let carried = carriers[root] { return carried }
-        if let own { return own }
+        // A hard link's own empty read says nothing of its data (tar keeps that with the target):
+        // when the target was not read either, the content is unknown, not empty.
+        if let own, !isHardlink(i) { return own }
         return lookupContent(root)
+    }
+
+    private func isHardlink(_ i: Int) -> Bool {
+        observationIndex[i] >= 0 && observations[Int(observationIndex[i])].isHardlink
     }
 
     /// The content read for the entry of this name.

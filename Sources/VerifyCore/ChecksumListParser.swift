@@ -72,7 +72,7 @@ struct ChecksumListParser {
             if format == .b2sum {
                 throw error(number, "a b2sum digest has 128 characters (BLAKE2b-512; shorter ones, from b2sum -l, are not read), not \(hex.count)")
             }
-            throw error(number, "a digest of \(hex.count) characters matches no algorithm (md5 32, sha1 40, sha256 64, sha384 96, sha512 128)")
+            throw error(number, "a digest of \(hex.count) characters matches no algorithm (md5 32, sha1 40, sha224 56, sha256 64, sha384 96, sha512 128)")
         }
         guard let bytes = Hex.decode(bytes: hex) else {
             throw error(number, "the digest \"\(String(decoding: hex, as: UTF8.self))\" is not hexadecimal")

@@ -12,13 +12,16 @@ public struct ContentHasher: Sendable {
     private var sha384: SHA384?
     private var sha512: SHA512?
     private var blake2b: Blake2b?
+    private var crc32c: CRC32C?
+    private var sha224: SHA224?
     /// The algorithms computed, strongest last.
     public let algorithms: [DigestAlgorithm]
     /// Bytes folded in so far.
     public private(set) var byteCount: Int64 = 0
 
-    /// A hasher for these algorithms; with none, it only counts bytes.
-    public init(algorithms: some Sequence<DigestAlgorithm>) {
+    /// A hasher for these algorithms; with none, it only counts bytes. `crc32c` is the CRC-32C
+    /// kernel (ArchiveReading passes ISA-L's hardware one).
+    public init(algorithms: some Sequence<DigestAlgorithm>, crc32c kernel: @escaping CRC32C.Update = CRC32C.software) {
         let given = Array(algorithms)
         // One algorithm is the usual case: no set to build for it, once per entry.
         self.algorithms = given.count <= 1 ? given : Set(given).sorted()
@@ -30,6 +33,8 @@ public struct ContentHasher: Sendable {
             case .sha384: sha384 = SHA384()
             case .sha512: sha512 = SHA512()
             case .blake2b: blake2b = Blake2b()
+            case .crc32c: crc32c = CRC32C(update: kernel)
+            case .sha224: sha224 = SHA224()
             }
         }
     }
@@ -48,6 +53,8 @@ public struct ContentHasher: Sendable {
         if sha384 != nil { sha384!.update(bufferPointer: chunk) }
         if sha512 != nil { sha512!.update(bufferPointer: chunk) }
         if blake2b != nil { blake2b!.update(bufferPointer: chunk) }
+        if crc32c != nil { crc32c!.update(chunk) }
+        if sha224 != nil { sha224!.update(bufferPointer: chunk) }
     }
 
     /// Folds in `count` zero bytes (the holes of a sparse entry).
@@ -75,6 +82,8 @@ public struct ContentHasher: Sendable {
             case .sha384: Digest(algorithm: .sha384, bytes: Array(sha384!.finalize()))
             case .sha512: Digest(algorithm: .sha512, bytes: Array(sha512!.finalize()))
             case .blake2b: Digest(algorithm: .blake2b, bytes: blake2b!.finalize())
+            case .crc32c: Digest(algorithm: .crc32c, bytes: crc32c!.digestBytes)
+            case .sha224: Digest(algorithm: .sha224, bytes: sha224!.finalize())
             }
         }
     }

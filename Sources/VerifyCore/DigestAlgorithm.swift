@@ -6,6 +6,11 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
     /// BLAKE2b-512, as `b2sum` writes it. Its digests are as long as SHA-512's, so a plain
     /// checksum list holds it only in the `b2sum` format; BSD tag lines name it.
     case blake2b
+    /// CRC-32C, as PostgreSQL's `backup_manifest` lists it by default (`CRC32C`): 4 bytes,
+    /// little-endian. A check against accidents, not an adversary; read from those manifests only.
+    case crc32c
+    /// SHA-224: `sha224sum` lists (56 digits) and PostgreSQL's `--manifest-checksums=SHA224`.
+    case sha224
 
     /// Length of the digest in hexadecimal digits.
     public var hexLength: Int {
@@ -15,6 +20,8 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha256: 64
         case .sha384: 96
         case .sha512, .blake2b: 128
+        case .crc32c: 8
+        case .sha224: 56
         }
     }
 
@@ -23,6 +30,7 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         switch hexLength {
         case 32: self = .md5
         case 40: self = .sha1
+        case 56: self = .sha224
         case 64: self = .sha256
         case 96: self = .sha384
         case 128: self = .sha512
@@ -39,11 +47,13 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha384: "SHA384"
         case .sha512: "SHA512"
         case .blake2b: "BLAKE2b"
+        case .crc32c: "CRC32C"
+        case .sha224: "SHA224"
         }
     }
 
-    /// 0 (md5) to 5 (blake2b), weakest to strongest: the order of `<` (so `max()` picks the
-    /// strongest) and the byte that names the algorithm in packed manifests.
+    /// The byte that names the algorithm in packed manifests: 0 (md5) to 5 (blake2b), weakest
+    /// to strongest, then 6 (crc32c) and 7 (sha224), added later; `<` orders by strength.
     var code: UInt8 {
         switch self {
         case .md5: 0
@@ -52,6 +62,8 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case .sha384: 3
         case .sha512: 4
         case .blake2b: 5
+        case .crc32c: 6
+        case .sha224: 7
         }
     }
 
@@ -63,11 +75,22 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable, Comparable
         case 2: self = .sha256
         case 3: self = .sha384
         case 5: self = .blake2b
+        case 6: self = .crc32c
+        case 7: self = .sha224
         default: self = .sha512
         }
     }
 
-    public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.code < rhs.code }
+    public static func < (lhs: DigestAlgorithm, rhs: DigestAlgorithm) -> Bool { lhs.strength < rhs.strength }
+
+    /// The order of `<`: CRC-32C before md5, SHA-224 between sha1 and sha256.
+    private var strength: Double {
+        switch self {
+        case .crc32c: -1
+        case .sha224: 1.5
+        default: Double(code)
+        }
+    }
 }
 
 /// A digest value with the algorithm that made it.

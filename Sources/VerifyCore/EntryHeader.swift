@@ -75,4 +75,13 @@ public protocol EntryVisitor: AnyObject {
     func beginEntry(_ header: EntryHeader) -> ContentRequest
     /// The data of the oldest entry not yet ended was read (nil when it was skipped).
     func endEntry(_ content: EntryContent?)
+    /// Whether an entry of this name and type must be read from its own header (and maybe its
+    /// data), or whether the name and type a seek index holds are enough: then the reader
+    /// hands `beginEntry` only those, and the visitor must answer `.skip`.
+    func needsEntry(rawPath: [UInt8], type: EntryType) -> Bool
+}
+
+extension EntryVisitor {
+    /// Every entry is read by default.
+    public func needsEntry(rawPath: [UInt8], type: EntryType) -> Bool { true }
 }

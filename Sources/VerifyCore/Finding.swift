@@ -14,6 +14,9 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     /// A database dump (a single stream) that does not end as its producer ends it: the dumper
     /// died midway while the compressor closed its stream cleanly (`DumpCompletion`).
     case truncatedDump = "truncated_dump"
+    /// The manifest's detached signature is missing where required, or does not verify with a
+    /// trusted key (`ManifestSignaturePolicy`): the manifest cannot be trusted.
+    case signatureInvalid = "signature_invalid"
 }
 
 /// One problem found: which entry, what kind, what was expected and what was there.

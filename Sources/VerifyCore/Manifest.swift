@@ -23,9 +23,12 @@ public struct Manifest: Sendable {
             if text.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }) {
                 throw ManifestError(file: file, line: nil, message: "the manifest is empty")
             }
+            if ManifestFormat.holdsOnlyComments(text) {
+                throw ManifestError(file: file, line: nil, message: "the manifest holds only comments and blank lines: it lists no entries")
+            }
             throw ManifestError(
-                file: file, line: 1,
-                message: "unrecognised manifest format (expected sha256sum, b2sum, BSD tag, mtree or JSON); use --format to name it")
+                file: file, line: ManifestFormat.firstMeaningfulLine(text)?.1 ?? 1,
+                message: "unrecognised manifest format (expected sha256sum, b2sum, BSD tag, mtree, JSON or a PostgreSQL backup_manifest); use --format to name it")
         }
         var builder = ManifestBuilder(file: file)
         builder.onProgress = onProgress
@@ -33,6 +36,7 @@ public struct Manifest: Sendable {
         case .sha256sum, .b2sum, .bsd: try ChecksumListParser(file: file, format: format).parse(text, into: &builder)
         case .mtree: try MtreeParser(file: file).parse(text, into: &builder)
         case .json: try JSONManifestCodec.parse(text, file: file, into: &builder)
+        case .pgBackupManifest: try PgBackupManifest.parse(text, file: file, into: &builder)
         }
         return Manifest(format: format, entries: builder.entries)
     }

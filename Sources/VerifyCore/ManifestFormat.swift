@@ -12,6 +12,8 @@ public enum ManifestFormat: String, Sendable, CaseIterable, Codable {
     case mtree
     /// verifyd's own JSON manifest (docs/manifest-json.md).
     case json
+    /// PostgreSQL's `backup_manifest` from `pg_basebackup` (`PgBackupManifest`).
+    case pgBackupManifest = "pg_backup_manifest"
 
     /// Whether a checksum list's file name says it was written by `b2sum`.
     public static func namesB2sum(_ path: String) -> Bool {
@@ -19,24 +21,48 @@ public enum ManifestFormat: String, Sendable, CaseIterable, Codable {
         return name == "b2sums" || [".b2", ".b2sum", ".b2sums", ".blake2", ".blake2b"].contains { name.hasSuffix($0) }
     }
 
-    /// Guesses the format from the first meaningful line of the text.
+    /// Guesses the format from the first meaningful line of the text: the first line that is
+    /// neither blank nor a `#` comment, as `sha256sum -c` skips both (so `mtree -c`'s comment
+    /// header is passed over too). mtree's `#mtree` signature decides at once when it is the
+    /// first line that is not blank; after another comment it is a comment.
     public static func detect(_ text: [UInt8]) -> ManifestFormat? {
-        // The first line that is not blank, found without splitting the whole text.
+        if firstNonBlankLine(text)?.starts(with: "#mtree".utf8) == true { return .mtree }
+        guard let (line, _) = firstMeaningfulLine(text) else { return nil }
+        return detect(line: String(decoding: line, as: UTF8.self).trimmingLeadingSpaces())
+    }
+
+    /// The first line that is neither blank nor a `#` comment, and its 1-based number.
+    public static func firstMeaningfulLine(_ text: [UInt8]) -> (ArraySlice<UInt8>, Int)? {
         var start = text.startIndex
-        var first: ArraySlice<UInt8>?
+        var number = 0
         while start < text.endIndex {
             let end = text[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
             let line = text[start..<end]
-            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) {
-                first = line
-                break
-            }
+            start = end + 1
+            number += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) || line.first == UInt8(ascii: "#") { continue }
+            return (line, number)
+        }
+        return nil
+    }
+
+    private static func firstNonBlankLine(_ text: [UInt8]) -> ArraySlice<UInt8>? {
+        var start = text.startIndex
+        while start < text.endIndex {
+            let end = text[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
+            let line = text[start..<end]
+            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { return line }
             start = end + 1
         }
-        guard let first else { return nil }
-        let line = String(decoding: first, as: UTF8.self).trimmingLeadingSpaces()
+        return nil
+    }
+
+    /// Whether the text holds nothing but blank lines and `#` comments.
+    public static func holdsOnlyComments(_ text: [UInt8]) -> Bool { firstMeaningfulLine(text) == nil }
+
+    private static func detect(line: String) -> ManifestFormat? {
+        if PgBackupManifest.looksLike(line) { return .pgBackupManifest }
         if line.hasPrefix("{") { return .json }
-        if line.hasPrefix("#mtree") { return .mtree }
         let unescaped = line.hasPrefix("\\") ? String(line.dropFirst()) : line
         if let space = unescaped.firstIndex(of: " "),
            DigestAlgorithm.allCases.contains(where: { $0.bsdTag == unescaped[..<space] }),
@@ -48,7 +74,7 @@ public enum ManifestFormat: String, Sendable, CaseIterable, Codable {
            unescaped[..<end].allSatisfy(\.isHexDigit) {
             return .sha256sum
         }
-        if line.hasPrefix("#") || line.hasPrefix("/set") || line.contains("type=") || line.contains("digest=") {
+        if line.hasPrefix("/set") || line.contains("type=") || line.contains("digest=") {
             return .mtree
         }
         return nil

@@ -29,6 +29,8 @@ public struct ManifestWriter: Sendable {
             ])
             out += Array(document.serialized(pretty: true).utf8)
             out.append(0x0a)
+        case .pgBackupManifest:
+            out += PgBackupManifest.write(sorted, algorithm: algorithm)
         }
         return out
     }

@@ -7,6 +7,7 @@ public enum ConfigurationCheck {
         let configuration: DaemonConfiguration
         do {
             configuration = try ConfigurationLoader.load(path: path)
+            try TrustedKeyFiles.validate(configuration, file: path)
         } catch {
             FileHandle.standardError.write(Data("verifyd: \(error.description)\n".utf8))
             return DaemonRunner.configurationExitStatus

@@ -50,6 +50,10 @@ extension Daemon {
     ) -> (kind: AlertKind, summary: String, details: [FailureSummary], failureCount: Int)? {
         let name = (archive as NSString).lastPathComponent
         switch verdict {
+        case .fail where failures.contains { $0.kind == FindingKind.signatureInvalid.rawValue }:
+            let reason = failures.first { $0.kind == FindingKind.signatureInvalid.rawValue }?.actual ?? ""
+            return (.signatureInvalid, "\(destination): \(name): its manifest's signature is not valid (\(reason)); \(failureCount) failure(s)",
+                    Array(failures.prefix(Alert.detailLimit)), failureCount)
         case .fail:
             return (.verificationFailed, "\(destination): \(name) failed verification: \(failureCount) failure(s)",
                     Array(failures.prefix(Alert.detailLimit)), failureCount)

@@ -130,6 +130,7 @@ extension Daemon: ControlBackend {
         let next: DaemonConfiguration
         do {
             next = try ConfigurationLoader.load(path: configurationPath)
+            try TrustedKeyFiles.validate(next, file: configurationPath)
         } catch {
             logger.error("reload refused; the old configuration stays in force", metadata: ["error": "\(error)"])
             throw WireError(.reloadFailed, "\(error.description); the old configuration stays in force")
@@ -183,7 +184,7 @@ extension Daemon: ControlBackend {
 
     public func lastAlertSeq() async -> Int64 { alertFeed.lastSeq }
 
-    private func unknownDestination(_ name: String) -> WireError {
+    func unknownDestination(_ name: String) -> WireError {
         let known = configuration.destinations.map(\.name).joined(separator: ", ")
         return WireError(.unknownDestination, "no destination \"\(name)\" (configured: \(known.isEmpty ? "none" : known))")
     }

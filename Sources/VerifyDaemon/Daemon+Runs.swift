@@ -75,6 +75,11 @@ extension Daemon {
         request.maxSeconds = destination.maxDuration
         request.maxBytes = destination.maxBytes
         if destination.format == .raw { request.formatPolicy = .raw }
+        let signaturePolicy = destination.signaturePolicy(trustedKeys: configuration.trustedKeys)
+        if signaturePolicy != .off {
+            request.manifestSignature = signaturePolicy
+            request.trustedKeys = configuration.trustedKeys
+        }
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
         metricsDirty = true
         running[id] = RunningRun(
@@ -172,7 +177,8 @@ extension Daemon {
             verdict: result.verdict, finished: now, entriesSeen: result.entriesSeen, entriesSelected: result.entriesSelected,
             entriesChecked: result.entriesChecked, bytesRead: result.bytesRead,
             durationSeconds: result.durationSeconds > 0 ? result.durationSeconds : now - (running[run.id]?.started ?? now),
-            archiveDigest: result.archiveDigest, error: result.error, note: result.budgetReached)
+            archiveDigest: result.archiveDigest, error: result.error,
+            note: [result.budgetReached, result.signature].compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
         outcome.heldUntil = heldUntil
         outcome.heldIdentities = heldUntil.map { _ in Self.encode(run.identities) }
         let failures = result.failures.map {

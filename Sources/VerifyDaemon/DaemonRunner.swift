@@ -17,6 +17,7 @@ public enum DaemonRunner {
         let configuration: DaemonConfiguration
         do {
             configuration = try ConfigurationLoader.load(path: configurationPath)
+            try TrustedKeyFiles.validate(configuration, file: configurationPath)
         } catch {
             logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
             return configurationExitStatus

@@ -106,12 +106,15 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case futureMtime = "future_mtime"
     /// A scan stopped at `max_scan_entries`: archives past it are not seen.
     case scanLimit = "scan_limit"
+    /// A manifest's detached signature is missing where required, or does not verify with a
+    /// trusted key: whoever wrote the manifest may have rewritten the backup too.
+    case signatureInvalid = "signature_invalid"
     /// Asked for with `verifyctl alerts test`.
     case test
 
     public var severity: AlertSeverity {
         switch self {
-        case .verificationFailed, .unavailable: .critical
+        case .verificationFailed, .unavailable, .signatureInvalid: .critical
         case .verificationError, .stale, .coverageAtRisk, .archiveShrank, .archiveRemoved, .futureMtime, .scanLimit: .warning
         case .recovered, .test: .info
         }

@@ -122,7 +122,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var durationSeconds: Double
     public var failureCount: Int
     public var error: String?
-    /// Why the run ended early without being wrong (its budget), if it did.
+    /// Why the run ended early without being wrong (its budget), if it did; the manifest's
+    /// verified signature (key, trusted comment).
     public var note: String?
 
     public init(

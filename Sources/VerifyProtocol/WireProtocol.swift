@@ -41,7 +41,7 @@ public struct Hello: Codable, Sendable, Equatable {
 
 /// The commands the server knows.
 public enum Command: String, Codable, Sendable, CaseIterable {
-    case status, history, show, verify, reload, ping, alerts, subscribe, coverage
+    case status, history, show, verify, reload, ping, alerts, subscribe, coverage, report
     case testAlert = "test_alert"
 
     /// Commands that change what the daemon does: allowed to root and the admin group only.
@@ -58,6 +58,7 @@ public enum Command: String, Codable, Sendable, CaseIterable {
         case .alerts: ["since", "limit"]
         case .subscribe: ["since"]
         case .coverage: ["destination", "archive"]
+        case .report: ["destinations", "since"]
         case .reload, .ping, .testAlert: []
         }
     }

@@ -35,6 +35,8 @@ struct ReadmeExampleTests {
     static func normalize(_ line: String) -> String {
         var text = line.replacing(try! Regex(#"/[^ ]*/demo/"#), with: "demo/")
         text = text.replacing(try! Regex(#"\b(just now|now|(in )?(\d+[smhd] ?)+(ago)?)(?=\s|$)"#), with: "T ")
+        // A rate's unit follows the machine's load (KiB/s on a busy one, MiB/s on an idle one).
+        text = text.replacing(try! Regex(#"\d+(\.\d+)? ?[KMGT]?i?B/s"#), with: "RATE")
         text = text.replacing(try! Regex(#"\d+(\.\d+)?"#), with: "0")
         text = text.replacing(try! Regex(#"[0-9a-f]{64}"#), with: "HEX")
         return text.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")

@@ -30,6 +30,12 @@ private func manifest(_ items: [(String, String)]) -> Manifest {
     Manifest(format: .sha256sum, entries: items.map { ManifestEntry(path: EntryPath($0.0), digests: [digest(Array($0.1.utf8))]) })
 }
 
+private func manifestWithSizes(_ items: [(String, String)]) -> Manifest {
+    Manifest(format: .json, entries: items.map {
+        ManifestEntry(path: EntryPath($0.0), type: .file, size: Int64($0.1.utf8.count), digests: [digest(Array($0.1.utf8))])
+    })
+}
+
 @Suite struct ArchiveCheckTests {
     @Test func passWhenEverythingMatches() {
         let result = run(ArchiveCheck(manifest: manifest([("a", "1"), ("b/c", "22")])), [file("./a", "1"), file("b/c", "22")])
@@ -102,6 +108,22 @@ private func manifest(_ items: [(String, String)]) -> Manifest {
         #expect(run(ArchiveCheck(manifest: m), [file("a", "data"), (link, [])]).verdict == .pass)
         // The link's content is checked: a target with other data fails both.
         let bad = run(ArchiveCheck(manifest: m), [file("a", "DATA"), (link, [])])
+        #expect(bad.findings.map(\.kind) == [.contentMismatch, .contentMismatch])
+    }
+
+    /// A tar hard link sampled without its target: the data is in an entry that was not read, so
+    /// the link is "not verified" (it was reported as a content mismatch of 0 bytes, or with a
+    /// size in the manifest as a size mismatch).
+    @Test(arguments: [false, true])
+    func tarHardLinkSampledWithoutItsTargetIsNotVerified(withSizes: Bool) {
+        let m = withSizes ? manifestWithSizes([("a", "data"), ("b", "data")]) : manifest([("a", "data"), ("b", "data")])
+        let link = EntryHeader(rawPath: Array("b".utf8), type: .hardlink, size: 0, hardlinkTarget: Array("a".utf8))
+        let result = run(ArchiveCheck(manifest: m, sample: [false, true]), [file("a", "data"), (link, [])])
+        #expect(result.verdict == .pass, "\(result.findings)")
+        #expect(result.notVerified == [EntryPath("b")])
+        #expect(result.checked == 0)
+        // With its target in the sample, it is checked, and fails with it.
+        let bad = run(ArchiveCheck(manifest: m, sample: [true, true]), [file("a", "DATA"), (link, [])])
         #expect(bad.findings.map(\.kind) == [.contentMismatch, .contentMismatch])
     }
 

@@ -48,6 +48,10 @@ struct ControlRequestHandlerTests {
             record("coverage \(arguments.destination)")
             return CoverageResult(destination: arguments.destination, summary: nil, archives: [], entries: nil)
         }
+        func report(_ arguments: ReportArguments) async throws(WireError) -> ReportResult {
+            record("report \((arguments.destinations ?? []).joined(separator: ",")) \(arguments.since ?? -1)")
+            return ReportResult(generated: 0, since: 0, version: "t", destinations: [])
+        }
     }
 
     static let adminGroup: UInt32 = 4242
@@ -95,6 +99,22 @@ struct ControlRequestHandlerTests {
             #expect(code(test) == "not_authorized")
             #expect(backend.calls.isEmpty, "the backend never sees a refused request")
         }
+    }
+
+    /// `report` is read-only: any peer that can open the socket (socket_group) may ask; its
+    /// arguments are checked like every command's.
+    @Test func reportIsOpenToEveryPeerAndChecksItsArguments() async throws {
+        let plain = try await reply(#"{"id":3,"cmd":"report","args":{"destinations":["nightly"],"since":1000}}"#)
+        #expect(plain["ok"] as? Bool == true)
+        let bare = try await reply(#"{"id":4,"cmd":"report"}"#)
+        #expect(bare["ok"] as? Bool == true)
+        #expect(backend.calls == ["report nightly 1000.0", "report  -1.0"])
+        let misspelt = try await reply(#"{"id":5,"cmd":"report","args":{"destination":"nightly"}}"#)
+        #expect(code(misspelt) == "bad_request")
+        #expect(((misspelt["error"] as? [String: Any])?["message"] as? String)?.contains(#"known: "destinations", "since""#) == true)
+        let wrongType = try await reply(#"{"id":6,"cmd":"report","args":{"destinations":"nightly"}}"#)
+        #expect(code(wrongType) == "bad_request")
+        #expect(backend.calls.count == 2)
     }
 
     @Test func subscribeStartsAStreamAtTheEndOfTheLogOrAtSince() async throws {

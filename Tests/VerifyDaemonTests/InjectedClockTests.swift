@@ -109,7 +109,7 @@ struct InjectedClockTests {
         let first = try await d.waitForRuns(1)
         #expect(first.map(\.archivePath) == [archive])
         #expect(first.first?.trigger == "arrival")
-        #expect(first.first?.verdict == "pass")
+        #expect(first.first?.verdict == .pass)
         #expect(first.first?.started == t0 + 600, "started at the settle time, by the injected clock")
         #expect(first.first?.finished == t0 + 600)
 
@@ -161,7 +161,7 @@ struct InjectedClockTests {
         #expect(try await d.idle(runs: 0), "1 ms before the grace ends")
         d.clock.set(t0 + 600 + 6000)
         let runs = try await d.waitForRuns(1)
-        #expect(runs.first?.verdict == "error")
+        #expect(runs.first?.verdict == .error)
         #expect(runs.first?.error?.contains("etc.mtree: manifest not found") == true, "\(runs.first?.error ?? "")")
         #expect(runs.first?.started == t0 + 6600)
         // A failing verdict counts (and is alerted) only once the archive stayed still for settle.

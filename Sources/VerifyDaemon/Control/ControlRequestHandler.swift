@@ -11,6 +11,7 @@ public protocol ControlBackend: Sendable {
     func alerts(_ arguments: AlertsArguments) async throws(WireError) -> AlertsResult
     func testAlert() async throws(WireError) -> TestAlertResult
     func coverage(_ arguments: CoverageArguments) async throws(WireError) -> CoverageResult
+    func report(_ arguments: ReportArguments) async throws(WireError) -> ReportResult
     /// The newest alert sequence number (where a subscription without `since` starts).
     func lastAlertSeq() async -> Int64
 }
@@ -101,6 +102,8 @@ public struct ControlRequestHandler: Sendable {
                 return success(head.id, try await backend.testAlert())
             case .coverage:
                 return success(head.id, try await backend.coverage(try decode(CoverageArguments.self, data, optional: nil)))
+            case .report:
+                return success(head.id, try await backend.report(try decode(ReportArguments.self, data, optional: ReportArguments())))
             case .subscribe:
                 return failure(head.id, WireError(.badRequest, "subscribe is handled by the connection"))
             }

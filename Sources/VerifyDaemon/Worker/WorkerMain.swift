@@ -57,7 +57,7 @@ public enum WorkerMain {
     }
 
     static func verify(_ request: WorkerRequest, progress: ReadProgress = ReadProgress()) -> WorkerResult {
-        let references: (manifest: Manifest?, archiveDigest: (digest: Digest, source: String)?)
+        let references: References
         do {
             references = try readReferences(request, progress: progress)
         } catch {
@@ -65,33 +65,57 @@ public enum WorkerMain {
         }
         var verification = verificationRequest(request, manifest: references.manifest, archiveDigest: references.archiveDigest)
         verification.progress = progress
-        return workerResult(ArchiveVerification.run(verification))
+        var report: VerificationReport
+        if references.manifest?.format == .pgBackupManifest, BaseBackupVerification.isBaseTar(request.archivePath, manifest: request.manifestPath) {
+            // A base backup's base.tar stands for its folder: every tar of it in one run.
+            verification.archivePath = (request.archivePath as NSString).deletingLastPathComponent
+            report = BaseBackupVerification.run(verification)
+            report.request.archivePath = request.archivePath
+        } else {
+            report = ArchiveVerification.run(verification)
+        }
+        let signature = request.manifestPath == nil ? checkSignature(request, text: nil) : references.signature
+        if let finding = signature?.finding(manifest: request.manifestPath ?? "the manifest") {
+            report.result.findings.insert(finding, at: 0)
+            report.result.verdict = .fail
+        }
+        var result = workerResult(report)
+        result.signature = signature.flatMap(\.summary)
+        return result
     }
 
-    /// The manifest (beside the archive or inside it) and the archive's expected digest, read
-    /// before the archive.
-    private static func readReferences(
-        _ request: WorkerRequest, progress: ReadProgress
-    ) throws -> (manifest: Manifest?, archiveDigest: (digest: Digest, source: String)?) {
+    /// What is read before the archive: the manifest, the archive's expected digest, and the
+    /// manifest's signature, checked on the very bytes that are parsed.
+    private struct References {
         var manifest: Manifest?
         var archiveDigest: (digest: Digest, source: String)?
+        var signature: SignatureOutcome?
+    }
+
+    /// The manifest (beside the archive or inside it), its signature and the archive's expected
+    /// digest, read before the archive.
+    private static func readReferences(_ request: WorkerRequest, progress: ReadProgress) throws -> References {
+        var references = References()
         if let path = request.manifestPath {
             // One convention with `verifyctl check`: a file whose only line names the archive
             // itself is the archive's digest, not a manifest of its entries.
             progress.stage = .manifest
-            switch try SidecarFile.read(path, archive: request.archivePath, format: request.manifestFormat, onRead: progress.tick) {
-            case .manifest(let parsed): manifest = parsed
-            case .archiveDigest(let digest): archiveDigest = (digest, path)
+            // Read once: the signature is checked on the very bytes that are parsed.
+            let text = try ManifestLoading.readFile(path, what: "manifest", onRead: progress.tick)
+            references.signature = checkSignature(request, text: text)
+            switch try SidecarFile.read(text: text, path: path, archive: request.archivePath, format: request.manifestFormat, onRead: progress.tick) {
+            case .manifest(let parsed): references.manifest = parsed
+            case .archiveDigest(let digest): references.archiveDigest = (digest, path)
             }
         } else if let entry = request.manifestEntry {
             progress.stage = .manifestInArchive
-            manifest = try manifestInside(request.archivePath, entry: entry, format: request.manifestFormat, progress: progress)
+            references.manifest = try manifestInside(request.archivePath, entry: entry, format: request.manifestFormat, progress: progress)
         }
         if let path = request.archiveDigestPath {
             progress.stage = .archiveDigest
-            archiveDigest = (try ManifestLoading.archiveDigest(sidecar: path, archive: request.archivePath), path)
+            references.archiveDigest = (try ManifestLoading.archiveDigest(sidecar: path, archive: request.archivePath), path)
         }
-        return (manifest, archiveDigest)
+        return references
     }
 
     /// The engine's request for the worker's: the sample (grown to the coverage window), the
@@ -148,6 +172,22 @@ public enum WorkerMain {
             manifestBytes: report.request.manifest.flatMap { m in m.entries.totalSize },
             budgetReached: [report.budgetReached, report.restored.map { "restored \($0.entries) entries (\($0.bytes) bytes) and checked them from disk" }]
                 .compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
+    }
+
+    /// The manifest's signature under the destination's `manifest_signature`; nil when off, or
+    /// when `if-present` finds none. A manifest inside the archive has no file to sign beside it.
+    static func checkSignature(_ request: WorkerRequest, text: [UInt8]?) -> SignatureOutcome? {
+        guard let policy = request.manifestSignature, policy != .off else { return nil }
+        guard let manifest = request.manifestPath else {
+            return policy == .required ? .invalid("manifest_signature is \"required\" but the manifest is not a file beside the archive") : nil
+        }
+        let keys: [TrustedKey]
+        do {
+            keys = try (request.trustedKeys ?? []).map(ManifestSignatureCheck.loadTrustedKey)
+        } catch {
+            return .invalid("\(error)")
+        }
+        return ManifestSignatureCheck.check(manifest: manifest, text: text, signature: nil, keys: keys, policy: policy)
     }
 
     /// Takes the manifest out of the archive on a first pass.

@@ -43,6 +43,10 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// The run's budget.
     public var maxSeconds: Double?
     public var maxBytes: Int64?
+    /// Whether the manifest must carry a signature by one of `trustedKeys` (nil: off).
+    public var manifestSignature: ManifestSignaturePolicy?
+    /// Paths of the trusted minisign or signify public key files.
+    public var trustedKeys: [String]?
     /// Tests only: probe the sandbox instead of verifying (`SandboxProbe`).
     public var probe: SandboxProbe?
 
@@ -145,6 +149,8 @@ public struct WorkerResult: Codable, Sendable, Equatable {
     public var manifestBytes: Int64?
     /// The run stopped at its budget, before the end of the archive (why).
     public var budgetReached: String?
+    /// The manifest's signature verified: by which key, and minisign's trusted comment.
+    public var signature: String?
 
     public static let failureLimit = 10_000
 }

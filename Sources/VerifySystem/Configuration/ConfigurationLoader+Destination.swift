@@ -46,7 +46,7 @@ extension ConfigurationLoader {
         }
         if let format = try reader.string("manifest_format"), format != "auto" {
             guard let parsed = ManifestFormat(rawValue: format) else {
-                throw reader.error("manifest_format", "\"\(format)\" is not one of auto, sha256sum, b2sum, bsd, mtree, json")
+                throw reader.error("manifest_format", "\"\(format)\" is not one of auto, sha256sum, b2sum, bsd, mtree, json, pg_backup_manifest")
             }
             destination.manifestFormat = parsed
         }
@@ -130,6 +130,12 @@ extension ConfigurationLoader {
             destination.historyRetention = v
         }
         if let v = try reader.bool("follow_symlinks") { destination.followSymlinks = v }
+        if let v = try reader.string("manifest_signature") {
+            guard let policy = ManifestSignaturePolicy(rawValue: v) else {
+                throw reader.error("manifest_signature", "\"\(v)\" is not one of required, if-present, off")
+            }
+            destination.manifestSignature = policy
+        }
         if let v = try reader.integer("max_scan_entries", range: 100...100_000_000) { destination.maxScanEntries = v }
         if let v = try reader.duration("future_mtime_tolerance") {
             guard v >= 60 else { throw reader.error("future_mtime_tolerance", "must be at least 1m (clocks of backup hosts drift)") }

@@ -24,6 +24,9 @@ public enum ConfigurationLoader {
         var configuration = DaemonConfiguration()
         try readPlaces(&reader, into: &configuration)
         try readWorkers(&reader, into: &configuration)
+        if let keys = try reader.strings("trusted_keys") {
+            for key in keys { configuration.trustedKeys.append(try reader.absolutePath(key, key: "trusted_keys")) }
+        }
         if let table = try reader.table("hooks") {
             configuration.hooks = try readHooks(TableReader(table: table, file: file, prefix: "hooks."))
         }
@@ -37,6 +40,9 @@ public enum ConfigurationLoader {
             }
             try destinationReader.rejectUnknownKeys()
             configuration.destinations.append(destination)
+        }
+        if configuration.trustedKeys.isEmpty, let signed = configuration.destinations.first(where: { $0.manifestSignature == .required }) {
+            throw reader.error("trusted_keys", "is empty, and destination \"\(signed.name)\" has manifest_signature = \"required\": no manifest could pass")
         }
         // verifyd never writes into a backup destination.
         if let metrics = configuration.metricsFile,

@@ -37,6 +37,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var alertSockets: [AlertSocketConfiguration] = []
     /// The hook runner's settings (`[hooks]`), read by `verifyd-hooks`.
     public var hooks = HookConfiguration()
+    /// minisign or signify public key files whose signatures of manifests are trusted.
+    public var trustedKeys: [String] = []
 
     public init() {}
 
@@ -98,6 +100,14 @@ public struct DestinationConfiguration: Sendable, Equatable {
     /// An archive modified more than this many seconds in the future raises `future_mtime` and is
     /// ordered by when verifyd first saw it.
     public var futureMtimeTolerance: Double = 3600
+    /// Whether manifests must be signed (`manifest_signature`); nil: `if-present` when
+    /// `trusted_keys` lists keys, else `off` (`signaturePolicy(trustedKeys:)`).
+    public var manifestSignature: ManifestSignaturePolicy?
+
+    /// The signature policy in force, given the daemon's trusted keys.
+    public func signaturePolicy(trustedKeys: [String]) -> ManifestSignaturePolicy {
+        manifestSignature ?? (trustedKeys.isEmpty ? .off : .ifPresent)
+    }
 
     public static let defaultArchivePatterns = [
         "*.tar", "*.tar.gz", "*.tgz", "*.tar.bz2", "*.tbz2", "*.tar.xz", "*.txz", "*.tar.zst",

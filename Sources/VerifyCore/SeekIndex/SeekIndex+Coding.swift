@@ -1,0 +1,188 @@
+import Crypto
+
+/// The file format of a ``SeekIndex``, version 1, little-endian:
+///
+///     magic "VFYSEEK\0" (8 bytes), version u16, kind u8
+///     identity: path (varint length + bytes), size, mtime (zigzag), device, inode (varints),
+///               head and tail digests (32 bytes each)
+///     format name (varint length + bytes), entry count (varint)
+///     per entry: header offset minus the previous entry's data offset (varint),
+///                data offset minus header offset (varint), type code u8 (bit 7: a size follows),
+///                size (varint), name (varint length + bytes), for a hard link its target (same)
+///     SHA-256 of every byte before it (32 bytes)
+///
+/// Decoding checks the checksum first, then every count, length and offset against what is
+/// left and against the archive's size: a damaged or hostile file is an error, never a crash.
+extension SeekIndex {
+    static let magic: [UInt8] = Array("VFYSEEK".utf8) + [0]
+    public static let formatVersion: UInt16 = 1
+    /// The longest name an entry may have in an index (tar's pax names are far shorter in practice).
+    static let nameLimit = 1 << 20
+
+    public func encoded() -> [UInt8] {
+        var out = SeekIndexWriter()
+        out.bytes(Self.magic)
+        out.byte(UInt8(Self.formatVersion & 0xff))
+        out.byte(UInt8(Self.formatVersion >> 8))
+        out.byte(kind.rawValue)
+        out.name(Array(identity.path.utf8))
+        out.varint(UInt64(identity.size))
+        out.varint(UInt64(bitPattern: (identity.mtimeNanoseconds << 1) ^ (identity.mtimeNanoseconds >> 63)))
+        out.varint(identity.device)
+        out.varint(identity.inode)
+        out.bytes(identity.headDigest)
+        out.bytes(identity.tailDigest)
+        out.name(Array(formatName.utf8))
+        out.varint(UInt64(entries.count))
+        var previousEnd: Int64 = 0
+        for entry in entries {
+            out.varint(UInt64(entry.headerOffset - previousEnd))
+            out.varint(UInt64(entry.dataOffset - entry.headerOffset))
+            out.byte(Self.typeCode(entry.type) | (entry.size != nil ? 0x80 : 0))
+            if let size = entry.size { out.varint(UInt64(size)) }
+            out.name(entry.rawPath)
+            if entry.type == .hardlink { out.name(entry.hardlinkTarget ?? []) }
+            previousEnd = entry.dataOffset
+        }
+        out.bytes(Array(SHA256.hash(data: out.buffer)))
+        return out.buffer
+    }
+
+    /// Reads an index written by ``encoded()``.
+    public static func decode(_ bytes: [UInt8]) throws(SeekIndexError) -> SeekIndex {
+        guard bytes.count >= magic.count + 3 + 32 else { throw SeekIndexError("the file is too short to be a seek index (\(bytes.count) bytes)") }
+        guard bytes.starts(with: magic) else { throw SeekIndexError("not a verifyd seek index (wrong magic bytes)") }
+        let version = UInt16(bytes[8]) | UInt16(bytes[9]) << 8
+        guard version == formatVersion else { throw SeekIndexError("seek index version \(version) is not supported (this verifyd reads version \(formatVersion))") }
+        let body = bytes[..<(bytes.count - 32)]
+        guard Array(SHA256.hash(data: body)) == Array(bytes[(bytes.count - 32)...]) else {
+            throw SeekIndexError("the seek index's checksum does not match its content (the file is damaged)")
+        }
+        var input = SeekIndexReader(body, at: magic.count + 2)
+        guard let kind = Kind(rawValue: try input.byte()) else { throw SeekIndexError("unknown seek index kind") }
+        let identity = try readIdentity(&input)
+        guard let formatName = String(validating: try input.name(limit: 256), as: UTF8.self) else { throw SeekIndexError("the format name is not UTF-8") }
+        let entries = try readEntries(&input, fileSize: identity.size)
+        guard input.isAtEnd else { throw SeekIndexError("\(input.remaining) bytes after the last entry") }
+        return SeekIndex(kind: kind, identity: identity, formatName: formatName, entries: entries)
+    }
+
+    private static func readIdentity(_ input: inout SeekIndexReader) throws(SeekIndexError) -> ArchiveIdentity {
+        guard let path = String(validating: try input.name(limit: 1 << 16), as: UTF8.self) else { throw SeekIndexError("the archive path is not UTF-8") }
+        let size = try input.varint()
+        guard size <= UInt64(Int64.max) else { throw SeekIndexError("the archive size is out of range") }
+        let zigzag = try input.varint()
+        let mtime = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
+        let device = try input.varint()
+        let inode = try input.varint()
+        let head = try input.bytes(32)
+        let tail = try input.bytes(32)
+        return ArchiveIdentity(
+            path: path, size: Int64(size), mtimeNanoseconds: mtime, device: device, inode: inode, headDigest: head, tailDigest: tail)
+    }
+
+    private static func readEntries(_ input: inout SeekIndexReader, fileSize: Int64) throws(SeekIndexError) -> [Entry] {
+        let count = try input.varint()
+        // Each entry takes at least 4 bytes: a count larger than that allows is a lie.
+        guard count <= UInt64(input.remaining / 4) else { throw SeekIndexError("the index claims \(count) entries in \(input.remaining) bytes") }
+        var entries: [Entry] = []
+        entries.reserveCapacity(Int(count))
+        var previousEnd: Int64 = 0
+        for n in 0..<Int(count) {
+            let header = previousEnd.addingReportingOverflow(try input.offset(n))
+            guard !header.overflow, header.partialValue < fileSize else { throw SeekIndexError("entry \(n): its header offset is past the end of the archive") }
+            let data = header.partialValue.addingReportingOverflow(try input.offset(n))
+            guard !data.overflow, data.partialValue <= fileSize, data.partialValue > header.partialValue else {
+                throw SeekIndexError("entry \(n): its data offset is out of range")
+            }
+            let code = try input.byte()
+            guard let type = typeFromCode(code & 0x7f) else { throw SeekIndexError("entry \(n): unknown type code \(code & 0x7f)") }
+            var size: Int64?
+            if code & 0x80 != 0 { size = try input.offset(n) }
+            let rawPath = try input.name(limit: nameLimit)
+            let target = type == .hardlink ? try input.name(limit: nameLimit) : nil
+            entries.append(Entry(headerOffset: header.partialValue, dataOffset: data.partialValue, type: type, size: size, rawPath: rawPath, hardlinkTarget: target))
+            previousEnd = data.partialValue
+        }
+        return entries
+    }
+
+    static func typeCode(_ type: EntryType) -> UInt8 { UInt8(EntryType.allCases.firstIndex(of: type)!) }
+
+    static func typeFromCode(_ code: UInt8) -> EntryType? {
+        Int(code) < EntryType.allCases.count ? EntryType.allCases[Int(code)] : nil
+    }
+}
+
+/// Why a seek index file cannot be used.
+public struct SeekIndexError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+struct SeekIndexWriter {
+    var buffer: [UInt8] = []
+    mutating func byte(_ value: UInt8) { buffer.append(value) }
+    mutating func bytes(_ values: [UInt8]) { buffer.append(contentsOf: values) }
+    mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            buffer.append(UInt8(v & 0x7f) | 0x80)
+            v >>= 7
+        }
+        buffer.append(UInt8(v))
+    }
+    mutating func name(_ value: [UInt8]) {
+        varint(UInt64(value.count))
+        bytes(value)
+    }
+}
+
+struct SeekIndexReader {
+    private let data: ArraySlice<UInt8>
+    private var position: Int
+
+    init(_ data: ArraySlice<UInt8>, at position: Int) {
+        self.data = data
+        self.position = data.startIndex + position
+    }
+
+    var remaining: Int { data.endIndex - position }
+    var isAtEnd: Bool { position == data.endIndex }
+
+    mutating func byte() throws(SeekIndexError) -> UInt8 {
+        guard position < data.endIndex else { throw SeekIndexError("the index ends in the middle of a record") }
+        defer { position += 1 }
+        return data[position]
+    }
+
+    mutating func bytes(_ count: Int) throws(SeekIndexError) -> [UInt8] {
+        guard count >= 0, count <= remaining else { throw SeekIndexError("the index ends in the middle of a record") }
+        defer { position += count }
+        return Array(data[position..<(position + count)])
+    }
+
+    mutating func varint() throws(SeekIndexError) -> UInt64 {
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 70, by: 7) {
+            let b = try byte()
+            guard shift < 63 || b <= 1 else { throw SeekIndexError("a number in the index overflows 64 bits") }
+            value |= UInt64(b & 0x7f) << UInt64(shift)
+            if b & 0x80 == 0 { return value }
+        }
+        throw SeekIndexError("a number in the index overflows 64 bits")
+    }
+
+    /// A non-negative 63-bit number (an offset, a delta or a size).
+    mutating func offset(_ entry: Int) throws(SeekIndexError) -> Int64 {
+        let value = try varint()
+        guard value <= UInt64(Int64.max) else { throw SeekIndexError("entry \(entry): a number is out of range") }
+        return Int64(value)
+    }
+
+    mutating func name(limit: Int) throws(SeekIndexError) -> [UInt8] {
+        let length = try varint()
+        guard length <= UInt64(min(limit, remaining)) else { throw SeekIndexError("a name of \(length) bytes is longer than the index allows or holds") }
+        return try bytes(Int(length))
+    }
+}

@@ -1,0 +1,170 @@
+import Testing
+@testable import VerifyCore
+
+/// The seek index file format: what it writes reads back, and a damaged or hostile file is an
+/// error naming what is wrong, never a crash or an index that points outside the archive.
+@Suite struct SeekIndexCodingTests {
+    static let identity = ArchiveIdentity(
+        path: "/srv/backups/a.tar", size: 1 << 20, mtimeNanoseconds: 1_765_000_000_123_456_789, device: 2049, inode: 1234,
+        headDigest: Array(repeating: 0xab, count: 32), tailDigest: Array(repeating: 0xcd, count: 32))
+
+    static let sample = SeekIndex(kind: .plainTar, identity: identity, formatName: "GNU tar format", entries: [
+        .init(headerOffset: 0, dataOffset: 512, type: .directory, size: 0, rawPath: Array("etc/".utf8)),
+        .init(headerOffset: 512, dataOffset: 1024, type: .file, size: 300, rawPath: Array("etc/hosts".utf8)),
+        .init(headerOffset: 1536, dataOffset: 3072, type: .file, size: 70_000, rawPath: Array(repeating: UInt8(ascii: "n"), count: 200)),
+        .init(headerOffset: 73_728, dataOffset: 74_240, type: .hardlink, size: 0, rawPath: Array("etc/hosts2".utf8), hardlinkTarget: Array("etc/hosts".utf8)),
+        .init(headerOffset: 74_240, dataOffset: 74_752, type: .symlink, size: nil, rawPath: [0xff, 0xfe, 0x41]),
+    ])
+
+    @Test func roundTrip() throws {
+        let bytes = Self.sample.encoded()
+        #expect(try SeekIndex.decode(bytes) == Self.sample)
+        // About 12 bytes per entry plus its name: far under 1% of any tar (512 bytes a header).
+        #expect(bytes.count < 250 + Self.sample.entries.reduce(0) { $0 + $1.rawPath.count + 12 })
+    }
+
+    @Test func negativeMtimeRoundTrips() throws {
+        var index = Self.sample
+        index.identity.mtimeNanoseconds = -5_000_000_001
+        #expect(try SeekIndex.decode(index.encoded()).identity.mtimeNanoseconds == -5_000_000_001)
+    }
+
+    @Test func everyFlippedByteIsRefused() {
+        let bytes = Self.sample.encoded()
+        for position in bytes.indices {
+            for mask: UInt8 in [0x01, 0x80, 0xff] {
+                var damaged = bytes
+                damaged[position] ^= mask
+                #expect(throws: SeekIndexError.self, "byte \(position) ^ \(mask)") { try SeekIndex.decode(damaged) }
+            }
+        }
+    }
+
+    @Test func everyTruncationIsRefused() {
+        let bytes = Self.sample.encoded()
+        for length in 0..<bytes.count {
+            #expect(throws: SeekIndexError.self, "cut at \(length)") { try SeekIndex.decode(Array(bytes.prefix(length))) }
+        }
+        #expect(throws: SeekIndexError.self) { try SeekIndex.decode(bytes + [0]) }
+    }
+
+    /// A hostile file with a valid checksum: each lie is caught by the decoder's own bounds.
+    @Test(arguments: HostileIndex.allCases)
+    func hostileIndexIsRefused(_ hostile: HostileIndex) {
+        let error = #expect(throws: SeekIndexError.self) { try SeekIndex.decode(hostile.bytes()) }
+        #expect(error?.description.contains(hostile.expectedWords) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func otherVersionsAndMagicAreNamed() {
+        var bytes = Self.sample.encoded()
+        bytes[8] = 2
+        #expect(throws: SeekIndexError.self) { try SeekIndex.decode(bytes) }
+        let error = #expect(throws: SeekIndexError.self) { try SeekIndex.decode(Array("not an index at all, but long enough to be looked at".utf8)) }
+        #expect(error?.description.contains("magic") == true)
+        var future = SeekIndex.magic + [2, 0, 1]
+        future += Array(repeating: 0, count: 40)
+        let versionError = #expect(throws: SeekIndexError.self) { try SeekIndex.decode(future) }
+        #expect(versionError?.description.contains("version 2") == true)
+    }
+
+    @Test func runsGroupConsecutiveNeededEntries() {
+        #expect(SeekIndex.runs([]) == [])
+        #expect(SeekIndex.runs([false, false]) == [])
+        #expect(SeekIndex.runs([true]) == [0..<1])
+        #expect(SeekIndex.runs([true, true, false, true, false, false, true, true]) == [0..<2, 3..<4, 6..<8])
+    }
+
+    @Test func identityDifferencesAreNamed() {
+        let a = Self.identity
+        var b = a
+        #expect(a.difference(from: b) == nil)
+        b.size += 1
+        #expect(a.difference(from: b)?.contains("size") == true)
+        b = a
+        b.mtimeNanoseconds += 1
+        #expect(a.difference(from: b)?.contains("modification time") == true)
+        b = a
+        b.inode += 1
+        #expect(a.difference(from: b)?.contains("inode") == true)
+        b = a
+        b.tailDigest[0] ^= 1
+        #expect(a.difference(from: b)?.contains("last 64 KiB") == true)
+        b = a
+        b.path = "/elsewhere.tar"
+        #expect(a.difference(from: b)?.contains("made for") == true)
+    }
+
+    @Test func headerMismatchesAreNamed() {
+        let entry = Self.sample.entries[1]
+        #expect(entry.mismatch(with: entry.header, dataOffset: entry.dataOffset) == nil)
+        var other = entry.header
+        other.rawPath = Array("etc/passwd".utf8)
+        #expect(entry.mismatch(with: other, dataOffset: entry.dataOffset)?.contains("etc/passwd") == true)
+        other = entry.header
+        other.size = 301
+        #expect(entry.mismatch(with: other, dataOffset: entry.dataOffset)?.contains("301") == true)
+        other = entry.header
+        other.type = .symlink
+        #expect(entry.mismatch(with: other, dataOffset: entry.dataOffset) != nil)
+        #expect(entry.mismatch(with: entry.header, dataOffset: entry.dataOffset + 512)?.contains("data starts") == true)
+    }
+}
+
+/// Index files whose checksum is right and whose content lies.
+enum HostileIndex: CaseIterable, Sendable {
+    case absurdCount, offsetPastEnd, dataBeforeHeader, hugeName, varintOverflow, unknownType, unknownKind, trailingBytes
+
+    var expectedWords: String {
+        switch self {
+        case .absurdCount: "claims"
+        case .offsetPastEnd: "past the end"
+        case .dataBeforeHeader: "data offset"
+        case .hugeName: "name of"
+        case .varintOverflow: "overflows"
+        case .unknownType: "unknown type"
+        case .unknownKind: "unknown seek index kind"
+        case .trailingBytes: "after the last entry"
+        }
+    }
+
+    func bytes() -> [UInt8] {
+        var out = SeekIndexWriter()
+        out.bytes(SeekIndex.magic)
+        out.bytes([1, 0, self == .unknownKind ? 9 : 1])
+        out.name(Array("/a.tar".utf8))
+        out.varint(10_000)  // archive size
+        out.varint(0)
+        out.varint(1)
+        out.varint(1)
+        out.bytes(Array(repeating: 0, count: 64))
+        out.name(Array("GNU tar format".utf8))
+        switch self {
+        case .absurdCount:
+            out.varint(UInt64(Int32.max))
+        case .offsetPastEnd:
+            out.varint(1)
+            out.varint(20_000); out.varint(512); out.byte(1); out.name(Array("x".utf8))
+        case .dataBeforeHeader:
+            out.varint(1)
+            out.varint(512); out.varint(0); out.byte(1); out.name(Array("x".utf8))
+        case .hugeName:
+            out.varint(1)
+            out.varint(0); out.varint(512); out.byte(1); out.varint(1 << 40)
+        case .varintOverflow:
+            out.varint(1)
+            out.bytes(Array(repeating: 0xff, count: 11))
+        case .unknownType:
+            out.varint(1)
+            out.varint(0); out.varint(512); out.byte(0x7f); out.name(Array("x".utf8))
+        case .unknownKind:
+            out.varint(0)
+        case .trailingBytes:
+            out.varint(0)
+            out.bytes([1, 2, 3])
+        }
+        var hasher = ContentHasher(algorithms: [.sha256])
+        out.buffer.withUnsafeBytes { hasher.update($0) }
+        out.bytes(hasher.finalize()[0].bytes)
+        return out.buffer
+    }
+}
