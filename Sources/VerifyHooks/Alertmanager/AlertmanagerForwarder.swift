@@ -32,7 +32,9 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         return (ends[0], ends[1])
     }()
-    private let client = Mutex<ControlClient?>(nil)
+    /// The subscription's client while it is connected, for `stop()` to interrupt.
+    private var client: ControlClient?
+    private let clientLock = NSLock()
 
     public init(target: AlertmanagerConfiguration, stateDirectory: String, socketPath: String, logger: Logger) throws {
         self.target = target
@@ -49,7 +51,7 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
         stopping.store(true, ordering: .relaxed)
         var byte: UInt8 = 1
         if stopPipe.write >= 0 { _ = write(stopPipe.write, &byte, 1) }
-        client.withLock { $0?.interrupt() }
+        clientLock.withLock { client?.interrupt() }
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -84,8 +86,8 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
 
     private func follow() throws {
         let client = try ControlClient(socketPath: socketPath)
-        self.client.withLock { $0 = client }
-        defer { self.client.withLock { $0 = nil } }
+        clientLock.withLock { self.client = client }
+        defer { clientLock.withLock { self.client = nil } }
         if isStopping { return }
         try client.send(WireProtocol.line(Request(id: 1, cmd: .subscribe, args: AlertsArguments(since: 0))))
         let reply = try JSONDecoder().decode(Reply<SubscribeResult>.self, from: Data(try client.readLine()))
