@@ -146,7 +146,8 @@ struct FleetTests {
     func aCorruptedArchiveAlertsByBothPathsAndItsReplacementResolvesBoth() throws {
         var fleet = Fleet()
         try fleet.start()
-        defer { for process in fleet.processes { process.stop() } }
+        // SIGKILL: children inherit the test process's blocked SIGTERM.
+        defer { for process in fleet.processes { process.stop(SIGKILL) } }
         #expect(waitUntil(seconds: 60) { !fleet.query("verifyd_up == 1").isEmpty }, "Prometheus never scraped verifyd's metrics\n\(fleet.logs)")
 
         let archive = try DaemonFixtures.corruptedArchive("home.tar", in: fleet.backups, work: fleet.daemon.directory)

@@ -17,7 +17,8 @@ extension ConfigurationLoader {
     /// One `[[alertmanager]]` table.
     static func readAlertmanager(_ reader: inout TableReader) throws(ConfigurationError) -> AlertmanagerConfiguration {
         guard let url = try reader.string("url") else { throw reader.error("url", "is required") }
-        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8, !url.contains(where: \.isWhitespace) else {
+        let host = url.split(separator: "://", maxSplits: 1).dropFirst().first ?? ""
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), !host.isEmpty, !url.contains(where: \.isWhitespace) else {
             throw reader.error("url", "\"\(url)\" is not an http:// or https:// URL")
         }
         var target = AlertmanagerConfiguration(url: url.hasSuffix("/") ? String(url.dropLast()) : url)
