@@ -4,7 +4,8 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES = libarchive-dev zlib1g-dev libisal-dev libzstd-dev liblzma-dev pkg-config libarchive-tools tar gzip bzip2 xz-utils \
 	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils isal pigz hyperfine time libsqlite3-dev systemd util-linux \
-	curl dash shellcheck python3-pip perl mount postgresql mariadb-server chromium minisign signify-openbsd
+	curl dash shellcheck python3-pip perl mount postgresql mariadb-server chromium minisign signify-openbsd \
+	prometheus prometheus-alertmanager prometheus-node-exporter
 
 .PHONY: all build release test demo bench bench-scale fuzz deps pydeps clean
 

@@ -15,6 +15,12 @@ extension Daemon: ControlBackend {
             let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
             let (state, reason) = tracker.state(at: now)
             let lastRun = try latestRun(destination.name)
+            let totals: DestinationTotals
+            do {
+                totals = DestinationTotals(try store.counters(destination: destination.name))
+            } catch {
+                throw WireError(.internalError, error.description)
+            }
             let progress = running.filter { $0.value.destination == destination.name }.map { id, run in
                 RunProgress(
                     runId: id, archive: run.file.path, started: run.started, entries: run.progress.entries,
@@ -26,7 +32,7 @@ extension Daemon: ControlBackend {
                 name: destination.name, path: destination.path, state: state, reason: reason,
                 archives: tracker.archives.count, newestArchive: newest?.path, newestArchiveMtime: newest?.mtime,
                 lastRun: lastRun, failingArchives: tracker.failingArchives, nextRun: tracker.nextRun(after: now),
-                running: progress, coverage: coverage, warnings: warnings))
+                running: progress, coverage: coverage, warnings: warnings, totals: totals))
         }
         return StatusResult(
             daemon: DaemonInfo(

@@ -27,3 +27,11 @@ extension FailureSummary {
         self.init(path: record.path, kind: record.kind, expected: record.expected, actual: record.actual)
     }
 }
+
+extension DestinationTotals {
+    init(_ counters: DestinationCounters) {
+        self.init(
+            runs: counters.runs, readBytes: counters.readBytes, entriesChecked: counters.entriesChecked, alerts: counters.alerts,
+            lastPassTime: counters.lastPassTime)
+    }
+}

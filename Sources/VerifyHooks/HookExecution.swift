@@ -40,7 +40,8 @@ public enum HookExecution {
         for group in running.withLock({ $0 }) { kill(-group, SIGTERM) }
     }
 
-    public static func run(_ path: String, input: [UInt8], environment: [String: String], timeout: Double) -> Outcome {
+    /// `arguments` follow the program's name (a hook gets none).
+    public static func run(_ path: String, arguments extra: [String] = [], input: [UInt8], environment: [String: String], timeout: Double) -> Outcome {
         let started = Date()
         var options = ChildProcess.Options(environment: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
         options.ownProcessGroup = true
@@ -50,7 +51,7 @@ public enum HookExecution {
         // installed, or a descriptor inherited across a concurrent fork): wait a little.
         options.attempts = 10
         let child: ChildProcess
-        switch ChildProcess.spawn(path, arguments: [path], options: options) {
+        switch ChildProcess.spawn(path, arguments: [path] + extra, options: options) {
         case .success(let spawned): child = spawned
         case .failure(let error) where error.stage == .pipe: return failed("cannot create a pipe", started)
         case .failure(let error):

@@ -1,7 +1,7 @@
 /// The daemon's state as Prometheus metrics, in the text exposition format: what node_exporter's
 /// textfile collector reads (the daemon writes it to `metrics_file`) and what `verifyctl metrics`
-/// prints. Gauges only, made from the same status `verifyctl status` shows, so that a restart
-/// changes nothing but `verifyd_start_time_seconds`.
+/// prints. Made from the same status `verifyctl status` shows, so that a restart changes nothing
+/// but `verifyd_start_time_seconds`: gauges, and counters whose totals the history keeps.
 public enum MetricsText {
     /// The metrics of a status. `up` is false for the file the daemon leaves when it stops.
     public static func render(_ status: StatusResult, up: Bool = true) -> String {
@@ -58,15 +58,45 @@ public enum MetricsText {
         each("verifyd_coverage_verified_entries", "Of those, entries read back good within the coverage window.") { $0.coverage.map { Double($0.verified) } }
         each("verifyd_coverage_failed_entries", "Of those, entries whose latest read failed.") { $0.coverage.map { Double($0.failed) } }
         each("verifyd_coverage_never_verified_entries", "Of those, entries never read back.") { $0.coverage.map { Double($0.neverVerified) } }
+        renderTotals(destinations, into: &text)
         return text.lines
+    }
+
+    /// Verdicts and alert kinds every destination exports, at 0 until the first one: a series that
+    /// appears with its first increase hides that increase from `increase()`.
+    static let verdicts = ["pass", "fail", "error", "interrupted"]
+    static let alertKinds = AlertKind.allCases.filter { $0 != .test }.map(\.rawValue)
+
+    /// The counters, and the time of each destination's latest passing run.
+    private static func renderTotals(_ destinations: [DestinationStatus], into text: inout Output) {
+        let totals = destinations.compactMap { d in d.totals.map { (d.name, $0) } }
+        guard !totals.isEmpty else { return }
+        func counter(_ name: String, _ help: String, _ samples: (String, DestinationTotals) -> [([(String, String)], Double)]) {
+            text.family(name, help, type: "counter")
+            for (destination, total) in totals {
+                for (labels, value) in samples(destination, total) { text.sample(name, [("destination", destination)] + labels, value) }
+            }
+        }
+        counter("verifyd_runs_total", "Finished runs, by verdict.") { _, total in
+            (verdicts + total.runs.keys.filter { !verdicts.contains($0) }.sorted()).map { ([("verdict", $0)], Double(total.runs[$0] ?? 0)) }
+        }
+        counter("verifyd_read_bytes_total", "Bytes of archives read by runs.") { _, total in [([], Double(total.readBytes))] }
+        counter("verifyd_entries_checked_total", "Entries checked by runs.") { _, total in [([], Double(total.entriesChecked))] }
+        counter("verifyd_alerts_total", "Alerts raised, by kind.") { _, total in
+            (alertKinds + total.alerts.keys.filter { !alertKinds.contains($0) }.sorted()).map { ([("kind", $0)], Double(total.alerts[$0] ?? 0)) }
+        }
+        let passes = totals.compactMap { name, total in total.lastPassTime.map { (name, $0) } }
+        guard !passes.isEmpty else { return }
+        text.family("verifyd_last_pass_time_seconds", "When the destination's latest passing run ended (Unix seconds).")
+        for (destination, time) in passes { text.sample("verifyd_last_pass_time_seconds", [("destination", destination)], time) }
     }
 
     /// The text, a family at a time.
     private struct Output {
         var lines = ""
 
-        mutating func family(_ name: String, _ help: String) {
-            lines += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+        mutating func family(_ name: String, _ help: String, type: String = "gauge") {
+            lines += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
         }
 
         mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {

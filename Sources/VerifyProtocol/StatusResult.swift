@@ -55,12 +55,15 @@ public struct DestinationStatus: Codable, Sendable, Equatable {
     public var coverage: CoverageSummary?
     /// Problems that are not a state: a coverage goal that the budget cannot meet.
     public var warnings: [String]
+    /// Totals that only grow (Prometheus counters); absent from older daemons.
+    public var totals: DestinationTotals?
 
     public init(
         name: String, path: String, state: DestinationState, reason: String, archives: Int, newestArchive: String?,
         newestArchiveMtime: Double?, lastRun: RunSummary?, failingArchives: [String], nextRun: Double?, running: [RunProgress],
-        coverage: CoverageSummary? = nil, warnings: [String] = []
+        coverage: CoverageSummary? = nil, warnings: [String] = [], totals: DestinationTotals? = nil
     ) {
+        self.totals = totals
         self.coverage = coverage
         self.warnings = warnings
         self.name = name
@@ -258,5 +261,25 @@ public struct CoverageResult: Codable, Sendable, Equatable {
         self.summary = summary
         self.archives = archives
         self.entries = entries
+    }
+}
+
+/// A destination's totals since its first run, kept across restarts and pruning.
+public struct DestinationTotals: Codable, Sendable, Equatable {
+    /// Finished runs by verdict (`pass`, `fail`, `error`, `interrupted`).
+    public var runs: [String: Int64]
+    public var readBytes: Int64
+    public var entriesChecked: Int64
+    /// Alerts raised, by kind.
+    public var alerts: [String: Int64]
+    /// When the latest passing run ended (Unix seconds).
+    public var lastPassTime: Double?
+
+    public init(runs: [String: Int64], readBytes: Int64, entriesChecked: Int64, alerts: [String: Int64], lastPassTime: Double?) {
+        self.runs = runs
+        self.readBytes = readBytes
+        self.entriesChecked = entriesChecked
+        self.alerts = alerts
+        self.lastPassTime = lastPassTime
     }
 }

@@ -120,7 +120,7 @@ enum HistoryMigrations {
                 t.add(column: "held_identities", .text)
             }
         }
-        migrator.registerMigration("scale: indexes for a host of 100,000 archives") { db in
+        migrator.registerMigration("v7: indexes for a host of 100,000 archives") { db in
             // Issue 20: what start-up, `status` and run ends ask costs what they return, not
             // what the database holds (HistoryQueryCostTests checks the plans and the steps).
             // Runs without a verdict (left by a daemon that died) and held runs: found at start-up.
@@ -130,6 +130,19 @@ enum HistoryMigrations {
             try db.execute(sql: "CREATE INDEX run_passed_by_mtime ON run(destination, archive_mtime) WHERE verdict = 'pass'")
             // The alert log's hourly pruning.
             try db.execute(sql: "CREATE INDEX alert_by_time ON alert(time)")
+        }
+        migrator.registerMigration("v8: metric counters") { db in
+            // Totals for Prometheus counters (HistoryStore+Counters), started from the runs and
+            // alerts already kept.
+            try db.create(table: "metric_counter") { t in
+                t.column("destination", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("label", .text).notNull()
+                t.column("value", .double).notNull()
+                t.primaryKey(["destination", "name", "label"])
+            }
+            try HistoryStore.countRuns(db, where: "1")
+            try db.execute(sql: "INSERT INTO metric_counter SELECT destination, 'alerts', kind, count(*) FROM alert GROUP BY destination, kind")
         }
         return migrator
     }

@@ -17,6 +17,7 @@ extension HistoryStore {
             sql: "INSERT INTO alert (time, kind, destination, payload) VALUES (?, ?, ?, '')",
             arguments: [time, kind, destination])
         let seq = db.lastInsertedRowID
+        try countAlert(db, kind: kind, destination: destination)
         try db.execute(sql: "UPDATE alert SET payload = ? WHERE seq = ?", arguments: [encode(seq), seq])
         return seq
     }

@@ -30,6 +30,7 @@ extension HistoryStore {
         try write { db in
             try db.execute(sql: "UPDATE run SET held_until = NULL, held_identities = NULL WHERE id = ? AND held_until IS NOT NULL", arguments: [id])
             guard db.changesCount == 1 else { return nil }
+            try Self.countRuns(db, where: "id = ?", arguments: [id])
             return try Self.insertAlert(db, time: alertTime, kind: kind, destination: destination, encode: encode)
         }
     }
@@ -46,6 +47,7 @@ extension HistoryStore {
                 arguments: [Verdict.interrupted.rawValue, reason, id])
             guard db.changesCount == 1 else { return }
             try db.execute(sql: "DELETE FROM failure WHERE run_id = ?", arguments: [id])
+            try Self.countRuns(db, where: "id = ?", arguments: [id])
         }
     }
 }

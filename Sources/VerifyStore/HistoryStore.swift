@@ -35,10 +35,12 @@ public final class HistoryStore: Sendable {
     @discardableResult
     public func markUnfinishedRunsInterrupted(at now: Double, reason: String) throws(StoreError) -> Int {
         try write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE verdict IS NULL")
             try db.execute(
                 sql: Query.markUnfinished,
                 arguments: [now, reason])
-            return db.changesCount
+            for id in ids { try Self.countRuns(db, where: "id = ?", arguments: [id]) }
+            return ids.count
         }
     }
 
@@ -68,6 +70,8 @@ public final class HistoryStore: Sendable {
                 failure.runId = runID
                 try failure.insert(db)
             }
+            // A held verdict counts when it is confirmed (or interrupted).
+            try Self.countRuns(db, where: "id = ?", arguments: [runID])
         }
     }
 

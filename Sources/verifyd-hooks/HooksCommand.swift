@@ -59,11 +59,23 @@ struct HooksCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        let forwarders: [AlertmanagerForwarder]
+        do {
+            forwarders = try configuration.hooks.alertmanagers.map {
+                try AlertmanagerForwarder(
+                    target: $0, stateDirectory: configuration.hooks.stateDirectory, socketPath: configuration.socketPath,
+                    logger: Logger(label: "verifyd.alertmanager"))
+            }
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
         signal(SIGPIPE, SIG_IGN)
         logger.info("started", metadata: ["hooks": "\(configuration.hooks.directory)", "socket": "\(configuration.socketPath)"])
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: HookRunnerService(runner: runner, logger: logger))],
+                services: [.init(service: HookRunnerService(runner: runner, logger: logger))]
+                    + forwarders.map { .init(service: AlertmanagerService(forwarder: $0)) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "verifyd.hooks.lifecycle")))
         do {

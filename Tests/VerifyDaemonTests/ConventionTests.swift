@@ -77,10 +77,11 @@ struct ConventionTests {
     @Test func theDocumentedKeysAreTheLoadersKeys() throws {
         let doc = try String(contentsOfFile: Tool.repositoryRoot + "/docs/configuration.md", encoding: .utf8)
         var table = "top"
-        var documented: Set<String> = ["hooks", "alert_socket", "destination"]
+        var documented: Set<String> = ["hooks", "alert_socket", "alertmanager", "destination"]
         for line in doc.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("## ") {
                 table = line.contains("[hooks]") ? "hooks" : line.contains("[[alert_socket]]") ? "alert_socket"
+                    : line.contains("[[alertmanager]]") ? "alertmanager"
                     : line.contains("[[destination]]") ? "destination" : line.contains("top level") ? "top" : "none"
                 continue
             }
@@ -91,6 +92,7 @@ struct ConventionTests {
             switch table {
             case "hooks": text = "[hooks]\n\(key) = [[]]\n"
             case "alert_socket": text = key == "path" ? "" : "[[alert_socket]]\npath = \"/run/a.sock\"\n\(key) = [[]]\n"
+            case "alertmanager": text = key == "url" ? "" : "[[alertmanager]]\nurl = \"http://am:9093\"\n\(key) = [[]]\n"
             case "destination": text = key == "name" || key == "path" ? "" : "[[destination]]\nname = \"d\"\npath = \"/srv/d\"\n\(key) = [[]]\n"
             default: text = "\(key) = [[]]\n"
             }

@@ -31,6 +31,7 @@ public enum ConfigurationLoader {
             configuration.hooks = try readHooks(TableReader(table: table, file: file, prefix: "hooks."))
         }
         configuration.alertSockets = try readAlertSockets(&reader)
+        configuration.hooks.alertmanagers = try readAlertmanagers(&reader)
         for (index, table) in try reader.tables("destination").enumerated() {
             var destinationReader = TableReader(table: table, file: file, prefix: "destination[\(index + 1)].")
             let destination = try readDestination(&destinationReader)

@@ -147,6 +147,8 @@ public struct HookConfiguration: Sendable, Equatable {
     /// The system user `verifyd-hooks` runs as: its subscription takes the control socket's
     /// slots kept for root and `admin_group`, so greedy peers cannot keep alerts from the hooks.
     public var user: String = "verifyd-hooks"
+    /// Alertmanagers every alert is posted to (`[[alertmanager]]`).
+    public var alertmanagers: [AlertmanagerConfiguration] = []
 
     public init() {}
 }
