@@ -26,7 +26,8 @@ lintian --fail-on error,warning "$deb"
 
 # The root: a minimal Debian 12 with systemd, what the checks use, and the package's dependencies
 # (so that it installs offline, as from a local mirror).
-depends=$(dpkg-deb -f "$deb" Depends Recommends | tr ',\n' '  ' | sed 's/([^)]*)//g; s/|[^ ]*//g' | tr -s ' ' '\n' | sort -u | tr '\n' ',')
+depends=$( { dpkg-deb -f "$deb" Depends; dpkg-deb -f "$deb" Recommends; } | tr ',' '\n' \
+    | sed 's/([^)]*)//; s/|.*//; s/ //g' | grep . | sort -u | tr '\n' ',')
 packages="systemd,systemd-sysv,dbus,python3,procps,iproute2,man-db,curl,${depends%,}"
 key=$(printf 'bookworm %s' "$packages" | sha256sum | cut -c1-16)
 root=$cache/bookworm-$key
