@@ -15,10 +15,11 @@ cd "$src"
 swift package generate-manual --configuration debug --date "$date" --authors "verifyd developers" > "$out/generate-manual.log" 2>&1 || {
     tail -20 "$out/generate-manual.log" >&2; echo "make-man: generate-manual failed" >&2; exit 1; }
 generated=.build/plugins/GenerateManual/outputs
-cp "$generated/verifyctl/verifyctl.1" "$out/verifyctl.1"
+# generate-manual keeps the help's blank lines, which mdoc warns about: paragraph breaks instead.
+sed 's/^$/.Pp/' "$generated/verifyctl/verifyctl.1" > "$out/verifyctl.1"
 for command in verifyd verifyd-hooks; do
     upper=$(echo "$command" | tr '[:lower:]' '[:upper:]')
-    sed "s/^\.Dt $upper 1\$/.Dt $upper 8/" "$generated/$command/$command.1" > "$out/$command.8"
+    sed -e "s/^\.Dt $upper 1\$/.Dt $upper 8/" -e 's/^$/.Pp/' "$generated/$command/$command.1" > "$out/$command.8"
     grep -q "^\.Dt $upper 8\$" "$out/$command.8" || { echo "make-man: no .Dt line in $command.1" >&2; exit 1; }
 done
 python3 packaging/config-man.py docs/configuration.md "$version" | go-md2man > "$out/verifyd.toml.5"

@@ -67,8 +67,8 @@ struct PackagingTests {
         #expect(hooks.contains("ExecStart=\(prefix)/sbin/verifyd-hooks --config /etc/verifyd/verifyd.toml\n"))
         for text in [unit, hooks] {
             let files = text.split(separator: "\n").filter { $0.hasPrefix("Documentation=") }
-                .flatMap { $0.split(separator: " ") }.compactMap { $0.split(separator: "file:").last.map(String.init) }
-                .filter { $0.hasPrefix("/") }
+                .flatMap { $0.dropFirst("Documentation=".count).split(separator: " ") }
+                .filter { $0.hasPrefix("file:") }.map { String($0.dropFirst("file:".count)) }
             #expect(!files.isEmpty)
             for file in files { #expect(FileManager.default.fileExists(atPath: destination + file), "\(file)") }
             if prefix != "/usr/local" { #expect(!text.contains("/usr/local/")) }
