@@ -5,9 +5,10 @@ SWIFT ?= swift
 DEBIAN_PACKAGES = libarchive-dev zlib1g-dev libisal-dev libzstd-dev liblzma-dev pkg-config libarchive-tools tar gzip bzip2 xz-utils \
 	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils isal pigz hyperfine time libsqlite3-dev systemd util-linux \
 	curl dash shellcheck python3-pip perl mount postgresql mariadb-server chromium minisign signify-openbsd \
-	prometheus prometheus-alertmanager prometheus-node-exporter
+	prometheus prometheus-alertmanager prometheus-node-exporter \
+	debhelper dpkg-dev lintian go-md2man man-db debootstrap systemd-container zsh fish
 
-.PHONY: all build release test demo bench bench-scale fuzz deps pydeps clean
+.PHONY: all build release test demo bench bench-scale fuzz deps pydeps clean man completions install deb test-system
 
 all: build
 
@@ -46,5 +47,28 @@ demo: release
 fuzz: release
 	@scripts/damage-fuzz.py --rounds $(or $(FUZZ_ROUNDS),100) --seed $(or $(FUZZ_SEED),1)
 
+# Packaging (docs/install.md). `make install` builds, then copies into DESTDIR/PREFIX (the
+# Debian package uses PREFIX=/usr); BUILD_DIR picks other binaries (the tests install debug ones).
+PREFIX ?= /usr/local
+BUILD_DIR ?= .build/release
+GENERATED = .build/generated
+
+man: deps
+	@scripts/make-man.sh $(GENERATED)/man
+
+completions:
+	@scripts/make-completions.sh $(BUILD_DIR) $(GENERATED)/completions
+
+install: $(if $(filter .build/release,$(BUILD_DIR)),release) man completions
+	PREFIX=$(PREFIX) scripts/install.sh $(BUILD_DIR) $(GENERATED)/man $(GENERATED)/completions
+
+# dist/verifyd_VERSION_amd64.deb, with debhelper; its debug symbols in verifyd-dbgsym_*.ddeb.
+deb: $(if $(filter .build/release,$(BUILD_DIR)),release) man completions
+	@scripts/make-deb.sh $(BUILD_DIR) $(GENERATED)/man $(GENERATED)/completions
+
+# The package under a real systemd in a Debian 12 container (skipped where containers cannot run).
+test-system: deb
+	@scripts/test-system.sh dist/verifyd_*_amd64.deb
+
 clean:
-	rm -rf .build demo
+	rm -rf .build demo dist

@@ -78,8 +78,8 @@ struct SystemdIntegrationTests {
         var paths: [String] = []
         for name in ["verifyd.service", "verifyd-hooks.service"] {
             let unit = try String(contentsOfFile: Tool.repositoryRoot + "/systemd/" + name, encoding: .utf8)
-                .replacingOccurrences(of: "ExecStart=/usr/local/bin/verifyd-hooks", with: "ExecStart=\(Tool.verifydHooks)")
-                .replacingOccurrences(of: "ExecStart=/usr/local/bin/verifyd ", with: "ExecStart=\(Tool.verifyd) ")
+                .replacingOccurrences(of: "ExecStart=/usr/local/sbin/verifyd-hooks", with: "ExecStart=\(Tool.verifydHooks)")
+                .replacingOccurrences(of: "ExecStart=/usr/local/sbin/verifyd ", with: "ExecStart=\(Tool.verifyd) ")
                 .replacingOccurrences(of: "ExecReload=/usr/local/bin/verifyctl", with: "ExecReload=\(Tool.verifyctl)")
             let path = directory.file(name)
             try unit.write(toFile: path, atomically: true, encoding: .utf8)
