@@ -112,7 +112,7 @@ import VerifyTestSupport
             "--sort", "--mtime", "--owner", "--group", "--numeric-owner", "--format", "--tag", "--build-tests", "--static-swift-stdlib",
             "--check", "--now", "--user", "--no-pager", "--runs", "--warmup", "--scratch-path", "--reuid", "--regid", "--clear-groups",
             "--textfile", "--collector", "--skip-build", "--filter", "--rounds", "--seed", "--no-recursion", "--null", "--files-from",
-            "--posix", "--xattrs", "--acls", "--one-file-system", "--compress", "--zstd", "--gzip", "--xz", "--remove-files", "--listed-incremental",
+            "--posix", "--create", "--xattrs", "--acls", "--one-file-system", "--compress", "--zstd", "--gzip", "--xz", "--remove-files", "--listed-incremental",
         ]
         for doc in docs {
             guard let text = try? String(contentsOfFile: root + "/" + doc, encoding: .utf8) else { continue }

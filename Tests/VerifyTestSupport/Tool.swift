@@ -90,6 +90,14 @@ public enum Tool {
         return root + "/.build/debug/verifyd-hooks"
     }
 
+    /// Whether another user (nobody) can run the built binaries: not when the checkout lies in a
+    /// folder only its owner may enter (`mktemp -d` makes such folders). Tests that run
+    /// verifyctl as another user need it.
+    public static let binariesRunnableByOthers: Bool = {
+        guard let result = try? run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-x", verifyctl]) else { return false }
+        return result.status == 0
+    }()
+
     /// The built `verifyctl` (make test builds it before the tests run).
     public static var verifyctl: String {
         let root = repositoryRoot
