@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
+#if canImport(Testing)
 import Testing
+#endif
 
 /// Whether a built binary is older than a source file it is built from: a test that spawns
 /// `verifyd`, `verifyctl` or `verifyd-hooks` would otherwise test yesterday's code.
@@ -26,7 +28,13 @@ public enum BinaryFreshness {
 
     /// Records the problem as a test issue (the test fails with it) and returns the binary.
     public static func checked(_ binary: String) -> String {
-        if let problem = problem(of: binary) { Issue.record(Comment(rawValue: problem)) }
+        if let problem = problem(of: binary) {
+            #if canImport(Testing)
+            Issue.record(Comment(rawValue: problem))
+            #else
+            FileHandle.standardError.write(Data((problem + "\n").utf8))
+            #endif
+        }
         return binary
     }
 
