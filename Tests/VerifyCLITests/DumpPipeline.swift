@@ -66,8 +66,15 @@ struct DumpPipeline {
             }
             usleep(5_000)
         }
+        // pg_dumpall writes through a pg_dump child: the pipe's content is final once every
+        // process of the group is gone, so it is counted then, not when the pipe was seen full.
+        let children = ((try? String(contentsOfFile: "/proc/\(dumping)/task/\(dumping)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
         kill(-dumping, SIGKILL)
         let dumperStatus = Self.wait(dumping)
+        let gone = ContinuousClock.now + .seconds(10)
+        while children.contains(where: { kill($0, 0) == 0 }), ContinuousClock.now < gone { usleep(1_000) }
+        _ = ioctl(fds[0], UInt(FIONREAD), &queued)
         close(fds[0])
         kill(compressing, SIGCONT)
         let compressorStatus = Self.wait(compressing)
