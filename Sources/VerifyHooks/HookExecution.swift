@@ -64,13 +64,19 @@ public enum HookExecution {
         let group = child.pid
         running.withLock { _ = $0.insert(group) }
         defer { running.withLock { _ = $0.remove(group) } }
+        // `terminateAll` raised the flag, then signalled the groups it found: one started in
+        // between is signalled here.
+        if isShuttingDown { kill(-group, SIGTERM) }
         let timedOut = Atomic<Bool>(false)
         let timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now() + timeout)
         timer.setEventHandler {
             timedOut.store(true, ordering: .relaxed)
             kill(-group, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { kill(-group, SIGKILL) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
+                // Only a group still running: once reaped, its number may be another's.
+                running.withLock { if $0.contains(group) { _ = kill(-group, SIGKILL) } }
+            }
         }
         timer.resume()
         defer { timer.cancel() }

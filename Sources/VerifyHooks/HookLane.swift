@@ -9,7 +9,8 @@ import Glibc
 /// One hook's own line of alerts: a bounded queue, a thread and a cursor on disk
 /// (`cursors/NAME` in the runner's state folder). A hook sees its alerts at least once and in
 /// order, and a hook that fails or is retried (exit 75) delays only its own lane, never
-/// another hook's.
+/// another hook's. The runner that starts a lane's thread waits for it to end (`join`) before
+/// it returns: the thread uses the runner until its last line.
 final class HookLane: @unchecked Sendable {
     struct Item {
         var alert: Alert
@@ -21,8 +22,12 @@ final class HookLane: @unchecked Sendable {
 
     let path: String
     var name: String { (path as NSString).lastPathComponent }
-    private unowned let runner: HookRunner
+    /// Strong: the lane's thread reads it to its end. The runner drops its lanes once they
+    /// have ended (`HookRunner.endLanes`), which breaks the cycle.
+    private let runner: HookRunner
     private let condition = NSCondition()
+    /// The lane's thread has left its loop (set under `condition`).
+    private var ended = false
     private var queue: [Item] = []
     /// The queue overflowed: alerts after the cursor are fetched from the daemon's log.
     private var behind = false
@@ -40,9 +45,30 @@ final class HookLane: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in self.loop() }
+        let thread = Thread { [self] in
+            self.loop()
+            condition.lock()
+            ended = true
+            condition.broadcast()
+            condition.unlock()
+        }
         thread.name = "verifyd-hook-lane"
         thread.start()
+    }
+
+    /// Wakes the lane's thread so that it sees the runner stopping now rather than at its
+    /// next timed wake.
+    func wake() {
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until the lane's thread has ended (after its current hook, once the runner stops).
+    func join() {
+        condition.lock()
+        while !ended { condition.wait() }
+        condition.unlock()
     }
 
     /// Takes an alert from the subscription; never blocks.
@@ -83,7 +109,7 @@ final class HookLane: @unchecked Sendable {
                 items = try runner.fetch(after: cursor)
             } catch {
                 runner.logger.warning("cannot read alerts back from the log; retrying", metadata: ["hook": "\(path)", "error": "\(error)"])
-                Thread.sleep(forTimeInterval: 2)
+                runner.pause(2)
                 continue
             }
             if items.isEmpty {

@@ -49,8 +49,8 @@ public final class HookRunner: @unchecked Sendable {
     private let clientLock = NSLock()
     private var client: ControlClient?
 
-    /// Stops following: the subscription is closed and `run()` returns; lanes stop after their
-    /// current hook.
+    /// Stops following: the subscription is closed, lanes stop after their current hook, and
+    /// `run()` returns once they all have.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
         var byte: UInt8 = 1
@@ -58,12 +58,13 @@ public final class HookRunner: @unchecked Sendable {
         clientLock.lock()
         client?.interrupt()
         clientLock.unlock()
+        for lane in lanes.withLock({ Array($0.values) }) { lane.wake() }
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     /// Waits `seconds`, or less when the runner stops.
-    private func pause(_ seconds: Double) {
+    func pause(_ seconds: Double) {
         var poller = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
         _ = poll(&poller, 1, Int32(seconds * 1000))  // a descriptor of -1 is ignored: a plain wait
     }
@@ -75,8 +76,25 @@ public final class HookRunner: @unchecked Sendable {
     }
 
     /// Connects, subscribes after the oldest hook cursor, and hands out alerts until stopped;
-    /// reconnects with backoff while the daemon is away (or busy).
+    /// reconnects with backoff while the daemon is away (or busy). Returns once every lane's
+    /// thread has ended too: nothing of the runner runs after it.
     public func run() {
+        followUntilStopped()
+        endLanes()
+    }
+
+    /// Waits for every lane's thread to end (they stop after their current hook), then drops
+    /// the lanes. Lanes are made only by the follower, which has returned: none appears now.
+    private func endLanes() {
+        let all = lanes.withLock { Array($0.values) }
+        for lane in all {
+            lane.wake()
+            lane.join()
+        }
+        lanes.withLock { $0.removeAll() }
+    }
+
+    private func followUntilStopped() {
         var backoff = 1.0
         while !stopping.load(ordering: .relaxed) {
             do {
@@ -200,6 +218,10 @@ public final class HookRunner: @unchecked Sendable {
         let input = item.json + [0x0A]
         for attempt in 0...retryDelays.count {
             slots.wait()
+            if stopping.load(ordering: .relaxed) {
+                slots.signal()
+                return false
+            }
             let outcome = HookExecution.run(hook, input: input, environment: environment, timeout: configuration.timeout)
             slots.signal()
             if HookExecution.isShuttingDown { return false }
@@ -219,7 +241,8 @@ public final class HookRunner: @unchecked Sendable {
                 logger.warning(
                     outcome.notStarted ? "hook cannot be started; retrying" : "hook asks to be retried (exit 75)",
                     metadata: metadata)
-                Thread.sleep(forTimeInterval: retryDelays[attempt])
+                pause(retryDelays[attempt])
+                if stopping.load(ordering: .relaxed) { return false }
                 continue
             }
             if outcome.notStarted {

@@ -8,6 +8,8 @@ import ServiceLifecycle
 /// shutdown (SIGTERM, SIGINT) stops following and sends SIGTERM to the hooks still running:
 /// a hook stopped so has not moved its cursor, and its alert is handled again at the next
 /// start (hooks/README.md); a hook that finishes first has its cursor written as usual.
+/// `run()` returns only once the follower and every lane's thread have ended, so nothing of
+/// the runner is still running when the group (and the process) ends.
 public struct HookRunnerService: Service {
     let runner: HookRunner
     let logger: Logger

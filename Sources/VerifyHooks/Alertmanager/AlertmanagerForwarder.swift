@@ -63,13 +63,20 @@ public final class AlertmanagerForwarder: @unchecked Sendable {
     }
 
     /// Follows the log until stopped, reconnecting with backoff; a thread posts the firing
-    /// alerts again every `repost_interval`.
+    /// alerts again every `repost_interval`. Returns once that thread has ended too.
     public func run() {
+        let reposted = DispatchSemaphore(value: 0)
         let reposting = Thread { [self] in
             _ = verifyd_name_thread("verifyd-am-repost")
             repostLoop()
+            reposted.signal()
         }
         reposting.start()
+        followUntilStopped()
+        reposted.wait()  // its pauses and posts end at `stop()`
+    }
+
+    private func followUntilStopped() {
         var backoff = 1.0
         while !isStopping {
             do {
