@@ -70,7 +70,7 @@ let package = Package(
             dependencies: ["VerifyCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The wire contract of the control socket: JSON lines, shared by daemon and clients.
-        .target(name: "VerifyProtocol"),
+        .target(name: "VerifyProtocol", dependencies: ["VerifyCore"]),
         // The control-socket client used by verifyctl.
         .target(name: "VerifyClient", dependencies: ["VerifyProtocol"]),
         // Linux calls that need _GNU_SOURCE (accept4, pipe2, SO_PEERCRED, prctl).
@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "ArchiveReadingTests", dependencies: ["ArchiveReading", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyCLITests", dependencies: ["VerifyCLI", "VerifyCore", "VerifyTestSupport"]),
         .testTarget(name: "VerifyStoreTests", dependencies: ["VerifyStore", "VerifyCore", "VerifyTestSupport"]),
-        .testTarget(name: "VerifyProtocolTests", dependencies: ["VerifyProtocol"]),
+        .testTarget(name: "VerifyProtocolTests", dependencies: ["VerifyProtocol", "VerifyCore"]),
         .testTarget(
             name: "VerifyHooksTests",
             dependencies: [

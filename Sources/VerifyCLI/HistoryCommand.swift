@@ -41,7 +41,7 @@ struct HistoryCommand: ParsableCommand {
         var rows = [["RUN", "STARTED", "VERDICT", "DESTINATION", "ARCHIVE", "CHECKED", "FAILURES", "DURATION", "TRIGGER"]]
         for run in result.runs {
             rows.append([
-                "\(run.id)", TimeText.timestamp(run.started), run.verdict, run.destination,
+                "\(run.id)", TimeText.timestamp(run.started), run.verdict.description, run.destination,
                 String(run.archive.split(separator: "/").last ?? ""), "\(run.entriesChecked)/\(run.entriesSelected)",
                 "\(run.failureCount)", NumberText.fixed(run.durationSeconds, 2) + "s", run.trigger,
             ])

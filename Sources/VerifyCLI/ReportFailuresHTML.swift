@@ -12,7 +12,7 @@ enum ReportFailuresHTML {
             let (symbol, word) = ReportSymbols.verdict(run.verdict)
             html += "<li><strong>\(symbol) \(word)</strong> · run \(run.id) · \(HTMLText.escape(TimeText.timestamp(run.finished))) · "
                 + "<span class=\"archive\">\(HTMLText.escape(run.archive))</span>"
-            if run.verdict == "fail" { html += " · \(run.failureCount) failure\(run.failureCount == 1 ? "" : "s")" }
+            if run.verdict == .fail { html += " · \(run.failureCount) failure\(run.failureCount == 1 ? "" : "s")" }
             html += "\n"
             if let error = failure.error { html += "<div>\(HTMLText.escape(error))</div>\n" }
             if !failure.findings.isEmpty {

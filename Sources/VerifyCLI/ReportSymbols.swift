@@ -23,12 +23,12 @@ enum ReportSymbols {
         }
     }
 
-    static func verdict(_ verdict: String) -> (symbol: String, word: String) {
+    static func verdict(_ verdict: RunVerdict) -> (symbol: String, word: String) {
         switch verdict {
-        case "pass": ("✓", "pass")
-        case "fail": ("✗", "FAIL")
-        case "error": ("⚠", "ERROR")
-        default: ("·", verdict)
+        case .pass: ("✓", "pass")
+        case .fail: ("✗", "FAIL")
+        case .error: ("⚠", "ERROR")
+        default: ("·", verdict.description)
         }
     }
 

@@ -28,7 +28,7 @@ struct ShowCommand: ParsableCommand {
         }
         let r = result.run
         var text = """
-            run \(r.id): \(r.verdict.uppercased())
+            run \(r.id): \(r.verdict.description.uppercased())
               destination  \(r.destination.printable)
               archive      \(r.archive.printable) (\(NumberText.bytes(r.archiveSize)), modified \(TimeText.timestamp(r.archiveMtime)))
               started      \(TimeText.timestamp(r.started)) (\(r.trigger))

@@ -76,7 +76,7 @@ struct StatusCommand: ParsableCommand {
             let newest = d.newestArchive.map { String($0.split(separator: "/").last ?? "") } ?? "-"
             let age = d.newestArchiveMtime.map { TimeText.span(now - $0) } ?? "-"
             let last = d.lastRun.map { run in
-                run.verdict == "running" ? "running" : "\(run.verdict) \(TimeText.ago(run.finished ?? run.started, now: now))"
+                run.verdict == .running ? "running" : "\(run.verdict) \(TimeText.ago(run.finished ?? run.started, now: now))"
             } ?? "never"
             let next = d.running.isEmpty ? (d.nextRun.map { TimeText.until($0, now: now) } ?? "-") : "running"
             rows.append([d.name, d.state.rawValue, newest, age, last, "\(d.failingArchives.count)", next])

@@ -55,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
         }
         if runs.count < result.queued.count { throw ExitCode(ExitStatus.error) }
         // The worst run decides: an error or an interrupted run (2) over a failure (1).
-        let worst = runs.map { Verdict(rawValue: $0.verdict).map(ExitStatus.forVerdict) ?? ExitStatus.error }.max() ?? ExitStatus.pass
+        let worst = runs.map { $0.verdict.verdict.map(ExitStatus.forVerdict) ?? ExitStatus.error }.max() ?? ExitStatus.pass
         if worst != ExitStatus.pass { throw ExitCode(worst) }
     }
 }

@@ -64,7 +64,7 @@ extension ReportRun {
         self.init(
             id: record.id ?? 0, archive: AlertBounds.cut(record.archivePath, to: ReportBounds.textBytes), archiveSize: record.archiveSize,
             archiveMtime: record.archiveMtime, started: record.started, finished: record.finished ?? record.started,
-            verdict: record.verdict?.rawValue ?? "running", entriesSeen: record.entriesSeen, entriesChecked: record.entriesChecked,
+            verdict: RunVerdict(record.verdict), entriesSeen: record.entriesSeen, entriesChecked: record.entriesChecked,
             failureCount: record.failureCount)
     }
 }

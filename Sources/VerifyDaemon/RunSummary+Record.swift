@@ -7,7 +7,7 @@ extension RunSummary {
         self.init(
             id: record.id ?? 0, destination: record.destination, archive: record.archivePath, archiveSize: record.archiveSize,
             archiveMtime: record.archiveMtime, archiveDigest: record.archiveDigest, trigger: record.trigger,
-            started: record.started, finished: record.finished, verdict: record.verdict?.rawValue ?? "running", sample: record.sample,
+            started: record.started, finished: record.finished, verdict: RunVerdict(record.verdict), sample: record.sample,
             seed: String(record.seedValue), entriesSeen: record.entriesSeen, entriesSelected: record.entriesSelected,
             entriesChecked: record.entriesChecked, bytesRead: record.bytesRead, durationSeconds: record.durationSeconds,
             failureCount: record.failureCount, error: record.error, note: Self.note(record))

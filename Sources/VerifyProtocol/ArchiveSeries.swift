@@ -15,7 +15,7 @@ public struct ArchiveSeries: Codable, Sendable, Equatable {
     /// first. `tolerance` is the drop (a fraction of bytes or entries) that marks a shrink.
     public static func of(_ runs: [ReportRun], destinationPath: String, tolerance: Double) -> [ArchiveSeries] {
         var latest: [String: ReportRun] = [:]
-        for run in runs where run.verdict == "pass" || run.verdict == "fail" {
+        for run in runs where run.verdict == .pass || run.verdict == .fail {
             let id = "\(run.archive)\u{0}\(run.archiveMtime)"
             if let seen = latest[id], seen.id > run.id { continue }
             latest[id] = run

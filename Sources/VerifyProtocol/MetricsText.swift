@@ -46,7 +46,7 @@ public enum MetricsText {
         each("verifyd_destination_next_run_time_seconds", "When the next run is due (Unix seconds).") { $0.nextRun }
         each("verifyd_last_run_finished_time_seconds", "When the destination's latest run ended (Unix seconds).") { $0.lastRun?.finished }
         each("verifyd_last_run_success", "1 if the destination's latest run passed, 0 if it failed, could not verify or was interrupted.") {
-            $0.lastRun.map { $0.verdict == "pass" ? 1 : 0 }
+            $0.lastRun.map { $0.verdict == .pass ? 1 : 0 }
         }
         each("verifyd_last_run_failures", "Failures the destination's latest run found.") { $0.lastRun.map { Double($0.failureCount) } }
         each("verifyd_last_run_entries_checked", "Entries the destination's latest run checked.") { $0.lastRun.map { Double($0.entriesChecked) } }

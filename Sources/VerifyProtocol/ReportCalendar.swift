@@ -67,9 +67,9 @@ public enum ReportCalendar {
                 newestMtime = max(newestMtime ?? run.archiveMtime, run.archiveMtime)
                 if run.finished >= entry.start {
                     switch run.verdict {
-                    case "pass": entry.passed += 1
-                    case "fail": entry.failed += 1
-                    case "error": entry.errors += 1
+                    case .pass: entry.passed += 1
+                    case .fail: entry.failed += 1
+                    case .error: entry.errors += 1
                     default: break
                     }
                 }

@@ -114,14 +114,14 @@ public struct ReportRun: Codable, Sendable, Equatable {
     public var started: Double
     public var finished: Double
     /// `pass`, `fail`, `error` or `interrupted`.
-    public var verdict: String
+    public var verdict: RunVerdict
     public var entriesSeen: Int
     public var entriesChecked: Int
     public var failureCount: Int
 
     public init(
         id: Int64, archive: String, archiveSize: Int64, archiveMtime: Double, started: Double, finished: Double,
-        verdict: String, entriesSeen: Int, entriesChecked: Int, failureCount: Int
+        verdict: RunVerdict, entriesSeen: Int, entriesChecked: Int, failureCount: Int
     ) {
         self.id = id
         self.archive = archive

@@ -111,7 +111,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var started: Double
     public var finished: Double?
     /// `pass`, `fail`, `error`, `interrupted`, or `running`.
-    public var verdict: String
+    public var verdict: RunVerdict
     public var sample: String
     /// Decimal, so that JSON readers keep all 64 bits.
     public var seed: String
@@ -128,7 +128,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
     public init(
         id: Int64, destination: String, archive: String, archiveSize: Int64, archiveMtime: Double, archiveDigest: String?,
-        trigger: String, started: Double, finished: Double?, verdict: String, sample: String, seed: String, entriesSeen: Int,
+        trigger: String, started: Double, finished: Double?, verdict: RunVerdict, sample: String, seed: String, entriesSeen: Int,
         entriesSelected: Int, entriesChecked: Int, bytesRead: Int64, durationSeconds: Double, failureCount: Int, error: String?,
         note: String? = nil
     ) {

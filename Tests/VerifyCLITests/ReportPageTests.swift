@@ -11,7 +11,7 @@ struct ReportPageTests {
     func report(archive: String, finding: FailureSummary, state: DestinationState = .failing, omitted: Int = 0) -> ReportResult {
         let run = ReportRun(
             id: 17, archive: archive, archiveSize: 1000, archiveMtime: Self.now - 7200, started: Self.now - 3700, finished: Self.now - 3600,
-            verdict: "fail", entriesSeen: 10, entriesChecked: 10, failureCount: 9)
+            verdict: .fail, entriesSeen: 10, entriesChecked: 10, failureCount: 9)
         let destination = DestinationReport(
             name: "nightly\u{1B}[31m<b>", path: "/srv/<backups>", state: state, reason: "reason with \"quotes\" & <tags>", maxAge: nil,
             shrinkAlert: nil, archives: 1, coverage: CoverageSummary(

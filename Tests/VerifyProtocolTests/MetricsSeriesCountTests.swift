@@ -7,7 +7,7 @@ struct MetricsSeriesCountTests {
     static func destination(_ index: Int) -> DestinationStatus {
         let run = RunSummary(
             id: Int64(index), destination: "d\(index)", archive: "/b/d\(index)/x.tar", archiveSize: 10, archiveMtime: 1, archiveDigest: nil,
-            trigger: "arrival", started: 1, finished: 2, verdict: "pass", sample: "all", seed: "1", entriesSeen: 3, entriesSelected: 3,
+            trigger: "arrival", started: 1, finished: 2, verdict: .pass, sample: "all", seed: "1", entriesSeen: 3, entriesSelected: 3,
             entriesChecked: 3, bytesRead: 10, durationSeconds: 1, failureCount: 0, error: nil)
         return DestinationStatus(
             name: "d\(index)", path: "/b/d\(index)", state: .ok, reason: "", archives: 1, newestArchive: "/b/d\(index)/x.tar",

@@ -12,7 +12,7 @@ struct MetricsTextTests {
                 newestArchive: "/srv/backups/nightly/b.tar", newestArchiveMtime: 1_794_999_000,
                 lastRun: RunSummary(
                     id: 7, destination: "nightly", archive: "/srv/backups/nightly/b.tar", archiveSize: 10, archiveMtime: 1_794_999_000,
-                    archiveDigest: nil, trigger: "arrival", started: 1_795_000_001, finished: 1_795_000_003.25, verdict: "fail", sample: "all",
+                    archiveDigest: nil, trigger: "arrival", started: 1_795_000_001, finished: 1_795_000_003.25, verdict: .fail, sample: "all",
                     seed: "1", entriesSeen: 5, entriesSelected: 5, entriesChecked: 5, bytesRead: 10_240, durationSeconds: 2.25,
                     failureCount: 3, error: nil),
                 failingArchives: ["/srv/backups/nightly/b.tar"], nextRun: nil, running: [],
