@@ -62,18 +62,39 @@ struct CheckReportRenderer {
 
     /// The human report, written line by line (a failure is three lines at most).
     func text<Out: TextOutputStream>(to out: inout Out) {
-        // Every line is one line: names from the archive and the manifest have their control
-        // characters escaped, so an ESC sequence in an entry name never reaches the terminal.
-        func line(_ text: String) { out.write(PrintableText.escaped(text) + "\n") }
-        func row(_ label: String, _ value: String) { line(label.padding(9) + " " + value) }
+        for (label, value) in sourceRows + scopeRows { Self.write(row: label, value, to: &out) }
+        writeFindings(to: &out)
+        Self.write(line: "", to: &out)
+        Self.write(row: "result", resultText, to: &out)
+        if let input {
+            let digest = input.sha256.map { "sha256 \($0.hex)" } ?? "no sha256 (not read to its end, or damaged)"
+            Self.write(row: "input", "a stream of \(input.bytes) bytes, \(digest)", to: &out)
+        }
+        Self.write(row: "read", "\(NumberText.bytes(bytesRead)) in \(NumberText.fixed(durationSeconds, 2)) s (\(NumberText.bytes(Int64(throughput)))/s)", to: &out)
+    }
+
+    /// Every line is one line: names from the archive and the manifest have their control
+    /// characters escaped, so an ESC sequence in an entry name never reaches the terminal.
+    private static func write<Out: TextOutputStream>(line text: String, to out: inout Out) {
+        out.write(PrintableText.escaped(text) + "\n")
+    }
+
+    private static func write<Out: TextOutputStream>(row label: String, _ value: String, to out: inout Out) {
+        write(line: label.padding(9) + " " + value, to: &out)
+    }
+
+    /// What was read against what: the archive, the manifest, the whole file's digest, the
+    /// manifest's signature.
+    private var sourceRows: [(String, String)] {
+        var rows = [(String, String)]()
         var what = [String]()
         if let format { what.append(format) }
         what += filters
-        row("archive", "\(archive)" + (what.isEmpty ? "" : " (\(what.joined(separator: ", ")), \(NumberText.bytes(fileSize)))"))
+        rows.append(("archive", "\(archive)" + (what.isEmpty ? "" : " (\(what.joined(separator: ", ")), \(NumberText.bytes(fileSize)))")))
         if let manifestPath, let manifestFormat, let manifestEntries {
-            row("manifest", "\(manifestPath) (\(manifestFormat.rawValue), \(manifestEntries) entries)")
+            rows.append(("manifest", "\(manifestPath) (\(manifestFormat.rawValue), \(manifestEntries) entries)"))
         } else if result.verdict != .error || result.entriesSeen > 0 {
-            row("manifest", "none: integrity check only (every entry read to its end)")
+            rows.append(("manifest", "none: integrity check only (every entry read to its end)"))
         }
         if let archiveDigest {
             let state: String
@@ -82,65 +103,74 @@ struct CheckReportRenderer {
             } else {
                 state = "not checked (the archive was not read to its end)"
             }
-            row("digest", "\(archiveDigest.source): \(archiveDigest.expected.algorithm.rawValue) of the whole file \(state)")
+            rows.append(("digest", "\(archiveDigest.source): \(archiveDigest.expected.algorithm.rawValue) of the whole file \(state)"))
         }
         switch signature {
         case .verified(let verified)?:
-            row("signed", "by trusted key \(verified.keyID) (\(verified.keySource))" + (verified.trustedComment.map { ", trusted comment: \($0)" } ?? ""))
-        case .invalid(let reason)?: row("signed", "NOT VERIFIED: \(reason)")
+            rows.append(("signed", "by trusted key \(verified.keyID) (\(verified.keySource))" + (verified.trustedComment.map { ", trusted comment: \($0)" } ?? "")))
+        case .invalid(let reason)?: rows.append(("signed", "NOT VERIFIED: \(reason)"))
         case nil: break
         }
-        if manifestEntries != nil {
-            let policy = sample == .all ? "all \(result.selected) entries" : "\(result.selected) of \(manifestEntries!) entries (\(sample))"
-            row("sample", "\(policy), seed \(seed)")
+        return rows
+    }
+
+    /// What the run covered: the sample, the counts, the single stream, warnings, the index.
+    private var scopeRows: [(String, String)] {
+        var rows = [(String, String)]()
+        if let manifestEntries {
+            let policy = sample == .all ? "all \(result.selected) entries" : "\(result.selected) of \(manifestEntries) entries (\(sample))"
+            rows.append(("sample", "\(policy), seed \(seed)"))
         } else {
-            row("seed", "\(seed)")
+            rows.append(("seed", "\(seed)"))
         }
         if result.verdict != .error || result.entriesSeen > 0 {
             var checked = "\(result.checked) entries checked, \(result.entriesSeen) in the archive, \(result.entriesRead) read (\(NumberText.bytes(result.contentBytes)) of content)"
             if manifestEntries != nil { checked += ", \(result.unexpectedCount) unexpected" }
-            row("checked", checked)
+            rows.append(("checked", checked))
         }
         if let singleStream {
-            row("stream", "one stream of \(NumberText.bytes(singleStream.contentBytes)), not an archive: " + singleStream.checks.joined(separator: "; "))
+            rows.append(("stream", "one stream of \(NumberText.bytes(singleStream.contentBytes)), not an archive: " + singleStream.checks.joined(separator: "; ")))
             if let dump = singleStream.dump {
-                row("dump", "\(dump.rawValue): " + (singleStream.dumpComplete == true ? "ends as \(dump.rawValue) ends a dump" : "its end is MISSING"))
+                rows.append(("dump", "\(dump.rawValue): " + (singleStream.dumpComplete == true ? "ends as \(dump.rawValue) ends a dump" : "its end is MISSING")))
             }
         }
-        for warning in warnings.prefix(5) { row("warning", warning) }
-        if let seekIndex { row("index", seekIndex) }
+        rows += warnings.prefix(5).map { ("warning", $0) }
+        if let seekIndex { rows.append(("index", seekIndex)) }
         if !result.notVerified.isEmpty {
-            row("note", "\(result.notVerified.count) hard links not verified: their data is in an entry outside the sample")
+            rows.append(("note", "\(result.notVerified.count) hard links not verified: their data is in an entry outside the sample"))
         }
-        if !result.findings.isEmpty { line("") }
+        return rows
+    }
+
+    /// The findings, three lines at most each, then the unexpected entries (without --strict).
+    private func writeFindings<Out: TextOutputStream>(to out: inout Out) {
+        if !result.findings.isEmpty { Self.write(line: "", to: &out) }
         for finding in result.findings {
-            line("FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? (finding.kind == .signatureInvalid ? "(the manifest)" : "(the archive)")))
-            if let expected = finding.expected { line("       expected " + expected) }
-            if let actual = finding.actual { line("       actual   " + actual) }
+            Self.write(line: "FAIL " + finding.kind.rawValue.padding(18) + " " + (finding.path?.description ?? (finding.kind == .signatureInvalid ? "(the manifest)" : "(the archive)")), to: &out)
+            if let expected = finding.expected { Self.write(line: "       expected " + expected, to: &out) }
+            if let actual = finding.actual { Self.write(line: "       actual   " + actual, to: &out) }
         }
         if !strict, result.unexpectedCount > 0 {
-            line("")
+            Self.write(line: "", to: &out)
             let shown = result.unexpected.prefix(10).map(\.description).joined(separator: ", ")
             let more = result.unexpectedCount > 10 ? ", and \(result.unexpectedCount - 10) more" : ""
-            line("unexpected (not in the manifest; a failure only with --strict): \(shown)\(more)")
+            Self.write(line: "unexpected (not in the manifest; a failure only with --strict): \(shown)\(more)", to: &out)
         }
-        line("")
+    }
+
+    /// The `result` row: the verdict, with the failures by kind or the error.
+    private var resultText: String {
         switch result.verdict {
         case .pass:
-            row("result", "PASS")
+            return "PASS"
         case .fail:
             var counts = [FindingKind: Int]()
             for finding in result.findings { counts[finding.kind, default: 0] += 1 }
             let summary = FindingKind.allCases.compactMap { kind in counts[kind].map { "\(kind.rawValue) \($0)" } }.joined(separator: ", ")
-            row("result", "FAIL: \(result.findings.count) \(result.findings.count == 1 ? "failure" : "failures") (\(summary))")
+            return "FAIL: \(result.findings.count) \(result.findings.count == 1 ? "failure" : "failures") (\(summary))"
         case .error, .interrupted:
-            row("result", "ERROR: \(result.error ?? "could not verify")")
+            return "ERROR: \(result.error ?? "could not verify")"
         }
-        if let input {
-            let digest = input.sha256.map { "sha256 \($0.hex)" } ?? "no sha256 (not read to its end, or damaged)"
-            row("input", "a stream of \(input.bytes) bytes, \(digest)")
-        }
-        row("read", "\(NumberText.bytes(bytesRead)) in \(NumberText.fixed(durationSeconds, 2)) s (\(NumberText.bytes(Int64(throughput)))/s)")
     }
 
     // MARK: JSON
@@ -148,6 +178,26 @@ struct CheckReportRenderer {
     /// The JSON object, written member by member: the failures one at a time, so that a
     /// million of them are never one value in memory.
     func json<Out: TextOutputStream>(to out: inout Out) {
+        out.write("{")
+        for (index, (key, value)) in (sourceMembers + countMembers).enumerated() {
+            if index > 0 { out.write(",") }
+            JSONValue.writeKey(key, to: &out)
+            guard key == "failures" else {
+                value.write(to: &out)
+                continue
+            }
+            out.write("[")
+            for (number, finding) in result.findings.enumerated() {
+                if number > 0 { out.write(",") }
+                CheckReportRenderer.json(finding: finding).write(to: &out)
+            }
+            out.write("]")
+        }
+        out.write("}")
+    }
+
+    /// The verdict and what was read against what (manifest, digest, signature, input stream).
+    private var sourceMembers: [(String, JSONValue)] {
         var members: [(String, JSONValue)] = [
             ("result", .string(result.verdict.rawValue)),
             ("archive", .string(archive)),
@@ -176,14 +226,19 @@ struct CheckReportRenderer {
         if let input {
             members.append(("input", .object([("stream", .bool(true)), ("bytes", .integer(input.bytes)), ("sha256", input.sha256.map { .string($0.hex) } ?? .null)])))
         }
-        members += [
+        return members
+    }
+
+    /// The sample and the counts; `failures` is a placeholder that `json(to:)` streams.
+    private var countMembers: [(String, JSONValue)] {
+        [
             ("sample", .string(sample == .all ? "all" : sample.description)),
             ("seed", .string(String(seed))),
             ("selected", .integer(Int64(result.selected))),
             ("checked", .integer(Int64(result.checked))),
             ("entries", .integer(Int64(result.entriesSeen))),
             ("entriesRead", .integer(Int64(result.entriesRead))),
-            ("failures", .null),  // streamed below
+            ("failures", .null),  // streamed by json(to:)
             ("unexpected", .array(result.unexpected.map { .string($0.description) })),
             ("unexpectedCount", .integer(Int64(result.unexpectedCount))),
             ("notVerified", .array(result.notVerified.map { .string($0.description) })),
@@ -202,22 +257,6 @@ struct CheckReportRenderer {
                 ])
             } ?? .null),
         ]
-        out.write("{")
-        for (index, (key, value)) in members.enumerated() {
-            if index > 0 { out.write(",") }
-            JSONValue.writeKey(key, to: &out)
-            guard key == "failures" else {
-                value.write(to: &out)
-                continue
-            }
-            out.write("[")
-            for (number, finding) in result.findings.enumerated() {
-                if number > 0 { out.write(",") }
-                CheckReportRenderer.json(finding: finding).write(to: &out)
-            }
-            out.write("]")
-        }
-        out.write("}")
     }
 
     static func json(finding: Finding) -> JSONValue {

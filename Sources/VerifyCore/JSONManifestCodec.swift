@@ -37,24 +37,38 @@ public enum JSONManifestCodec {
         guard case .object(let members, let line) = item else {
             throw ManifestError(file: file, line: nil, message: "entries[\(index)] is not an object")
         }
-        func fail(_ message: String) -> ManifestError {
-            ManifestError(file: file, line: line, message: "entries[\(index)]: \(message)")
-        }
+        let fail = { (message: String) in ManifestError(file: file, line: line, message: "entries[\(index)]: \(message)") }
         for (key, _) in members where !knownKeys.contains(key) {
             throw fail("unknown key \"\(key)\"")
         }
-        let pathBytes: [UInt8]
+        var entry = ManifestEntry(path: EntryPath(normalizing: try pathBytes(item, fail)), line: line)
+        if entry.path.bytes.isEmpty { throw fail("\"path\" names no entry") }
+        try readContent(item, into: &entry, fail)
+        try readAttributes(item, into: &entry, fail)
+        if let link = item["link"] {
+            guard let text = link.stringValue else { throw fail("\"link\" must be a string") }
+            entry.linkTarget = Array(text.utf8)
+        } else if let link = item["linkHex"] {
+            guard let text = link.stringValue, let bytes = Hex.decode(text) else { throw fail("\"linkHex\" must be hex bytes") }
+            entry.linkTarget = bytes
+        }
+        return entry
+    }
+
+    /// The entry's name: `path` (text) or `pathHex` (bytes that are not UTF-8).
+    private static func pathBytes(_ item: JSONValue, _ fail: (String) -> ManifestError) throws(ManifestError) -> [UInt8] {
         if let path = item["path"] {
             guard let text = path.stringValue, !text.isEmpty else { throw fail("\"path\" must be a non-empty string") }
-            pathBytes = Array(text.utf8)
+            return Array(text.utf8)
         } else if let hex = item["pathHex"] {
             guard let text = hex.stringValue, let bytes = Hex.decode(text), !bytes.isEmpty else { throw fail("\"pathHex\" must be hex bytes") }
-            pathBytes = bytes
-        } else {
-            throw fail("\"path\" (or \"pathHex\") is missing")
+            return bytes
         }
-        var entry = ManifestEntry(path: EntryPath(normalizing: pathBytes), line: line)
-        if entry.path.bytes.isEmpty { throw fail("\"path\" names no entry") }
+        throw fail("\"path\" (or \"pathHex\") is missing")
+    }
+
+    /// `type`, `size` and the digests.
+    private static func readContent(_ item: JSONValue, into entry: inout ManifestEntry, _ fail: (String) -> ManifestError) throws(ManifestError) {
         if let type = item["type"] {
             guard let text = type.stringValue, let value = EntryType(rawValue: text), value != .unknown else {
                 throw fail("\"type\" must be one of file, directory, symlink, hardlink, char, block, fifo, socket")
@@ -72,6 +86,10 @@ public enum JSONManifestCodec {
             }
             entry.digests.append(digest)
         }
+    }
+
+    /// `mode`, `uid`, `gid`, `mtime`, `user` and `group`.
+    private static func readAttributes(_ item: JSONValue, into entry: inout ManifestEntry, _ fail: (String) -> ManifestError) throws(ManifestError) {
         if let mode = item["mode"] {
             guard let text = mode.stringValue, let value = UInt32(text, radix: 8), value <= 0o7777 else {
                 throw fail("\"mode\" must be an octal string such as \"0644\"")
@@ -88,14 +106,6 @@ public enum JSONManifestCodec {
             guard let text = value.stringValue else { throw fail("\"\(key)\" must be a string") }
             entry[keyPath: path] = text
         }
-        if let link = item["link"] {
-            guard let text = link.stringValue else { throw fail("\"link\" must be a string") }
-            entry.linkTarget = Array(text.utf8)
-        } else if let link = item["linkHex"] {
-            guard let text = link.stringValue, let bytes = Hex.decode(text) else { throw fail("\"linkHex\" must be hex bytes") }
-            entry.linkTarget = bytes
-        }
-        return entry
     }
 
     /// One entry as a JSON object, in the manifest's key order.

@@ -113,24 +113,26 @@ extension Daemon {
         guard let coverage = try? store.archiveCoverage(destination: destination.name, archives: archives, since: since) else {
             return (nil, [])
         }
-        var entries = 0, verified = 0, failed = 0, never = 0
-        var verifiedBytes: Int64 = 0
-        var totalBytes: Int64? = 0
-        var oldest: Double?
-        var largest = 0
-        for archive in coverage {
-            let count = archive.entries ?? archive.everVerified
-            entries += count
-            largest = max(largest, count)
-            verified += archive.verifiedSince
-            verifiedBytes += archive.verifiedBytes
-            totalBytes = archive.bytes.flatMap { bytes in totalBytes.map { $0 + bytes } }
-            failed += archive.failed
-            never += max(count - archive.everVerified, 0)
-            if let at = archive.oldestVerifiedAt { oldest = min(oldest ?? at, at) }
+        let tally = CoverageTally(coverage)
+        let perRun = plannedEntriesPerRun(destination, largest: tally.largest)
+        let remaining = max(tally.entries - tally.verified, 0)
+        var completeBy: Double?
+        if perRun > 0, tally.largest > 0 {
+            let runsPerArchive = Double(remaining) / Double(perRun * max(coverage.count, 1))
+            completeBy = now + runsPerArchive.rounded(.up) * destination.interval
         }
-        // Entries read per run of one archive: the sample (sized up for the window), unless a
-        // byte budget or max_duration/max_bytes decide, then what recent runs really read.
+        return (
+            CoverageSummary(
+                window: destination.coverageWindow, entries: tally.entries, verified: tally.verified, failed: tally.failed,
+                oldestVerifiedAt: tally.oldest, neverVerified: tally.never, completeBy: completeBy,
+                bytes: coverage.isEmpty ? nil : tally.totalBytes, verifiedBytes: tally.verifiedBytes),
+            Self.coverageWarnings(destination, perRun: perRun, largest: tally.largest)
+        )
+    }
+
+    /// Entries read per run of one archive: the sample (sized up for the window), unless a
+    /// byte budget or max_duration/max_bytes decide, then what recent runs really read.
+    private func plannedEntriesPerRun(_ destination: DestinationConfiguration, largest: Int) -> Int {
         var perRun: Int
         switch destination.sample {
         case .all: perRun = largest
@@ -149,27 +151,18 @@ extension Daemon {
             let recent = ((try? store.runs(destination: destination.name, limit: 5)) ?? []).filter { $0.verdict == .pass || $0.verdict == .fail }
             if let least = recent.map(\.entriesChecked).min() { perRun = min(perRun, least) }
         }
-        let remaining = max(entries - verified, 0)
-        var completeBy: Double?
-        if perRun > 0, largest > 0 {
-            let runsPerArchive = Double(remaining) / Double(perRun * max(coverage.count, 1))
-            completeBy = now + runsPerArchive.rounded(.up) * destination.interval
-        }
-        var warnings: [String] = []
-        if let window = destination.coverageWindow, largest > 0 {
-            let runsInWindow = max((window / destination.interval).rounded(.down), 1)
-            let needed = Self.entriesPerRun(entries: largest, interval: destination.interval, window: window)
-            if Double(perRun) * runsInWindow < Double(largest) {
-                warnings.append(
-                    "coverage_window \(DurationText.words(window)) cannot be met: runs read \(perRun) of \(largest) entries every \(DurationText.words(destination.interval)) (the budget stops them); \(needed) per run are needed")
-            }
-        }
-        return (
-            CoverageSummary(
-                window: destination.coverageWindow, entries: entries, verified: verified, failed: failed, oldestVerifiedAt: oldest,
-                neverVerified: never, completeBy: completeBy, bytes: coverage.isEmpty ? nil : totalBytes, verifiedBytes: verifiedBytes),
-            warnings
-        )
+        return perRun
+    }
+
+    /// The warning when runs of `perRun` entries cannot read the largest archive within the window.
+    private static func coverageWarnings(_ destination: DestinationConfiguration, perRun: Int, largest: Int) -> [String] {
+        guard let window = destination.coverageWindow, largest > 0 else { return [] }
+        let runsInWindow = max((window / destination.interval).rounded(.down), 1)
+        let needed = entriesPerRun(entries: largest, interval: destination.interval, window: window)
+        guard Double(perRun) * runsInWindow < Double(largest) else { return [] }
+        return [
+            "coverage_window \(DurationText.words(window)) cannot be met: runs read \(perRun) of \(largest) entries every \(DurationText.words(destination.interval)) (the budget stops them); \(needed) per run are needed"
+        ]
     }
 
     public func coverage(_ arguments: CoverageArguments) async throws(WireError) -> CoverageResult {
@@ -204,6 +197,31 @@ extension Daemon {
                 archives: summaries, entries: entries)
         } catch {
             throw WireError(.internalError, "\(error)")
+        }
+    }
+}
+
+/// The kept archives' coverage added up: entries (the manifest's, else those ever read),
+/// verified and failed ones, the oldest verification, and the largest archive's entries.
+struct CoverageTally {
+    var entries = 0, verified = 0, failed = 0, never = 0
+    var verifiedBytes: Int64 = 0
+    /// nil as soon as one archive's total is unknown.
+    var totalBytes: Int64? = 0
+    var oldest: Double?
+    var largest = 0
+
+    init(_ coverage: [HistoryStore.ArchiveCoverage]) {
+        for archive in coverage {
+            let count = archive.entries ?? archive.everVerified
+            entries += count
+            largest = max(largest, count)
+            verified += archive.verifiedSince
+            verifiedBytes += archive.verifiedBytes
+            totalBytes = archive.bytes.flatMap { bytes in totalBytes.map { $0 + bytes } }
+            failed += archive.failed
+            never += max(count - archive.everVerified, 0)
+            if let at = archive.oldestVerifiedAt { oldest = min(oldest ?? at, at) }
         }
     }
 }

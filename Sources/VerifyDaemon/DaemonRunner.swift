@@ -15,60 +15,17 @@ public enum DaemonRunner {
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: logLevel) }
         let logger = Logger(label: "verifyd.daemon")
         let configuration: DaemonConfiguration
-        do {
-            configuration = try ConfigurationLoader.load(path: configurationPath)
-            try TrustedKeyFiles.validate(configuration, file: configurationPath)
-        } catch {
-            logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
-            return configurationExitStatus
-        }
-        for warning in ConfigurationLoader.warnings(for: configuration) { logger.warning("\(warning)") }
-
         let notifier = SystemdNotifier()
-        let store: HistoryStore
-        do {
-            try makeDirectory(configuration.stateDirectory)
-            store = try HistoryStore(path: configuration.stateDirectory + "/history.sqlite")
-        } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            return 1
-        }
-        var socketGroup: UInt32?
-        var adminGroup: UInt32?
-        if let name = configuration.socketGroup {
-            guard let gid = GroupLookup.gid(name) else {
-                logger.critical("cannot start: socket_group does not exist", metadata: ["group": "\(name)"])
-                return configurationExitStatus
-            }
-            socketGroup = gid
-        }
-        if let name = configuration.adminGroup {
-            guard let gid = GroupLookup.gid(name) else {
-                logger.critical("cannot start: admin_group does not exist", metadata: ["group": "\(name)"])
-                return configurationExitStatus
-            }
-            adminGroup = gid
-        }
-
         let daemon: Daemon
+        let server: ControlServer
         do {
-            daemon = try Daemon(
-                configurationPath: configurationPath, configuration: configuration, store: store, notifier: notifier,
-                logger: logger, workerExecutable: Self.ownExecutable())
-            try await daemon.prepare()
+            configuration = try loadConfiguration(configurationPath, logger: logger)
+            let store = try openStore(configuration, logger: logger)
+            let groups = try groupIDs(configuration, logger: logger)
+            daemon = try await prepareDaemon(configurationPath, configuration, store: store, notifier: notifier, logger: logger)
+            server = try startServer(configuration, daemon: daemon, groups: groups, logger: logger)
         } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            return 1
-        }
-        let handler = ControlRequestHandler(backend: daemon, adminGroup: adminGroup, daemonUID: geteuid())
-        let server = ControlServer(
-            path: configuration.socketPath, handler: handler, feed: daemon.alertFeed, hello: Hello(version: Daemon.version, pid: getpid()),
-            hookRunnerUID: getpwnam(configuration.hooks.user).map { $0.pointee.pw_uid })
-        do {
-            try server.start(group: socketGroup)
-        } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            return 1
+            return error.status
         }
         let forwarders = configuration.alertSockets.map {
             AlertForwarder(target: $0, feed: daemon.alertFeed, logger: Logger(label: "verifyd.alerts"))
@@ -98,6 +55,87 @@ public enum DaemonRunner {
         }
         logger.info("stopped")
         return 0
+    }
+
+    /// Why the daemon could not start (already logged): the exit status to end with.
+    struct StartFailure: Error {
+        var status: Int32
+    }
+
+    /// The configuration, validated (trusted key files too); its warnings are logged.
+    static func loadConfiguration(_ path: String, logger: Logger) throws(StartFailure) -> DaemonConfiguration {
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(path: path)
+            try TrustedKeyFiles.validate(configuration, file: path)
+        } catch {
+            logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
+            throw StartFailure(status: configurationExitStatus)
+        }
+        for warning in ConfigurationLoader.warnings(for: configuration) { logger.warning("\(warning)") }
+        return configuration
+    }
+
+    /// The state directory, made if missing, and the history database in it.
+    static func openStore(_ configuration: DaemonConfiguration, logger: Logger) throws(StartFailure) -> HistoryStore {
+        do {
+            try makeDirectory(configuration.stateDirectory)
+            return try HistoryStore(path: configuration.stateDirectory + "/history.sqlite")
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw StartFailure(status: 1)
+        }
+    }
+
+    /// The group ids of `socket_group` and `admin_group`, when set; a name without a group is
+    /// a configuration error.
+    static func groupIDs(_ configuration: DaemonConfiguration, logger: Logger) throws(StartFailure) -> (socket: UInt32?, admin: UInt32?) {
+        var ids: [UInt32?] = []
+        for (name, key) in [(configuration.socketGroup, "socket_group"), (configuration.adminGroup, "admin_group")] {
+            guard let name else {
+                ids.append(nil)
+                continue
+            }
+            guard let gid = GroupLookup.gid(name) else {
+                logger.critical(key == "socket_group" ? "cannot start: socket_group does not exist" : "cannot start: admin_group does not exist", metadata: ["group": "\(name)"])
+                throw StartFailure(status: configurationExitStatus)
+            }
+            ids.append(gid)
+        }
+        return (ids[0], ids[1])
+    }
+
+    /// The daemon, its history read back (`prepare`).
+    static func prepareDaemon(
+        _ configurationPath: String, _ configuration: DaemonConfiguration, store: HistoryStore, notifier: SystemdNotifier, logger: Logger
+    ) async throws(StartFailure) -> Daemon {
+        do {
+            let daemon = try Daemon(
+                configurationPath: configurationPath, configuration: configuration, store: store, notifier: notifier,
+                logger: logger, workerExecutable: Self.ownExecutable())
+            try await daemon.prepare()
+            return daemon
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw StartFailure(status: 1)
+        }
+    }
+
+    /// The control socket, bound and listening (its service serves it once the group runs).
+    static func startServer(
+        _ configuration: DaemonConfiguration, daemon: Daemon, groups: (socket: UInt32?, admin: UInt32?), logger: Logger
+    ) throws(StartFailure) -> ControlServer {
+        let handler = ControlRequestHandler(backend: daemon, adminGroup: groups.admin, daemonUID: geteuid())
+        let server = ControlServer(
+            path: configuration.socketPath, handler: handler, feed: daemon.alertFeed, hello: Hello(version: Daemon.version, pid: getpid()),
+            hookRunnerUID: getpwnam(configuration.hooks.user).map { $0.pointee.pw_uid })
+        do {
+            try server.start(group: groups.socket)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw StartFailure(status: 1)
+        }
+        return server
     }
 
     /// Creates a folder and its parents (mode 0750; the folder itself 0700), with an error that
