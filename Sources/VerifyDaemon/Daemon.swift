@@ -59,6 +59,8 @@ public actor Daemon {
     var writerCheckBlind: Set<String> = []
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
+    /// Scans whose outcome has not come back yet (at most `scansAtOnce`).
+    var scansAwaited = 0
     /// Destinations that changed while their scan was under way: scanned again when it ends.
     var rescansOwed: Set<String> = []
     /// The last skipped-entries notice logged per destination (logged again only when it changes).
@@ -226,13 +228,23 @@ public actor Daemon {
             guard let tracker = trackers[destination.name] else { continue }
             let owed = rescansOwed.remove(destination.name) != nil
             let touched = changed.map { $0.contains(destination.name) } ?? true
-            if touched || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true {
-                scansInFlight.insert(destination.name)
-                due.append(destination)
+            guard touched || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true else { continue }
+            guard scansAwaited < Self.scansAtOnce else {
+                // No scan thread for it now: it is scanned when one ends (which wakes the loop).
+                if touched || owed { rescansOwed.insert(destination.name) }
+                continue
             }
+            scansAwaited += 1
+            scansInFlight.insert(destination.name)
+            due.append(destination)
         }
         return due
     }
+
+    /// Scans under way at once, at most: 100 destinations scanned at once at start-up (100
+    /// threads stat-ing 2,000 files each) held the 2 cores for seconds, and `status` waited
+    /// behind their 100 results.
+    static let scansAtOnce = 4
 
     /// Scans one destination off the actor and takes in what it found.
     nonisolated func scan(_ destination: DestinationConfiguration) async {
@@ -248,6 +260,7 @@ public actor Daemon {
     }
 
     func scanned(_ name: String, _ outcome: ScanOutcome) {
+        scansAwaited = max(scansAwaited - 1, 0)
         guard let previous = trackers[name].map(\.scan) else { return }
         takeScan(name, outcome)
         stopRunsOnChangedArchives(name, outcome)
