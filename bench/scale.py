@@ -163,13 +163,19 @@ def scenario(args, work, destinations, per, runs_wanted):
     db = sum(os.path.getsize(os.path.join(state, n)) for n in os.listdir(state) if n.startswith("history"))
     filled = fill_history(os.path.join(state, "history.sqlite"), dests) if done < total else 0
     daemon, startup = start_daemon(args.bin, config, sock_path, log)
-    archives_seen = sum(d["archives"] for d in ask(sock_path, {"id": 1, "cmd": "status"})["result"]["destinations"])
+    restarted = time.monotonic() - startup
+    # The socket answers once history is loaded; the scans of the destinations go on after it.
+    while sum(d["archives"] for d in ask(sock_path, {"id": 1, "cmd": "status"})["result"]["destinations"]) < total:
+        if time.monotonic() - restarted > 600:
+            sys.exit("the restarted verifyd did not find every archive within 600 s")
+        time.sleep(0.05)
+    all_found = time.monotonic() - restarted
     stop_daemon(daemon)
     latencies.sort()
     q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
     return {"host": f"{destinations} x {per} = {total}", "runs": done, "seconds": elapsed, "rate": done / elapsed,
             "p50": q(0.5), "p99": q(0.99), "statusQueries": len(latencies), "cpuPerRunMs": cpu * 1000 / done,
-            "rssMiB": rss, "dbMiB": db / 1048576, "startup": startup, "historyFilled": filled, "runsInHistory": done + filled}
+            "rssMiB": rss, "dbMiB": db / 1048576, "startup": startup, "allFound": all_found, "load": os.getloadavg(), "historyFilled": filled, "runsInHistory": done + filled}
 
 def fill_history(db_path, dests):
     """With --runs, the archives not run yet get a passed run in history (as if verified), so
@@ -210,12 +216,13 @@ def main():
         open(os.path.join(templates, "done"), "w").close()
     results = [scenario(args, work, 10, args.small // 10, 0),
                scenario(args, work, args.destinations, args.archives, args.runs)]
-    lines = ["| host (destinations x archives) | runs measured | archives/s | `status` p50 / p99 while draining | daemon CPU per run | daemon peak RSS | history DB | start-up to `status` |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| host (destinations x archives) | runs measured | archives/s | `status` p50 / p99 while draining | daemon CPU per run | daemon peak RSS | history DB | start-up to `status` | start-up to every archive found | load average (1/5/15 min) at the end |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['host']} | {r['runs']} in {r['seconds']:.0f} s | {r['rate']:.1f} | {r['p50']:.2f} ms / {r['p99']:.2f} ms "
                      f"({r['statusQueries']} queries) | {r['cpuPerRunMs']:.2f} ms | {r['rssMiB']:.0f} MiB | {r['dbMiB']:.1f} MiB | {r['startup']:.2f} s"
-                     + f" with {r['runsInHistory']} archives in history" + (f" ({r['historyFilled']} of them filled in as passed)" if r['historyFilled'] else '') + ' |')
+                     + f" with {r['runsInHistory']} archives in history" + (f" ({r['historyFilled']} of them filled in as passed)" if r['historyFilled'] else '')
+                     + f" | {r['allFound']:.2f} s | " + " / ".join(f"{x:.1f}" for x in r['load']) + " |")
     ratio = results[1]["rate"] / results[0]["rate"] * 100
     lines.append("")
     lines.append(f"Rate at {results[1]['host'].split('= ')[1]} archives: {ratio:.0f}% of the rate at {results[0]['host'].split('= ')[1]}.")

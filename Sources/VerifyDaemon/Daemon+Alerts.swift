@@ -20,6 +20,8 @@ extension Daemon {
                 return String(decoding: WireProtocol.line(alert).dropLast(), as: UTF8.self)
             }
             alertFeed.published(seq)
+            // Its destination's alert counter changed.
+            totalsShown[destination] = nil
             logger.log(
                 level: kind.severity == .info ? .info : .warning, "alert raised",
                 metadata: ["alert.seq": "\(seq)", "alert.kind": "\(kind.rawValue)", "destination": "\(destination)", "summary": "\(summary)"])

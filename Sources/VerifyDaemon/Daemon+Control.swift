@@ -15,12 +15,7 @@ extension Daemon: ControlBackend {
             let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
             let (state, reason) = tracker.state(at: now)
             let lastRun = try latestRun(destination.name)
-            let totals: DestinationTotals
-            do {
-                totals = DestinationTotals(try store.counters(destination: destination.name))
-            } catch {
-                throw WireError(.internalError, error.description)
-            }
+            let totals = try self.totals(destination.name)
             let progress = running.filter { $0.value.destination == destination.name }.map { id, run in
                 RunProgress(
                     runId: id, archive: run.file.path, started: run.started, entries: run.progress.entries,
@@ -39,6 +34,25 @@ extension Daemon: ControlBackend {
                 version: Self.version, pid: getpid(), started: startedAt, now: now, configPath: configurationPath,
                 running: running.count, queued: queue.count),
             destinations: statuses)
+    }
+
+    /// A run of the destination started, ended, or had its hold end, or history was pruned: what
+    /// `status` shows of its runs is read again when next asked.
+    func historyChanged(_ name: String) {
+        latestRunShown[name] = nil
+        totalsShown[name] = nil
+    }
+
+    /// The destination's counters, as kept in `totalsShown` (read from history when not kept).
+    func totals(_ name: String) throws(WireError) -> DestinationTotals {
+        if let kept = totalsShown[name] { return kept }
+        do {
+            let totals = DestinationTotals(try store.counters(destination: name))
+            totalsShown[name] = totals
+            return totals
+        } catch {
+            throw WireError(.internalError, error.description)
+        }
     }
 
     /// The destination's newest run, as kept in `latestRunShown` (read from history when not kept).

@@ -108,11 +108,7 @@ extension Daemon {
     /// answers for every destination; `status` only where sampling makes coverage a question).
     func coverageSummary(_ destination: DestinationConfiguration, tracker: ArchiveTracker, now: Double, always: Bool = false) -> (CoverageSummary?, [String]) {
         guard always || destination.sample != .all || destination.coverageWindow != nil else { return (nil, []) }
-        let archives = tracker.tracked.map(\.path)
-        let since = destination.coverageWindow.map { now - $0 } ?? 0
-        guard let coverage = try? store.archiveCoverage(destination: destination.name, archives: archives, since: since) else {
-            return (nil, [])
-        }
+        guard let coverage = try? trackedCoverage(destination, tracker: tracker, now: now) else { return (nil, []) }
         let tally = CoverageTally(coverage)
         let perRun = plannedEntriesPerRun(destination, largest: tally.largest)
         let remaining = max(tally.entries - tally.verified, 0)
@@ -163,6 +159,25 @@ extension Daemon {
         return [
             "coverage_window \(DurationText.words(window)) cannot be met: runs read \(perRun) of \(largest) entries every \(DurationText.words(destination.interval)) (the budget stops them); \(needed) per run are needed"
         ]
+    }
+
+    /// The coverage of the destination's tracked archives, newest first: from `coverageKept`,
+    /// reading from history only the archives it does not hold (see `KeptCoverage`).
+    func trackedCoverage(_ destination: DestinationConfiguration, tracker: ArchiveTracker, now: Double) throws(StoreError) -> [HistoryStore.ArchiveCoverage] {
+        let since = destination.coverageWindow.map { now - $0 } ?? 0
+        let archives = tracker.tracked.map(\.path)
+        var kept = coverageKept.removeValue(forKey: destination.name).flatMap { $0.answers(since: since) ? $0 : nil } ?? KeptCoverage(since: since)
+        // Put back whatever happens (taken out so that adding rows does not copy them all).
+        defer { coverageKept[destination.name] = kept }
+        let missing = kept.missing(archives)
+        if !missing.isEmpty { kept.add(try store.archiveCoverage(destination: destination.name, archives: missing, since: kept.since)) }
+        return kept.rows(for: archives)
+    }
+
+    /// The archive's coverage in history changed (a run of it started or ended, or it is gone):
+    /// its kept row is read again when next asked for.
+    func coverageChanged(_ destination: String, archive: String) {
+        coverageKept[destination]?.forget(archive)
     }
 
     public func coverage(_ arguments: CoverageArguments) async throws(WireError) -> CoverageResult {

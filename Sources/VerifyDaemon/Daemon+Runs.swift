@@ -46,7 +46,8 @@ extension Daemon {
             return nil
         }
         let id = record.id ?? 0
-        latestRunShown[destination.name] = nil
+        historyChanged(destination.name)
+        coverageChanged(destination.name, archive: item.file.path)
         var request = workerRequest(destination, archive: item.file.path, seed: seed)
         request.sample = sample
         request.coverageRunsInWindow = runsInCoverageWindow(destination)
@@ -191,7 +192,8 @@ extension Daemon {
             logger.critical("cannot record the end of a run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
         recordManifestEntries(run, result)
-        latestRunShown[run.destination] = nil
+        historyChanged(run.destination)
+        coverageChanged(run.destination, archive: run.file.path)
         running[run.id] = nil
         metricsDirty = true
         if let heldUntil {
@@ -219,8 +221,11 @@ extension Daemon {
         raiseShrinkAlert(run, result)
         evaluateStates([run.destination])
         evaluateCoverageRisk(run.destination)
-        let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)
-        for waiter in waiters.removeValue(forKey: run.file.path) ?? [] { waiter.yield(summary) }
+        // The run as history has it, read only when someone waits for it.
+        if let waiting = waiters.removeValue(forKey: run.file.path) {
+            let summary = (try? store.run(id: run.id)).flatMap { $0 }.map(RunSummary.init)
+            for waiter in waiting { waiter.yield(summary) }
+        }
         wake.signal()
     }
 

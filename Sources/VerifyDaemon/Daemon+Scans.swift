@@ -51,6 +51,7 @@ extension Daemon {
     /// for the retention; if its last conclusive run did not pass, `archive_removed` goes out
     /// (its failure ends without a recovery).
     func archiveGone(_ name: String, _ gone: ArchiveTracker.Gone, at now: Double) {
+        coverageChanged(name, archive: gone.path)
         do {
             let counts = try store.archiveRemoved(destination: name, archive: gone.path, at: now)
             logger.info("archive gone: its coverage is forgotten", metadata: [

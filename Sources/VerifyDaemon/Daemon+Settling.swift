@@ -64,7 +64,7 @@ extension Daemon {
     /// reason; a change also asks for a new scan.
     func notStill(_ path: String, destination: String, _ reason: RunSettling.Reason) {
         trackers[destination]?.restartSettle(path, because: reason.text, at: clock())
-        if case .changed = reason { filesChanged.store(true, ordering: .relaxed) }
+        if case .changed = reason { changes.withLock { _ = $0.destinations.insert(destination) } }
         wake.signal()
     }
 
@@ -122,7 +122,7 @@ extension Daemon {
             return
         }
         held[hold.id] = nil
-        latestRunShown[hold.destination] = nil
+        historyChanged(hold.destination)
         metricsDirty = true
         if var tracker = trackers.removeValue(forKey: hold.destination) {
             if let record, let verdict = record.verdict {
@@ -189,7 +189,7 @@ extension Daemon {
             try? store.interruptHeldRun(id: older.id, reason: "superseded by run \(run.id) of the same archive")
         }
         held[run.id] = run
-        latestRunShown[run.destination] = nil
+        historyChanged(run.destination)
         if var tracker = trackers.removeValue(forKey: run.destination) {
             tracker.markActive(run.archive)
             let at = Date(timeIntervalSince1970: run.until).formatted(.iso8601)

@@ -29,6 +29,11 @@ public actor Daemon {
     /// Each destination's newest run not held, as `status` shows it: read from history once and
     /// kept until a run of the destination starts, ends, or its hold ends (nil: no run yet).
     var latestRunShown: [String: RunSummary?] = [:]
+    /// Each destination's counters (runs by verdict, alerts by kind, bytes and entries read), as
+    /// `status` and the metrics show them: read from history once and kept until they change.
+    var totalsShown: [String: DestinationTotals] = [:]
+    /// Sampled destinations' coverage per tracked archive (`status`, `coverage_at_risk`).
+    var coverageKept: [String: KeptCoverage] = [:]
     var queue = RunQueue()
     var running: [Int64: RunningRun] = [:]
     /// Requests waiting for an archive's run to end (`verify --wait`).
@@ -42,6 +47,7 @@ public actor Daemon {
     /// The metrics file: when it was last written, whether something changed since, and the
     /// last error writing it (logged once, not at every write).
     var metricsWritten: Double = 0
+    var metricsWrittenInstant: ContinuousClock.Instant?
     var metricsDirty = true
     var metricsError: String?
     /// Runs being probed before they start (they count against `concurrency`).
@@ -53,14 +59,19 @@ public actor Daemon {
     var writerCheckBlind: Set<String> = []
     /// Destinations whose scan thread has not returned yet.
     var scansInFlight: Set<String> = []
+    /// Scans whose outcome has not come back yet (at most `scansAtOnce`).
+    var scansAwaited = 0
     /// Destinations that changed while their scan was under way: scanned again when it ends.
     var rescansOwed: Set<String> = []
     /// The last skipped-entries notice logged per destination (logged again only when it changes).
     var scanNotices: [String: String] = [:]
     nonisolated let wake = WakeSignal()
     nonisolated let shutdownRequested = Atomic<Bool>(false)
-    /// Set by inotify: something changed in a watched folder.
-    nonisolated let filesChanged = Atomic<Bool>(false)
+    /// Set by inotify (and by runs that found their archive changing): what changed since the
+    /// loop last looked.
+    nonisolated let changes = Mutex<FolderChanges>(FolderChanges())
+    /// Which destinations each watched folder belongs to (from their last scans).
+    var folderOwners: [String: Set<String>] = [:]
     nonisolated(unsafe) var inotify: InotifyWatcher?
 
     struct QueuedRun: Sendable {
@@ -119,8 +130,8 @@ public actor Daemon {
         // The writer check's read lease, dropped at once, may still be broken by a writer's open:
         // the kernel then signals SIGIO, whose default action would end the daemon.
         signal(SIGIO, SIG_IGN)
-        inotify = InotifyWatcher { [self] in
-            self.filesChanged.store(true, ordering: .relaxed)
+        inotify = InotifyWatcher { [self] change in
+            self.changes.withLock { $0.note(change) }
             self.wake.signal()
         }
     }
@@ -148,6 +159,8 @@ public actor Daemon {
             next[destination.name] = tracker
         }
         trackers = next
+        // A reload may change what is sampled and the window.
+        coverageKept = [:]
     }
 
     /// The loop: runs until `requestShutdown()`.
@@ -193,28 +206,45 @@ public actor Daemon {
         for tracker in trackers.values { wake = min(wake, tracker.nextWake(after: now)) }
         for hold in held.values where !confirming.contains(hold.id) { wake = min(wake, hold.until) }
         if let interval = notifier.watchdogInterval { wake = min(wake, lastWatchdog + interval) }
-        return min(max(wake - now, 0.05), 60)
+        var seconds = min(max(wake - now, 0.05), 60)
+        if metricsDirty, configuration.metricsFile != nil { seconds = min(seconds, max(metricsGapLeft(), 0.05)) }
+        return seconds
     }
 
-    /// Destinations whose poll interval has passed (all of them after an inotify event), minus
-    /// those whose scan is still running.
+    /// Destinations whose poll interval has passed, or where inotify saw a change (only those
+    /// that own a changed folder), minus those whose scan is still running.
     func destinationsToScan(at now: Double) -> [DestinationConfiguration] {
-        let changed = filesChanged.exchange(false, ordering: .relaxed)
+        let noted = changes.withLock { changes in
+            defer { changes = FolderChanges() }
+            return changes
+        }
+        let changed: Set<String>? = noted.isEmpty ? [] : noted.destinations(owners: folderOwners)
         // A scan under way may have listed its folder before the change: it is owed another
         // (a manifest that lands during the scan of its archive was otherwise seen only at the
         // next poll, and the archive waited for it until then).
-        if changed { rescansOwed.formUnion(scansInFlight) }
+        rescansOwed.formUnion(changed.map { scansInFlight.intersection($0) } ?? scansInFlight)
         var due: [DestinationConfiguration] = []
         for destination in configuration.destinations where !scansInFlight.contains(destination.name) {
             guard let tracker = trackers[destination.name] else { continue }
             let owed = rescansOwed.remove(destination.name) != nil
-            if changed || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true {
-                scansInFlight.insert(destination.name)
-                due.append(destination)
+            let touched = changed.map { $0.contains(destination.name) } ?? true
+            guard touched || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true else { continue }
+            guard scansAwaited < Self.scansAtOnce else {
+                // No scan thread for it now: it is scanned when one ends (which wakes the loop).
+                if touched || owed { rescansOwed.insert(destination.name) }
+                continue
             }
+            scansAwaited += 1
+            scansInFlight.insert(destination.name)
+            due.append(destination)
         }
         return due
     }
+
+    /// Scans under way at once, at most: 100 destinations scanned at once at start-up (100
+    /// threads stat-ing 2,000 files each) held the 2 cores for seconds, and `status` waited
+    /// behind their 100 results.
+    static let scansAtOnce = 4
 
     /// Scans one destination off the actor and takes in what it found.
     nonisolated func scan(_ destination: DestinationConfiguration) async {
@@ -230,6 +260,7 @@ public actor Daemon {
     }
 
     func scanned(_ name: String, _ outcome: ScanOutcome) {
+        scansAwaited = max(scansAwaited - 1, 0)
         guard let previous = trackers[name].map(\.scan) else { return }
         takeScan(name, outcome)
         stopRunsOnChangedArchives(name, outcome)
@@ -238,11 +269,12 @@ public actor Daemon {
         } else if case .found = outcome, Self.isUnavailable(previous) {
             logger.notice("destination available again", metadata: ["destination": "\(name)"])
         }
-        var folders = Set<String>()
-        for tracker in trackers.values {
-            if case .found(_, let found, _) = tracker.scan { folders.formUnion(found) }
+        var visited: [String: [String]] = [:]
+        for (destination, tracker) in trackers {
+            if case .found(_, let found, _) = tracker.scan { visited[destination] = found }
         }
-        inotify?.watch(folders)
+        folderOwners = FolderChanges.owners(visited)
+        inotify?.watch(Set(folderOwners.keys))
         wake.signal()
     }
 
@@ -279,7 +311,8 @@ public actor Daemon {
             for destination in configuration.destinations {
                 do {
                     let pruned = try store.prune(destination: destination.name, finishedBefore: now - destination.historyRetention)
-                    latestRunShown[destination.name] = nil
+                    historyChanged(destination.name)
+                    coverageKept[destination.name] = nil
                     if pruned > 0 { logger.info("history pruned", metadata: ["destination": "\(destination.name)", "runs": "\(pruned)"]) }
                     let orphans = try store.pruneOrphanedCoverage(destination: destination.name)
                     if orphans > 0 { logger.info("coverage of archives no longer kept pruned", metadata: ["destination": "\(destination.name)", "rows": "\(orphans)"]) }

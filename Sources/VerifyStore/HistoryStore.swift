@@ -1,11 +1,16 @@
 import Foundation
 import GRDB
+import Synchronization
 import VerifyCore
 
 /// The run history: one SQLite file in WAL mode, opened once for the process's life.
 public final class HistoryStore: Sendable {
     public let path: String
     private let pool: DatabasePool
+    private let readCounter = Atomic<Int>(0)
+    /// Read transactions so far: the tests that prove a request reads no history once what it
+    /// shows is kept count them.
+    public var reads: Int { readCounter.load(ordering: .relaxed) }
     /// Failures stored per run; the rest are counted in `failure_count` only.
     public static let failureLimit = 10_000
 
@@ -185,6 +190,7 @@ public final class HistoryStore: Sendable {
     }
 
     func read<T>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        readCounter.add(1, ordering: .relaxed)
         do {
             return try pool.read(body)
         } catch {

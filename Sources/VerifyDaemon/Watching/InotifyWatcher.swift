@@ -6,17 +6,30 @@ import Synchronization
 import Glibc
 #endif
 
-/// Wakes the scanner early when a file is written or moved into a watched folder. Only a hint:
-/// the periodic scan stays the source of truth (NFS and CIFS deliver no events from other hosts).
+/// Wakes the scanner early when a file is written or moved into a watched folder, and says which
+/// folders changed, so that only their destinations are scanned again. Only a hint: the periodic
+/// scan stays the source of truth (NFS and CIFS deliver no events from other hosts).
 /// A service of the daemon's group: its descriptor is non-blocking and waited on by
 /// `SocketReactor` until graceful shutdown.
 public final class InotifyWatcher: Service, Sendable {
+    /// The folders watched, both ways (an event names its watch descriptor).
+    struct Watches {
+        var byFolder: [String: Int32] = [:]
+        var byDescriptor: [Int32: String] = [:]
+    }
+
+    /// What changed: these folders, or (the kernel's event queue overflowed) possibly any.
+    public enum Change: Sendable, Equatable {
+        case folders(Set<String>)
+        case unknown
+    }
+
     private let fd: Int32
-    private let watches = Mutex<[String: Int32]>([:])
-    private let onEvent: @Sendable () -> Void
+    private let watches = Mutex<Watches>(Watches())
+    private let onEvent: @Sendable (Change) -> Void
 
     /// Returns nil when inotify is not available (the scan still works).
-    public init?(onEvent: @escaping @Sendable () -> Void) {
+    public init?(onEvent: @escaping @Sendable (Change) -> Void) {
         fd = inotify_init1(Int32(IN_CLOEXEC) | Int32(IN_NONBLOCK))
         guard fd >= 0 else { return nil }
         self.onEvent = onEvent
@@ -36,30 +49,37 @@ public final class InotifyWatcher: Service, Sendable {
     /// Watches exactly these folders (adds new ones, drops the rest).
     public func watch(_ folders: Set<String>) {
         watches.withLock { current in
-            for (folder, descriptor) in current where !folders.contains(folder) {
+            for (folder, descriptor) in current.byFolder where !folders.contains(folder) {
                 inotify_rm_watch(fd, descriptor)
-                current[folder] = nil
+                current.byFolder[folder] = nil
+                current.byDescriptor[descriptor] = nil
             }
             let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM)
                 | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
-            for folder in folders where current[folder] == nil {
+            for folder in folders where current.byFolder[folder] == nil {
                 let descriptor = inotify_add_watch(fd, folder, mask)
-                if descriptor >= 0 { current[folder] = descriptor }
+                if descriptor >= 0 {
+                    current.byFolder[folder] = descriptor
+                    current.byDescriptor[descriptor] = folder
+                }
             }
         }
     }
 
     public func stop() {
         watches.withLock { current in
-            for descriptor in current.values { inotify_rm_watch(fd, descriptor) }
-            current.removeAll()
+            for descriptor in current.byFolder.values { inotify_rm_watch(fd, descriptor) }
+            current = Watches()
         }
     }
 
-    private func readEvents() {
+    /// Reads the events queued now (without waiting) and reports the folders they name.
+    func readEvents() {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard count > 0 else { return }
+        var folders = Set<String>()
+        var overflow = false
         // A removed watch (folder deleted) is re-added by the next scan's watch().
         watches.withLock { current in
             buffer.withUnsafeBytes { raw in
@@ -68,13 +88,18 @@ public final class InotifyWatcher: Service, Sendable {
                     let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
                     let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
                     let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
-                    if mask & UInt32(IN_IGNORED) != 0 {
-                        if let key = current.first(where: { $0.value == wd })?.key { current[key] = nil }
+                    if mask & UInt32(IN_Q_OVERFLOW) != 0 { overflow = true }
+                    if let folder = current.byDescriptor[wd] {
+                        folders.insert(folder)
+                        if mask & UInt32(IN_IGNORED) != 0 {
+                            current.byDescriptor[wd] = nil
+                            current.byFolder[folder] = nil
+                        }
                     }
                     offset += MemoryLayout<inotify_event>.size + length
                 }
             }
         }
-        onEvent()
+        onEvent(overflow ? .unknown : .folders(folders))
     }
 }

@@ -24,15 +24,32 @@ public struct PathTemplate: Sendable, Equatable {
         return nil
     }
 
+    /// The path for this archive: one pass over the template, each placeholder replaced by its
+    /// part of the archive's path (an archive whose name holds `{dir}` is not substituted again).
+    /// A scan calls it for every archive it finds: Foundation's `range(of:)`, four times per
+    /// archive, was a quarter of a scan's time.
     public func path(for archive: String) -> String {
         let slash = archive.lastIndex(of: "/")
-        let dir = slash.map { String(archive[..<$0]) } ?? "."
-        let name = slash.map { String(archive[archive.index(after: $0)...]) } ?? archive
-        return template
-            .replacingAll("{archive}", with: archive)
-            .replacingAll("{dir}", with: dir)
-            .replacingAll("{name}", with: name)
-            .replacingAll("{stem}", with: Self.stem(of: name))
+        let name = slash.map { archive[archive.index(after: $0)...] } ?? Substring(archive)
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            let word = rest[open...].firstIndex(of: "}").map { rest[open...$0] } ?? rest[open...]
+            switch word {
+            case "{archive}": result += archive
+            case "{dir}": result += slash.map { archive[..<$0] } ?? "."
+            case "{name}": result += name
+            case "{stem}": result += Self.stem(of: String(name))
+            default:
+                // Not a placeholder: the brace is text.
+                result += "{"
+                rest = rest[rest.index(after: open)...]
+                continue
+            }
+            rest = rest[word.endIndex...]
+        }
+        return result + rest
     }
 
     /// The file name without archive and compression extensions: `etc.tar.gz` -> `etc`.
@@ -48,19 +65,5 @@ public struct PathTemplate: Sendable, Equatable {
             }
         }
         return stem
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }
