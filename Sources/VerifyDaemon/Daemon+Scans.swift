@@ -53,6 +53,7 @@ extension Daemon {
     func archiveGone(_ name: String, _ gone: ArchiveTracker.Gone, at now: Double) {
         do {
             let counts = try store.archiveRemoved(destination: name, archive: gone.path, at: now)
+            seekIndexShelf.remove(for: gone.path)
             logger.info("archive gone: its coverage is forgotten", metadata: [
                 "destination": "\(name)", "archive.path": "\(gone.path)", "coverage.rows": "\(counts.coverageRows)",
             ])
