@@ -9,8 +9,11 @@ extension ArchiveReader {
     /// Why `index` cannot serve this read, or nil when it can: it must describe this very file
     /// (`ArchiveIdentity`), and the read must need no byte outside the entries it reads.
     func seekIndexRefusal(_ index: SeekIndex) -> String? {
-        guard index.kind == .plainTar, source.isSeekable, !source.looksLikeZip else {
-            return "the index is for a plain tar, this archive is read through a decompressor"
+        switch index.kind {
+        case .plainTar:
+            guard source.isSeekable, !source.looksLikeZip else { return "the index is for a plain tar, this archive is read through a decompressor" }
+        case .gzipTar:
+            guard source.isGzipFile else { return "the index is for a gzip file, this archive is not one" }
         }
         if hashesWholeFile { return "a digest of the whole archive file is asked for" }
         if restore != nil || captureEntry != nil || formatPolicy != .auto { return "this read restores, captures or reads one stream" }
@@ -26,6 +29,7 @@ extension ArchiveReader {
     /// `.mismatch` at the first header that is not the one the index names.
     func readThroughIndex(_ index: SeekIndex, into visitor: some EntryVisitor, _ outcome: inout Outcome) {
         outcome.format = index.formatName
+        outcome.filters = index.kind == .gzipTar ? ["gzip"] : []
         let needed = index.entries.map { visitor.needsEntry(rawPath: $0.rawPath, type: $0.type) }
         var next = 0
         for run in SeekIndex.runs(needed) {
@@ -66,7 +70,11 @@ extension ArchiveReader {
     private func readRun(_ run: Range<Int>, of index: SeekIndex, into visitor: some EntryVisitor, _ outcome: inout Outcome) -> Bool {
         let base = index.entries[run.lowerBound].headerOffset
         var scratch = outcome
-        guard source.seek(base, whence: SEEK_SET) == base, let archive = openArchive(&scratch, tarOnly: true) else {
+        if index.kind == .gzipTar, let why = source.moveDecoded(to: base, through: index) {
+            outcome.seekIndexUse = .mismatch("the gzip stream could not be inflated to offset \(base): \(why)")
+            return false
+        }
+        guard index.kind == .gzipTar || source.seek(base, whence: SEEK_SET) == base, let archive = openArchive(&scratch, tarOnly: true) else {
             outcome.seekIndexUse = .mismatch("no tar header could be read at offset \(base)")
             return false
         }
@@ -92,6 +100,12 @@ extension ArchiveReader {
             let request = visitor.beginEntry(header)
             let (ending, stop) = readData(archive, entry, header, request)
             appendEnd(ending, to: visitor)
+            if let stop, index.kind == .gzipTar {
+                // Damage in a stream inflated from a checkpoint: the archive's, or the index's
+                // lie. The sequential read tells which, and reports it as it always does.
+                outcome.seekIndexUse = .mismatch("the stream inflated from the index's checkpoint is damaged: \(stop)")
+                return false
+            }
             if let stop {
                 outcome.damage = stop
                 return false
@@ -107,6 +121,8 @@ extension ArchiveReader {
         guard recordsSeekIndex, !isSecondReader else { return }
         if let identity = ArchiveIdentity.of(descriptor: source.descriptor, path: source.path) {
             indexRecorder = SeekIndexRecorder(identity: identity)
+            // Before the first read: the checkpoints start at the file's start.
+            source.recordGzipCheckpoints(spacing: gzipCheckpointSpacing)
         } else {
             outcome.seekIndexNotBuilt = "the archive's identity could not be read"
         }
@@ -119,8 +135,8 @@ extension ArchiveReader {
             indexRecorder!.refuse("only a tar has a seek index so far")
             return
         }
-        guard archive_filter_count(archive) == 1, source.isSeekable, source.decodedFilters.isEmpty else {
-            indexRecorder!.refuse("only a plain (uncompressed) tar has a seek index so far")
+        guard archive_filter_count(archive) == 1, source.isSeekable && source.decodedFilters.isEmpty || source.recordsGzipCheckpoints else {
+            indexRecorder!.refuse("only a plain tar or a tar.gz has a seek index so far")
             return
         }
         if warned { indexRecorder!.refuse("a header gave a warning") }
@@ -136,7 +152,7 @@ extension ArchiveReader {
         if outcome.stoppedEarly { recorder.refuse("the read stopped before the end") }
         if !outcome.warnings.isEmpty { recorder.refuse("the reader gave warnings") }
         if outcome.singleStream != nil || outcome.pgCustomDump != nil { recorder.refuse("the file is not an archive") }
-        switch recorder.finish(formatName: outcome.format, now: ArchiveIdentity.of(descriptor: source.descriptor, path: source.path)) {
+        switch recorder.finish(formatName: outcome.format, gzip: source.gzipCheckpoints, now: ArchiveIdentity.of(descriptor: source.descriptor, path: source.path)) {
         case .success(let index): outcome.builtSeekIndex = index
         case .failure(let why): outcome.seekIndexNotBuilt = why.description
         }

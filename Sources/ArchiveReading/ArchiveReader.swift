@@ -105,6 +105,8 @@ public final class ArchiveReader {
     public var seekIndex: SeekIndex?
     /// Record a seek index on a sequential read, into `Outcome.builtSeekIndex`.
     public var recordsSeekIndex = false
+    /// Bytes of a gzip file between checkpoints (`VerificationRequest.gzipCheckpointSpacing`).
+    public var gzipCheckpointSpacing: Int64?
     var indexRecorder: SeekIndexRecorder?
     /// Reading one stream: its first and last bytes, kept as its data goes by.
     var streamEnds: SingleStreamContent?
@@ -216,11 +218,11 @@ public final class ArchiveReader {
             readPgCustomDump(&outcome)
             return
         }
+        startRecordingIndex(&outcome)
         guard var archive = formatPolicy == .raw ? openSingleStream(&outcome)
             : openArchive(&outcome) ?? (formatUnrecognised ? readAgainAsSingleStream(&outcome, why: "Unrecognized archive format") : nil)
         else { return }
         defer { archive_read_free(archive) }
-        startRecordingIndex(&outcome)
 
         var entry: OpaquePointer?
         /// Headers read so far (entries begun).

@@ -61,6 +61,9 @@ public struct VerificationRequest: Sendable {
     public var seekIndex: SeekIndex?
     /// Record a seek index on a sequential read (`VerificationReport.builtSeekIndex`).
     public var recordsSeekIndex = false
+    /// Bytes of a gzip file between two checkpoints of the index recorded; nil: chosen so that
+    /// the index stays under 1% of the archive (`GzipCheckpointInflater`).
+    public var gzipCheckpointSpacing: Int64?
     /// The archive comes as this stream (`archivePath` only names it): read in one pass, its
     /// SHA-256 always taken (`VerificationReport.streamDigest`).
     public var archiveStream: ByteStream?
@@ -185,6 +188,7 @@ public enum ArchiveVerification {
             again.streamName = reader.streamName
             again.zipEntriesFromDirectory = reader.zipEntriesFromDirectory
             again.recordsSeekIndex = request.recordsSeekIndex
+            again.gzipCheckpointSpacing = request.gzipCheckpointSpacing
             return (again, ArchiveCheck(manifest: request.manifest, sample: sample, options: request.checkOptions))
         }
         progress.stage = .reading
@@ -235,6 +239,7 @@ public enum ArchiveVerification {
         reader.zipEntriesFromDirectory = request.zipEntriesFromDirectory && sample?.contains(false) == true
             && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
         reader.recordsSeekIndex = request.recordsSeekIndex
+        reader.gzipCheckpointSpacing = request.gzipCheckpointSpacing
         // A run that reads every entry gains nothing from an index.
         if sample?.contains(false) == true { reader.seekIndex = request.seekIndex }
     }

@@ -28,7 +28,12 @@ final class FileSource: @unchecked Sendable {
     /// and a sample seeks past most of the file), doubling back up to `blockSize` as it goes on.
     private var readSize: Int
 
-    private let gzip: (any GzipDecoder)?
+    /// Replaced, before the first read, by a `GzipCheckpointInflater` on a read that records a
+    /// seek index (`recordGzipCheckpoints`).
+    private var gzip: (any GzipDecoder)?
+    private var checkpointer: GzipCheckpointInflater?
+    /// Reading the decompressed stream from an offset through a seek index (`moveDecoded`).
+    private var seeker: GzipSeekReader?
     private let output: UnsafeMutableRawBufferPointer?
     private var inputStart = 0
     private var inputEnd = 0
@@ -72,7 +77,7 @@ final class FileSource: @unchecked Sendable {
     /// The filters decompressed here (not by the parser), outermost first.
     var decodedFilters: [String] { gzip != nil ? ["gzip"] : reasons.withLock { $0.filters } }
     /// Bytes of the file read so far (a seek past data does not count; a seek back reads again).
-    var rawBytesRead: Int64 { bytesFromFile }
+    var rawBytesRead: Int64 { bytesFromFile + (seeker?.bytesRead ?? 0) }
     private var bytesFromFile: Int64 = 0
 
     init(
@@ -236,7 +241,10 @@ final class FileSource: @unchecked Sendable {
         // The block handed out last may be written over from here on.
         if decodesHere { recent.retire() }
         let n: Int
-        if let streamDecoder {
+        if let seeker {
+            n = seeker.next(&block)
+            if n < 0 { damage = seeker.damage }
+        } else if let streamDecoder {
             if ahead == nil {
                 nonisolated(unsafe) let source = self
                 nonisolated(unsafe) let decoder = streamDecoder
@@ -329,6 +337,29 @@ final class FileSource: @unchecked Sendable {
 
     // MARK: gzip
 
+    /// A gzip file, read from disk (not a stream).
+    var isGzipFile: Bool { gzip != nil && stream == nil }
+
+    /// Inflates with zlib, recording checkpoints for a seek index. Only before the first read.
+    func recordGzipCheckpoints(spacing: Int64?) {
+        guard isGzipFile, ahead == nil, delivered == 0, seeker == nil, let decoder = try? GzipCheckpointInflater(spacing: spacing) else { return }
+        gzip = decoder
+        checkpointer = decoder
+    }
+
+    var recordsGzipCheckpoints: Bool { checkpointer != nil }
+
+    /// The checkpoints recorded on this read and the decompressed length, when recording.
+    var gzipCheckpoints: (points: [SeekIndex.Checkpoint], decodedSize: Int64)? { checkpointer?.checkpoints }
+
+    /// Makes the next blocks the decompressed stream from `offset` on, through `index`'s
+    /// checkpoints. Nil when done, else why not.
+    func moveDecoded(to offset: Int64, through index: SeekIndex) -> String? {
+        guard isGzipFile, ahead == nil else { return "the archive is not a gzip file read from disk" }
+        if seeker == nil { seeker = GzipSeekReader(fd: fd, fileSize: fileSize, index: index, progress: progress) }
+        return seeker!.position(at: offset)
+    }
+
     /// Stops the inflating thread, if there is one (reading ended early).
     func stopReadingAhead() {
         ahead?.stop()
@@ -370,6 +401,7 @@ final class FileSource: @unchecked Sendable {
                     return -1
                 }
             }
+            checkpointer?.inputOffset = position - Int64(inputEnd - inputStart)
             let step = gzip.inflate(
                 input: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[inputStart..<inputEnd]),
                 output: output)

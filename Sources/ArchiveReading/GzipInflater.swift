@@ -78,20 +78,23 @@ final class GzipInflater: GzipDecoder {
             atMemberEnd = true
             membersFinished += 1
             return .progress(consumed: consumed, produced: produced)
+        default:
+            return .damaged(Self.describe(status, &stream, member: membersFinished + 1), produced: status == Z_DATA_ERROR ? produced : 0)
+        }
+    }
+
+    /// What a failed zlib status means, for gzip member `member`.
+    static func describe(_ status: Int32, _ stream: inout z_stream, member: Int) -> String {
+        switch status {
         case Z_DATA_ERROR:
             let message = stream.msg.map { String(cString: $0) } ?? "invalid data"
             switch message {
-            case "incorrect data check":
-                return .damaged("gzip member \(membersFinished + 1): CRC-32 in the trailer does not match the data", produced: produced)
-            case "incorrect length check":
-                return .damaged("gzip member \(membersFinished + 1): length (ISIZE) in the trailer does not match the data", produced: produced)
-            default:
-                return .damaged("gzip member \(membersFinished + 1): \(message)", produced: produced)
+            case "incorrect data check": return "gzip member \(member): CRC-32 in the trailer does not match the data"
+            case "incorrect length check": return "gzip member \(member): length (ISIZE) in the trailer does not match the data"
+            default: return "gzip member \(member): \(message)"
             }
-        case Z_MEM_ERROR:
-            return .damaged("zlib ran out of memory", produced: 0)
-        default:
-            return .damaged("gzip member \(membersFinished + 1): zlib status \(status)", produced: 0)
+        case Z_MEM_ERROR: return "zlib ran out of memory"
+        default: return "gzip member \(member): zlib status \(status)"
         }
     }
 }

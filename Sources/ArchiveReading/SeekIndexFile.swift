@@ -32,6 +32,14 @@ public enum SeekIndexFile {
         }
     }
 
+    /// Whether `index` was made from the file at `archive` as it is now (`ArchiveIdentity`).
+    public static func describes(_ index: SeekIndex, archive: String) -> Bool {
+        guard case .success(let fd) = DestinationFile.open(archive) else { return false }
+        defer { close(fd) }
+        guard let current = ArchiveIdentity.of(descriptor: fd, path: archive) else { return false }
+        return index.identity.difference(from: current) == nil
+    }
+
     /// Writes `index` to `path`, replacing what was there, through a temporary file and a rename.
     public static func save(_ index: SeekIndex, to path: String) throws(SeekIndexError) {
         let bytes = index.encoded()

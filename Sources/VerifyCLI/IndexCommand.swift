@@ -12,8 +12,10 @@ struct IndexCommand: ParsableCommand {
             Reads ARCHIVE from start to end (every header; the data of a plain tar is skipped), and \
             writes where each entry starts to FILE. `verifyctl check --index FILE` then reads a \
             sample straight from the sampled entries, as long as the archive is the same file, \
-            unchanged (path, size, modification time, inode, first and last 64 KiB). So far only \
-            plain (uncompressed) tar archives have an index; see docs/seek-index.md.
+            unchanged (path, size, modification time, inode, first and last 64 KiB). So far plain tar \
+            and tar.gz archives have an index (for gzip: entry offsets in the decompressed stream \
+            and checkpoints to start inflating from, at most about 1% of the archive); see \
+            docs/seek-index.md.
 
             EXIT STATUS
               0   the index was written

@@ -71,6 +71,7 @@ extension Daemon {
             }
         }
         request.inflater = configuration.inflater
+        keepSeekIndex(of: item.file.path, in: &request)
         request.threads = configuration.workerThreads
         request.nice = configuration.workerNice
         request.ioClass = configuration.workerIOClass
@@ -140,6 +141,7 @@ extension Daemon {
             })
         let workerEnded = clock.now
         if let scratch = run.worker.request.restoreDirectory { await removeRunScratch(scratch) }
+        if let index = result.seekIndex { await keptSeekIndex(index, of: run.file.path, runID: run.id) }
         await withCheckedContinuation { done in coverageWriter.async { done.resume() } }
         let coverageWritten = clock.now
         // Whether the archive changed under the run, or is open for writing now.

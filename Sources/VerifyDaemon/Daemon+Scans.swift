@@ -54,6 +54,7 @@ extension Daemon {
         coverageChanged(name, archive: gone.path)
         do {
             let counts = try store.archiveRemoved(destination: name, archive: gone.path, at: now)
+            seekIndexShelf.remove(for: gone.path)
             logger.info("archive gone: its coverage is forgotten", metadata: [
                 "destination": "\(name)", "archive.path": "\(gone.path)", "coverage.rows": "\(counts.coverageRows)",
             ])

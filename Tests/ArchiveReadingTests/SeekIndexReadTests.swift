@@ -247,7 +247,7 @@ import VerifyTestSupport
         let space = try Self.workspace()
         let manifest = try Self.manifest(space)
         let archive = try Self.tar(space, format: "gnu")
-        let gz = try space.archive("a.tar.gz", ["tar", "-czf", "@OUT", "."])
+        let gz = try space.archive("a.tar.xz", ["tar", "-cJf", "@OUT", "."])
         let compressed = Self.run(gz, manifest, record: true)
         #expect(compressed.builtSeekIndex == nil)
         #expect(compressed.seekIndexNotBuilt?.contains("plain") == true, "\(compressed.seekIndexNotBuilt ?? "nil")")

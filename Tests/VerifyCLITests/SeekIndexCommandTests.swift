@@ -51,9 +51,22 @@ import VerifyTestSupport
         #expect(again.json?["seekIndex"]?.stringValue?.contains("seek index used") == true)
     }
 
-    @Test func compressedArchiveSaysWhyNoIndex() throws {
+    /// A tar.gz gets an index (gzip checkpoints), which a sample then reads through.
+    @Test func gzipArchiveGetsAnIndexThatCheckUses() throws {
         try Tool.must(["gzip", "-k", archive])
-        let result = try Tool.run([Tool.verifyctl, "index", archive + ".gz", "-o", index])
+        let built = try Tool.run([Tool.verifyctl, "index", archive + ".gz", "-o", index])
+        #expect(built.status == 0, "\(built.stderr)")
+        let sampled = try CheckRun.run([archive + ".gz", "-m", manifest, "--sample", "3", "--seed", "4", "--index", index])
+        #expect(sampled.status == 0 && sampled.verdict == "pass", "\(sampled.stdout)")
+        #expect(sampled.json?["seekIndex"]?.stringValue?.contains("seek index used: ") == true, "\(sampled.stdout)")
+        let plain = try CheckRun.run([archive + ".gz", "-m", manifest, "--sample", "3", "--seed", "4"])
+        #expect(plain.json?["checked"] == sampled.json?["checked"])
+        #expect(plain.json?["entriesRead"] == sampled.json?["entriesRead"])
+    }
+
+    @Test func otherCompressedArchiveSaysWhyNoIndex() throws {
+        try Tool.must(["xz", "-k", archive])
+        let result = try Tool.run([Tool.verifyctl, "index", archive + ".xz", "-o", index])
         #expect(result.status == 2)
         #expect(result.stderr.contains("plain"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: index))

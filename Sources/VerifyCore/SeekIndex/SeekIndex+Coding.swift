@@ -5,10 +5,15 @@ import Crypto
 ///     magic "VFYSEEK\0" (8 bytes), version u16, kind u8
 ///     identity: path (varint length + bytes), size, mtime (zigzag), device, inode (varints),
 ///               head and tail digests (32 bytes each)
-///     format name (varint length + bytes), entry count (varint)
+///     format name (varint length + bytes)
+///     kind 2 (gzip) only: decompressed size (varint)
+///     entry count (varint)
 ///     per entry: header offset minus the previous entry's data offset (varint),
 ///                data offset minus header offset (varint), type code u8 (bit 7: a size follows),
 ///                size (varint), name (varint length + bytes), for a hard link its target (same)
+///     kind 2 (gzip) only: checkpoint count (varint); per checkpoint: decompressed and file
+///                offsets minus the previous one's (varints), bits u8 (bit 7: a member's start),
+///                compressed window (varint length + bytes), `SeekIndex+Checkpoint.swift`
 ///     SHA-256 of every byte before it (32 bytes)
 ///
 /// Decoding checks the checksum first, then every count, length and offset against what is
@@ -33,6 +38,7 @@ extension SeekIndex {
         out.bytes(identity.headDigest)
         out.bytes(identity.tailDigest)
         out.name(Array(formatName.utf8))
+        if kind == .gzipTar { out.varint(UInt64(decodedSize)) }
         out.varint(UInt64(entries.count))
         var previousEnd: Int64 = 0
         for entry in entries {
@@ -44,6 +50,7 @@ extension SeekIndex {
             if entry.type == .hardlink { out.name(entry.hardlinkTarget ?? []) }
             previousEnd = entry.dataOffset
         }
+        if kind == .gzipTar { encodeCheckpoints(&out) }
         out.bytes(Array(SHA256.hash(data: out.buffer)))
         return out.buffer
     }
@@ -62,9 +69,17 @@ extension SeekIndex {
         guard let kind = Kind(rawValue: try input.byte()) else { throw SeekIndexError("unknown seek index kind") }
         let identity = try readIdentity(&input)
         guard let formatName = String(validating: try input.name(limit: 256), as: UTF8.self) else { throw SeekIndexError("the format name is not UTF-8") }
-        let entries = try readEntries(&input, fileSize: identity.size)
+        var decodedSize: Int64 = 0
+        if kind == .gzipTar {
+            let size = try input.varint()
+            guard size <= UInt64(decodedLimit(identity.size)) else { throw SeekIndexError("the decompressed size \(size) is more than a gzip file of \(identity.size) bytes can hold") }
+            decodedSize = Int64(size)
+        }
+        // Entry offsets are in the file for a plain tar, in the decompressed stream for gzip.
+        let entries = try readEntries(&input, fileSize: kind == .gzipTar ? decodedSize : identity.size)
+        let checkpoints = kind == .gzipTar ? try readCheckpoints(&input, fileSize: identity.size, decodedSize: decodedSize) : []
         guard input.isAtEnd else { throw SeekIndexError("\(input.remaining) bytes after the last entry") }
-        return SeekIndex(kind: kind, identity: identity, formatName: formatName, entries: entries)
+        return SeekIndex(kind: kind, identity: identity, formatName: formatName, entries: entries, checkpoints: checkpoints, decodedSize: decodedSize)
     }
 
     private static func readIdentity(_ input: inout SeekIndexReader) throws(SeekIndexError) -> ArchiveIdentity {

@@ -10,6 +10,9 @@ public struct SeekIndex: Sendable, Equatable {
     public enum Kind: UInt8, Sendable, CaseIterable {
         /// An uncompressed tar: entry header offsets in the file itself.
         case plainTar = 1
+        /// A tar inside gzip (one member or several): entry offsets in the decompressed stream,
+        /// and ``Checkpoint``s to start inflating from.
+        case gzipTar = 2
     }
 
     /// One entry of the archive, in archive order.
@@ -64,12 +67,21 @@ public struct SeekIndex: Sendable, Equatable {
     /// The reader's name of the format (e.g. "GNU tar format"), reported as a sequential read would.
     public var formatName: String
     public var entries: [Entry]
+    /// For `.gzipTar`: where inflating may start, first the file's start (empty otherwise).
+    public var checkpoints: [Checkpoint]
+    /// For `.gzipTar`: the length of the decompressed stream (0 otherwise).
+    public var decodedSize: Int64
 
-    public init(kind: Kind, identity: ArchiveIdentity, formatName: String, entries: [Entry]) {
+    public init(
+        kind: Kind, identity: ArchiveIdentity, formatName: String, entries: [Entry], checkpoints: [Checkpoint] = [],
+        decodedSize: Int64 = 0
+    ) {
         self.kind = kind
         self.identity = identity
         self.formatName = formatName
         self.entries = entries
+        self.checkpoints = checkpoints
+        self.decodedSize = decodedSize
     }
 
     /// The runs of consecutive `true` flags, as index ranges in order: each run of needed

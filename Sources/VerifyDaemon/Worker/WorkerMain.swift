@@ -90,6 +90,11 @@ public enum WorkerMain {
         }
         var result = workerResult(report)
         result.signature = signature.flatMap(\.summary)
+        result.seekIndexNote = report.seekIndexUse?.summary ?? report.seekIndexNotBuilt.map { "no seek index recorded: \($0)" }
+        if let built = report.builtSeekIndex {
+            let bytes = built.encoded()
+            if bytes.count <= SeekIndexShelf.indexLimit { result.seekIndex = Data(bytes).base64EncodedString() }
+        }
         return result
     }
 
@@ -152,6 +157,7 @@ public enum WorkerMain {
         verification.maxSeconds = request.maxSeconds
         verification.maxBytes = request.maxBytes
         verification.formatPolicy = request.formatPolicy ?? .auto
+        useSeekIndex(request, &verification)
         verification.onCheckpoint = { results in
             for start in stride(from: 0, to: results.count, by: 2000) {
                 emit(line: CheckedEntryLine.encode(results[start..<min(start + 2000, results.count)].lazy.map {
@@ -162,6 +168,15 @@ public enum WorkerMain {
             }
         }
         return verification
+    }
+
+    /// The kept seek index, when it still describes the archive; otherwise (and when asked) a
+    /// new one is recorded on a complete read. A damaged kept index is replaced, never trusted.
+    private static func useSeekIndex(_ request: WorkerRequest, _ verification: inout VerificationRequest) {
+        let kept = request.seekIndexPath.flatMap { try? SeekIndexFile.load($0) }
+        let current = kept.map { SeekIndexFile.describes($0, archive: request.archivePath) } ?? false
+        if current { verification.seekIndex = kept }
+        verification.recordsSeekIndex = request.recordsSeekIndex == true && !current
     }
 
     /// What the worker reports of the engine's report.

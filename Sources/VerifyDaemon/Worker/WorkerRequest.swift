@@ -47,6 +47,12 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var manifestSignature: ManifestSignaturePolicy?
     /// Paths of the trusted minisign or signify public key files.
     public var trustedKeys: [String]?
+    /// The seek index the daemon keeps for this archive (`SeekIndexShelf`), read only: a sample
+    /// reads through it when it still describes the archive.
+    public var seekIndexPath: String?
+    /// Record a seek index on a complete sequential read (when the kept one does not describe
+    /// the archive); it comes back in `WorkerResult.seekIndex`.
+    public var recordsSeekIndex: Bool?
     /// Tests only: probe the sandbox instead of verifying (`SandboxProbe`).
     public var probe: SandboxProbe?
 
@@ -151,6 +157,11 @@ public struct WorkerResult: Codable, Sendable, Equatable {
     public var budgetReached: String?
     /// The manifest's signature verified: by which key, and minisign's trusted comment.
     public var signature: String?
+    /// The seek index recorded on this run, encoded (`SeekIndex.encoded`) in base64: the daemon
+    /// decodes and keeps it (`SeekIndexShelf`). Nil when none was recorded.
+    public var seekIndex: String?
+    /// What the run did with the seek index (`SeekIndexUse.summary`), for the daemon's log.
+    public var seekIndexNote: String?
 
     public static let failureLimit = 10_000
 }
