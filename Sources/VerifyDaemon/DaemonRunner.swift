@@ -18,6 +18,7 @@ public enum DaemonRunner {
         do {
             configuration = try ConfigurationLoader.load(path: configurationPath)
             try TrustedKeyFiles.validate(configuration, file: configurationPath)
+            try DecryptionKeyFiles.validate(configuration, file: configurationPath)
         } catch {
             logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
             return configurationExitStatus

@@ -47,6 +47,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var manifestSignature: ManifestSignaturePolicy?
     /// Paths of the trusted minisign or signify public key files.
     public var trustedKeys: [String]?
+    /// Keys of an encrypted archive (age, OpenPGP), when the destination names any.
+    public var keys: WorkerKeys?
     /// Tests only: probe the sandbox instead of verifying (`SandboxProbe`).
     public var probe: SandboxProbe?
 
