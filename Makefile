@@ -6,7 +6,8 @@ DEBIAN_PACKAGES = libarchive-dev zlib1g-dev libisal-dev libzstd-dev liblzma-dev 
 	zstd lz4 lzip lzop cpio zip unzip p7zip-full binutils coreutils isal pigz hyperfine time libsqlite3-dev systemd util-linux \
 	curl dash shellcheck python3-pip perl mount postgresql mariadb-server chromium minisign signify-openbsd \
 	prometheus prometheus-alertmanager prometheus-node-exporter \
-	debhelper dpkg-dev lintian go-md2man man-db debootstrap systemd-container zsh fish
+	debhelper dpkg-dev lintian go-md2man man-db debootstrap systemd-container zsh fish \
+	age gnupg
 
 .PHONY: all build release test demo bench bench-scale fuzz deps pydeps clean man completions install deb test-system
 

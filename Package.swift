@@ -53,7 +53,12 @@ let package = Package(
         // Safe Swift over libarchive and zlib. No C type leaves this module.
         .target(
             name: "ArchiveReading",
-            dependencies: ["CArchive", "CZlib", "CIsal", "CZstd", "CLzma", "VerifyCore"]
+            dependencies: [
+                "CArchive", "CZlib", "CIsal", "CZstd", "CLzma", "VerifyCore",
+                // age: X25519, ChaCha20-Poly1305, HKDF, HMAC (Crypto) and scrypt (_CryptoExtras).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
         ),
         // verifyctl's commands, one file each.
         .target(

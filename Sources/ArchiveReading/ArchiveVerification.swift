@@ -67,6 +67,8 @@ public struct VerificationRequest: Sendable {
     /// The archive comes as this stream (`archivePath` only names it): read in one pass, its
     /// SHA-256 always taken (`VerificationReport.streamDigest`).
     public var archiveStream: ByteStream?
+    /// Keys for an encrypted archive (age, OpenPGP); the envelope is recognised by content.
+    public var decryptionKeys: DecryptionKeys?
 
     public init(
         archivePath: String, manifest: Manifest?, sample: SamplePolicy = .all, seed: UInt64,
@@ -148,6 +150,48 @@ public enum ArchiveVerification {
     /// decides that when the file is read, for `verifyctl check` and the worker alike.
     public static func run(_ request: VerificationRequest) -> VerificationReport {
         let stopwatch = Stopwatch()
+        switch EncryptedEnvelope.open(request) {
+        case .plain:
+            return runPlain(request, stopwatch: stopwatch)
+        case .refused(let kind, let result):
+            var report = VerificationReport.notStarted(request, error: "").ended(result, after: stopwatch)
+            report.filters = [kind.filterName]
+            return report
+        case .opened(let envelope):
+            var inner = request
+            inner.archiveStream = envelope.stream
+            // The reader sees the plaintext: a digest of the encrypted file is not its to check.
+            inner.archiveDigest = nil
+            var report = runPlain(inner, stopwatch: stopwatch)
+            report.request = request
+            report.streamDigest = nil
+            if let digest = request.archiveDigest {
+                report.warnings.append("the archive digest from \(digest.source) was not checked: the file is encrypted and its plaintext was read")
+            }
+            envelope.finish(&report)
+            return report
+        }
+    }
+
+    /// The plaintext of an encrypted archive as a stream for a reader of its own (the worker's
+    /// first pass for a manifest inside the archive); nil for an archive that is not encrypted.
+    /// Throws why it cannot be opened (a key problem, damage in its header).
+    public static func decryptedStream(archivePath: String, keys: DecryptionKeys?) throws(DecryptionError) -> ByteStream? {
+        var request = VerificationRequest(archivePath: archivePath, manifest: nil, seed: 0)
+        request.decryptionKeys = keys
+        switch EncryptedEnvelope.open(request) {
+        case .plain: return nil
+        case .opened(let envelope):
+            guard !envelope.kind.isOpenPGP else {
+                throw DecryptionError(.key, "a manifest inside an OpenPGP-encrypted archive is not supported (manifest_in_archive): put it beside the archive")
+            }
+            return envelope.stream
+        case .refused(_, let result):
+            throw DecryptionError(.key, result.error ?? result.findings.first?.actual ?? "the encrypted archive cannot be opened")
+        }
+    }
+
+    private static func runPlain(_ request: VerificationRequest, stopwatch: Stopwatch) -> VerificationReport {
         var report = VerificationReport.notStarted(request, error: "")
         let progress = request.progress ?? ReadProgress()
         progress.resetCounts()

@@ -21,6 +21,8 @@ public final class ByteStream: @unchecked Sendable {
     private let fd: Int32
     private let ownsDescriptor: Bool
     private let stallTimeout: Double
+    /// Makes the bytes in this process instead of `fd` (a decrypted envelope).
+    private let producer: (any ByteProducer)?
     /// The stream's first bytes, while they are kept; nil once more than `replayLimit` went by.
     private var prefix: [UInt8]? = []
     /// Offset of the next byte `read` returns.
@@ -39,6 +41,7 @@ public final class ByteStream: @unchecked Sendable {
     /// sent to stop it may be blocked), the wait for a writer bounded by the stall timeout.
     public init(_ argument: String, stallTimeout: Double) throws(ArchiveReadError) {
         self.stallTimeout = stallTimeout
+        producer = nil
         if argument == "-" {
             name = "standard input"
             guard isatty(0) != 1 else {
@@ -53,6 +56,16 @@ public final class ByteStream: @unchecked Sendable {
             ownsDescriptor = true
         }
         widenPipe()
+    }
+
+    /// A stream whose bytes `producer` makes (`EncryptedEnvelope`: the plaintext of an
+    /// encrypted archive, read once in order as any stream is).
+    init(name: String, producer: any ByteProducer) {
+        self.name = name
+        self.producer = producer
+        fd = -1
+        ownsDescriptor = false
+        stallTimeout = 0
     }
 
     deinit {
@@ -125,6 +138,13 @@ public final class ByteStream: @unchecked Sendable {
     private func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         if failure != nil { return -1 }
         if atEnd { return 0 }
+        if let producer {
+            let n = producer.produce(into: buffer)
+            if n < 0 { return fail("\(name): \(producer.failureMessage ?? "could not be read")") }
+            if n == 0 { atEnd = true }
+            keep(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            return n
+        }
         let timeoutMs = Int32(min(stallTimeout * 1000, Double(Int32.max)))
         while true {
             var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -145,15 +165,20 @@ public final class ByteStream: @unchecked Sendable {
                 atEnd = true
                 return 0
             }
-            received += Int64(n)
-            if prefix != nil {
-                if received <= Int64(Self.replayLimit) {
-                    prefix!.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                } else {
-                    prefix = nil
-                }
-            }
+            keep(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             return n
+        }
+    }
+
+    /// Counts bytes received, keeping them in the prefix while it is kept.
+    private func keep(_ bytes: UnsafeRawBufferPointer) {
+        received += Int64(bytes.count)
+        if prefix != nil {
+            if received <= Int64(Self.replayLimit) {
+                prefix!.append(contentsOf: bytes)
+            } else {
+                prefix = nil
+            }
         }
     }
 
@@ -166,4 +191,11 @@ public final class ByteStream: @unchecked Sendable {
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
+}
+
+/// What makes a `ByteStream`'s bytes in this process: the count, 0 at the end, -1 on failure
+/// (why in `failureMessage`).
+protocol ByteProducer: AnyObject {
+    func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int
+    var failureMessage: String? { get }
 }

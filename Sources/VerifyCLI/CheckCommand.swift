@@ -136,6 +136,17 @@ struct CheckCommand: ParsableCommand {
         valueName: "FILE"))
     var index: String?
 
+    @Option(help: ArgumentHelp(
+        "An age identity file (AGE-SECRET-KEY-1... lines, as age-keygen writes) for an age-encrypted ARCHIVE. Owned by root or you, mode 600 or 400.",
+        valueName: "FILE"))
+    var ageIdentity: String?
+
+    @Option(help: ArgumentHelp("A file holding the passphrase of an age file encrypted with age -p (scrypt). Owned by root or you, mode 600 or 400.", valueName: "FILE"))
+    var agePassphrase: String?
+
+    @Option(help: ArgumentHelp("The OpenPGP keyring folder (gpg --homedir) for an OpenPGP-encrypted ARCHIVE. Owned by root or you, mode 700.", valueName: "DIR"))
+    var gpgHome: String?
+
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
@@ -336,10 +347,13 @@ struct CheckCommand: ParsableCommand {
         if let sample { policy = .count(sample) }
         if let samplePercent { policy = .percent(samplePercent) }
         if loaded == nil, policy != .all { throw ValidationError("--sample and --sample-percent need a manifest (--manifest, or ARCHIVE.sha256 listing entries)") }
-        let request = VerificationRequest(
+        var request = VerificationRequest(
             archivePath: archive, manifest: loaded, sample: policy, seed: seed,
             checkOptions: .init(stripComponents: stripComponents, strict: strict),
             archiveDigest: digest.map { (digest: $0.0, source: $0.1) }, stallTimeout: stallTimeout)
+        request.decryptionKeys = try DecryptionKeys.load(
+            ageIdentity: ageIdentity, agePassphrase: agePassphrase, gpgHome: gpgHome,
+            names: ("--age-identity", "--age-passphrase", "--gpg-home"))
         return (request, manifestPath)
     }
 

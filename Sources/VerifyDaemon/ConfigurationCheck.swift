@@ -8,6 +8,7 @@ public enum ConfigurationCheck {
         do {
             configuration = try ConfigurationLoader.load(path: path)
             try TrustedKeyFiles.validate(configuration, file: path)
+            try DecryptionKeyFiles.validate(configuration, file: path)
         } catch {
             FileHandle.standardError.write(Data("verifyd: \(error.description)\n".utf8))
             return DaemonRunner.configurationExitStatus

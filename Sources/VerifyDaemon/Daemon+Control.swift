@@ -156,6 +156,7 @@ extension Daemon: ControlBackend {
         do {
             next = try ConfigurationLoader.load(path: configurationPath)
             try TrustedKeyFiles.validate(next, file: configurationPath)
+            try DecryptionKeyFiles.validate(next, file: configurationPath)
         } catch {
             logger.error("reload refused; the old configuration stays in force", metadata: ["error": "\(error)"])
             throw WireError(.reloadFailed, "\(error.description); the old configuration stays in force")

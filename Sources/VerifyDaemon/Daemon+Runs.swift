@@ -104,13 +104,16 @@ extension Daemon {
         case .inArchive(let entry): manifestEntry = entry
         case .none: break
         }
-        return WorkerRequest(
+        var request = WorkerRequest(
             archivePath: archive, manifestPath: manifestPath, manifestEntry: manifestEntry,
             manifestFormat: destination.manifestFormat,
             archiveDigestPath: destination.archiveDigest.map { PathTemplate($0).path(for: archive) },
             stripComponents: destination.stripComponents, strict: destination.strict,
             sample: destination.sample, seed: seed, stallTimeout: configuration.stallTimeout,
             memoryLimit: configuration.workerMemoryLimit)
+        let keys = destination.decryption.over(configuration.decryption)
+        request.keys = WorkerKeys.load(ageIdentity: keys.ageIdentity, agePassphrase: keys.agePassphrase, gpgHome: keys.gpgHome)
+        return request
     }
 
     /// Runs the worker (off the actor) and records the outcome.

@@ -68,6 +68,7 @@ public enum DaemonRunner {
         do {
             configuration = try ConfigurationLoader.load(path: path)
             try TrustedKeyFiles.validate(configuration, file: path)
+            try DecryptionKeyFiles.validate(configuration, file: path)
         } catch {
             logger.critical("cannot start: bad configuration", metadata: ["error": "\(error.description)"])
             throw StartFailure(status: configurationExitStatus)

@@ -28,6 +28,8 @@ public enum WorkerMain {
         // Sealed before anything of the destination is opened (docs/security.md). The restore
         // folder must exist then: its Landlock rule names it.
         if let folder = request.restoreDirectory { mkdir(folder, 0o700) }
+        // gpg talks to its agent over a socket and writes in its homedir: started before the seal.
+        let gpg = startGpg(request)
         let sandbox: WorkerSandbox
         do {
             sandbox = try WorkerSandbox.apply(writable: request.restoreDirectory)
@@ -58,14 +60,26 @@ public enum WorkerMain {
                 : "libarchive ended the worker with a fatal internal error")))
             return 0
         }
-        let result = verify(request, progress: heartbeat.progress)
+        let result = verify(request, gpg: gpg, progress: heartbeat.progress)
         FatalExitGuard.disarm()
         heartbeat.stop()
         emit(WorkerMessage(result: result))
         return 0
     }
 
-    static func verify(_ request: WorkerRequest, progress: ReadProgress = ReadProgress()) -> WorkerResult {
+    /// gpg started on an OpenPGP-encrypted archive when the destination names a keyring (or why
+    /// it could not be); nil otherwise. Only the archive's first bytes are read before the seal.
+    static func startGpg(_ request: WorkerRequest) -> Result<GpgDecryption, DecryptionError>? {
+        guard let home = request.keys?.gpgHome, request.keys?.problem == nil,
+              EnvelopeKind.of(file: request.archivePath)?.isOpenPGP == true else { return nil }
+        do {
+            return .success(try GpgDecryption.start(archive: request.archivePath, gpgHome: home))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func verify(_ request: WorkerRequest, gpg: Result<GpgDecryption, DecryptionError>? = nil, progress: ReadProgress = ReadProgress()) -> WorkerResult {
         let references: References
         do {
             references = try readReferences(request, progress: progress)
@@ -73,6 +87,11 @@ public enum WorkerMain {
             return failed("\(error)")
         }
         var verification = verificationRequest(request, manifest: references.manifest, archiveDigest: references.archiveDigest)
+        switch gpg {
+        case .success(let started): verification.decryptionKeys?.gpgStarted = started
+        case .failure(let error): verification.decryptionKeys?.problem = error.message
+        case nil: break
+        }
         verification.progress = progress
         var report: VerificationReport
         if references.manifest?.format == .pgBackupManifest, BaseBackupVerification.isBaseTar(request.archivePath, manifest: request.manifestPath) {
@@ -123,7 +142,8 @@ public enum WorkerMain {
             }
         } else if let entry = request.manifestEntry {
             progress.stage = .manifestInArchive
-            references.manifest = try manifestInside(request.archivePath, entry: entry, format: request.manifestFormat, progress: progress)
+            references.manifest = try manifestInside(
+                request.archivePath, entry: entry, format: request.manifestFormat, keys: request.keys?.decryptionKeys(), progress: progress)
         }
         if let path = request.archiveDigestPath {
             progress.stage = .archiveDigest
@@ -158,6 +178,7 @@ public enum WorkerMain {
         verification.maxBytes = request.maxBytes
         verification.formatPolicy = request.formatPolicy ?? .auto
         useSeekIndex(request, &verification)
+        verification.decryptionKeys = request.keys?.decryptionKeys()
         verification.onCheckpoint = { results in
             for start in stride(from: 0, to: results.count, by: 2000) {
                 emit(line: CheckedEntryLine.encode(results[start..<min(start + 2000, results.count)].lazy.map {
@@ -215,8 +236,11 @@ public enum WorkerMain {
     }
 
     /// Takes the manifest out of the archive on a first pass.
-    static func manifestInside(_ archive: String, entry: String, format: ManifestFormat?, progress: ReadProgress) throws -> Manifest {
-        let reader = try ArchiveReader(path: archive, progress: progress)
+    /// An encrypted archive is decrypted for this pass too.
+    static func manifestInside(_ archive: String, entry: String, format: ManifestFormat?, keys: DecryptionKeys?, progress: ReadProgress) throws -> Manifest {
+        var options = ArchiveReader.Options()
+        options.stream = try ArchiveVerification.decryptedStream(archivePath: archive, keys: keys)
+        let reader = try ArchiveReader(path: archive, options: options, progress: progress)
         let wanted = EntryPath(entry)
         reader.captureEntry = (wanted, manifestEntryLimit)
         let outcome = reader.read(into: CaptureVisitor(wanted: wanted))

@@ -53,6 +53,8 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// Record a seek index on a complete sequential read (when the kept one does not describe
     /// the archive); it comes back in `WorkerResult.seekIndex`.
     public var recordsSeekIndex: Bool?
+    /// Keys of an encrypted archive (age, OpenPGP), when the destination names any.
+    public var keys: WorkerKeys?
     /// Tests only: probe the sandbox instead of verifying (`SandboxProbe`).
     public var probe: SandboxProbe?
 

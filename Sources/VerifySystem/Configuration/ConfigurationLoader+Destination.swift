@@ -22,6 +22,7 @@ extension ConfigurationLoader {
         try readSchedule(&reader, into: &destination)
         try readRunLimits(&reader, into: &destination)
         try readKeeping(&reader, into: &destination)
+        destination.decryption = try readDecryptionKeys(&reader)
         return destination
     }
 

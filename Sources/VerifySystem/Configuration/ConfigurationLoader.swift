@@ -27,6 +27,7 @@ public enum ConfigurationLoader {
         if let keys = try reader.strings("trusted_keys") {
             for key in keys { configuration.trustedKeys.append(try reader.absolutePath(key, key: "trusted_keys")) }
         }
+        configuration.decryption = try readDecryptionKeys(&reader)
         if let table = try reader.table("hooks") {
             configuration.hooks = try readHooks(TableReader(table: table, file: file, prefix: "hooks."))
         }

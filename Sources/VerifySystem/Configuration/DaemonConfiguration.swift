@@ -39,6 +39,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var hooks = HookConfiguration()
     /// minisign or signify public key files whose signatures of manifests are trusted.
     public var trustedKeys: [String] = []
+    /// Keys of encrypted archives, for every destination that names none of its own.
+    public var decryption = DecryptionKeyPaths()
 
     public init() {}
 
@@ -103,6 +105,8 @@ public struct DestinationConfiguration: Sendable, Equatable {
     /// Whether manifests must be signed (`manifest_signature`); nil: `if-present` when
     /// `trusted_keys` lists keys, else `off` (`signaturePolicy(trustedKeys:)`).
     public var manifestSignature: ManifestSignaturePolicy?
+    /// Keys of encrypted archives in this destination (each missing one: the global one).
+    public var decryption = DecryptionKeyPaths()
 
     /// The signature policy in force, given the daemon's trusted keys.
     public func signaturePolicy(trustedKeys: [String]) -> ManifestSignaturePolicy {
