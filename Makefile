@@ -59,11 +59,13 @@ man: deps
 completions:
 	@scripts/make-completions.sh $(BUILD_DIR) $(GENERATED)/completions
 
-install: $(if $(filter .build/release,$(BUILD_DIR)),release) man completions
+# man before release: generate-manual links the release binaries dynamically, release links them
+# statically again (scripts/make-man.sh).
+install: man $(if $(filter .build/release,$(BUILD_DIR)),release) completions
 	PREFIX=$(PREFIX) scripts/install.sh $(BUILD_DIR) $(GENERATED)/man $(GENERATED)/completions
 
 # dist/verifyd_VERSION_amd64.deb, with debhelper; its debug symbols in verifyd-dbgsym_*.ddeb.
-deb: $(if $(filter .build/release,$(BUILD_DIR)),release) man completions
+deb: man $(if $(filter .build/release,$(BUILD_DIR)),release) completions
 	@scripts/make-deb.sh $(BUILD_DIR) $(GENERATED)/man $(GENERATED)/completions
 
 # The package under a real systemd in a Debian 12 container (skipped where containers cannot run).

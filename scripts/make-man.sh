@@ -10,9 +10,12 @@ version=$(sed -n 's/.*static let version = "\(.*\)"/\1/p' "$src/Sources/VerifyDa
 date=$(git -C "$src" log -1 --format=%cs 2>/dev/null || date +%F)
 mkdir -p "$out"
 cd "$src"
-# The plugin builds the package (debug: the build `make test` makes anyway) and runs each
-# command's --experimental-dump-help.
-swift package generate-manual --configuration debug --date "$date" --authors "verifyd developers" > "$out/generate-manual.log" 2>&1 || {
+# The plugin builds the package and runs each command's --experimental-dump-help. In release:
+# the compiled modules are those of `make release`, so only the executables are linked again
+# (dynamically: the plugin cannot pass --static-swift-stdlib), and the Makefile runs `make
+# release` after this, which links them statically again. A debug build here would compile
+# everything a second time on a machine that has not run `make test`.
+swift package generate-manual --configuration release --date "$date" --authors "verifyd developers" > "$out/generate-manual.log" 2>&1 || {
     tail -20 "$out/generate-manual.log" >&2; echo "make-man: generate-manual failed" >&2; exit 1; }
 generated=.build/plugins/GenerateManual/outputs
 # generate-manual keeps the help's blank lines, which mdoc warns about: paragraph breaks instead.
