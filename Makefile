@@ -53,19 +53,17 @@ PREFIX ?= /usr/local
 BUILD_DIR ?= .build/release
 GENERATED = .build/generated
 
-man: deps
-	@scripts/make-man.sh $(GENERATED)/man
+man: deps $(if $(filter .build/release,$(BUILD_DIR)),release)
+	@SWIFT=$(SWIFT) scripts/make-man.sh $(BUILD_DIR) $(GENERATED)/man
 
 completions:
 	@scripts/make-completions.sh $(BUILD_DIR) $(GENERATED)/completions
 
-# man before release: generate-manual links the release binaries dynamically, release links them
-# statically again (scripts/make-man.sh).
-install: man $(if $(filter .build/release,$(BUILD_DIR)),release) completions
+install: $(if $(filter .build/release,$(BUILD_DIR)),release) man completions
 	PREFIX=$(PREFIX) scripts/install.sh $(BUILD_DIR) $(GENERATED)/man $(GENERATED)/completions
 
 # dist/verifyd_VERSION_amd64.deb, with debhelper; its debug symbols in verifyd-dbgsym_*.ddeb.
-deb: man $(if $(filter .build/release,$(BUILD_DIR)),release) completions
+deb: $(if $(filter .build/release,$(BUILD_DIR)),release) man completions
 	@scripts/make-deb.sh $(BUILD_DIR) $(GENERATED)/man $(GENERATED)/completions
 
 # The package under a real systemd in a Debian 12 container (skipped where containers cannot run).
