@@ -54,8 +54,8 @@ PREFIX ?= /usr/local
 BUILD_DIR ?= .build/release
 GENERATED = .build/generated
 
-man: deps
-	@scripts/make-man.sh $(GENERATED)/man
+man: deps $(if $(filter .build/release,$(BUILD_DIR)),release)
+	@SWIFT=$(SWIFT) scripts/make-man.sh $(BUILD_DIR) $(GENERATED)/man
 
 completions:
 	@scripts/make-completions.sh $(BUILD_DIR) $(GENERATED)/completions

@@ -106,23 +106,20 @@ let package = Package(
             name: "VerifyHooks",
             dependencies: [
                 "VerifySystem", "VerifyClient", "VerifyProtocol", "CDaemonSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .executableTarget(
-            name: "verifyd-hooks",
-            dependencies: [
-                "VerifyHooks", "VerifySystem", "VerifyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(name: "verifyd-hooks", dependencies: ["VerifyHooks"]),
+        // verifyd is also verifyctl and verifyd-hooks when run under those names: the package
+        // installs this one binary and links the other two names to it (each static Swift binary
+        // carries its own copy of Foundation's ICU data, docs/install.md). The separate
+        // verifyctl and verifyd-hooks stay for the tests and `make demo`.
         .executableTarget(
             name: "verifyd",
             dependencies: [
-                "VerifyDaemon",
+                "VerifyDaemon", "VerifyCLI", "VerifyHooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

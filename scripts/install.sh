@@ -12,9 +12,10 @@ unitdir=${UNITDIR:-$prefix/lib/systemd/system}
 root=${DESTDIR:-}
 src=$(cd "$(dirname "$0")/.." && pwd)
 
-for binary in verifyd verifyctl verifyd-hooks; do
-    [ -x "$build/$binary" ] || { echo "install: $build/$binary is not built (make release)" >&2; exit 1; }
-done
+# One binary for the three commands: verifyd runs verifyctl or verifyd-hooks when called by
+# those names (Sources/verifyd/main.swift), so both are links to it. Each static Swift binary
+# carries its own copy of Foundation's ICU data; three copies tripled the installed size.
+[ -x "$build/verifyd" ] || { echo "install: $build/verifyd is not built (make release)" >&2; exit 1; }
 for page in verifyctl.1 verifyd.8 verifyd-hooks.8 verifyd.toml.5; do
     [ -s "$man/$page" ] || { echo "install: $man/$page is not generated (make man)" >&2; exit 1; }
 done
@@ -26,8 +27,9 @@ paths() {
 }
 
 install -d "$root$prefix/bin" "$root$prefix/sbin"
-install -m 0755 "$build/verifyctl" "$root$prefix/bin/verifyctl"
-install -m 0755 "$build/verifyd" "$build/verifyd-hooks" "$root$prefix/sbin/"
+install -m 0755 "$build/verifyd" "$root$prefix/sbin/verifyd"
+ln -sfn ../sbin/verifyd "$root$prefix/bin/verifyctl"
+ln -sfn verifyd "$root$prefix/sbin/verifyd-hooks"
 
 install -d "$root$unitdir" "$root$prefix/lib/sysusers.d" "$root$prefix/lib/tmpfiles.d"
 for unit in verifyd.service verifyd-hooks.service; do

@@ -51,6 +51,7 @@ ExecStart=/mnt/test/checks.sh
 StandardOutput=journal+console
 UNIT
 
+echo "test-system: $(basename "$deb"): Installed-Size $(dpkg-deb -f "$deb" Installed-Size) KiB"
 echo "test-system: booting the container (results: $work/out/results)"
 started=$SECONDS
 # nspawn's own seccomp filter lacks Landlock's calls: allowed, so that the unit's filter decides.

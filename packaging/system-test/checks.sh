@@ -32,6 +32,9 @@ check "the configuration is a conffile" grep -qx " /etc/verifyd/verifyd.toml [0-
 check "man verifyctl works" sh -c 'man -P cat verifyctl | grep -qw "status"'
 check "man verifyd.toml works" sh -c 'man -P cat 5 verifyd.toml | grep -q "state_directory"'
 check "bash completion installed where bash-completion looks" test -s /usr/share/bash-completion/completions/verifyctl
+check "one binary: verifyctl and verifyd-hooks are links to verifyd" sh -c \
+    '[ "$(readlink -f /usr/bin/verifyctl)" = /usr/sbin/verifyd ] && [ "$(readlink -f /usr/sbin/verifyd-hooks)" = /usr/sbin/verifyd ]'
+check "verifyd-hooks answers under its own name" sh -c 'verifyd-hooks --help | grep -q "USAGE: verifyd-hooks "'
 
 # --- the test's configuration: one destination, a readers' group, fast settle and watchdog ---
 mkdir -p /srv/backups/nightly /srv/backups/weekly

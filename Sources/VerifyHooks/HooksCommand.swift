@@ -3,14 +3,14 @@ import Foundation
 import Glibc
 import Logging
 import ServiceLifecycle
-import VerifyHooks
 import VerifyProtocol
 import VerifySystem
 
-/// `verifyd-hooks`: runs hook scripts for verifyd's alerts.
-@main
-struct HooksCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `verifyd-hooks`: runs hook scripts for verifyd's alerts. Its entry point is `start()`, called
+/// by the `verifyd-hooks` executable and by `verifyd` when it is run under that name (the package
+/// installs one binary for the three commands, docs/install.md).
+public struct HooksCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "verifyd-hooks",
         abstract: "Run hook scripts (email...) for every alert verifyd raises.",
         discussion: """
@@ -41,7 +41,9 @@ struct HooksCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         let logger = Logger(label: "verifyd.hooks")
@@ -83,5 +85,13 @@ struct HooksCommand: AsyncParsableCommand {
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+extension HooksCommand {
+    /// What `@main` would do. Called from top-level code, `main()` resolves to ParsableCommand's
+    /// synchronous one (which refuses an async root); from an async function, to the async one.
+    public static func start() async {
+        await main()
     }
 }

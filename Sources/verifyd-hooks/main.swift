@@ -1,0 +1,3 @@
+import VerifyHooks
+
+await HooksCommand.start()
