@@ -173,6 +173,7 @@ extension Daemon: ControlBackend {
         applied.adminGroup = configuration.adminGroup
         configuration = applied
         rebuildTrackers()
+        refreshWatches()
         queue.removeAll { item in
             let gone = configuration.destination(named: item.destination) == nil
             if gone { finishWithoutRun(item.file.path, destination: item.destination) }

@@ -134,6 +134,7 @@ public actor Daemon {
             self.changes.withLock { $0.note(change) }
             self.wake.signal()
         }
+        refreshWatches()
     }
 
     func rebuildTrackers() {
@@ -269,13 +270,20 @@ public actor Daemon {
         } else if case .found = outcome, Self.isUnavailable(previous) {
             logger.notice("destination available again", metadata: ["destination": "\(name)"])
         }
+        refreshWatches()
+        wake.signal()
+    }
+
+    /// Watches each destination's own folder (from the start: a file that lands while the first
+    /// scan lists it must still wake a scan) and the folders its last scan visited.
+    func refreshWatches() {
         var visited: [String: [String]] = [:]
+        for destination in configuration.destinations { visited[destination.name] = [destination.path] }
         for (destination, tracker) in trackers {
-            if case .found(_, let found, _) = tracker.scan { visited[destination] = found }
+            if case .found(_, let found, _) = tracker.scan { visited[destination, default: []] += found }
         }
         folderOwners = FolderChanges.owners(visited)
         inotify?.watch(Set(folderOwners.keys))
-        wake.signal()
     }
 
     static func isUnavailable(_ scan: ScanOutcome?) -> Bool {

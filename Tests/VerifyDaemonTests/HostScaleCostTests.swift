@@ -16,7 +16,8 @@ struct HostScaleCostTests {
     /// A daemon of `count` destinations d0, d1 ... (each with `archives` archive files), whose
     /// loop is not running: the test drives it step by step with a clock it sets.
     static func daemon(
-        _ directory: TemporaryDirectory, destinations count: Int, archives: Int, clock: ManualClock, extra: [String] = []
+        _ directory: TemporaryDirectory, destinations count: Int, archives: Int, clock: ManualClock, extra: [String] = [],
+        scan: Bool = true
     ) async throws -> (Daemon, HistoryStore) {
         var lines = ["state_directory = \"\(directory.file("state"))\"", "socket = \"\(directory.file("ctl.sock"))\""]
         for d in 0..<count {
@@ -34,7 +35,7 @@ struct HostScaleCostTests {
             workerExecutable: Tool.verifyd, clock: clock.function)
         try await daemon.prepare()
         // The first scans, as the loop starts them (`scansAtOnce` at a time).
-        while await daemon.trackers.values.contains(where: { $0.scan == nil }) {
+        while scan, await daemon.trackers.values.contains(where: { $0.scan == nil }) {
             let due = await daemon.destinationsToScan(at: clock.now)
             #expect(due.count <= Daemon.scansAtOnce)
             for destination in due { await daemon.scan(destination) }
@@ -90,6 +91,21 @@ struct HostScaleCostTests {
         let first = await daemon.destinationsToScan(at: clock.now)
         #expect(first.count == min(5, Daemon.scansAtOnce))
         #expect(await daemon.rescansOwed.count == 5 - first.count, "those without a scan thread now are owed one")
+    }
+
+    @Test func aFileThatLandsBeforeTheFirstScanOfItsDestinationIsSeen() async throws {
+        let directory = TemporaryDirectory("hs")
+        let clock = ManualClock(Date().timeIntervalSince1970.rounded(.down))
+        let (daemon, _) = try await Self.daemon(directory, destinations: 3, archives: 1, clock: clock, scan: false)
+        // Watched from the start: scans go 4 at a time, and a file landing while the first scan
+        // of its destination lists the folder must still wake another.
+        #expect(await daemon.folderOwners[directory.file("d2")] == ["d2"])
+        try Data("new".utf8).write(to: URL(fileURLWithPath: directory.file("d2") + "/backup-new.tar.gz"))
+        let watcher = try #require(daemon.inotify)
+        #expect(await eventually {
+            watcher.readEvents()
+            return daemon.changes.withLock { $0.folders } == [directory.file("d2")]
+        })
     }
 
     @Test func statusOfTheWholeHostReadsNoHistoryOnceWhatItShowsIsKept() async throws {
