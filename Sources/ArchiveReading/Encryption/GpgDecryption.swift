@@ -24,6 +24,7 @@ public final class GpgDecryption: ByteProducer, @unchecked Sendable {
     private let statusText = Mutex<[UInt8]>([])
     private var delivered: Int64 = 0
     private var statusPipe: FileHandle?
+    private var ended = false
     private(set) var failure: DecryptionError?
     var failureMessage: String? { failure?.message }
 
@@ -81,6 +82,7 @@ public final class GpgDecryption: ByteProducer, @unchecked Sendable {
 
     public func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         if failure != nil { return -1 }
+        if ended { return 0 }
         followStatus()
         while true {
             let n = Glibc.read(output.fileDescriptor, buffer.baseAddress, buffer.count)
@@ -93,13 +95,14 @@ public final class GpgDecryption: ByteProducer, @unchecked Sendable {
                 failure = DecryptionError(.io, "reading gpg's output: \(String(cString: strerror(errno)))")
                 return -1
             }
-            failure = ended()
+            ended = true
+            failure = verdict()
             return failure == nil ? 0 : -1
         }
     }
 
     /// gpg's verdict once its output ended: nil when it decrypted the whole message.
-    private func ended() -> DecryptionError? {
+    private func verdict() -> DecryptionError? {
         process.waitUntilExit()
         statusDone.wait()
         let status = GpgStatus(statusText.withLock { String(decoding: $0, as: UTF8.self) })
