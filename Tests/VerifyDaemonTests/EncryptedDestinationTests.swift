@@ -35,12 +35,12 @@ struct EncryptedDestinationTests {
             "vault", path: backups, extra: ["archives = [\"*.age\", \"*.gpg\"]", "age_identity = \"\(age.identity)\""])]
         try daemon.start()
 
-        try encryptedArchive("good", suffix: "age", work: work.path, destination: backups) { try age.encrypt($0, to: $1) }
         try encryptedArchive("pgp", suffix: "gpg", work: work.path, destination: backups) { try gpg.encrypt($0, to: $1) }
         try encryptedArchive("bad", suffix: "age", work: work.path, destination: backups, damage: true) { try age.encrypt($0, to: $1) }
         try encryptedArchive("other", suffix: "age", work: work.path, destination: backups) {
             try age.encrypt($0, to: $1, recipients: [age.otherRecipient])
         }
+        try encryptedArchive("good", suffix: "age", work: work.path, destination: backups) { try age.encrypt($0, to: $1) }
         #expect(waitUntil(seconds: 90) { daemon.hasFinishedRuns(4, of: "vault") }, "\(daemon.log_)")
         let runs = daemon.runs("vault")
         func verdict(_ name: String) -> String? {
