@@ -113,6 +113,8 @@ import VerifyTestSupport
             "--check", "--now", "--user", "--no-pager", "--runs", "--warmup", "--scratch-path", "--reuid", "--regid", "--clear-groups",
             "--textfile", "--collector", "--skip-build", "--filter", "--rounds", "--seed", "--no-recursion", "--null", "--files-from",
             "--posix", "--create", "--xattrs", "--acls", "--one-file-system", "--compress", "--zstd", "--gzip", "--xz", "--remove-files", "--listed-incremental",
+            // gpg's, for encrypted archives (docs/encryption.md).
+            "--status-fd", "--decrypt", "--encrypt", "--batch", "--homedir", "--pinentry-mode", "--no-tty", "--quiet",
         ]
         for doc in docs {
             guard let text = try? String(contentsOfFile: root + "/" + doc, encoding: .utf8) else { continue }

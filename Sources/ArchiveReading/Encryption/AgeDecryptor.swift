@@ -12,7 +12,10 @@ final class AgeDecryptor: ByteProducer {
     private let input: EnvelopeInput
     private let key: SymmetricKey
     private var counter: UInt64 = 0
-    private var cipher: [UInt8] = []
+    /// The chunk being opened: room for the 12-byte nonce, then the ciphertext and its tag
+    /// (ChaChaPoly's "combined" layout, handed over in one copy).
+    private var chunk = [UInt8](repeating: 0, count: 12 + chunkSize + tagSize)
+    private var cipherCount = 0
     private var plain = Data()
     private var plainPosition = 0
     private var finished = false
@@ -29,11 +32,9 @@ final class AgeDecryptor: ByteProducer {
         guard HMAC<SHA256>.isValidAuthenticationCode(header.mac, authenticating: header.macInput, using: macKey) else {
             throw .damage(at: header.macOffset, "the age header's MAC does not match: the header was changed")
         }
-        var nonce: [UInt8] = []
-        try input.read(16, into: &nonce)
+        let nonce = try input.read(16)
         guard nonce.count == 16 else { throw .damage(at: input.offset, "the age file is truncated: it ends before its payload nonce") }
         key = HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: nonce, info: Array("payload".utf8), outputByteCount: 32)
-        cipher.reserveCapacity(Self.chunkSize + Self.tagSize)
     }
 
     /// The next decrypted bytes: their count, 0 at the end, -1 on damage or I/O (`failure`).
@@ -58,21 +59,30 @@ final class AgeDecryptor: ByteProducer {
         guard !finished else { return false }
         let full = Self.chunkSize + Self.tagSize
         let chunkOffset = input.offset
-        try input.read(full, into: &cipher)
-        var last = cipher.count < full
+        var readFailure: DecryptionError?
+        cipherCount = chunk.withUnsafeMutableBytes { bytes in
+            do throws(DecryptionError) {
+                return try input.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[12...]))
+            } catch {
+                readFailure = error
+                return 0
+            }
+        }
+        if let readFailure { throw readFailure }
+        var last = cipherCount < full
         if !last { last = try input.isAtEnd() }
-        guard cipher.count > Self.tagSize || cipher.count == Self.tagSize && counter == 0 else {
-            if cipher.isEmpty {
+        guard cipherCount > Self.tagSize || cipherCount == Self.tagSize && counter == 0 else {
+            if cipherCount == 0 {
                 throw .damage(at: chunkOffset, "the age file is truncated: it ends after chunk \(counter) (byte \(chunkOffset)) without its final chunk")
             }
-            throw .damage(at: chunkOffset, "the age file is truncated: its chunk \(counter) at byte \(chunkOffset) has \(cipher.count) bytes")
+            throw .damage(at: chunkOffset, "the age file is truncated: its chunk \(counter) at byte \(chunkOffset) has \(cipherCount) bytes")
         }
         if let opened = open(last: last) {
             plain = opened
-        } else if last, cipher.count == full, open(last: false) != nil {
+        } else if last, cipherCount == full, open(last: false) != nil {
             throw .damage(at: input.offset, "the age file is truncated: it ends after chunk \(counter) (byte \(input.offset)) without its final chunk")
         } else {
-            let end = chunkOffset + Int64(cipher.count)
+            let end = chunkOffset + Int64(cipherCount)
             throw .damage(at: chunkOffset, "age chunk \(counter) (bytes \(chunkOffset)..<\(end)) fails authentication: the file was changed or truncated there")
         }
         plainPosition = 0
@@ -82,13 +92,12 @@ final class AgeDecryptor: ByteProducer {
     }
 
     private func open(last: Bool) -> Data? {
-        var nonce = [UInt8](repeating: 0, count: 12)
-        for index in 0..<8 { nonce[10 - index] = UInt8(truncatingIfNeeded: counter >> UInt64(8 * index)) }
-        nonce[11] = last ? 1 : 0
-        let split = cipher.count - Self.tagSize
-        guard let nonceValue = try? ChaChaPoly.Nonce(data: nonce),
-              let box = try? ChaChaPoly.SealedBox(nonce: nonceValue, ciphertext: cipher[..<split], tag: cipher[split...])
-        else { return nil }
+        for index in 0..<8 { chunk[10 - index] = UInt8(truncatingIfNeeded: counter >> UInt64(8 * index)) }
+        chunk[0] = 0
+        chunk[1] = 0
+        chunk[2] = 0
+        chunk[11] = last ? 1 : 0
+        guard let box = try? ChaChaPoly.SealedBox(combined: Data(chunk[..<(12 + cipherCount)])) else { return nil }
         return try? ChaChaPoly.open(box, using: key)
     }
 }

@@ -103,6 +103,9 @@ final class EncryptedEnvelope {
     /// Adds what the decryption found to the report of the run over its plaintext.
     func finish(_ report: inout VerificationReport) {
         report.filters.insert(kind.filterName, at: 0)
+        // gpg hands on plaintext before it checks it: what it says at the end decides, even
+        // when the reader stopped early (damage inside may be damage to the envelope).
+        decryptor.readToEnd()
         guard let failure = decryptor.failure else { return }
         let counts = report.result
         report.result = Self.result(failure, path: report.request.archivePath, findings: counts.findings)
@@ -118,7 +121,19 @@ final class EncryptedEnvelope {
 /// A decryptor whose plaintext a `ByteStream` hands on, and why it stopped, once it did.
 protocol EnvelopeDecryptor: ByteProducer {
     var failure: DecryptionError? { get }
+    /// Reads what is left, for a decryptor whose verdict comes only at its end.
+    func readToEnd()
 }
 
-extension AgeDecryptor: EnvelopeDecryptor {}
-extension GpgDecryption: EnvelopeDecryptor {}
+/// Every chunk is authenticated before it is handed on: what was not read needs no verdict.
+extension AgeDecryptor: EnvelopeDecryptor {
+    func readToEnd() {}
+}
+
+extension GpgDecryption: EnvelopeDecryptor {
+    func readToEnd() {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { scratch.deallocate() }
+        while produce(into: scratch) > 0 {}
+    }
+}

@@ -37,33 +37,37 @@ final class DescriptorSource: RawByteSource {
 extension ByteStream: RawByteSource {}
 
 /// Buffered, in-order reading of an encrypted file: lines for the header, exact counts for the
-/// payload, and the offset of the next byte for messages.
+/// payload, and the offset of the next byte for messages. The buffer is raw memory copied with
+/// `memcpy` (element-wise array copies cost 70 times more in a debug build).
 final class EnvelopeInput {
     private let source: any RawByteSource
-    private var buffer: [UInt8] = []
+    private static let capacity = 1 << 18
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
     private var start = 0
+    private var end = 0
     private var sourceEnded = false
     /// Offset of the next byte handed out.
     private(set) var offset: Int64 = 0
 
     init(_ source: any RawByteSource) { self.source = source }
+    deinit { buffer.deallocate() }
 
-    private var available: Int { buffer.count - start }
+    private var available: Int { end - start }
 
     /// Reads more from the source into the buffer: false at its end.
     private func refill() throws(DecryptionError) -> Bool {
         guard !sourceEnded else { return false }
         if start > 0 {
-            buffer.removeFirst(start)
+            if available > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + start, available) }
+            end = available
             start = 0
         }
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: 1 << 16))
-        let n = buffer.withUnsafeMutableBytes { source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }
-        buffer.removeLast(buffer.count - old - max(n, 0))
+        guard end < Self.capacity else { return true }
+        let n = source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
         if n < 0, let damage = source.damage { throw damage }
         if n < 0 { throw DecryptionError(.io, "read error after \(offset + Int64(available)) bytes: \(source.failure ?? "unknown")") }
         if n == 0 { sourceEnded = true }
+        end += n
         return n > 0
     }
 
@@ -72,10 +76,11 @@ final class EnvelopeInput {
     func line(limit: Int) throws(DecryptionError) -> [UInt8]? {
         var searched = 0
         while true {
-            if let newline = buffer[(start + searched)...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(buffer[start..<newline])
-                offset += Int64(newline + 1 - start)
-                start = newline + 1
+            if let newline = UnsafeRawBufferPointer(rebasing: buffer[(start + searched)..<end]).firstIndex(of: UInt8(ascii: "\n")) {
+                let length = searched + newline
+                let line = Array(UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)]))
+                offset += Int64(length + 1)
+                start += length + 1
                 return line
             }
             searched = available
@@ -90,17 +95,35 @@ final class EnvelopeInput {
         return try !refill()
     }
 
-    /// Up to `count` bytes into `output` (replacing its content): fewer only at the end.
-    func read(_ count: Int, into output: inout [UInt8]) throws(DecryptionError) {
-        output.removeAll(keepingCapacity: true)
-        while output.count < count {
+    /// Fills `output` (fewer bytes only at the end): the count.
+    func read(into output: UnsafeMutableRawBufferPointer) throws(DecryptionError) -> Int {
+        var filled = 0
+        while filled < output.count {
             if available == 0 {
                 guard try refill() else { break }
             }
-            let n = min(count - output.count, available)
-            output.append(contentsOf: buffer[start..<(start + n)])
+            let n = min(output.count - filled, available)
+            memcpy(output.baseAddress! + filled, buffer.baseAddress! + start, n)
             start += n
             offset += Int64(n)
+            filled += n
         }
+        return filled
+    }
+
+    /// Up to `count` bytes (fewer only at the end).
+    func read(_ count: Int) throws(DecryptionError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var failure: DecryptionError?
+        let n = bytes.withUnsafeMutableBytes { output in
+            do throws(DecryptionError) {
+                return try read(into: output)
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        return Array(bytes.prefix(n))
     }
 }
