@@ -23,6 +23,17 @@ extension ArchiveReader {
         return index.identity.difference(from: current)
     }
 
+    /// Why reading through a gzip index would cost more than a sequential read (the sampled
+    /// entries are spread over most of the stream), or nil.
+    func seekIndexCost(_ index: SeekIndex, for visitor: some EntryVisitor) -> String? {
+        guard index.kind == .gzipTar, index.identity.size > 0 else { return nil }
+        let needed = index.entries.map { visitor.needsEntry(rawPath: $0.rawPath, type: $0.type) }
+        let span = index.compressedSpan(of: needed)
+        let share = Double(span) / Double(index.identity.size)
+        guard share > gzipSpanLimit else { return nil }
+        return "the sampled entries lie between checkpoints that span \(Int(share * 100))% of the gzip file: reading it whole is faster"
+    }
+
     /// Hands the visitor every entry the index lists, in order: the entries it needs are read
     /// from their own headers (one libarchive reader per run of consecutive needed entries,
     /// opened at the first one's header), the others only named from the index. Stops with

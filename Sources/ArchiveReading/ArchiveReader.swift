@@ -107,6 +107,11 @@ public final class ArchiveReader {
     public var recordsSeekIndex = false
     /// Bytes of a gzip file between checkpoints (`VerificationRequest.gzipCheckpointSpacing`).
     public var gzipCheckpointSpacing: Int64?
+    /// The share of a gzip file past which a sample is read sequentially rather than through
+    /// its index: inflating from checkpoints is zlib on one thread, a sequential read ISA-L on a
+    /// thread of its own (docs/seek-index.md, "Measured").
+    public var gzipSpanLimit = ArchiveReader.defaultGzipSpanLimit
+    public static let defaultGzipSpanLimit = 0.4
     var indexRecorder: SeekIndexRecorder?
     /// Reading one stream: its first and last bytes, kept as its data goes by.
     var streamEnds: SingleStreamContent?
@@ -211,8 +216,16 @@ public final class ArchiveReader {
             return
         }
         if let index = seekIndex {
-            guard let why = seekIndexRefusal(index) else { return readThroughIndex(index, into: visitor, &outcome) }
-            outcome.seekIndexUse = .refused(why)
+            if let why = seekIndexRefusal(index) {
+                outcome.seekIndexUse = .refused(why)
+            } else if let why = seekIndexCost(index, for: visitor) {
+                // The index still describes the archive: none is recorded again.
+                outcome.seekIndexUse = .refused(why)
+                outcome.seekIndexNotBuilt = "the index given still describes the archive"
+                recordsSeekIndex = false
+            } else {
+                return readThroughIndex(index, into: visitor, &outcome)
+            }
         }
         if formatPolicy == .auto, source.head(PgCustomDump.magic.count) == PgCustomDump.magic {
             readPgCustomDump(&outcome)

@@ -64,6 +64,9 @@ public struct VerificationRequest: Sendable {
     /// Bytes of a gzip file between two checkpoints of the index recorded; nil: chosen so that
     /// the index stays under 1% of the archive (`GzipCheckpointInflater`).
     public var gzipCheckpointSpacing: Int64?
+    /// The share of a gzip file past which a sample is read sequentially rather than through
+    /// its index (`ArchiveReader.gzipSpanLimit`); 1: always through the index.
+    public var gzipSpanLimit = ArchiveReader.defaultGzipSpanLimit
     /// The archive comes as this stream (`archivePath` only names it): read in one pass, its
     /// SHA-256 always taken (`VerificationReport.streamDigest`).
     public var archiveStream: ByteStream?
@@ -284,6 +287,7 @@ public enum ArchiveVerification {
             && request.restoreTo == nil && request.manifest?.entries.recordsMetadata == false
         reader.recordsSeekIndex = request.recordsSeekIndex
         reader.gzipCheckpointSpacing = request.gzipCheckpointSpacing
+        reader.gzipSpanLimit = request.gzipSpanLimit
         // A run that reads every entry gains nothing from an index.
         if sample?.contains(false) == true { reader.seekIndex = request.seekIndex }
     }

@@ -71,7 +71,7 @@ extension Daemon {
             }
         }
         request.inflater = configuration.inflater
-        keepSeekIndex(of: item.file.path, in: &request)
+        keepSeekIndex(of: item.file.path, in: &request, sampled: sample != .all)
         request.threads = configuration.workerThreads
         request.nice = configuration.workerNice
         request.ioClass = configuration.workerIOClass

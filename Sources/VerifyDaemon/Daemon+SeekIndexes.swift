@@ -6,8 +6,11 @@ import VerifyCore
 extension Daemon {
     var seekIndexShelf: SeekIndexShelf { SeekIndexShelf(stateDirectory: configuration.stateDirectory) }
 
-    /// Gives the run the kept index of `archive`, if there is one, and asks it to record one.
-    func keepSeekIndex(of archive: String, in request: inout WorkerRequest) {
+    /// Gives the run the kept index of `archive`, if there is one, and, on a destination that
+    /// samples, asks it to record one. A destination that reads every entry never reads through
+    /// an index, and recording costs a tar.gz the zlib inflater instead of ISA-L.
+    func keepSeekIndex(of archive: String, in request: inout WorkerRequest, sampled: Bool) {
+        guard sampled else { return }
         request.seekIndexPath = seekIndexShelf.existing(for: archive)
         request.recordsSeekIndex = true
     }

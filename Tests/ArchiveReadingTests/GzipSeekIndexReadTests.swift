@@ -44,6 +44,8 @@ import VerifyTestSupport
         request.seekIndex = index
         request.recordsSeekIndex = record
         request.gzipCheckpointSpacing = spacing
+        // Through the index whatever it spans (a small fixture's sample spans much of it).
+        request.gzipSpanLimit = 1
         return ArchiveVerification.run(request)
     }
 
@@ -173,6 +175,27 @@ import VerifyTestSupport
             case .noWindows: for i in inner { index.checkpoints[i].window = [] }
             }
         }
+    }
+
+    /// A sample spread over most of the gzip stream is read sequentially (faster than inflating
+    /// from checkpoints with zlib), says so, reports what the sequential read reports, and
+    /// records no new index (the one given still describes the archive).
+    @Test func wideSampleIsReadSequentially() throws {
+        let space = try Base.workspace()
+        let manifest = try Base.manifest(space)
+        let archive = try Self.archive(space, tool: "gzip")
+        let index = try Self.buildIndex(archive, manifest)
+        var request = VerificationRequest(archivePath: archive, manifest: manifest, sample: .percent(60), seed: 2)
+        request.seekIndex = index
+        request.recordsSeekIndex = true
+        let through = ArchiveVerification.run(request)
+        guard case .refused(let why)? = through.seekIndexUse else {
+            Issue.record("\(through.seekIndexUse?.summary ?? "nil")")
+            return
+        }
+        #expect(why.contains("reading it whole is faster"), "\(why)")
+        #expect(through.builtSeekIndex == nil)
+        Base.same(through, Self.run(archive, manifest, sample: .percent(60), seed: 2), "wide sample")
     }
 
     /// An index of a plain tar is not used for its tar.gz, nor a tar.gz's for another file.

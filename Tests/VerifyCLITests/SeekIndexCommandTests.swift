@@ -58,7 +58,11 @@ import VerifyTestSupport
         #expect(built.status == 0, "\(built.stderr)")
         let sampled = try CheckRun.run([archive + ".gz", "-m", manifest, "--sample", "3", "--seed", "4", "--index", index])
         #expect(sampled.status == 0 && sampled.verdict == "pass", "\(sampled.stdout)")
-        #expect(sampled.json?["seekIndex"]?.stringValue?.contains("seek index used: ") == true, "\(sampled.stdout)")
+        // Used, or declined as costlier than a whole read (this small archive has few
+        // checkpoints: a sample of 3 may span most of it); never rewritten while it is current.
+        let note = sampled.json?["seekIndex"]?.stringValue ?? ""
+        #expect(note.contains("seek index used: ") || note.contains("reading it whole is faster"), "\(note)")
+        #expect(!note.contains("written to"), "\(note)")
         let plain = try CheckRun.run([archive + ".gz", "-m", manifest, "--sample", "3", "--seed", "4"])
         #expect(plain.json?["checked"] == sampled.json?["checked"])
         #expect(plain.json?["entriesRead"] == sampled.json?["entriesRead"])

@@ -33,6 +33,15 @@ import Testing
         #expect(Self.sample.checkpoint(before: 9_000_000)?.compressedOffset == 700_000)
     }
 
+    /// What a read through the index inflates: from the checkpoint before each run of needed
+    /// entries to the first checkpoint past its data (or the file's end).
+    @Test func compressedSpanOfASample() {
+        #expect(Self.sample.compressedSpan(of: [false, false]) == 0)
+        #expect(Self.sample.compressedSpan(of: [false, true]) == (1 << 20) - 700_000)
+        #expect(Self.sample.compressedSpan(of: [true, false]) == 1 << 20)
+        #expect(Self.sample.compressedSpan(of: [true, true]) == 1 << 20)
+    }
+
     @Test func everyFlippedByteAndCutIsRefused() {
         let bytes = Self.sample.encoded()
         for position in bytes.indices {

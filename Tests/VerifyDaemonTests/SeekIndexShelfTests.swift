@@ -40,7 +40,10 @@ import VerifyTestSupport
 
         let sampled = WorkerMain.verify(request(sample: .count(3), shelf: shelf))
         #expect(sampled.verdict == .pass)
-        #expect(sampled.seekIndexNote?.hasPrefix("seek index used") == true, "\(sampled.seekIndexNote ?? "nil")")
+        // Used, or (a small archive, few checkpoints) declined as costlier than a whole read;
+        // either way it still describes the archive, so none is recorded again.
+        let note = sampled.seekIndexNote ?? "nil"
+        #expect(note.hasPrefix("seek index used") || note.contains("reading it whole is faster"), "\(note)")
         #expect(sampled.seekIndex == nil, "a run through a current index records none")
         #expect(sampled.entriesChecked == 3)
 

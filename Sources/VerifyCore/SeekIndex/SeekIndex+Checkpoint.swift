@@ -30,13 +30,38 @@ extension SeekIndex {
 
     /// The last checkpoint at or before `offset` of the decompressed stream.
     public func checkpoint(before offset: Int64) -> Checkpoint? {
+        let after = firstCheckpoint(after: offset)
+        return after > 0 ? checkpoints[after - 1] : nil
+    }
+
+    /// The index of the first checkpoint past `offset` (`checkpoints.count` when none is).
+    func firstCheckpoint(after offset: Int64) -> Int {
         var low = 0
         var high = checkpoints.count
         while low < high {
             let mid = (low + high) / 2
             if checkpoints[mid].decodedOffset <= offset { low = mid + 1 } else { high = mid }
         }
-        return low > 0 ? checkpoints[low - 1] : nil
+        return low
+    }
+
+    /// Bytes of the gzip file a read through the index inflates for the `needed` entries: from
+    /// the checkpoint before each run of needed entries to the first checkpoint past its data,
+    /// overlaps counted once (inflating goes on from one run to the next).
+    public func compressedSpan(of needed: [Bool]) -> Int64 {
+        var total: Int64 = 0
+        var covered: Int64 = 0
+        for run in Self.runs(needed) {
+            let first = entries[run.lowerBound]
+            let last = entries[run.upperBound - 1]
+            let end = last.dataOffset + ((last.size ?? 0) + 511) / 512 * 512
+            let start = max(checkpoint(before: first.headerOffset)?.compressedOffset ?? 0, covered)
+            let next = firstCheckpoint(after: end)
+            let stop = next < checkpoints.count ? checkpoints[next].compressedOffset : identity.size
+            if stop > start { total += stop - start }
+            covered = max(covered, stop)
+        }
+        return total
     }
 
     /// Encodes the gzip part (after the entries).
