@@ -6,19 +6,23 @@
 # A machine that cannot run containers skips with one line. On failure the container's journal
 # is kept and its path printed.
 #   scripts/test-system.sh DEB
+#   scripts/test-system.sh --can-run   (the Makefile asks first, so that a machine that cannot run
+#                                       containers skips before building anything; status 1 then)
 set -euo pipefail
-deb=$(realpath "$1")
-src=$(cd "$(dirname "$0")/.." && pwd)
 cache=${VERIFYD_TEST_ROOT_CACHE:-/var/cache/verifyd-test-root}
 mirror=${VERIFYD_TEST_MIRROR:-http://deb.debian.org/debian}
 limit=${VERIFYD_TEST_SYSTEM_TIMEOUT:-900}
 
-skip() { echo "test-system: SKIPPED: $*"; exit 0; }
+mode=${1:?usage: scripts/test-system.sh DEB | --can-run}
+skip() { echo "test-system: SKIPPED: $*"; [ "$mode" = --can-run ] && exit 1; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, systemd-nspawn)"
+unshare --pid --mount --uts --ipc --fork true 2>/dev/null || skip "this machine cannot make the namespaces a container needs"
+[ "$mode" != --can-run ] || exit 0
 for tool in systemd-nspawn debootstrap lintian; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (make deps installs it)"
 done
-unshare --pid --mount --uts --ipc --fork true 2>/dev/null || skip "this machine cannot make the namespaces a container needs"
+deb=$(realpath "$1")
+src=$(cd "$(dirname "$0")/.." && pwd)
 
 # The root: a minimal Debian 12 with systemd, what the checks use, and the package's dependencies
 # (so that it installs offline, as from a local mirror).
