@@ -43,7 +43,9 @@ if [ ! -d "$root" ]; then
 fi
 
 work=$(mktemp -d /tmp/verifyd-test-system.XXXXXX)
-mkdir -p "$work/test" "$work/out"
+# The container's journal is written to $work/journal (persistent storage, bound in), so that it
+# is kept even when the boot fails before the checks run.
+mkdir -p "$work/test" "$work/out" "$work/journal"
 cp "$deb" "$src/packaging/system-test/checks.sh" "$work/test/"
 cat > "$work/test/verifyd-system-test.service" <<'UNIT'
 [Unit]
@@ -61,7 +63,7 @@ started=$SECONDS
 # nspawn's own seccomp filter lacks Landlock's calls: allowed, so that the unit's filter decides.
 systemd-nspawn --register=no --keep-unit --quiet --volatile=overlay --link-journal=no \
     --system-call-filter="landlock_create_ruleset landlock_add_rule landlock_restrict_self" \
-    --bind-ro="$work/test:/mnt/test" --bind="$work/out:/mnt/out" \
+    --bind-ro="$work/test:/mnt/test" --bind="$work/out:/mnt/out" --bind="$work/journal:/var/log/journal" \
     --bind-ro="$work/test/verifyd-system-test.service:/etc/systemd/system/verifyd-system-test.service" \
     -D "$root" -b systemd.wants=verifyd-system-test.service > "$work/console.log" 2>&1 < /dev/null &
 nspawn=$!
@@ -86,5 +88,6 @@ if [ "$(cat "$work/out/status" 2>/dev/null || echo none)" = 0 ] && [ "$lint" = 0
     rm -rf "$work"
     exit 0
 fi
-echo "test-system: FAILED. The container's journal: $work/out/journal.txt; its console: $work/console.log"
+[ -s "$work/out/journal.txt" ] || journalctl -D "$work/journal" --no-pager -o short-precise > "$work/out/journal.txt" 2>&1 || true
+echo "test-system: FAILED. The container's journal: $work/out/journal.txt (journalctl -D $work/journal); its console: $work/console.log"
 exit 1
