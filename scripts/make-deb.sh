@@ -5,8 +5,9 @@
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd) man=$(cd "$2" && pwd) completions=$(cd "$3" && pwd)
-version=$(sed -n 's/.*static let version = "\(.*\)"/\1/p' "$src/Sources/VerifyDaemon/Daemon.swift")
-[ -n "$version" ] || { echo "make-deb: no version in Sources/VerifyDaemon/Daemon.swift" >&2; exit 1; }
+# The version the built binary says (VerifydRelease.version).
+version=$("$build/verifyd" --version)
+echo "$version" | grep -Eq '^[0-9][0-9A-Za-z.+~-]*$' || { echo "make-deb: $build/verifyd --version said '$version', not a version" >&2; exit 1; }
 
 stage=$src/.build/deb
 rm -rf "$stage" && mkdir -p "$stage/verifyd-$version" "$src/dist"

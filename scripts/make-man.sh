@@ -8,7 +8,7 @@ set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd)
 out=$2
-version=$(sed -n 's/.*static let version = "\(.*\)"/\1/p' "$src/Sources/VerifyDaemon/Daemon.swift")
+version=$("$build/verifyd" --version)
 date=$(git -C "$src" log -1 --format=%cs 2>/dev/null || date +%F)
 mkdir -p "$out"
 cd "$src"

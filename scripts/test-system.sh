@@ -6,19 +6,23 @@
 # A machine that cannot run containers skips with one line. On failure the container's journal
 # is kept and its path printed.
 #   scripts/test-system.sh DEB
+#   scripts/test-system.sh --can-run   (the Makefile asks first, so that a machine that cannot run
+#                                       containers skips before building anything; status 1 then)
 set -euo pipefail
-deb=$(realpath "$1")
-src=$(cd "$(dirname "$0")/.." && pwd)
 cache=${VERIFYD_TEST_ROOT_CACHE:-/var/cache/verifyd-test-root}
 mirror=${VERIFYD_TEST_MIRROR:-http://deb.debian.org/debian}
 limit=${VERIFYD_TEST_SYSTEM_TIMEOUT:-900}
 
-skip() { echo "test-system: SKIPPED: $*"; exit 0; }
+mode=${1:?usage: scripts/test-system.sh DEB | --can-run}
+skip() { echo "test-system: SKIPPED: $*"; [ "$mode" = --can-run ] && exit 1; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, systemd-nspawn)"
+unshare --pid --mount --uts --ipc --fork true 2>/dev/null || skip "this machine cannot make the namespaces a container needs"
+[ "$mode" != --can-run ] || exit 0
 for tool in systemd-nspawn debootstrap lintian; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (make deps installs it)"
 done
-unshare --pid --mount --uts --ipc --fork true 2>/dev/null || skip "this machine cannot make the namespaces a container needs"
+deb=$(realpath "$1")
+src=$(cd "$(dirname "$0")/.." && pwd)
 
 # The root: a minimal Debian 12 with systemd, what the checks use, and the package's dependencies
 # (so that it installs offline, as from a local mirror).
@@ -39,7 +43,9 @@ if [ ! -d "$root" ]; then
 fi
 
 work=$(mktemp -d /tmp/verifyd-test-system.XXXXXX)
-mkdir -p "$work/test" "$work/out"
+# The container's journal is written to $work/journal (persistent storage, bound in), so that it
+# is kept even when the boot fails before the checks run.
+mkdir -p "$work/test" "$work/out" "$work/journal"
 cp "$deb" "$src/packaging/system-test/checks.sh" "$work/test/"
 cat > "$work/test/verifyd-system-test.service" <<'UNIT'
 [Unit]
@@ -57,7 +63,7 @@ started=$SECONDS
 # nspawn's own seccomp filter lacks Landlock's calls: allowed, so that the unit's filter decides.
 systemd-nspawn --register=no --keep-unit --quiet --volatile=overlay --link-journal=no \
     --system-call-filter="landlock_create_ruleset landlock_add_rule landlock_restrict_self" \
-    --bind-ro="$work/test:/mnt/test" --bind="$work/out:/mnt/out" \
+    --bind-ro="$work/test:/mnt/test" --bind="$work/out:/mnt/out" --bind="$work/journal:/var/log/journal" \
     --bind-ro="$work/test/verifyd-system-test.service:/etc/systemd/system/verifyd-system-test.service" \
     -D "$root" -b systemd.wants=verifyd-system-test.service > "$work/console.log" 2>&1 < /dev/null &
 nspawn=$!
@@ -82,5 +88,6 @@ if [ "$(cat "$work/out/status" 2>/dev/null || echo none)" = 0 ] && [ "$lint" = 0
     rm -rf "$work"
     exit 0
 fi
-echo "test-system: FAILED. The container's journal: $work/out/journal.txt; its console: $work/console.log"
+[ -s "$work/out/journal.txt" ] || journalctl -D "$work/journal" --no-pager -o short-precise > "$work/out/journal.txt" 2>&1 || true
+echo "test-system: FAILED. The container's journal: $work/out/journal.txt (journalctl -D $work/journal); its console: $work/console.log"
 exit 1

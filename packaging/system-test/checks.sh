@@ -137,11 +137,14 @@ check "verifyd's network namespace has loopback only" sh -c "[ \"\$(nsenter -t $
 kill "$server"
 check "the destination is read-only in verifyd's mount namespace" sh -c "! nsenter -t $pid -m touch /srv/backups/nightly/x"
 mkdir -p /var/lib/verifyd/scratch/probe
-probe='{"archivePath":"/nonexistent.tar","stripComponents":0,"strict":false,"sample":"all","seed":"1","stallTimeout":30,"memoryLimit":1073741824,"restoreDirectory":"/var/lib/verifyd/scratch/probe","probe":{"write":["/srv/backups/nightly/etc.tar.gz","/srv/backups/nightly/new","/var/lib/verifyd/history.sqlite","/tmp/outside","/var/lib/verifyd/scratch/probe/inside"],"remove":["/srv/backups/nightly/etc.tar.gz.sha256"],"connectUnix":[],"connectTCP":[],"signal":[],"chmod":[],"shellWrite":[],"hardLink":[]}}'
+probe='{"archivePath":"/nonexistent.tar","stripComponents":0,"strict":false,"sample":{"all":{}},"seed":"1","stallTimeout":30,"memoryLimit":1073741824,"restoreDirectory":"/var/lib/verifyd/scratch/probe","probe":{"write":["/srv/backups/nightly/etc.tar.gz","/srv/backups/nightly/new","/var/lib/verifyd/history.sqlite","/tmp/outside","/var/lib/verifyd/scratch/probe/inside"],"remove":["/srv/backups/nightly/etc.tar.gz.sha256"],"connectUnix":[],"connectTCP":[],"signal":[],"chmod":[],"shellWrite":[],"hardLink":[]}}'
 echo "$probe" | nsenter -t "$pid" -m /usr/sbin/verifyd worker > /tmp/probe.json 2>/tmp/probe.err
 check "a sealed worker writes only inside its scratch folder" python3 - <<'PY'
 import json, sys
-report = json.load(open("/tmp/probe.json"))["probe"]
+try:
+    report = json.load(open("/tmp/probe.json"))["probe"]
+except ValueError:
+    sys.exit("no probe report; the worker said: " + open("/tmp/probe.err").read())
 outcome = {(a["operation"], a["target"]): a["errno"] for a in report["attempts"]}
 inside = ("write", "/var/lib/verifyd/scratch/probe/inside")
 bad = {k: v for k, v in outcome.items() if (v == 0) != (k == inside)}
