@@ -126,7 +126,7 @@ let package = Package(
 
         .target(
             name: "VerifyTestSupport",
-            dependencies: ["VerifyCore"],
+            dependencies: ["VerifyCore", "VerifySystem"],
             path: "Tests/VerifyTestSupport"
         ),
         .testTarget(name: "VerifyCoreTests", dependencies: ["VerifyCore", "VerifyTestSupport"]),

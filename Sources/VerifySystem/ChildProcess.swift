@@ -123,9 +123,17 @@ public struct ChildProcess: Sendable {
     }
 
     /// Writes `bytes` to the child's stdin, then closes it. Stops early when the child does not
-    /// read them all: a child that exited never kills the caller with SIGPIPE, which is blocked
-    /// on this thread for the write and, when the write raised it, taken back.
+    /// read them all (see `writeAll(_:to:)`).
     public func writeInput(_ bytes: [UInt8]) {
+        Self.writeAll(bytes, to: input)
+        close(input)
+    }
+
+    /// Writes `bytes` to the pipe `descriptor` until done or the reader is gone. A reader that
+    /// exited never kills the caller with SIGPIPE, which is blocked on this thread for the write
+    /// and, when the write raised it, taken back. Returns false when the reader was gone.
+    @discardableResult
+    public static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
         var pipeSignal = sigset_t()
         sigemptyset(&pipeSignal)
         sigaddset(&pipeSignal, SIGPIPE)
@@ -135,7 +143,7 @@ public struct ChildProcess: Sendable {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = write(input, raw.baseAddress! + offset, raw.count - offset)
+                let n = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0, errno == EINTR { continue }
                 if n < 0, errno == EPIPE { brokenPipe = true }
                 if n <= 0 { break }
@@ -147,7 +155,7 @@ public struct ChildProcess: Sendable {
             _ = sigtimedwait(&pipeSignal, nil, &now)
         }
         pthread_sigmask(SIG_SETMASK, &previous, nil)
-        close(input)
+        return !brokenPipe
     }
 
     /// Reads the child's output chunk by chunk until its end (or a read error), or until `body`

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VerifySystem
+import VerifyTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -97,5 +98,15 @@ struct ChildProcessTests {
         child.writeInput(Array("go\n".utf8))
         #expect(chunks == 1)
         #expect(child.wait() != .exited(0))
+    }
+
+    /// The tests' own `Tool.run` feeds stdin the same way: a tool that exits without reading
+    /// (python3 missing a module, say) fails its test instead of ending every test with SIGPIPE.
+    @Test func toolRunSurvivesAChildThatReadsNothing() throws {
+        let result = try Tool.run(["true"], input: [UInt8](repeating: 0x41, count: 1 << 20))
+        #expect(result.status == 0)
+        var pending = sigset_t()
+        sigpending(&pending)
+        #expect(sigismember(&pending, SIGPIPE) == 0, "no SIGPIPE is left pending")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VerifySystem
 
 /// Runs real programs (GNU tar, bsdtar, zip, 7z, cpio, sha256sum, verifyctl) for fixtures and
 /// end-to-end tests.
@@ -35,7 +36,9 @@ public enum Tool {
         let writer = stdin.fileHandleForWriting
         group.enter()
         DispatchQueue.global().async {
-            if let input { writer.write(Data(input)) }
+            // A child that exits without reading all of its input must fail its test, not end
+            // the whole test process with SIGPIPE.
+            if let input { ChildProcess.writeAll(input, to: writer.fileDescriptor) }
             try? writer.close()
             group.leave()
         }
