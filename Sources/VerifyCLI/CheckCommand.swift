@@ -132,7 +132,7 @@ struct CheckCommand: ParsableCommand {
     var raw = false
 
     @Option(help: ArgumentHelp(
-        "A seek index: used when it matches ARCHIVE (a sample then reads only the sampled entries), written whenever ARCHIVE is read from start to end. Plain tar only, so far.",
+        "A seek index: used when it matches ARCHIVE (a sample then reads only the sampled entries), written whenever ARCHIVE is read from start to end. Plain tar and tar.gz; other formats read sequentially.",
         valueName: "FILE"))
     var index: String?
 
@@ -196,31 +196,15 @@ struct CheckCommand: ParsableCommand {
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let request: VerificationRequest
         let manifestPath: String?
+        let keys: [TrustedKey]
+        var folder: String?
         do {
             (request, manifestPath) = try makeRequest(seed: seed, stream: isStream)
-        } catch {
-            let message = "\(error)"
-            let report = CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed)
-            emit(report, errorMessage: message)
-            throw ExitCode(ExitStatus.error)
-        }
-        let keys: [TrustedKey]
-        do {
             // A key file that cannot be trusted or read ends the command before any reading.
             keys = try trustedKeys.map(ManifestSignatureCheck.loadTrustedKey)
+            folder = try restoreTo.map(RestoreFolder.prepare)
         } catch {
-            emit(CheckReportRenderer.errorReport(archive: archive, message: "\(error)", seed: seed), errorMessage: "\(error)")
-            throw ExitCode(ExitStatus.error)
-        }
-        var folder: String?
-        if let restoreTo {
-            do {
-                folder = try RestoreFolder.prepare(restoreTo)
-            } catch {
-                let message = "\(error)"
-                emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
-                throw ExitCode(ExitStatus.error)
-            }
+            try refuse(error, seed: seed)
         }
         var restoring = request
         // A stream is read in one pass; with --spool it is copied whole first, then read as a
@@ -230,23 +214,11 @@ struct CheckCommand: ParsableCommand {
             copy = try openStream(into: &restoring)
         } catch {
             if let folder { RestoreFolder.empty(folder) }
-            let message = "\(error)"
-            emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
-            throw ExitCode(ExitStatus.error)
+            try refuse(error, seed: seed)
         }
         defer { copy?.remove() }
         restoring.restoreTo = folder
-        restoring.restoreReserve = RestoreReserve(bytes: restoreReserve)
-        if let inflater, let backend = GzipBackend(rawValue: inflater) { restoring.gzipBackend = backend }
-        restoring.threads = threads
-        if raw { restoring.formatPolicy = .raw }
-        let total = restoring.archiveStream == nil ? TerminalProgress.fileSize(restoring.archivePath) : 0
-        let progress = json || noProgress ? nil : TerminalProgress(totalBytes: total)
-        if let progress {
-            restoring.progressInterval = .milliseconds(250)
-            restoring.onProgress = { entries, bytes in progress.update(entries: entries, bytesRead: bytes) }
-            progress.update(entries: 0, bytesRead: 0)
-        }
+        let progress = configure(&restoring)
         let indexNote = index.flatMap { CheckIndexOption.prepare($0, &restoring) }
         armFatalExit(seed: seed)
         var report = isBaseBackup ? BaseBackupVerification.run(restoring) : ArchiveVerification.run(restoring)
@@ -271,6 +243,30 @@ struct CheckCommand: ParsableCommand {
         if let index { renderer.seekIndex = CheckIndexOption.finish(index, report, loadNote: indexNote) }
         emit(renderer, errorMessage: nil)
         throw ExitCode(ExitStatus.forVerdict(report.result.verdict))
+    }
+
+    /// The check could not start (a bad manifest, key file, restore folder or stream): an error
+    /// report, and exit status 2.
+    private func refuse(_ error: any Error, seed: UInt64) throws -> Never {
+        let message = "\(error)"
+        emit(CheckReportRenderer.errorReport(archive: archive, message: message, seed: seed), errorMessage: message)
+        throw ExitCode(ExitStatus.error)
+    }
+
+    /// The options that tune the read: reserve, inflater, threads, raw, and the progress line
+    /// on a terminal (returned, to be cleared at the end).
+    private func configure(_ request: inout VerificationRequest) -> TerminalProgress? {
+        request.restoreReserve = RestoreReserve(bytes: restoreReserve)
+        if let inflater, let backend = GzipBackend(rawValue: inflater) { request.gzipBackend = backend }
+        request.threads = threads
+        if raw { request.formatPolicy = .raw }
+        let total = request.archiveStream == nil ? TerminalProgress.fileSize(request.archivePath) : 0
+        // No line for --json, --no-progress, or when stderr is not a terminal.
+        guard !json, !noProgress, let line = TerminalProgress(totalBytes: total) else { return nil }
+        request.progressInterval = .milliseconds(250)
+        request.onProgress = { entries, bytes in line.update(entries: entries, bytesRead: bytes) }
+        line.update(entries: 0, bytesRead: 0)
+        return line
     }
 
     /// With a stream: opens it for the one pass (`request.archiveStream`), or, with --spool,

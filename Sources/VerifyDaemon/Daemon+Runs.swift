@@ -48,41 +48,7 @@ extension Daemon {
         let id = record.id ?? 0
         historyChanged(destination.name)
         coverageChanged(destination.name, archive: item.file.path)
-        var request = workerRequest(destination, archive: item.file.path, seed: seed)
-        request.sample = sample
-        request.coverageRunsInWindow = runsInCoverageWindow(destination)
-        // Coverage chooses the sample and continues runs cut short by a budget; a run that reads
-        // every entry with no budget needs none of it (and a 16,000-entry archive's coverage is
-        // megabytes of JSON to pass).
-        let readsEverything = sample == .all && destination.maxDuration == nil && destination.maxBytes == nil
-        if let coverage = coverageForRun(destination, archive: item.file, entries: !readsEverything) {
-            request.coverage = coverage.items
-            request.coverageCycleStart = coverage.cycleStart
-        }
-        if destination.mode == .restore {
-            let scratch = configuration.stateDirectory + "/scratch/run-\(id)"
-            do {
-                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                request.restoreDirectory = scratch
-                request.restoreLimit = destination.restoreLimit
-                request.restoreReserve = configuration.restoreReserve
-            } catch {
-                logger.error("cannot create the restore folder; the run streams instead", metadata: ["folder": "\(scratch)", "error": "\(error)"])
-            }
-        }
-        request.inflater = configuration.inflater
-        keepSeekIndex(of: item.file.path, in: &request, sampled: sample != .all)
-        request.threads = configuration.workerThreads
-        request.nice = configuration.workerNice
-        request.ioClass = configuration.workerIOClass
-        request.maxSeconds = destination.maxDuration
-        request.maxBytes = destination.maxBytes
-        if destination.format == .raw { request.formatPolicy = .raw }
-        let signaturePolicy = destination.signaturePolicy(trustedKeys: configuration.trustedKeys)
-        if signaturePolicy != .off {
-            request.manifestSignature = signaturePolicy
-            request.trustedKeys = configuration.trustedKeys
-        }
+        let request = runRequest(destination, archive: item.file, runID: id, seed: seed, sample: sample)
         let worker = WorkerProcess(executable: workerExecutable, request: request, timeout: configuration.workerTimeout)
         metricsDirty = true
         running[id] = RunningRun(
@@ -94,6 +60,47 @@ extension Daemon {
         ])
         return StartedRun(
             id: id, destination: destination.name, file: item.file, worker: worker, paths: paths, identities: probe?.identities ?? [])
+    }
+
+    /// The worker's request for a run of `archive`: the destination's settings, the sample,
+    /// the coverage to continue, a restore folder, the kept seek index, signature policy.
+    func runRequest(_ destination: DestinationConfiguration, archive: ArchiveFile, runID: Int64, seed: UInt64, sample: SamplePolicy) -> WorkerRequest {
+        var request = workerRequest(destination, archive: archive.path, seed: seed)
+        request.sample = sample
+        request.coverageRunsInWindow = runsInCoverageWindow(destination)
+        // Coverage chooses the sample and continues runs cut short by a budget; a run that reads
+        // every entry with no budget needs none of it (and a 16,000-entry archive's coverage is
+        // megabytes of JSON to pass).
+        let readsEverything = sample == .all && destination.maxDuration == nil && destination.maxBytes == nil
+        if let coverage = coverageForRun(destination, archive: archive, entries: !readsEverything) {
+            request.coverage = coverage.items
+            request.coverageCycleStart = coverage.cycleStart
+        }
+        if destination.mode == .restore {
+            let scratch = configuration.stateDirectory + "/scratch/run-\(runID)"
+            do {
+                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                request.restoreDirectory = scratch
+                request.restoreLimit = destination.restoreLimit
+                request.restoreReserve = configuration.restoreReserve
+            } catch {
+                logger.error("cannot create the restore folder; the run streams instead", metadata: ["folder": "\(scratch)", "error": "\(error)"])
+            }
+        }
+        request.inflater = configuration.inflater
+        keepSeekIndex(of: archive.path, in: &request, sampled: sample != .all)
+        request.threads = configuration.workerThreads
+        request.nice = configuration.workerNice
+        request.ioClass = configuration.workerIOClass
+        request.maxSeconds = destination.maxDuration
+        request.maxBytes = destination.maxBytes
+        if destination.format == .raw { request.formatPolicy = .raw }
+        let signaturePolicy = destination.signaturePolicy(trustedKeys: configuration.trustedKeys)
+        if signaturePolicy != .off {
+            request.manifestSignature = signaturePolicy
+            request.trustedKeys = configuration.trustedKeys
+        }
+        return request
     }
 
     func workerRequest(_ destination: DestinationConfiguration, archive: String, seed: UInt64) -> WorkerRequest {
@@ -166,20 +173,7 @@ extension Daemon {
     func finish(_ run: StartedRun, _ workerResult: WorkerResult, probe: ArchiveProbe?) {
         let now = clock()
         var result = withContentChanges(run, workerResult)
-        let settle = configuration.destination(named: run.destination)?.settle ?? 0
-        let decision: RunSettling.End = probe.map { RunSettling.atEnd(verdict: result.verdict, started: run.identities, probe: $0, settle: settle, now: now) }
-            ?? (result.verdict == .interrupted ? .record : .interrupted(.noAnswer(path: run.file.path)))
-        var heldUntil: Double?
-        switch decision {
-        case .record: break
-        case .interrupted(let reason):
-            // Not a verdict: findings made on a file that was changing say nothing of the backup.
-            result.verdict = .interrupted
-            result.error = reason.text
-            result.failures = []
-            result.failureCount = 0
-        case .hold(let until): heldUntil = until
-        }
+        let (decision, heldUntil) = settledVerdict(run, &result, probe: probe, now: now)
         var outcome = RunOutcome(
             verdict: result.verdict, finished: now, entriesSeen: result.entriesSeen, entriesSelected: result.entriesSelected,
             entriesChecked: result.entriesChecked, bytesRead: result.bytesRead,
@@ -209,19 +203,7 @@ extension Daemon {
             trackers[run.destination] = tracker
         }
         if case .interrupted(let reason) = decision { notStill(run.file.path, destination: run.destination, reason) }
-        var metadata: Logger.Metadata = [
-            "run.id": "\(run.id)", "destination": "\(run.destination)", "archive.path": "\(run.file.path)",
-            "verdict": "\(result.verdict.rawValue)", "entries.checked": "\(result.entriesChecked)", "failures": "\(result.failureCount)",
-        ]
-        if let error = result.error { metadata["error"] = "\(error)" }
-        switch result.verdict {
-        case _ where heldUntil != nil:
-            logger.warning("run failed; the verdict counts if the archive stays unchanged for settle", metadata: metadata)
-        case .pass: logger.info("run passed", metadata: metadata)
-        case .fail: logger.error("run failed", metadata: metadata)
-        case .interrupted: logger.warning("run interrupted", metadata: metadata)
-        case .error: logger.error("run could not verify the archive", metadata: metadata)
-        }
+        logRunEnd(run, result, held: heldUntil != nil)
         if heldUntil == nil { raiseRunAlert(run, result) }
         raiseShrinkAlert(run, result)
         evaluateStates([run.destination])
@@ -232,6 +214,43 @@ extension Daemon {
             for waiter in waiting { waiter.yield(summary) }
         }
         wake.signal()
+    }
+
+    /// Whether the run's verdict counts (`RunSettling`): recorded, interrupted because the
+    /// archive changed under it (the result is then emptied of findings), or held until `settle`.
+    private func settledVerdict(_ run: StartedRun, _ result: inout WorkerResult, probe: ArchiveProbe?, now: Double) -> (RunSettling.End, heldUntil: Double?) {
+        let settle = configuration.destination(named: run.destination)?.settle ?? 0
+        let decision: RunSettling.End = probe.map { RunSettling.atEnd(verdict: result.verdict, started: run.identities, probe: $0, settle: settle, now: now) }
+            ?? (result.verdict == .interrupted ? .record : .interrupted(.noAnswer(path: run.file.path)))
+        var heldUntil: Double?
+        switch decision {
+        case .record: break
+        case .interrupted(let reason):
+            // Not a verdict: findings made on a file that was changing say nothing of the backup.
+            result.verdict = .interrupted
+            result.error = reason.text
+            result.failures = []
+            result.failureCount = 0
+        case .hold(let until): heldUntil = until
+        }
+        return (decision, heldUntil)
+    }
+
+    /// The journal's line for a run's end, at the level its verdict calls for.
+    private func logRunEnd(_ run: StartedRun, _ result: WorkerResult, held: Bool) {
+        var metadata: Logger.Metadata = [
+            "run.id": "\(run.id)", "destination": "\(run.destination)", "archive.path": "\(run.file.path)",
+            "verdict": "\(result.verdict.rawValue)", "entries.checked": "\(result.entriesChecked)", "failures": "\(result.failureCount)",
+        ]
+        if let error = result.error { metadata["error"] = "\(error)" }
+        switch result.verdict {
+        case _ where held:
+            logger.warning("run failed; the verdict counts if the archive stays unchanged for settle", metadata: metadata)
+        case .pass: logger.info("run passed", metadata: metadata)
+        case .fail: logger.error("run failed", metadata: metadata)
+        case .interrupted: logger.warning("run interrupted", metadata: metadata)
+        case .error: logger.error("run could not verify the archive", metadata: metadata)
+        }
     }
 
     /// An entry that matched its manifest but reads otherwise than at its last good read of the
