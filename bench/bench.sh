@@ -60,7 +60,7 @@ for format in tar tar.gz tar.zst tar.xz zip; do
     esac
     measure "verifyd 5% sample" "$format" "$check --sample-percent 5 --seed 1 $archive"
     case $format in
-        tar) # the seek index (docs/seek-index.md): plain tar only so far
+        tar | tar.gz) # the seek index (docs/seek-index.md)
             "$verifyctl" index "$archive" -o "$work/$format.vidx" > /dev/null
             measure "verifyd 5% sample through the seek index" "$format" "$check --sample-percent 5 --seed 1 --index $work/$format.vidx $archive"
             measure "verifyd full verify, building the seek index" "$format" "$check --index $work/$format.build.vidx $archive" ;;
@@ -99,6 +99,9 @@ read -r many_seconds many_rss < "$work/many"
 many_row="| 1,000,000-entry manifest, full verify of its .tar.gz | ${many_seconds} s, peak RSS $((many_rss / 1024)) MiB |"
 echo "$many_row"
 printf '%s\n' "${stream_rows[@]}"
+echo "encrypted archives..."
+encrypted_rows=$(bench/encrypted.sh "$verifyctl" "$corpus" "$manifest" "$work" "$runs")
+echo "$encrypted_rows"
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 {
@@ -120,6 +123,10 @@ machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
     echo "| stream against file (full verify) | file | cat \| check - | ratio |"
     echo "|---|---|---|---|"
     printf '%s\n' "${stream_rows[@]}"
+    echo
+    echo "| encrypted (full verify) | verifyd check | tool alone + plain verify | ratio |"
+    echo "|---|---|---|---|"
+    echo "$encrypted_rows"
 } > bench/results/latest.md
 python3 - "$work" "${rows[@]}" > bench/results/latest.json <<'PY'
 import json, sys
