@@ -185,9 +185,6 @@ public enum ArchiveVerification {
         switch EncryptedEnvelope.open(request) {
         case .plain: return nil
         case .opened(let envelope):
-            guard !envelope.kind.isOpenPGP else {
-                throw DecryptionError(.key, "a manifest inside an OpenPGP-encrypted archive is not supported (manifest_in_archive): put it beside the archive")
-            }
             return envelope.stream
         case .refused(_, let result):
             throw DecryptionError(.key, result.error ?? result.findings.first?.actual ?? "the encrypted archive cannot be opened")

@@ -15,6 +15,16 @@ public struct DecryptionKeys: Sendable {
         self.age = age
         self.gpgHome = gpgHome
     }
+
+    /// Takes the gpg the worker started before its seal (or why it could not start it) for
+    /// one pass over the archive: each pass needs its own, started on the file's first byte.
+    public mutating func use(_ started: Result<GpgDecryption, DecryptionError>?) {
+        switch started {
+        case .success(let gpg): gpgStarted = gpg
+        case .failure(let error): problem = error.message
+        case nil: break
+        }
+    }
 }
 
 extension DecryptionKeys {

@@ -28,8 +28,10 @@ public enum WorkerMain {
         // Sealed before anything of the destination is opened (docs/security.md). The restore
         // folder must exist then: its Landlock rule names it.
         if let folder = request.restoreDirectory { mkdir(folder, 0o700) }
-        // gpg talks to its agent over a socket and writes in its homedir: started before the seal.
+        // gpg talks to its agent over a socket and writes in its homedir: started before the
+        // seal, once for the run and, with a manifest inside the archive, once for that first pass.
         let gpg = startGpg(request)
+        let manifestGpg = request.manifestEntry == nil ? nil : startGpg(request)
         let sandbox: WorkerSandbox
         do {
             sandbox = try WorkerSandbox.apply(writable: request.restoreDirectory)
@@ -60,7 +62,7 @@ public enum WorkerMain {
                 : "libarchive ended the worker with a fatal internal error")))
             return 0
         }
-        let result = verify(request, gpg: gpg, progress: heartbeat.progress)
+        let result = verify(request, gpg: gpg, manifestGpg: manifestGpg, progress: heartbeat.progress)
         FatalExitGuard.disarm()
         heartbeat.stop()
         emit(WorkerMessage(result: result))
@@ -79,19 +81,18 @@ public enum WorkerMain {
         }
     }
 
-    static func verify(_ request: WorkerRequest, gpg: Result<GpgDecryption, DecryptionError>? = nil, progress: ReadProgress = ReadProgress()) -> WorkerResult {
+    static func verify(
+        _ request: WorkerRequest, gpg: Result<GpgDecryption, DecryptionError>? = nil,
+        manifestGpg: Result<GpgDecryption, DecryptionError>? = nil, progress: ReadProgress = ReadProgress()
+    ) -> WorkerResult {
         let references: References
         do {
-            references = try readReferences(request, progress: progress)
+            references = try readReferences(request, manifestGpg: manifestGpg, progress: progress)
         } catch {
             return failed("\(error)")
         }
         var verification = verificationRequest(request, manifest: references.manifest, archiveDigest: references.archiveDigest)
-        switch gpg {
-        case .success(let started): verification.decryptionKeys?.gpgStarted = started
-        case .failure(let error): verification.decryptionKeys?.problem = error.message
-        case nil: break
-        }
+        verification.decryptionKeys?.use(gpg)
         verification.progress = progress
         var report: VerificationReport
         if references.manifest?.format == .pgBackupManifest, BaseBackupVerification.isBaseTar(request.archivePath, manifest: request.manifestPath) {
@@ -127,7 +128,9 @@ public enum WorkerMain {
 
     /// The manifest (beside the archive or inside it), its signature and the archive's expected
     /// digest, read before the archive.
-    private static func readReferences(_ request: WorkerRequest, progress: ReadProgress) throws -> References {
+    private static func readReferences(
+        _ request: WorkerRequest, manifestGpg: Result<GpgDecryption, DecryptionError>?, progress: ReadProgress
+    ) throws -> References {
         var references = References()
         if let path = request.manifestPath {
             // One convention with `verifyctl check`: a file whose only line names the archive
@@ -142,8 +145,10 @@ public enum WorkerMain {
             }
         } else if let entry = request.manifestEntry {
             progress.stage = .manifestInArchive
+            var keys = request.keys?.decryptionKeys()
+            keys?.use(manifestGpg)
             references.manifest = try manifestInside(
-                request.archivePath, entry: entry, format: request.manifestFormat, keys: request.keys?.decryptionKeys(), progress: progress)
+                request.archivePath, entry: entry, format: request.manifestFormat, keys: keys, progress: progress)
         }
         if let path = request.archiveDigestPath {
             progress.stage = .archiveDigest
