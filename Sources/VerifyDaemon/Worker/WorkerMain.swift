@@ -31,7 +31,7 @@ public enum WorkerMain {
         // gpg talks to its agent over a socket and writes in its homedir: started before the
         // seal, once for the run and, with a manifest inside the archive, once for that first pass.
         let gpg = startGpg(request)
-        let manifestGpg = request.manifestEntry == nil ? nil : startGpg(request)
+        let manifestGpg = request.manifestEntry == nil || gpg == nil ? nil : startGpg(request)
         let sandbox: WorkerSandbox
         do {
             sandbox = try WorkerSandbox.apply(writable: request.restoreDirectory)
