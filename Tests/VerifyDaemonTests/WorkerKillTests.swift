@@ -15,8 +15,7 @@ struct WorkerKillTests {
     /// A worker that would run for ten minutes: only the kill ends it.
     func worker(_ temp: TemporaryDirectory) throws -> WorkerProcess {
         let path = temp.file("worker.sh")
-        try "#!/bin/sh\ncat > /dev/null\nexec sleep 600\n".write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try ExecutableScript.write("#!/bin/sh\ncat > /dev/null\nexec sleep 600\n", to: path)
         let request = WorkerRequest(
             archivePath: "/nonexistent", manifestPath: nil, manifestEntry: nil, manifestFormat: nil, archiveDigestPath: nil,
             stripComponents: 0, strict: false, sample: .all, seed: 1, stallTimeout: 0, memoryLimit: 1 << 30)
