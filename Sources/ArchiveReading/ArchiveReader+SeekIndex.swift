@@ -14,6 +14,8 @@ extension ArchiveReader {
             guard source.isSeekable, !source.looksLikeZip else { return "the index is for a plain tar, this archive is read through a decompressor" }
         case .gzipTar:
             guard source.isGzipFile else { return "the index is for a gzip file, this archive is not one" }
+        case .zstdTar:
+            guard source.isZstdFile else { return "the index is for a zstd file, this archive is not one" }
         }
         if hashesWholeFile { return "a digest of the whole archive file is asked for" }
         if restore != nil || captureEntry != nil || formatPolicy != .auto { return "this read restores, captures or reads one stream" }
@@ -26,12 +28,12 @@ extension ArchiveReader {
     /// Why reading through a gzip index would cost more than a sequential read (the sampled
     /// entries are spread over most of the stream), or nil.
     func seekIndexCost(_ index: SeekIndex, for visitor: some EntryVisitor) -> String? {
-        guard index.kind == .gzipTar, index.identity.size > 0 else { return nil }
+        guard index.kind.isCompressed, index.identity.size > 0 else { return nil }
         let needed = index.entries.map { visitor.needsEntry(rawPath: $0.rawPath, type: $0.type) }
         let span = index.compressedSpan(of: needed)
         let share = Double(span) / Double(index.identity.size)
         guard share > gzipSpanLimit else { return nil }
-        return "the sampled entries lie between checkpoints that span \(Int(share * 100))% of the gzip file: reading it whole is faster"
+        return "the sampled entries lie between checkpoints that span \(Int(share * 100))% of the \(index.kind.filterName) file: reading it whole is faster"
     }
 
     /// Hands the visitor every entry the index lists, in order: the entries it needs are read
@@ -40,7 +42,7 @@ extension ArchiveReader {
     /// `.mismatch` at the first header that is not the one the index names.
     func readThroughIndex(_ index: SeekIndex, into visitor: some EntryVisitor, _ outcome: inout Outcome) {
         outcome.format = index.formatName
-        outcome.filters = index.kind == .gzipTar ? ["gzip"] : []
+        outcome.filters = index.kind.isCompressed ? [index.kind.filterName] : []
         let needed = index.entries.map { visitor.needsEntry(rawPath: $0.rawPath, type: $0.type) }
         var next = 0
         for run in SeekIndex.runs(needed) {
@@ -81,11 +83,11 @@ extension ArchiveReader {
     private func readRun(_ run: Range<Int>, of index: SeekIndex, into visitor: some EntryVisitor, _ outcome: inout Outcome) -> Bool {
         let base = index.entries[run.lowerBound].headerOffset
         var scratch = outcome
-        if index.kind == .gzipTar, let why = source.moveDecoded(to: base, through: index) {
-            outcome.seekIndexUse = .mismatch("the gzip stream could not be inflated to offset \(base): \(why)")
+        if index.kind.isCompressed, let why = source.moveDecoded(to: base, through: index) {
+            outcome.seekIndexUse = .mismatch("the \(index.kind.filterName) stream could not be decompressed to offset \(base): \(why)")
             return false
         }
-        guard index.kind == .gzipTar || source.seek(base, whence: SEEK_SET) == base, let archive = openArchive(&scratch, tarOnly: true) else {
+        guard index.kind.isCompressed || source.seek(base, whence: SEEK_SET) == base, let archive = openArchive(&scratch, tarOnly: true) else {
             outcome.seekIndexUse = .mismatch("no tar header could be read at offset \(base)")
             return false
         }
@@ -111,7 +113,7 @@ extension ArchiveReader {
             let request = visitor.beginEntry(header)
             let (ending, stop) = readData(archive, entry, header, request)
             appendEnd(ending, to: visitor)
-            if let stop, index.kind == .gzipTar {
+            if let stop, index.kind.isCompressed {
                 // Damage in a stream inflated from a checkpoint: the archive's, or the index's
                 // lie. The sequential read tells which, and reports it as it always does.
                 outcome.seekIndexUse = .mismatch("the stream inflated from the index's checkpoint is damaged: \(stop)")
@@ -134,6 +136,7 @@ extension ArchiveReader {
             indexRecorder = SeekIndexRecorder(identity: identity)
             // Before the first read: the checkpoints start at the file's start.
             source.recordGzipCheckpoints(spacing: gzipCheckpointSpacing)
+            source.recordZstdFrames(spacing: gzipCheckpointSpacing)
         } else {
             outcome.seekIndexNotBuilt = "the archive's identity could not be read"
         }
@@ -146,7 +149,7 @@ extension ArchiveReader {
             indexRecorder!.refuse("only a tar has a seek index so far")
             return
         }
-        guard archive_filter_count(archive) == 1, source.isSeekable && source.decodedFilters.isEmpty || source.recordsGzipCheckpoints else {
+        guard archive_filter_count(archive) == 1, source.isSeekable && source.decodedFilters.isEmpty || source.recordsGzipCheckpoints || source.recordsZstdFrames else {
             indexRecorder!.refuse("only a plain tar or a tar.gz has a seek index so far")
             return
         }
@@ -163,7 +166,10 @@ extension ArchiveReader {
         if outcome.stoppedEarly { recorder.refuse("the read stopped before the end") }
         if !outcome.warnings.isEmpty { recorder.refuse("the reader gave warnings") }
         if outcome.singleStream != nil || outcome.pgCustomDump != nil { recorder.refuse("the file is not an archive") }
-        switch recorder.finish(formatName: outcome.format, gzip: source.gzipCheckpoints, now: ArchiveIdentity.of(descriptor: source.descriptor, path: source.path)) {
+        if let frames = source.zstdFrames, frames.points.count < 2 {
+            recorder.refuse("the zstd file is one frame: it has no entry point but its start (pzstd, or zstd frames joined, write several)")
+        }
+        switch recorder.finish(formatName: outcome.format, gzip: source.gzipCheckpoints ?? source.zstdFrames, kind: source.recordsZstdFrames ? .zstdTar : .gzipTar, now: ArchiveIdentity.of(descriptor: source.descriptor, path: source.path)) {
         case .success(let index): outcome.builtSeekIndex = index
         case .failure(let why): outcome.seekIndexNotBuilt = why.description
         }

@@ -33,7 +33,7 @@ final class FileSource: @unchecked Sendable {
     private var gzip: (any GzipDecoder)?
     private var checkpointer: GzipCheckpointInflater?
     /// Reading the decompressed stream from an offset through a seek index (`moveDecoded`).
-    private var seeker: GzipSeekReader?
+    private var seeker: (any DecodedSeeking)?
     private let output: UnsafeMutableRawBufferPointer?
     private var inputStart = 0
     private var inputEnd = 0
@@ -47,7 +47,7 @@ final class FileSource: @unchecked Sendable {
     private var ahead: InflateAhead?
 
     /// zstd, xz, bzip2, lz4 or lzip decompressed on the inflating thread, when reading ahead.
-    private let streamDecoder: (any BlockDecoder)?
+    private var streamDecoder: (any BlockDecoder)?
     /// The same streams decompressed here, block by block, when not reading ahead.
     private let inlineDecoder: StreamDecoder?
     /// The latest bytes of the stream decoded here (gzip or a decoder above), for a tar's end.
@@ -355,9 +355,37 @@ final class FileSource: @unchecked Sendable {
     /// Makes the next blocks the decompressed stream from `offset` on, through `index`'s
     /// checkpoints. Nil when done, else why not.
     func moveDecoded(to offset: Int64, through index: SeekIndex) -> String? {
+        if index.kind == .zstdTar {
+            guard isZstdFile, ahead == nil, delivered == 0 || seeker != nil else { return "the archive is not a zstd file read from disk" }
+            if seeker == nil { seeker = ZstdSeekReader(fd: fd, index: index, progress: progress) }
+            return seeker!.position(at: offset)
+        }
         guard isGzipFile, ahead == nil else { return "the archive is not a gzip file read from disk" }
         if seeker == nil { seeker = GzipSeekReader(fd: fd, fileSize: fileSize, index: index, progress: progress) }
         return seeker!.position(at: offset)
+    }
+
+    // MARK: zstd
+
+    /// A zstd file read from disk (it starts with a zstd frame or a skippable frame).
+    var isZstdFile: Bool {
+        stream == nil && gzip == nil && ZstdDecoder.recognisesFrames(FileBytes.read(fd, at: 0, count: 4) ?? [])
+    }
+
+    /// Decompresses with libzstd (on the read-ahead thread), recording frame starts for a seek
+    /// index. Only before the first read.
+    func recordZstdFrames(spacing: Int64?) {
+        guard isZstdFile, ahead == nil, delivered == 0, seeker == nil else { return }
+        let decoder = ZstdDecoder()
+        decoder.frames = ZstdFrameRecorder(spacing: spacing)
+        streamDecoder = decoder
+    }
+
+    var recordsZstdFrames: Bool { (streamDecoder as? ZstdDecoder)?.frames != nil }
+
+    /// The frame starts recorded on this read and the decompressed length, when recording.
+    var zstdFrames: (points: [SeekIndex.Checkpoint], decodedSize: Int64)? {
+        (streamDecoder as? ZstdDecoder)?.frames?.checkpoints(fileSize: fileSize)
     }
 
     /// Stops the inflating thread, if there is one (reading ended early).

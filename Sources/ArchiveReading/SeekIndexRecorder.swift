@@ -32,19 +32,21 @@ struct SeekIndexRecorder {
     }
 
     /// The index, when the read was whole and good and the file did not change under it.
-    /// `gzip`: the checkpoints recorded while inflating, for a tar.gz.
+    /// `gzip`: the checkpoints recorded while inflating, for a tar.gz (or the frame starts of a
+    /// tar.zst, `kind` .zstdTar).
     func finish(
-        formatName: String?, gzip: (points: [SeekIndex.Checkpoint], decodedSize: Int64)?, now current: ArchiveIdentity?
+        formatName: String?, gzip: (points: [SeekIndex.Checkpoint], decodedSize: Int64)?, kind: SeekIndex.Kind = .gzipTar,
+        now current: ArchiveIdentity?
     ) -> Result<SeekIndex, SeekIndexError> {
         if let refusal { return .failure(SeekIndexError(refusal)) }
         guard let current else { return .failure(SeekIndexError("the archive's identity could not be read again")) }
         if let changed = identity.difference(from: current) { return .failure(SeekIndexError("the archive changed while it was read: \(changed)")) }
         guard let gzip else { return .success(SeekIndex(kind: .plainTar, identity: identity, formatName: formatName ?? "tar", entries: entries)) }
         guard gzip.points.first?.compressedOffset == 0, (entries.last?.dataOffset ?? 0) <= gzip.decodedSize else {
-            return .failure(SeekIndexError("the gzip checkpoints recorded do not cover the stream"))
+            return .failure(SeekIndexError("the \(kind.filterName) checkpoints recorded do not cover the stream"))
         }
         return .success(SeekIndex(
-            kind: .gzipTar, identity: identity, formatName: formatName ?? "tar", entries: entries, checkpoints: gzip.points,
+            kind: kind, identity: identity, formatName: formatName ?? "tar", entries: entries, checkpoints: gzip.points,
             decodedSize: gzip.decodedSize))
     }
 }

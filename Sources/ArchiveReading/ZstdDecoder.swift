@@ -22,6 +22,12 @@ final class ZstdDecoder: BlockDecoder {
         magic.starts(with: [0x28, 0xB5, 0x2F, 0xFD])
     }
 
+    /// A zstd frame or a skippable frame (pzstd starts with one): what a read that records frame
+    /// starts decompresses with this decoder.
+    static func recognisesFrames(_ magic: [UInt8]) -> Bool {
+        recognises(magic) || magic.count >= 4 && magic[0] & 0xF0 == 0x50 && magic[1...3].elementsEqual([0x2A, 0x4D, 0x18])
+    }
+
     let filterNames = ["zstd"]
     private var stream: OpaquePointer?
     private var input: UnsafeRawPointer?
@@ -32,6 +38,11 @@ final class ZstdDecoder: BlockDecoder {
     private var blockFill = 0
     private let libarchiveBlockSize = ZSTD_DStreamOutSize()
     private var ended = false
+    /// Records frame starts for a seek index (`FileSource.recordZstdFrames`), when set.
+    var frames: ZstdFrameRecorder?
+    /// File offset of `input`'s first byte, and bytes decompressed before this call's output.
+    private var inputBase: Int64 = 0
+    private var decodedBefore: Int64 = 0
     /// Set once the stream failed: told on every later call.
     private var failure: (reason: BlockDecoderFailure?, set: Bool) = (nil, false)
 
@@ -66,6 +77,7 @@ final class ZstdDecoder: BlockDecoder {
                     }
                     return fail(.damage("Truncated zstd input"), written: out.pos)
                 }
+                inputBase += Int64(inputCount)
                 input = block
                 inputCount = n
                 inputUsed = 0
@@ -83,7 +95,9 @@ final class ZstdDecoder: BlockDecoder {
             }
             inputUsed = inBuffer.pos
             inFrame = status != 0
+            if status == 0, let frames { frames.frameEnded(compressed: inputBase + Int64(inputUsed), decoded: decodedBefore + Int64(out.pos)) }
         }
+        decodedBefore += Int64(out.pos)
         return (out.pos, nil)
     }
 

@@ -6,12 +6,12 @@ import Crypto
 ///     identity: path (varint length + bytes), size, mtime (zigzag), device, inode (varints),
 ///               head and tail digests (32 bytes each)
 ///     format name (varint length + bytes)
-///     kind 2 (gzip) only: decompressed size (varint)
+///     kind 2 (gzip) and 3 (zstd) only: decompressed size (varint)
 ///     entry count (varint)
 ///     per entry: header offset minus the previous entry's data offset (varint),
 ///                data offset minus header offset (varint), type code u8 (bit 7: a size follows),
 ///                size (varint), name (varint length + bytes), for a hard link its target (same)
-///     kind 2 (gzip) only: checkpoint count (varint); per checkpoint: decompressed and file
+///     kind 2 (gzip) and 3 (zstd) only: checkpoint count (varint); per checkpoint: decompressed and file
 ///                offsets minus the previous one's (varints), bits u8 (bit 7: a member's start),
 ///                compressed window (varint length + bytes), `SeekIndex+Checkpoint.swift`
 ///     SHA-256 of every byte before it (32 bytes)
@@ -38,7 +38,7 @@ extension SeekIndex {
         out.bytes(identity.headDigest)
         out.bytes(identity.tailDigest)
         out.name(Array(formatName.utf8))
-        if kind == .gzipTar { out.varint(UInt64(decodedSize)) }
+        if kind.isCompressed { out.varint(UInt64(decodedSize)) }
         out.varint(UInt64(entries.count))
         var previousEnd: Int64 = 0
         for entry in entries {
@@ -50,7 +50,7 @@ extension SeekIndex {
             if entry.type == .hardlink { out.name(entry.hardlinkTarget ?? []) }
             previousEnd = entry.dataOffset
         }
-        if kind == .gzipTar { encodeCheckpoints(&out) }
+        if kind.isCompressed { encodeCheckpoints(&out) }
         out.bytes(Array(SHA256.hash(data: out.buffer)))
         return out.buffer
     }
@@ -70,14 +70,15 @@ extension SeekIndex {
         let identity = try readIdentity(&input)
         guard let formatName = String(validating: try input.name(limit: 256), as: UTF8.self) else { throw SeekIndexError("the format name is not UTF-8") }
         var decodedSize: Int64 = 0
-        if kind == .gzipTar {
+        if kind.isCompressed {
             let size = try input.varint()
-            guard size <= UInt64(decodedLimit(identity.size)) else { throw SeekIndexError("the decompressed size \(size) is more than a gzip file of \(identity.size) bytes can hold") }
+            guard size <= UInt64(decodedLimit(identity.size, kind: kind)) else { throw SeekIndexError("the decompressed size \(size) is more than a \(kind.filterName) file of \(identity.size) bytes can hold") }
             decodedSize = Int64(size)
         }
         // Entry offsets are in the file for a plain tar, in the decompressed stream for gzip.
-        let entries = try readEntries(&input, fileSize: kind == .gzipTar ? decodedSize : identity.size)
-        let checkpoints = kind == .gzipTar ? try readCheckpoints(&input, fileSize: identity.size, decodedSize: decodedSize) : []
+        let entries = try readEntries(&input, fileSize: kind.isCompressed ? decodedSize : identity.size)
+        let checkpoints = kind.isCompressed ? try readCheckpoints(&input, fileSize: identity.size, decodedSize: decodedSize) : []
+        if kind.startsWholeFrames { try checkFrameStarts(checkpoints) }
         guard input.isAtEnd else { throw SeekIndexError("\(input.remaining) bytes after the last entry") }
         return SeekIndex(kind: kind, identity: identity, formatName: formatName, entries: entries, checkpoints: checkpoints, decodedSize: decodedSize)
     }

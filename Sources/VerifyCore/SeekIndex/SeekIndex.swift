@@ -13,6 +13,9 @@ public struct SeekIndex: Sendable, Equatable {
         /// A tar inside gzip (one member or several): entry offsets in the decompressed stream,
         /// and ``Checkpoint``s to start inflating from.
         case gzipTar = 2
+        /// A tar inside zstd of several frames (pzstd, or frames joined): entry offsets in the
+        /// decompressed stream, and frame starts as ``Checkpoint``s (`SeekIndex+Frames.swift`).
+        case zstdTar = 3
     }
 
     /// One entry of the archive, in archive order.
