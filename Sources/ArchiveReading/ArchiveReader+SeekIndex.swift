@@ -167,7 +167,7 @@ extension ArchiveReader {
         if !outcome.warnings.isEmpty { recorder.refuse("the reader gave warnings") }
         if outcome.singleStream != nil || outcome.pgCustomDump != nil { recorder.refuse("the file is not an archive") }
         if let frames = source.zstdFrames, frames.points.count < 2 {
-            recorder.refuse("the zstd file is one frame: it has no entry point but its start (pzstd, or zstd frames joined, write several)")
+            recorder.refuse("the zstd file is one frame: it has no entry point but its start, so a sample reads it sequentially (pzstd, or zstd frames joined, write several frames)")
         }
         switch recorder.finish(formatName: outcome.format, gzip: source.gzipCheckpoints ?? source.zstdFrames, kind: source.recordsZstdFrames ? .zstdTar : .gzipTar, now: ArchiveIdentity.of(descriptor: source.descriptor, path: source.path)) {
         case .success(let index): outcome.builtSeekIndex = index
