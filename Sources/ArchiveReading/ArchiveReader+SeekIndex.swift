@@ -16,6 +16,8 @@ extension ArchiveReader {
             guard source.isGzipFile else { return "the index is for a gzip file, this archive is not one" }
         case .zstdTar:
             guard source.isZstdFile else { return "the index is for a zstd file, this archive is not one" }
+        case .xzTar:
+            guard source.isXzFile else { return "the index is for an xz file, this archive is not one" }
         }
         if hashesWholeFile { return "a digest of the whole archive file is asked for" }
         if restore != nil || captureEntry != nil || formatPolicy != .auto { return "this read restores, captures or reads one stream" }
@@ -149,8 +151,9 @@ extension ArchiveReader {
             indexRecorder!.refuse("only a tar has a seek index so far")
             return
         }
-        guard archive_filter_count(archive) == 1, source.isSeekable && source.decodedFilters.isEmpty || source.recordsGzipCheckpoints || source.recordsZstdFrames else {
-            indexRecorder!.refuse("only a plain tar or a tar.gz has a seek index so far")
+        guard archive_filter_count(archive) == 1, source.isSeekable && source.decodedFilters.isEmpty || source.recordsGzipCheckpoints || source.recordsZstdFrames
+                || source.isXzFile && source.decodedFilters == ["xz"] else {
+            indexRecorder!.refuse("only a plain tar, a tar.gz, a tar.zst of several frames or a tar.xz of several blocks has a seek index so far")
             return
         }
         if warned { indexRecorder!.refuse("a header gave a warning") }
@@ -169,7 +172,17 @@ extension ArchiveReader {
         if let frames = source.zstdFrames, frames.points.count < 2 {
             recorder.refuse("the zstd file is one frame: it has no entry point but its start, so a sample reads it sequentially (pzstd, or zstd frames joined, write several frames)")
         }
-        switch recorder.finish(formatName: outcome.format, gzip: source.gzipCheckpoints ?? source.zstdFrames, kind: source.recordsZstdFrames ? .zstdTar : .gzipTar, now: ArchiveIdentity.of(descriptor: source.descriptor, path: source.path)) {
+        var xz: (points: [SeekIndex.Checkpoint], decodedSize: Int64)?
+        if recorder.refusal == nil, source.isXzFile {
+            switch source.xzBlocks(spacing: gzipCheckpointSpacing) {
+            case .success(let blocks) where blocks.points.count < 2:
+                recorder.refuse("the xz file is one block: it has no entry point but its start, so a sample reads it sequentially (xz -T0 or pixz write several blocks)")
+            case .success(let blocks): xz = blocks
+            case .failure(let why): recorder.refuse(why.description)
+            }
+        }
+        let kind: SeekIndex.Kind = xz != nil ? .xzTar : source.recordsZstdFrames ? .zstdTar : .gzipTar
+        switch recorder.finish(formatName: outcome.format, gzip: source.gzipCheckpoints ?? source.zstdFrames ?? xz, kind: kind, now: ArchiveIdentity.of(descriptor: source.descriptor, path: source.path)) {
         case .success(let index): outcome.builtSeekIndex = index
         case .failure(let why): outcome.seekIndexNotBuilt = why.description
         }

@@ -355,6 +355,11 @@ final class FileSource: @unchecked Sendable {
     /// Makes the next blocks the decompressed stream from `offset` on, through `index`'s
     /// checkpoints. Nil when done, else why not.
     func moveDecoded(to offset: Int64, through index: SeekIndex) -> String? {
+        if index.kind == .xzTar {
+            guard isXzFile, ahead == nil, delivered == 0 || seeker != nil else { return "the archive is not an xz file read from disk" }
+            if seeker == nil { seeker = XzSeekReader(fd: fd, index: index, progress: progress) }
+            return seeker!.position(at: offset)
+        }
         if index.kind == .zstdTar {
             guard isZstdFile, ahead == nil, delivered == 0 || seeker != nil else { return "the archive is not a zstd file read from disk" }
             if seeker == nil { seeker = ZstdSeekReader(fd: fd, index: index, progress: progress) }
@@ -363,6 +368,18 @@ final class FileSource: @unchecked Sendable {
         guard isGzipFile, ahead == nil else { return "the archive is not a gzip file read from disk" }
         if seeker == nil { seeker = GzipSeekReader(fd: fd, fileSize: fileSize, index: index, progress: progress) }
         return seeker!.position(at: offset)
+    }
+
+    // MARK: xz
+
+    /// An xz file read from disk.
+    private(set) lazy var isXzFile: Bool = stream == nil && gzip == nil
+        && FileBytes.read(fd, at: 0, count: 6) == [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]
+
+    /// The block starts of this xz file (from its own index), those closer than `spacing` dropped,
+    /// and the decompressed length.
+    func xzBlocks(spacing: Int64?) -> Result<(points: [SeekIndex.Checkpoint], decodedSize: Int64), SeekIndexError> {
+        XzBlockIndex.read(fd: fd, fileSize: fileSize).map { ($0.checkpoints(spacing: spacing ?? SeekIndex.minimumFrameSpacing), $0.decodedSize) }
     }
 
     // MARK: zstd

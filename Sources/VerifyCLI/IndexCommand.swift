@@ -14,8 +14,9 @@ struct IndexCommand: ParsableCommand {
             sample straight from the sampled entries, as long as the archive is the same file, \
             unchanged (path, size, modification time, inode, first and last 64 KiB). So far plain tar \
             and tar.gz archives have an index (for gzip: entry offsets in the decompressed stream \
-            and checkpoints to start inflating from, at most about 1% of the archive); see \
-            docs/seek-index.md.
+            and checkpoints to start inflating from, at most about 1% of the archive), and tar.zst \
+            of several frames (pzstd) and tar.xz of several blocks (xz -T0) (their frame or block \
+            starts; a file of one frame or block has none); see docs/seek-index.md.
 
             EXIT STATUS
               0   the index was written

@@ -6,12 +6,12 @@ import Crypto
 ///     identity: path (varint length + bytes), size, mtime (zigzag), device, inode (varints),
 ///               head and tail digests (32 bytes each)
 ///     format name (varint length + bytes)
-///     kind 2 (gzip) and 3 (zstd) only: decompressed size (varint)
+///     kind 2 (gzip), 3 (zstd) and 4 (xz) only: decompressed size (varint)
 ///     entry count (varint)
 ///     per entry: header offset minus the previous entry's data offset (varint),
 ///                data offset minus header offset (varint), type code u8 (bit 7: a size follows),
 ///                size (varint), name (varint length + bytes), for a hard link its target (same)
-///     kind 2 (gzip) and 3 (zstd) only: checkpoint count (varint); per checkpoint: decompressed and file
+///     kind 2 (gzip), 3 (zstd) and 4 (xz) only: checkpoint count (varint); per checkpoint: decompressed and file
 ///                offsets minus the previous one's (varints), bits u8 (bit 7: a member's start),
 ///                compressed window (varint length + bytes), `SeekIndex+Checkpoint.swift`
 ///     SHA-256 of every byte before it (32 bytes)

@@ -16,6 +16,9 @@ public struct SeekIndex: Sendable, Equatable {
         /// A tar inside zstd of several frames (pzstd, or frames joined): entry offsets in the
         /// decompressed stream, and frame starts as ``Checkpoint``s (`SeekIndex+Frames.swift`).
         case zstdTar = 3
+        /// A tar inside xz of several blocks (`xz -T0`, pixz): entry offsets in the decompressed
+        /// stream, and block starts as ``Checkpoint``s (`SeekIndex+Frames.swift`).
+        case xzTar = 4
     }
 
     /// One entry of the archive, in archive order.
