@@ -34,9 +34,14 @@ extension ArchiveReader {
         let needed = index.entries.map { visitor.needsEntry(rawPath: $0.rawPath, type: $0.type) }
         let span = index.compressedSpan(of: needed)
         let share = Double(span) / Double(index.identity.size)
-        guard share > gzipSpanLimit else { return nil }
+        // zstd and xz: the same decompressor either way (no ISA-L to race), so a wider span pays.
+        guard share > (index.kind == .gzipTar ? gzipSpanLimit : max(gzipSpanLimit, Self.frameSpanLimit)) else { return nil }
         return "the sampled entries lie between checkpoints that span \(Int(share * 100))% of the \(index.kind.filterName) file: reading it whole is faster"
     }
+
+    /// The share of a zstd or xz file past which a sample through its index is read sequentially
+    /// instead (`seekIndexCost`); the gzip limit when that one is higher.
+    static let frameSpanLimit = 0.8
 
     /// Hands the visitor every entry the index lists, in order: the entries it needs are read
     /// from their own headers (one libarchive reader per run of consecutive needed entries,

@@ -68,11 +68,18 @@ import VerifyTestSupport
         #expect(plain.json?["entriesRead"] == sampled.json?["entriesRead"])
     }
 
+    /// Plain `xz` writes one block, plain `zstd` one frame: no entry point but the start, no index
+    /// (exit 2), and the message says so.
     @Test func otherCompressedArchiveSaysWhyNoIndex() throws {
         try Tool.must(["xz", "-k", archive])
         let result = try Tool.run([Tool.verifyctl, "index", archive + ".xz", "-o", index])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("plain"), "\(result.stderr)")
+        #expect(result.stderr.contains("the xz file is one block"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: index))
+        try Tool.must(["zstd", "-q", "-k", archive])
+        let zstd = try Tool.run([Tool.verifyctl, "index", archive + ".zst", "-o", index])
+        #expect(zstd.status == 2)
+        #expect(zstd.stderr.contains("the zstd file is one frame"), "\(zstd.stderr)")
         #expect(!FileManager.default.fileExists(atPath: index))
     }
 

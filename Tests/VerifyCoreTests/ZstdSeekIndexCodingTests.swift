@@ -77,3 +77,15 @@ import Testing
         #expect(error?.description.contains(lie.expectedWords) == true, "\(lie): \(error?.description ?? "")")
     }
 }
+
+/// An xz index (kind 4) follows the same rules: block starts only, as frame starts.
+@Suite struct XzSeekIndexCodingTests {
+    @Test func roundTripAndBlockStartsOnly() throws {
+        var index = ZstdSeekIndexCodingTests.sample
+        index.kind = .xzTar
+        #expect(try SeekIndex.decode(index.encoded()) == index)
+        index.checkpoints[1].memberStart = false
+        let error = #expect(throws: SeekIndexError.self) { try SeekIndex.decode(index.encoded()) }
+        #expect(error?.description.contains("not a frame start") == true)
+    }
+}
