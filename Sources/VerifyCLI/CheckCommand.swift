@@ -132,7 +132,7 @@ struct CheckCommand: ParsableCommand {
     var raw = false
 
     @Option(help: ArgumentHelp(
-        "A seek index: used when it matches ARCHIVE (a sample then reads only the sampled entries), written whenever ARCHIVE is read from start to end. Plain tar and tar.gz; other formats read sequentially.",
+        "A seek index: used when it matches ARCHIVE (a sample then reads only the sampled entries), written whenever ARCHIVE is read from start to end. Plain tar, tar.gz, tar.zst of several frames (pzstd) and tar.xz of several blocks (xz -T0); other formats read sequentially.",
         valueName: "FILE"))
     var index: String?
 
