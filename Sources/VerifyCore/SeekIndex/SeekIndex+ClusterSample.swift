@@ -1,0 +1,74 @@
+/// Choosing a sample as whole intervals between the index's entry points (`ClusterSampling`).
+extension SeekIndex {
+    /// What a sample chosen through the index is.
+    public struct ClusterPlan: Sendable, Equatable {
+        /// One flag per manifest entry.
+        public var flags: [Bool]
+        /// Intervals taken, of the intervals holding a manifest entry.
+        public var intervalsTaken: Int
+        public var intervalCount: Int
+        /// The share of the archive file a read through the index inflates for it.
+        public var readShare: Double
+
+        public var summary: String {
+            let percent = (readShare * 1000).rounded() / 10
+            return "sample chosen as \(intervalsTaken) of \(intervalCount) intervals between the index's entry points (a read of \(percent)% of the file)"
+        }
+    }
+
+    /// The outcome: a plan, or why the sample is chosen entry by entry after all.
+    public enum ClusterChoice: Sendable, Equatable {
+        case chosen(ClusterPlan)
+        case declined(String)
+    }
+
+    /// Where inflating may start, as offsets in the decompressed stream (first the start):
+    /// the gzip checkpoints. Empty for an index whose every entry is its own entry point (a
+    /// plain tar: a sample entry by entry costs only what it reads).
+    public var entryPoints: [Int64] { checkpoints.map(\.decodedOffset) }
+
+    /// A sample of `manifest` under `policy` as whole intervals between entry points; nil when
+    /// the index has no intervals (a plain tar). `stripComponents`: as the check maps names.
+    /// `coverage`: per manifest entry, as `CoverageSampling` takes it.
+    public func clusterSample(
+        of manifest: ManifestEntries, stripComponents: Int, sizes: [Int64], coverage: [CoverageRecord?]?, cycleStart: Double?,
+        policy: SamplePolicy, seed: UInt64
+    ) -> ClusterChoice? {
+        let points = entryPoints
+        guard !points.isEmpty, policy != .all, identity.size > 0 else { return nil }
+        let placed = manifestPlaces(of: manifest, stripComponents: stripComponents)
+        var members = Array(repeating: [Int](), count: points.count)
+        var seen = Array(repeating: false, count: manifest.count)
+        for (i, place) in placed.enumerated() {
+            guard let m = place, !seen[m] else { continue }
+            seen[m] = true
+            members[firstCheckpoint(after: entries[i].headerOffset) - 1].append(m)
+        }
+        let clusters = members.filter { !$0.isEmpty }
+        let unplaced = manifest.indices.filter { !seen[$0] }
+        let flags = ClusterSampling.choose(
+            clusters: clusters, unplaced: unplaced, entries: manifest, sizes: sizes, coverage: coverage, cycleStart: cycleStart,
+            policy: policy, seed: seed)
+        let needed = placed.indices.map { i in placed[i].map { flags[$0] } ?? false || entries[i].type == .hardlink }
+        let share = Double(compressedSpan(of: needed)) / Double(identity.size)
+        let target = ClusterSampling.targetShare(policy, entries: manifest.count, totalBytes: sizes.reduce(0, &+))
+        if share > ClusterSampling.readLimit(target: target) {
+            let percent = Int((share * 100).rounded())
+            return .declined("the index's intervals are too coarse: a sample of whole intervals would read \(percent)% of the file; sample chosen entry by entry")
+        }
+        let taken = clusters.filter { $0.contains { flags[$0] } }.count
+        return .chosen(ClusterPlan(flags: flags, intervalsTaken: taken, intervalCount: clusters.count, readShare: share))
+    }
+
+    /// For each entry of the index, the manifest entry it is (as `ArchiveCheck` maps names), or nil.
+    func manifestPlaces(of manifest: ManifestEntries, stripComponents: Int) -> [Int?] {
+        let lookup = PathIndex(manifest)
+        return entries.map { entry in
+            guard let path = EntryPath(normalizing: entry.rawPath).strippingComponents(stripComponents) else { return nil }
+            switch lookup.lookup(path) {
+            case .exact(let i), .canonical(let i): return i
+            case nil: return nil
+            }
+        }
+    }
+}
