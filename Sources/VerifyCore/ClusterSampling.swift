@@ -5,8 +5,10 @@
 ///
 /// Clusters are taken in the order `CoverageSampling` takes entries: those holding an entry
 /// whose last check failed (always, past the sample's size), then those holding an entry never
-/// verified, then the least recently verified; equal ages by the lowest seeded rank of their
-/// entries' names (`SampleSelection`), so a sample is replayable from its seed. With a cycle
+/// verified, then the least recently verified; equal ages by the seeded rank of their first
+/// entry's name (`SampleSelection`), so a sample is replayable from its seed and every interval
+/// is as likely to come first, whatever its number of entries (the lowest rank of all its
+/// entries would favour the intervals of many small files). With a cycle
 /// start, a cluster whose every entry was verified good since then is done for the cycle: a
 /// sample of N% per run reads every cluster, and so every entry, within about 100/N runs.
 public enum ClusterSampling {
@@ -51,7 +53,7 @@ public enum ClusterSampling {
     }
 
     /// A cluster's place in the order: its most urgent eligible entry (failed, never verified,
-    /// oldest), then its lowest rank. Nil when no entry of it is eligible (or it is empty).
+    /// oldest), then the rank of its first entry. Nil when no entry of it is eligible (or it is empty).
     struct Key: Comparable {
         var urgency: Int
         var verifiedAt: Double
@@ -71,7 +73,7 @@ public enum ClusterSampling {
             case (_, let at?): (2, at)
             default: (1, 0)
             }
-            let candidate = Key(urgency: urgency.0, verifiedAt: urgency.1, rank: ranks[index])
+            let candidate = Key(urgency: urgency.0, verifiedAt: urgency.1, rank: ranks[cluster[0]])
             if best.map({ candidate < $0 }) ?? true { best = candidate }
         }
         return best

@@ -78,6 +78,22 @@ import Testing
         #expect(a.flags != c.flags)
     }
 
+    /// Each interval is as likely to come first, however many entries it holds: one interval of
+    /// 500 entries among 50 of 10 is a one-entry sample's about 2% of the time, not half.
+    @Test func aDenseIntervalIsNotFavoured() throws {
+        let manifest = Self.manifest()
+        let clusters = [Array(0..<500)] + stride(from: 500, to: 1_000, by: 10).map { Array($0..<($0 + 10)) }
+        var dense = 0
+        for seed in UInt64(1)...200 {
+            let flags = ClusterSampling.choose(
+                clusters: clusters, unplaced: [], entries: manifest, sizes: Array(repeating: 1, count: 1_000), coverage: nil,
+                cycleStart: nil, policy: .count(1), seed: seed)
+            #expect(flags.filter { $0 }.count == (flags[0] ? 500 : 10))
+            if flags[0] { dense += 1 }
+        }
+        #expect(dense < 20, "the dense interval came first for \(dense) of 200 seeds")
+    }
+
     /// Runs of 5% with coverage: every entry is read within 20 runs, none twice before all are.
     @Test func aCoverageCycleReachesEveryEntry() throws {
         let index = Self.index(perInterval: 13)
