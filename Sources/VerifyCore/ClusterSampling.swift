@@ -102,4 +102,21 @@ public enum ClusterSampling {
     /// coarse (a hostile or odd index with one huge interval) and the sample is chosen entry
     /// by entry instead.
     public static func readLimit(target: Double) -> Double { min(2 * target + 0.05, 1) }
+
+    /// Why a cluster sample meant to take `target` of the archive is too coarse, or nil. It
+    /// takes `entries` of the entries the index holds, whose content is `content` of all the
+    /// bytes, and reads `read` of the file.
+    /// - More than `readLimit(target)` of the entries, and over 10%: the intervals hold too many
+    ///   entries (an index with one huge interval would turn a 5% sample into a full verify).
+    /// - A read past `readLimit` both of the target and of the content's share: the read is not
+    ///   explained by the sampled entries' own bytes (an interval holding a large file is).
+    static func coarseness(read: Double, entries: Double, content: Double, target: Double) -> String? {
+        if entries > max(readLimit(target: target), 0.1) {
+            return "a sample of whole intervals would take \(Int((entries * 100).rounded()))% of the entries"
+        }
+        if read > readLimit(target: target), read > readLimit(target: content) {
+            return "a sample of whole intervals would read \(Int((read * 100).rounded()))% of the file"
+        }
+        return nil
+    }
 }

@@ -149,7 +149,21 @@ import Testing
             Issue.record("not declined")
             return
         }
-        #expect(why.contains("too coarse") && why.contains("entry by entry"), "\(why)")
+        #expect(why.contains("too coarse") && why.contains("of the entries") && why.contains("entry by entry"), "\(why)")
+    }
+
+    /// What the guard weighs: entries taken, the file read, and the sampled content's bytes.
+    @Test func coarsenessWeighsEntriesReadAndContent() {
+        // A 5% sample: 7% of the entries reading 9% of the file is fine.
+        #expect(ClusterSampling.coarseness(read: 0.09, entries: 0.07, content: 0.05, target: 0.05) == nil)
+        // Every entry: the hostile single interval.
+        #expect(ClusterSampling.coarseness(read: 1, entries: 1, content: 1, target: 0.05)?.contains("100% of the entries") == true)
+        // 26% of the file for 6% of the entries holding 20% of the bytes (a large file): fine.
+        #expect(ClusterSampling.coarseness(read: 0.26, entries: 0.06, content: 0.2, target: 0.05) == nil)
+        // 26% of the file for 6% of the entries holding 5% of the bytes: too coarse.
+        #expect(ClusterSampling.coarseness(read: 0.26, entries: 0.06, content: 0.05, target: 0.05)?.contains("26% of the file") == true)
+        // 100 entries of 55,000 as one dense interval of 3,700 entries (7%): fine.
+        #expect(ClusterSampling.coarseness(read: 0.03, entries: 0.07, content: 0.01, target: 0.002) == nil)
     }
 
     @Test func noIntervalsNoClusters() {

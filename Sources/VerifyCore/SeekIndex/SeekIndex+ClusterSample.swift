@@ -51,10 +51,14 @@ extension SeekIndex {
             policy: policy, seed: seed)
         let needed = placed.indices.map { i in placed[i].map { flags[$0] } ?? false || entries[i].type == .hardlink }
         let share = Double(compressedSpan(of: needed)) / Double(identity.size)
-        let target = ClusterSampling.targetShare(policy, entries: manifest.count, totalBytes: sizes.reduce(0, &+))
-        if share > ClusterSampling.readLimit(target: target) {
-            let percent = Int((share * 100).rounded())
-            return .declined("the index's intervals are too coarse: a sample of whole intervals would read \(percent)% of the file; sample chosen entry by entry")
+        let totalBytes = sizes.reduce(0, &+)
+        let target = ClusterSampling.targetShare(policy, entries: manifest.count, totalBytes: totalBytes)
+        let placedCount = manifest.count - unplaced.count
+        let entryShare = Double(manifest.indices.filter { flags[$0] && seen[$0] }.count) / Double(max(placedCount, 1))
+        let content = manifest.indices.reduce(Int64(0)) { flags[$1] && seen[$1] ? $0 &+ max(sizes[$1], 0) : $0 }
+        let contentShare = totalBytes > 0 ? Double(content) / Double(totalBytes) : 1
+        if let why = ClusterSampling.coarseness(read: share, entries: entryShare, content: contentShare, target: target) {
+            return .declined("the index's intervals are too coarse: \(why); sample chosen entry by entry")
         }
         let taken = clusters.filter { $0.contains { flags[$0] } }.count
         return .chosen(ClusterPlan(flags: flags, intervalsTaken: taken, intervalCount: clusters.count, readShare: share))
