@@ -22,10 +22,33 @@ extension SeekIndex {
         case declined(String)
     }
 
-    /// Where inflating may start, as offsets in the decompressed stream (first the start):
-    /// the gzip checkpoints. Empty for an index whose every entry is its own entry point (a
-    /// plain tar: a sample entry by entry costs only what it reads).
-    public var entryPoints: [Int64] { checkpoints.map(\.decodedOffset) }
+    /// A place where decoding may start: its offset in the decompressed stream and in the file.
+    public struct EntryPoint: Sendable, Equatable {
+        public var decoded: Int64
+        public var compressed: Int64
+        public init(decoded: Int64, compressed: Int64) {
+            self.decoded = decoded
+            self.compressed = compressed
+        }
+    }
+
+    /// Where decoding may start, in order, first the start: the gzip checkpoints (zstd frames
+    /// and xz blocks belong here too). Empty for an index whose every entry is its own entry
+    /// point (a plain tar: a sample entry by entry costs only what it reads).
+    public var entryPoints: [EntryPoint] {
+        checkpoints.map { EntryPoint(decoded: $0.decodedOffset, compressed: $0.compressedOffset) }
+    }
+
+    /// The index in `points` of the last entry point at or before decompressed `offset` (-1: none).
+    static func lastPoint(atOrBefore offset: Int64, in points: [EntryPoint]) -> Int {
+        var low = 0
+        var high = points.count
+        while low < high {
+            let mid = (low + high) / 2
+            if points[mid].decoded <= offset { low = mid + 1 } else { high = mid }
+        }
+        return low - 1
+    }
 
     /// A sample of `manifest` under `policy` as whole intervals between entry points; nil when
     /// the index has no intervals (a plain tar). `stripComponents`: as the check maps names.
@@ -42,7 +65,7 @@ extension SeekIndex {
         for (i, place) in placed.enumerated() {
             guard let m = place, !seen[m] else { continue }
             seen[m] = true
-            members[firstCheckpoint(after: entries[i].headerOffset) - 1].append(m)
+            members[max(Self.lastPoint(atOrBefore: entries[i].headerOffset, in: points), 0)].append(m)
         }
         let clusters = members.filter { !$0.isEmpty }
         let unplaced = manifest.indices.filter { !seen[$0] }
@@ -50,7 +73,7 @@ extension SeekIndex {
             clusters: clusters, unplaced: unplaced, entries: manifest, sizes: sizes, coverage: coverage, cycleStart: cycleStart,
             policy: policy, seed: seed)
         let needed = placed.indices.map { i in placed[i].map { flags[$0] } ?? false || entries[i].type == .hardlink }
-        let share = Double(estimatedRead(of: needed)) / Double(identity.size)
+        let share = Double(estimatedRead(of: needed, points: points)) / Double(identity.size)
         let totalBytes = sizes.reduce(0, &+)
         let target = ClusterSampling.targetShare(policy, entries: manifest.count, totalBytes: totalBytes)
         let placedCount = manifest.count - unplaced.count
@@ -69,33 +92,32 @@ extension SeekIndex {
     /// compressed file by interpolating between the checkpoints around it (`compressedSpan`
     /// counts to the next checkpoint: up to an interval too many per run, about twice the read
     /// of a 5% sample of whole intervals).
-    func estimatedRead(of needed: [Bool]) -> Int64 {
+    func estimatedRead(of needed: [Bool], points: [EntryPoint]) -> Int64 {
         var total: Int64 = 0
         var covered: Int64 = 0
         for run in Self.runs(needed) {
             let first = entries[run.lowerBound]
             let last = entries[run.upperBound - 1]
             let end = last.dataOffset + ((last.size ?? 0) + 511) / 512 * 512
-            let start = max(checkpoint(before: first.headerOffset)?.compressedOffset ?? 0, covered)
-            let stop = compressedPosition(of: end)
+            let before = Self.lastPoint(atOrBefore: first.headerOffset, in: points)
+            let start = max(before >= 0 ? points[before].compressed : 0, covered)
+            let stop = compressedPosition(of: end, points: points)
             if stop > start { total += stop - start }
             covered = max(covered, stop)
         }
         return total
     }
 
-    /// Where decompressed offset `offset` lies in the file, interpolated between checkpoints.
-    func compressedPosition(of offset: Int64) -> Int64 {
-        let next = firstCheckpoint(after: offset)
-        guard next > 0 else { return 0 }
-        let before = checkpoints[next - 1]
-        let after = next < checkpoints.count
-            ? (decoded: checkpoints[next].decodedOffset, compressed: checkpoints[next].compressedOffset)
-            : (decoded: max(decodedSize, offset), compressed: identity.size)
-        let span = after.decoded - before.decodedOffset
+    /// Where decompressed offset `offset` lies in the file, interpolated between entry points.
+    func compressedPosition(of offset: Int64, points: [EntryPoint]) -> Int64 {
+        let at = Self.lastPoint(atOrBefore: offset, in: points)
+        guard at >= 0 else { return 0 }
+        let before = points[at]
+        let after = at + 1 < points.count ? points[at + 1] : EntryPoint(decoded: max(decodedSize, offset), compressed: identity.size)
+        let span = after.decoded - before.decoded
         guard span > 0 else { return after.compressed }
-        let fraction = Double(offset - before.decodedOffset) / Double(span)
-        return min(before.compressedOffset + Int64(fraction * Double(after.compressed - before.compressedOffset)), identity.size)
+        let fraction = Double(offset - before.decoded) / Double(span)
+        return min(before.compressed + Int64(fraction * Double(after.compressed - before.compressed)), identity.size)
     }
 
     /// For each entry of the index, the manifest entry it is (as `ArchiveCheck` maps names), or nil.
