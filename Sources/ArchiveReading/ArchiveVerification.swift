@@ -59,6 +59,10 @@ public struct VerificationRequest: Sendable {
     public var progressInterval: Duration = .milliseconds(500)
     /// A seek index to read a sample through, when it matches the archive (`SeekIndex`).
     public var seekIndex: SeekIndex?
+    /// With a matching seek index that has intervals (gzip checkpoints): choose the sample as
+    /// whole intervals (`ClusterSampling`), so that its read costs about its share of the file;
+    /// false chooses entry by entry, as without an index.
+    public var samplesWholeIntervals = true
     /// Record a seek index on a sequential read (`VerificationReport.builtSeekIndex`).
     public var recordsSeekIndex = false
     /// Bytes of a gzip file between two checkpoints of the index recorded; nil: chosen so that
@@ -116,6 +120,9 @@ public struct VerificationReport: Sendable {
     public var singleStream: SingleStreamReport?
     /// What was done with the request's seek index; a mismatch was followed by a sequential read.
     public var seekIndexUse: SeekIndexUse?
+    /// How the sample was chosen when a seek index could serve it: as whole intervals between
+    /// the index's entry points (`ClusterSampling`), or entry by entry and why.
+    public var samplePlan: String?
     /// The index recorded on this run's sequential read, or why none was.
     public var builtSeekIndex: SeekIndex?
     public var seekIndexNotBuilt: String?
@@ -209,7 +216,17 @@ public enum ArchiveVerification {
             return report.ended(CheckResult(verdict: .error, error: "\(stream.name): \(format.streamError)"), after: stopwatch)
         }
         progress.stage = .sampling
-        let sample = chooseSample(request, fileSize: reader.fileSize)
+        let sample: [Bool]?
+        switch chooseClusterSample(request, reader: reader) {
+        case .chosen(let plan)?:
+            sample = plan.flags.allSatisfy { $0 } ? nil : plan.flags
+            report.samplePlan = plan.summary
+        case .declined(let why)?:
+            sample = chooseSample(request, fileSize: reader.fileSize)
+            report.samplePlan = why
+        case nil:
+            sample = chooseSample(request, fileSize: reader.fileSize)
+        }
         report.sample = sample
         prepare(reader, for: request, sample: sample)
         var restoreWriter: RestoreWriter?
@@ -270,6 +287,20 @@ public enum ArchiveVerification {
         default:
             return SampleSelection.choose(manifest.entries, policy: request.sample, seed: request.seed)
         }
+    }
+
+    /// A sample of whole intervals between the entry points of the request's seek index, so
+    /// that a read through it costs about the sample's share of the file; nil when the index
+    /// cannot serve this run (none, another file, a read of every entry or every byte).
+    static func chooseClusterSample(_ request: VerificationRequest, reader: ArchiveReader) -> SeekIndex.ClusterChoice? {
+        guard request.samplesWholeIntervals, let index = request.seekIndex, let manifest = request.manifest, request.sample != .all,
+              request.restoreTo == nil, request.formatPolicy == .auto, reader.seekIndexRefusal(index) == nil else { return nil }
+        let estimate = max(reader.fileSize / Int64(max(manifest.entries.count, 1)), 1)
+        let sizes = manifest.entries.indices.map { manifest.entries.size(at: $0) ?? estimate }
+        let coverage = request.coverage.map { coverage in manifest.entries.indices.map { coverage[manifest.entries.path(at: $0).description] } }
+        return index.clusterSample(
+            of: manifest.entries, stripComponents: request.checkOptions.stripComponents, sizes: sizes, coverage: coverage,
+            cycleStart: request.coverageCycleStart, policy: request.sample, seed: request.seed)
     }
 
     /// How the reader reads this request: the format policy, the name of a single stream's

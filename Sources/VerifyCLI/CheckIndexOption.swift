@@ -20,6 +20,7 @@ enum CheckIndexOption {
     static func finish(_ path: String, _ report: VerificationReport, loadNote: String?) -> String {
         var parts: [String] = []
         if let loadNote { parts.append(loadNote) }
+        if let plan = report.samplePlan { parts.append(plan) }
         if let use = report.seekIndexUse { parts.append(use.summary) }
         if let built = report.builtSeekIndex {
             do {

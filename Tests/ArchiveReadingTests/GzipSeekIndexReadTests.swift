@@ -38,14 +38,18 @@ import VerifyTestSupport
         }
     }
 
+    /// `wholeIntervals`: the sample as whole intervals between checkpoints (the default of a
+    /// run with an index); false here, so that a sample is the one a run without index takes.
+    /// `spanLimit` 0: the index is never read through (a sequential read of the same sample).
     static func run(_ archive: String, _ manifest: Manifest, sample: SamplePolicy = .all, seed: UInt64 = 1,
-                    index: SeekIndex? = nil, record: Bool = false) -> VerificationReport {
+                    index: SeekIndex? = nil, record: Bool = false, wholeIntervals: Bool = false, spanLimit: Double = 1) -> VerificationReport {
         var request = VerificationRequest(archivePath: archive, manifest: manifest, sample: sample, seed: seed)
         request.seekIndex = index
         request.recordsSeekIndex = record
         request.gzipCheckpointSpacing = spacing
+        request.samplesWholeIntervals = wholeIntervals
         // Through the index whatever it spans (a small fixture's sample spans much of it).
-        request.gzipSpanLimit = 1
+        request.gzipSpanLimit = spanLimit
         return ArchiveVerification.run(request)
     }
 
@@ -87,6 +91,38 @@ import VerifyTestSupport
             }
         }
         #expect(bytes.through < bytes.sequential, "\(tool): \(bytes.through) vs \(bytes.sequential)")
+    }
+
+    /// A sample chosen as whole intervals between checkpoints is read through the index, and a
+    /// sequential read asked for the same entries (the same index, never read through) reports
+    /// exactly the same; the read is about the sample's share of the file.
+    @Test(arguments: ["gzip", "members"])
+    func wholeIntervalSampleMatchesSequentialReadOfTheSameEntries(tool: String) throws {
+        let space = try Base.workspace()
+        let manifest = try Base.manifest(space)
+        let archive = try Self.archive(space, tool: tool)
+        let index = try Self.buildIndex(archive, manifest)
+        var plans = 0
+        for seed in UInt64(1)...6 {
+            for policy in [SamplePolicy.percent(20), .count(1), .bytes(100_000)] {
+                let through = Self.run(archive, manifest, sample: policy, seed: seed, index: index, wholeIntervals: true)
+                let sequential = Self.run(archive, manifest, sample: policy, seed: seed, index: index, wholeIntervals: true, spanLimit: 0)
+                let comment: Comment = "\(tool) seed \(seed) \(policy): \(through.samplePlan ?? "no plan")"
+                #expect(through.sample == sequential.sample, comment)
+                #expect(through.sample?.contains(true) == true, comment)
+                guard case .used = through.seekIndexUse, case .refused = sequential.seekIndexUse else {
+                    Issue.record("\(comment): \(through.seekIndexUse?.summary ?? "-") / \(sequential.seekIndexUse?.summary ?? "-")")
+                    continue
+                }
+                Base.same(through, sequential, comment)
+                #expect(through.result.verdict == .pass, comment)
+                if through.samplePlan?.hasPrefix("sample chosen as") == true {
+                    plans += 1
+                    #expect(through.bytesRead < sequential.bytesRead, comment)
+                }
+            }
+        }
+        #expect(plans >= 6, "\(tool): \(plans) samples chosen as whole intervals")
     }
 
     /// A sampled entry, the index's entry for it, and the checkpoint its read starts from; one
@@ -188,6 +224,8 @@ import VerifyTestSupport
         var request = VerificationRequest(archivePath: archive, manifest: manifest, sample: .percent(60), seed: 2)
         request.seekIndex = index
         request.recordsSeekIndex = true
+        // Entry by entry, as without an index (whole intervals are tested above).
+        request.samplesWholeIntervals = false
         let through = ArchiveVerification.run(request)
         guard case .refused(let why)? = through.seekIndexUse else {
             Issue.record("\(through.seekIndexUse?.summary ?? "nil")")

@@ -1,6 +1,6 @@
 import Crypto
 
-/// The file format of a ``SeekIndex``, version 1, little-endian:
+/// The file format of a ``SeekIndex``, version 2, little-endian:
 ///
 ///     magic "VFYSEEK\0" (8 bytes), version u16, kind u8
 ///     identity: path (varint length + bytes), size, mtime (zigzag), device, inode (varints),
@@ -10,7 +10,10 @@ import Crypto
 ///     entry count (varint)
 ///     per entry: header offset minus the previous entry's data offset (varint),
 ///                data offset minus header offset (varint), type code u8 (bit 7: a size follows),
-///                size (varint), name (varint length + bytes), for a hard link its target (same)
+///                size (varint), name, for a hard link its target; a name is front-coded: the
+///                length of the prefix it shares with the previous entry's name (varint), then
+///                the rest (varint length + bytes); a hard link's target shares its prefix with
+///                the entry's own name
 ///     kind 2 (gzip), 3 (zstd) and 4 (xz) only: checkpoint count (varint); per checkpoint: decompressed and file
 ///                offsets minus the previous one's (varints), bits u8 (bit 7: a member's start),
 ///                compressed window (varint length + bytes), `SeekIndex+Checkpoint.swift`
@@ -18,11 +21,17 @@ import Crypto
 ///
 /// Decoding checks the checksum first, then every count, length and offset against what is
 /// left and against the archive's size: a damaged or hostile file is an error, never a crash.
+/// A shared prefix is at most the previous name, and all names together decode to at most
+/// ``nameBytesLimit(encodedSize:)``: a small hostile file cannot make a huge index in memory.
 extension SeekIndex {
     static let magic: [UInt8] = Array("VFYSEEK".utf8) + [0]
-    public static let formatVersion: UInt16 = 1
+    public static let formatVersion: UInt16 = 2
     /// The longest name an entry may have in an index (tar's pax names are far shorter in practice).
     static let nameLimit = 1 << 20
+
+    /// The most bytes all names of an index of `encodedSize` bytes may decode to: 64 times its
+    /// size (a real tree's names compress about 5 to 10 times), at least 16 MiB.
+    static func nameBytesLimit(encodedSize: Int) -> Int { max(encodedSize.multipliedReportingOverflow(by: 64).partialValue, 16 << 20) }
 
     public func encoded() -> [UInt8] {
         var out = SeekIndexWriter()
@@ -41,14 +50,16 @@ extension SeekIndex {
         if kind.isCompressed { out.varint(UInt64(decodedSize)) }
         out.varint(UInt64(entries.count))
         var previousEnd: Int64 = 0
+        var previousName: [UInt8] = []
         for entry in entries {
             out.varint(UInt64(entry.headerOffset - previousEnd))
             out.varint(UInt64(entry.dataOffset - entry.headerOffset))
             out.byte(Self.typeCode(entry.type) | (entry.size != nil ? 0x80 : 0))
             if let size = entry.size { out.varint(UInt64(size)) }
-            out.name(entry.rawPath)
-            if entry.type == .hardlink { out.name(entry.hardlinkTarget ?? []) }
+            out.name(entry.rawPath, after: previousName)
+            if entry.type == .hardlink { out.name(entry.hardlinkTarget ?? [], after: entry.rawPath) }
             previousEnd = entry.dataOffset
+            previousName = entry.rawPath
         }
         if kind.isCompressed { encodeCheckpoints(&out) }
         out.bytes(Array(SHA256.hash(data: out.buffer)))
@@ -60,7 +71,9 @@ extension SeekIndex {
         guard bytes.count >= magic.count + 3 + 32 else { throw SeekIndexError("the file is too short to be a seek index (\(bytes.count) bytes)") }
         guard bytes.starts(with: magic) else { throw SeekIndexError("not a verifyd seek index (wrong magic bytes)") }
         let version = UInt16(bytes[8]) | UInt16(bytes[9]) << 8
-        guard version == formatVersion else { throw SeekIndexError("seek index version \(version) is not supported (this verifyd reads version \(formatVersion))") }
+        guard version == formatVersion else {
+            throw SeekIndexError("seek index version \(version) is not supported (this verifyd reads version \(formatVersion)): rebuild the index")
+        }
         let body = bytes[..<(bytes.count - 32)]
         guard Array(SHA256.hash(data: body)) == Array(bytes[(bytes.count - 32)...]) else {
             throw SeekIndexError("the seek index's checksum does not match its content (the file is damaged)")
@@ -76,7 +89,7 @@ extension SeekIndex {
             decodedSize = Int64(size)
         }
         // Entry offsets are in the file for a plain tar, in the decompressed stream for gzip.
-        let entries = try readEntries(&input, fileSize: kind.isCompressed ? decodedSize : identity.size)
+        let entries = try readEntries(&input, fileSize: kind.isCompressed ? decodedSize : identity.size, nameBytes: nameBytesLimit(encodedSize: bytes.count))
         let checkpoints = kind.isCompressed ? try readCheckpoints(&input, fileSize: identity.size, decodedSize: decodedSize) : []
         if kind.startsWholeFrames { try checkFrameStarts(checkpoints) }
         guard input.isAtEnd else { throw SeekIndexError("\(input.remaining) bytes after the last entry") }
@@ -97,13 +110,15 @@ extension SeekIndex {
             path: path, size: Int64(size), mtimeNanoseconds: mtime, device: device, inode: inode, headDigest: head, tailDigest: tail)
     }
 
-    private static func readEntries(_ input: inout SeekIndexReader, fileSize: Int64) throws(SeekIndexError) -> [Entry] {
+    private static func readEntries(_ input: inout SeekIndexReader, fileSize: Int64, nameBytes: Int) throws(SeekIndexError) -> [Entry] {
         let count = try input.varint()
         // Each entry takes at least 4 bytes: a count larger than that allows is a lie.
         guard count <= UInt64(input.remaining / 4) else { throw SeekIndexError("the index claims \(count) entries in \(input.remaining) bytes") }
         var entries: [Entry] = []
         entries.reserveCapacity(Int(count))
         var previousEnd: Int64 = 0
+        var previousName: [UInt8] = []
+        var namesLeft = nameBytes
         for n in 0..<Int(count) {
             let header = previousEnd.addingReportingOverflow(try input.offset(n))
             guard !header.overflow, header.partialValue < fileSize else { throw SeekIndexError("entry \(n): its header offset is past the end of the archive") }
@@ -115,10 +130,11 @@ extension SeekIndex {
             guard let type = typeFromCode(code & 0x7f) else { throw SeekIndexError("entry \(n): unknown type code \(code & 0x7f)") }
             var size: Int64?
             if code & 0x80 != 0 { size = try input.offset(n) }
-            let rawPath = try input.name(limit: nameLimit)
-            let target = type == .hardlink ? try input.name(limit: nameLimit) : nil
+            let rawPath = try input.name(after: previousName, entry: n, budget: &namesLeft)
+            let target = type == .hardlink ? try input.name(after: rawPath, entry: n, budget: &namesLeft) : nil
             entries.append(Entry(headerOffset: header.partialValue, dataOffset: data.partialValue, type: type, size: size, rawPath: rawPath, hardlinkTarget: target))
             previousEnd = data.partialValue
+            previousName = rawPath
         }
         return entries
     }
@@ -151,6 +167,14 @@ struct SeekIndexWriter {
     mutating func name(_ value: [UInt8]) {
         varint(UInt64(value.count))
         bytes(value)
+    }
+    /// A name front-coded against `previous`: the length of their common prefix, then the rest.
+    mutating func name(_ value: [UInt8], after previous: [UInt8]) {
+        var shared = 0
+        let limit = min(value.count, previous.count)
+        while shared < limit, value[shared] == previous[shared] { shared += 1 }
+        varint(UInt64(shared))
+        name(Array(value[shared...]))
     }
 }
 
@@ -200,5 +224,19 @@ struct SeekIndexReader {
         let length = try varint()
         guard length <= UInt64(min(limit, remaining)) else { throw SeekIndexError("a name of \(length) bytes is longer than the index allows or holds") }
         return try bytes(Int(length))
+    }
+
+    /// A name front-coded against `previous`; `budget`: the bytes all names may still decode to.
+    mutating func name(after previous: [UInt8], entry: Int, budget: inout Int) throws(SeekIndexError) -> [UInt8] {
+        let shared = try varint()
+        guard shared <= UInt64(previous.count) else {
+            throw SeekIndexError("entry \(entry): its name shares \(shared) bytes with a previous name of \(previous.count) bytes")
+        }
+        let rest = try name(limit: SeekIndex.nameLimit)
+        let length = Int(shared) + rest.count
+        guard length <= SeekIndex.nameLimit else { throw SeekIndexError("entry \(entry): a name of \(length) bytes is longer than the index allows") }
+        guard length <= budget else { throw SeekIndexError("entry \(entry): the names decode to more bytes than an index of this size may hold") }
+        budget -= length
+        return Array(previous[..<Int(shared)]) + rest
     }
 }
