@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "ArchiveReading",
             dependencies: [
-                "CArchive", "CZlib", "CIsal", "CZstd", "CLzma", "VerifyCore",
+                "CArchive", "CZlib", "CIsal", "CZstd", "CLzma", "VerifyCore", "ProcessSpawning",
                 // age: X25519, ChaCha20-Poly1305, HKDF, HMAC (Crypto) and scrypt (_CryptoExtras).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -80,12 +80,15 @@ let package = Package(
         .target(name: "VerifyClient", dependencies: ["VerifyProtocol"]),
         // Linux calls that need _GNU_SOURCE (accept4, pipe2, SO_PEERCRED, prctl).
         .target(name: "CDaemonSupport"),
+        // The one spawner (ChildProcess: workers, hooks, gpg), errno text. No Foundation, so that
+        // the engine (ArchiveReading, for gpg) and VerifySystem can both build on it.
+        .target(name: "ProcessSpawning", dependencies: ["CDaemonSupport"]),
         // What verifyd and verifyd-hooks share, without libarchive or GRDB: the configuration
-        // and its loader, logging to the journal, the process spawner, errno text, the version.
+        // and its loader, logging to the journal, the version; it re-exports ProcessSpawning.
         .target(
             name: "VerifySystem",
             dependencies: [
-                "VerifyCore", "VerifyProtocol", "CDaemonSupport",
+                "VerifyCore", "VerifyProtocol", "ProcessSpawning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]

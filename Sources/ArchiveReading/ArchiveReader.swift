@@ -236,115 +236,13 @@ public final class ArchiveReader {
             : openArchive(&outcome) ?? (formatUnrecognised ? readAgainAsSingleStream(&outcome, why: "Unrecognized archive format") : nil)
         else { return }
         defer { archive_read_free(archive) }
-
-        var entry: OpaquePointer?
-        /// Headers read so far (entries begun).
-        var consumed = 0
-        var resync = TarHeaderResync()
-        /// The name of the last entry read, for where a damaged tar header was.
-        var lastName: [UInt8]?
-        /// Where a tar's entries ended and its reader stopped, to look at how it ends.
-        var tarEnd: TarEnd?
-        /// A zip from a stream: its local headers, and its end once the reader stopped.
-        var zipEnd: ZipStreamEnd?
-        readLoop: while true {
-            if progress.stopRequested && !isSecondReader || cancelled.load(ordering: .relaxed) {
-                outcome.stoppedEarly = true
-                describe(archive, into: &outcome)
-                return
-            }
-            let raw = archive_read_next_header(archive, &entry)
-            if raw == ARCHIVE_RETRY, resync.shouldRetry(
-                isTar: archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_TAR, position: archive_filter_bytes(archive, 0),
-                message: message(archive), after: lastName.map { EntryPath(unnormalized: $0).description })
-            {
-                progress.tick()
-                continue readLoop
-            }
-            let status = ArchiveStatus.interpret(raw, phase: .header)
-            if isSecondReader { progress.tick() } else { progress.entryStarted() }
-            switch status {
-            case .ok, .warning:
-                guard let entry else { break readLoop }
-                var header = makeHeader(entry)
-                if streamEnds != nil, let streamName { header.rawPath = streamName.bytes }
-                resync.headerRead()
-                recordForIndex(archive, header, warned: status == .warning)
-                lastName = header.rawPath
-                noteZipStreamHeader(archive, header, &zipEnd)
-                var headerDamage: String?
-                if status == .warning {
-                    let text = message(archive)
-                    // A name that does not convert to UTF-8 is kept as raw bytes: not damage.
-                    if ArchiveReader.isCharsetWarning(text) { outcome.warnings.append(text) } else { headerDamage = text }
-                }
-                if header.rawPath.isEmpty { headerDamage = headerDamage ?? "the entry has an empty name" }
-                let request = visitor.beginEntry(header)
-                let handedOver = split?.decide(headerDamage == nil ? request : .skip, header)
-                var (ending, stop) = readData(archive, entry, header, handedOver == nil ? request : .skip)
-                if let handedOver { ending = PendingEnd(remote: handedOver) }
-                if let headerDamage {
-                    ending = PendingEnd(content: EntryContent(digests: [], byteCount: ending.content?.byteCount ?? 0, damage: headerDamage))
-                }
-                pendingEnds.append(ending)
-                deliverEnds(to: visitor, wait: false)
-                consumed += 1
-                if let stop {
-                    if let fresh = reopenPastDamagedMember(archive, consumed: consumed, outcome) {
-                        archive_read_free(archive)
-                        archive = fresh
-                        continue readLoop
-                    }
-                    outcome.damage = zipReopens < Self.zipReopenLimit ? stop
-                        : "\(stop) (reading stopped: \(Self.zipReopenLimit + 1) members were damaged)"
-                    break readLoop
-                }
-            case .end:
-                if archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_TAR, !isSecondReader {
-                    // libarchive sets the header position before it looks for a header: where
-                    // the last entry's data ended, whatever it then found (and consumed).
-                    tarEnd = TarEnd(
-                        entriesEnd: archive_read_header_position(archive), readerEnd: archive_filter_bytes(archive, 0),
-                        lastEntry: lastName.map { EntryPath(unnormalized: $0).description })
-                }
-                noteZipStreamEnd(archive, &zipEnd)
-                break readLoop
-            case .damagedEntry, .damagedArchive:
-                fail(archive, &outcome, context: nil)
-                noteZipStreamCut(archive, zipEnd, &outcome)
-                break readLoop
-            }
+        var walk = EntryWalk()
+        guard walkEntries(&archive, into: visitor, &walk, &outcome) else {
+            // Stopped on purpose: what was read is described, the rest is not looked at.
+            describe(archive, into: &outcome)
+            return
         }
-        describe(archive, into: &outcome)
-        if let outOfMemory {
-            outcome.damage = nil
-            outcome.ioError = outOfMemory
-        }
-        if let streamEnds, outcome.damage == nil, outcome.ioError == nil, streamEnds.byteCount == 0, !outcome.stoppedEarly {
-            outcome.damage = "the stream holds no data (0 bytes after \(outcome.filters.isEmpty ? "reading" : outcome.filters.joined(separator: ", ")))"
-        }
-        outcome.singleStream = streamEnds
-        if outcome.damage == nil, outcome.ioError == nil {
-            if outcome.format == "Empty file" {
-                outcome.damage = "the archive holds no data (an empty stream inside \(outcome.filters.joined(separator: ", ")))"
-            } else if outcome.format?.hasPrefix("ZIP") == true, source.isSeekable, let problem = source.zipEndProblem() {
-                outcome.damage = problem
-            } else if var end = zipEnd {
-                drainZipStream(&end, &outcome)
-            } else if !drain(checking: &tarEnd, archiveFilters: archive_filter_count(archive)) {
-                outcome.damage = source.damage
-                outcome.ioError = source.ioError
-            } else if let problem = tarEnd?.problem {
-                outcome.damage = problem
-            }
-        }
-        outcome.wholeFileDigests = outcome.damage == nil && outcome.ioError == nil ? source.wholeFileDigests() : []
-        // Damaged headers stepped over come first: they are where the archive went wrong.
-        if let skipped = resync.damage, outcome.ioError == nil {
-            outcome.damage = outcome.damage.map { "\(skipped); then: \($0)" } ?? skipped
-            outcome.wholeFileDigests = []
-        }
-        finishIndex(&outcome)
+        finishEntries(archive, &walk, &outcome)
     }
 
     /// Reads the rest of the source (`FileSource.drain`); after a tar, shows its end to `TarEnd`

@@ -91,62 +91,21 @@ final class FileSource: @unchecked Sendable {
         self.readSize = blockSize
         self.blockSize = blockSize
         self.progress = progress
-        // A second reader of the same file takes a duplicate of the first one's descriptor: the
-        // same file, even if the path was replaced in between (reads are preads: no shared offset).
-        let fd: Int32
-        if let stream {
-            // From its start again (a second reader of a stream: read again as one stream).
-            guard stream.rewind() else {
-                throw ArchiveReadError(code: .io, message: "the stream went past the bytes kept to read it again from its start; use --spool DIR", path: path)
-            }
-            fd = -1
-        } else if let shared {
-            fd = fcntl(shared, F_DUPFD_CLOEXEC, 0)
-            guard fd >= 0 else { throw ArchiveReadError(code: .io, message: String(cString: strerror(errno)), path: path) }
-        } else {
-            switch DestinationFile.open(path, extraFlags: FileSource.noAccessTimeFlag) {
-            case .success(let opened): fd = opened
-            case .failure(let problem): throw ArchiveReadError(problem, path: path)
-            }
-        }
-        var info = stat()
-        if stream != nil {
-            info.st_size = 0
-        } else if fstat(fd, &info) != 0 {
-            let error = errno
-            close(fd)
-            throw ArchiveReadError(code: .io, message: String(cString: strerror(error)), path: path)
-        }
-        self.fd = fd
-        self.fileSize = Int64(info.st_size)
+        let opened = try Self.open(path, duplicating: shared, stream: stream)
+        self.fd = opened.descriptor
+        self.fileSize = opened.size
         if stream == nil { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) }
         self.input = .allocate(byteCount: blockSize, alignment: 64)
         self.wholeFile = wholeFileAlgorithms.isEmpty ? nil : ContentHasher(algorithms: wholeFileAlgorithms)
 
-        var magic = [UInt8](repeating: 0, count: 6)
-        let got: Int
-        if let stream {
-            magic = stream.head(6)
-            got = magic.count
-        } else {
-            got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
-            magic = Array(magic.prefix(max(got, 0)))
-        }
+        let magic = Self.magic(fd, stream)
         // A zip from a stream is read by its local headers (libarchive's streaming reader).
         looksLikeZip = stream == nil && magic.starts(with: [0x50, 0x4b, 0x03, 0x04])
-        let isGzip = got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b
+        let isGzip = magic.starts(with: [0x1f, 0x8b])
         // A stream is decoded here whatever its filter (none included), so that the bytes the
         // parser read pass through here: a tar's end is checked on them, never on a second read.
         let compressed = ZstdDecoder.recognises(magic) || StreamDecoder.recognises(magic) || stream != nil && !isGzip
-        if !inflateAhead {
-            streamDecoder = nil
-        } else if ZstdDecoder.recognises(magic) {
-            streamDecoder = ZstdDecoder()
-        } else if compressed {
-            streamDecoder = StreamDecoder()
-        } else {
-            streamDecoder = nil
-        }
+        streamDecoder = inflateAhead ? Self.decoderAhead(magic, compressed: compressed) : nil
         // One thread: libarchive's own filters still decode (zstd included), through a handle
         // of their own, so that the decoded bytes pass through here.
         inlineDecoder = !inflateAhead && compressed && shared == nil ? StreamDecoder() : nil
@@ -164,6 +123,51 @@ final class FileSource: @unchecked Sendable {
             gzip = nil
             output = nil
         }
+    }
+
+    /// The descriptor to read and the file's size: none for a stream (rewound to its start), a
+    /// duplicate of `shared` (a second reader of the same file: the same file even if the path
+    /// was replaced in between; reads are preads, no shared offset), or the file at `path`.
+    private static func open(_ path: String, duplicating shared: Int32?, stream: ByteStream?) throws(ArchiveReadError) -> (descriptor: Int32, size: Int64) {
+        if let stream {
+            // From its start again (a second reader of a stream: read again as one stream).
+            guard stream.rewind() else {
+                throw ArchiveReadError(code: .io, message: "the stream went past the bytes kept to read it again from its start; use --spool DIR", path: path)
+            }
+            return (-1, 0)
+        }
+        let fd: Int32
+        if let shared {
+            fd = fcntl(shared, F_DUPFD_CLOEXEC, 0)
+            guard fd >= 0 else { throw ArchiveReadError(code: .io, message: String(cString: strerror(errno)), path: path) }
+        } else {
+            switch DestinationFile.open(path, extraFlags: FileSource.noAccessTimeFlag) {
+            case .success(let opened): fd = opened
+            case .failure(let problem): throw ArchiveReadError(problem, path: path)
+            }
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = errno
+            close(fd)
+            throw ArchiveReadError(code: .io, message: String(cString: strerror(error)), path: path)
+        }
+        return (fd, Int64(info.st_size))
+    }
+
+    /// The first 6 bytes of the file or stream (fewer when it is shorter).
+    private static func magic(_ fd: Int32, _ stream: ByteStream?) -> [UInt8] {
+        if let stream { return stream.head(6) }
+        var magic = [UInt8](repeating: 0, count: 6)
+        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 6, 0) }
+        return Array(magic.prefix(max(got, 0)))
+    }
+
+    /// The decoder of a compressed stream on the inflating thread: zstd's own, or libarchive's
+    /// filters (`StreamDecoder`) for the others; nil for gzip (inflated here) and plain files.
+    private static func decoderAhead(_ magic: [UInt8], compressed: Bool) -> (any BlockDecoder)? {
+        if ZstdDecoder.recognises(magic) { return ZstdDecoder() }
+        return compressed ? StreamDecoder() : nil
     }
 
     deinit {

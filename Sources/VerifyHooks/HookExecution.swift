@@ -46,7 +46,7 @@ public enum HookExecution {
         var options = ChildProcess.Options(environment: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
         options.ownProcessGroup = true
         options.defaultSignals = true
-        options.standardErrorToOutput = true
+        options.standardError = .output
         // ETXTBSY: another process still holds the file open for writing (a hook being
         // installed, or a descriptor inherited across a concurrent fork): wait a little.
         options.attempts = 10

@@ -25,7 +25,7 @@ struct ChildProcessTests {
         var options = ChildProcess.Options(environment: ["PATH=/usr/bin:/bin"])
         let script = "read line; echo \"got $line\"; echo oops >&2; exit 3"
         #expect(try run(["/bin/sh", "-c", script], input: "hello\n", options: options) == ("got hello\n", ChildExit.exited(3)))
-        options.standardErrorToOutput = true
+        options.standardError = .output
         #expect(try run(["/bin/sh", "-c", script], input: "hello\n", options: options) == ("got hello\noops\n", ChildExit.exited(3)))
     }
 
@@ -36,6 +36,49 @@ struct ChildProcessTests {
         options.defaultSignals = true
         #expect(try run(["/bin/sh", "-c", "kill -TERM $$; exit 7"], options: options).status == .signaled(SIGTERM))
         #expect(ChildExit(waitStatus: 3 << 8) == .exited(3) && ChildExit(waitStatus: 9).signal == 9 && ChildExit.exited(0).exitCode == 0)
+    }
+
+    /// What gpg gets: every signal at its default action, not only the usual stop signals, so
+    /// that one the parent ignores (verifyd ignores SIGIO) is not ignored in the child.
+    @Test func defaultSignalsResetEveryIgnoredSignal() throws {
+        let previous = signal(SIGIO, SIG_IGN)
+        defer { signal(SIGIO, previous) }
+        var options = ChildProcess.Options(environment: ["PATH=/usr/bin:/bin"])
+        /// Whether the child ignores SIGIO, from /proc/self/status's mask (bit signal - 1). glibc's
+        /// own signals (32, 33) may show as ignored either way.
+        func ignoresSIGIO() throws -> Bool {
+            let output = try run(["/bin/grep", "^SigIgn:", "/proc/self/status"], options: options).output
+            let mask = try #require(UInt64(output.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespacesAndNewlines), radix: 16), "\(output)")
+            return mask & (1 << UInt64(SIGIO - 1)) != 0
+        }
+        #expect(try ignoresSIGIO(), "inherited")
+        options.defaultSignals = true
+        #expect(try !ignoresSIGIO(), "reset")
+    }
+
+    /// gpg's case: stdin a file of the caller's, stderr a pipe of its own beside stdout's.
+    @Test func stdinFromADescriptorAndStderrInAPipeOfItsOwn() throws {
+        let directory = TemporaryDirectory()
+        try Data("from the file\n".utf8).write(to: URL(fileURLWithPath: directory.file("input")))
+        let file = open(directory.file("input"), O_RDONLY | O_CLOEXEC)
+        try #require(file >= 0)
+        var options = ChildProcess.Options(environment: ["PATH=/usr/bin:/bin"])
+        options.standardInput = .descriptor(file)
+        options.standardError = .pipe(size: 1 << 20)
+        let script = "read line; echo \"out $line\"; echo \"err $line\" >&2"
+        let child = try ChildProcess.spawn("/bin/sh", arguments: ["/bin/sh", "-c", script], options: options).get()
+        close(file)
+        let errors = try #require(child.errors)
+        #expect(child.input == nil)
+        #expect(fcntl(errors, 1032 /* F_GETPIPE_SZ */) == 1 << 20)
+        var output: [UInt8] = [], errorOutput: [UInt8] = []
+        child.readOutput { output += $0; return true }
+        ChildProcess.readAll(from: errors) { errorOutput += $0; return true }
+        close(errors)
+        #expect(child.wait() == .exited(0))
+        #expect(String(decoding: output, as: UTF8.self) == "out from the file\n")
+        #expect(String(decoding: errorOutput, as: UTF8.self) == "err from the file\n")
+        #expect(ChildExit.signaled(SIGTERM).shellStatus == 143 && ChildExit.exited(2).shellStatus == 2)
     }
 
     @Test func theEnvironmentIsOnlyWhatIsGiven() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawning
 
 #if canImport(Glibc)
 import Glibc
@@ -18,8 +19,7 @@ import Glibc
 /// envelope is opened. gpg's status lines are read once its output ended (its stderr pipe is
 /// widened to 1 MiB meanwhile; it writes a few hundred bytes). `@unchecked Sendable`: used by one thread at a time, like `ByteStream`.
 public final class GpgDecryption: ByteProducer, @unchecked Sendable {
-    private let pid: pid_t
-    private let output: Int32
+    private let child: ChildProcess
     private let status: Int32
     private var delivered: Int64 = 0
     private var ended = false
@@ -38,83 +38,49 @@ public final class GpgDecryption: ByteProducer, @unchecked Sendable {
         case .failure(let problem): throw DecryptionError(.io, "\(archive) \(problem.reason)")
         }
         defer { close(input) }
-        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
-        guard pipe(&out) == 0 else { throw DecryptionError(.io, "pipe: \(String(cString: strerror(errno)))") }
-        guard pipe(&err) == 0 else {
-            close(out[0]); close(out[1])
-            throw DecryptionError(.io, "pipe: \(String(cString: strerror(errno)))")
-        }
-        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        // gpg's status is read once its output ended: room for all of it meanwhile.
-        _ = fcntl(err[1], 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
-        // gpg decrypts ahead while the reader works: 1 MiB of plaintext in flight instead of the
-        // pipe's default 64 KiB spares a wake-up of each side every 64 KiB.
-        _ = fcntl(out[1], 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
         let arguments = [
             "gpg", "--batch", "--no-tty", "--quiet", "--homedir", gpgHome, "--pinentry-mode", "loopback",
             "--status-fd", "2", "--decrypt",
         ]
-        let spawned = spawn(arguments, stdin: input, stdout: out[1], stderr: err[1])
-        close(out[1])
-        close(err[1])
-        guard case .success(let pid) = spawned, pid > 0 else {
-            close(out[0]); close(err[0])
-            throw DecryptionError(.key, "gpg could not be started (/usr/bin/gpg: \(String(cString: strerror(spawned.errorCode)))); install gnupg")
+        switch ChildProcess.spawn("/usr/bin/gpg", arguments: arguments, options: spawnOptions(input: input)) {
+        case .success(let child): return GpgDecryption(child)
+        case .failure(let error) where error.stage == .pipe: throw DecryptionError(.io, "pipe: \(error)")
+        case .failure(let error): throw DecryptionError(.key, "gpg could not be started (/usr/bin/gpg: \(error)); install gnupg")
         }
-        return GpgDecryption(pid: pid, output: out[0], status: err[0])
     }
 
-    private init(pid: pid_t, output: Int32, status: Int32) {
-        self.pid = pid
-        self.output = output
-        self.status = status
+    /// gpg reads the archive's descriptor, writes the plaintext and its status to two pipes; a
+    /// minimal environment, no signal blocked, every one at its default action.
+    private static func spawnOptions(input: Int32) -> ChildProcess.Options {
+        var options = ChildProcess.Options(environment: ["PATH=/usr/bin:/bin", "LC_ALL=C"])
+        options.standardInput = .descriptor(input)
+        // gpg's status is read once its output ended: room for all of it meanwhile.
+        options.standardError = .pipe(size: 1 << 20)
+        // gpg decrypts ahead while the reader works: 1 MiB of plaintext in flight instead of the
+        // pipe's default 64 KiB spares a wake-up of each side every 64 KiB.
+        options.outputPipeSize = 1 << 20
+        options.defaultSignals = true
+        return options
     }
 
-    /// posix_spawn of /usr/bin/gpg with a minimal environment, default signal mask and actions.
-    private static func spawn(_ arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32) -> SpawnResult {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        let environment: [String] = ["PATH=/usr/bin:/bin", "LC_ALL=C"]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, "/usr/bin/gpg", &actions, &attributes, argv, envp)
-        return code == 0 ? .success(pid) : .failure(code)
-    }
-
-    private enum SpawnResult {
-        case success(pid_t)
-        case failure(Int32)
-        var errorCode: Int32 { if case .failure(let code) = self { code } else { 0 } }
+    private init(_ child: ChildProcess) {
+        self.child = child
+        // `.pipe` asked for it: always there.
+        self.status = child.errors ?? -1
     }
 
     deinit {
-        close(output)
+        close(child.output)
         close(status)
         // gpg ends on the closed pipe; reaped here (the sealed worker may not signal it).
-        if !ended { _ = waitpid(pid, nil, 0) }
+        if !ended { _ = child.wait() }
     }
 
     public func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         if failure != nil { return -1 }
         if ended { return 0 }
         while true {
-            let n = Glibc.read(output, buffer.baseAddress, buffer.count)
+            let n = Glibc.read(child.output, buffer.baseAddress, buffer.count)
             if n < 0, errno == EINTR { continue }
             if n > 0 {
                 delivered += Int64(n)
@@ -133,17 +99,11 @@ public final class GpgDecryption: ByteProducer, @unchecked Sendable {
     /// gpg's verdict once its output ended: nil when it decrypted the whole message.
     private func verdict() -> DecryptionError? {
         var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 14)
-        while text.count < Self.statusLimit {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(status, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            text += chunk[..<n]
+        ChildProcess.readAll(from: status) { chunk in
+            text += chunk.prefix(Self.statusLimit - text.count)
+            return text.count < Self.statusLimit
         }
-        var exit: Int32 = 0
-        while waitpid(pid, &exit, 0) < 0, errno == EINTR {}
-        // WIFEXITED: the low 7 bits are 0; WEXITSTATUS: the next 8.
-        let exitStatus = exit & 0x7f == 0 ? (exit >> 8) & 0xff : 128 + (exit & 0x7f)
+        let exitStatus = child.wait().shellStatus
         return GpgStatus(String(decoding: text, as: UTF8.self)).problem(exitStatus: exitStatus, plaintextBytes: delivered)
     }
 }

@@ -82,16 +82,18 @@ public struct SandboxProbe: Codable, Sendable, Equatable {
         for pair in hardLink where pair.count == 2 {
             record(.hardLink, pair[1], link(pair[0], pair[1]) == 0)
         }
-        // posix_spawn, not Foundation's Process: that one waits through a socketpair, which the
-        // sandbox refuses.
+        // posix_spawn (ChildProcess), not Foundation's Process: that one waits through a
+        // socketpair, which the sandbox refuses.
         for path in shellWrite {
-            var pid: pid_t = 0
-            let spawned = withCStrings(["/bin/sh", "-c", "printf x >> \"$1\"", "sh", path]) { argv in
-                withCStrings(["PATH=/usr/bin:/bin"]) { envp in posix_spawn(&pid, "/bin/sh", nil, nil, argv, envp) }
+            let arguments = ["/bin/sh", "-c", "printf x >> \"$1\"", "sh", path]
+            switch ChildProcess.spawn("/bin/sh", arguments: arguments, options: .init(environment: ["PATH=/usr/bin:/bin"])) {
+            case .success(let child):
+                child.writeInput([])
+                child.readOutput { _ in true }
+                attempts.append(.init(operation: .shellWrite, target: path, errno: child.wait().exitCode ?? 0))
+            case .failure:
+                attempts.append(.init(operation: .shellWrite, target: path, errno: -1))
             }
-            var status: Int32 = 0
-            if spawned == 0 { while waitpid(pid, &status, 0) < 0, Glibc.errno == EINTR {} }
-            attempts.append(.init(operation: .shellWrite, target: path, errno: spawned == 0 ? (status >> 8) & 0xFF : -1))
         }
         return SandboxProbeReport(landlockABI: sandbox.landlockABI, seccomp: sandbox.seccomp, attempts: attempts)
     }
