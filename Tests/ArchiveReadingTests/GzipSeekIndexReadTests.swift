@@ -142,8 +142,25 @@ import VerifyTestSupport
         return nil
     }
 
-    /// A byte flipped between the checkpoint and the sampled entry (inside what the index read
-    /// inflates) fails the run as it fails the sequential one. A byte flipped before that
+    /// The offset in the gzip file `path` of the byte whose inflating first gives output past
+    /// decompressed offset `decoded` (Python's zlib, fed a byte at a time): a byte flipped there
+    /// changes that output, or makes inflating fail.
+    static func compressedOffset(of decoded: Int64, in path: String) throws -> Int64 {
+        let script = """
+            import sys, zlib
+            data = open(sys.argv[1], 'rb').read(); target = int(sys.argv[2]); d = zlib.decompressobj(31); out = 0
+            for i in range(len(data)):
+                out += len(d.decompress(data[i:i + 1]))
+                if out > target:
+                    print(i); break
+            """
+        let found = try Tool.must(["python3", "-c", script, path, String(decoded)])
+        return try #require(Int64(found.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "no offset for \(decoded) in \(path)")
+    }
+
+    /// A byte flipped inside the sampled entry's data (past the checkpoint its read starts from)
+    /// fails the run as it fails the sequential one. (A byte flipped between the checkpoint and
+    /// the entry need not: in a stored block it changes one byte of an entry not sampled.) A byte flipped before that
     /// checkpoint is not read through the index: the sampled entries pass, while the sequential
     /// read fails on it (the gzip stream is one: everything after the flip is damaged, and the
     /// CRC-32 in the trailer differs). A seeked read checks no trailer; it never claims to.
@@ -155,7 +172,9 @@ import VerifyTestSupport
         let index = try Self.buildIndex(archive, manifest)
         let size = index.identity.size
         let found = try #require(try Self.sampledEntry(archive, manifest, index, size: size), "no sample away from the file's ends")
-        let offset = inside ? found.checkpoint.compressedOffset + 300 : found.checkpoint.compressedOffset - 1_000
+        let offset = inside ? try Self.compressedOffset(of: found.entry.dataOffset + 1_000, in: archive)
+                            : found.checkpoint.compressedOffset - 1_000
+        if inside { #expect(offset > found.checkpoint.compressedOffset) }
         try Base.flipKeepingTimes(archive, at: offset, in: space.temp)
 
         let sequential = Self.run(archive, manifest, sample: .count(1), seed: found.seed)
@@ -190,7 +209,7 @@ import VerifyTestSupport
             if through.result.verdict == .pass { Base.same(through, sequential, "\(lie) seed \(seed)") }
         }
         let found = try #require(try Self.sampledEntry(archive, manifest, lying, size: lying.identity.size))
-        try Base.flipKeepingTimes(archive, at: found.checkpoint.compressedOffset + 300, in: space.temp)
+        try Base.flipKeepingTimes(archive, at: try Self.compressedOffset(of: found.entry.dataOffset + 1_000, in: archive), in: space.temp)
         let damaged = Self.run(archive, manifest, sample: .count(1), seed: found.seed, index: lying)
         #expect(damaged.result.verdict == .fail, "\(lie): \(damaged.summary) \(damaged.seekIndexUse?.summary ?? "")")
     }
