@@ -14,7 +14,11 @@ public actor Daemon {
     public static let version = VerifydRelease.version
 
     let configurationPath: String
-    var configuration: DaemonConfiguration
+    var configuration: DaemonConfiguration {
+        didSet { destinationsByName = Self.byName(configuration) }
+    }
+    /// The configured destinations by name (`configured(_:)`): found in O(1), not by a walk.
+    var destinationsByName: [String: DestinationConfiguration]
     let store: HistoryStore
     public nonisolated let alertFeed: AlertFeed
     /// The last state recorded for each destination (alerts go out on changes).
@@ -25,13 +29,18 @@ public actor Daemon {
     let startedAt: Double
     let clock: @Sendable () -> Double
 
-    var trackers: [String: ArchiveTracker] = [:]
+    var trackers = TrackerTable()
     /// Each destination's newest run not held, as `status` shows it: read from history once and
     /// kept until a run of the destination starts, ends, or its hold ends (nil: no run yet).
     var latestRunShown: [String: RunSummary?] = [:]
     /// Each destination's counters (runs by verdict, alerts by kind, bytes and entries read), as
     /// `status` and the metrics show them: read from history once and kept until they change.
     var totalsShown: [String: DestinationTotals] = [:]
+    /// What `status` shows of each destination that changes only with its tracker or history,
+    /// built again only after one of them changed (see `Daemon+Status.swift`).
+    var statusKept: [String: KeptStatus] = [:]
+    /// How many times a destination's kept status was built (tests count them).
+    var statusBuilds = 0
     /// Sampled destinations' coverage per tracked archive (`status`, `coverage_at_risk`).
     var coverageKept: [String: KeptCoverage] = [:]
     var queue = RunQueue()
@@ -99,6 +108,7 @@ public actor Daemon {
         alertFeed = try AlertFeed(store: store)
         self.configurationPath = configurationPath
         self.configuration = configuration
+        destinationsByName = Self.byName(configuration)
         self.store = store
         self.notifier = notifier
         self.logger = logger
@@ -138,7 +148,7 @@ public actor Daemon {
     }
 
     func rebuildTrackers() {
-        var next: [String: ArchiveTracker] = [:]
+        for name in Set(trackers.byName.keys).subtracting(destinationsByName.keys) { trackers.removeValue(forKey: name) }
         for destination in configuration.destinations {
             var tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
             tracker.settings = .init(destination: destination)
@@ -157,9 +167,8 @@ public actor Daemon {
                     logger.error("cannot read history", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
                 }
             }
-            next[destination.name] = tracker
+            trackers[destination.name] = tracker
         }
-        trackers = next
         // A reload may change what is sampled and the window.
         coverageKept = [:]
     }
@@ -169,14 +178,10 @@ public actor Daemon {
         await withDiscardingTaskGroup { group in
             while !shutdownRequested.load(ordering: .relaxed) {
                 let now = clock()
-                for destination in destinationsToScan(at: now) {
+                for destination in turn(at: now) {
                     group.addTask { await self.scan(destination) }
                 }
-                enqueueDue(at: now)
-                evaluateStates()
-                while running.count + launching.count < configuration.concurrency, let item = queue.popFirst() {
-                    let paths = settlingPaths(item.file.path, destination: item.destination)
-                    launching.insert(item.file.path)
+                for (item, paths) in takeLaunches() {
                     group.addTask { await self.launch(item, paths: paths) }
                 }
                 for hold in dueHolds(at: now) {
@@ -201,10 +206,32 @@ public actor Daemon {
         inotify?.stop()
     }
 
+    /// The loop's bookkeeping on each turn: the archives due are queued, the states of the
+    /// destinations that changed (or whose state changes with time) evaluated, and the
+    /// destinations owed a scan returned. Each costs what changed or came due, not a walk of
+    /// every destination (HostScaleCostTests counts them).
+    func turn(at now: Double) -> [DestinationConfiguration] {
+        let scans = destinationsToScan(at: now)
+        enqueueDue(at: now)
+        evaluateStates(trackers.takeChanged(at: now))
+        return scans
+    }
+
+    /// The queued runs that may start now (at most `concurrency` at once), with the paths their
+    /// settling probes look at.
+    func takeLaunches() -> [(QueuedRun, [String])] {
+        var launches: [(QueuedRun, [String])] = []
+        while running.count + launching.count < configuration.concurrency, let item = queue.popFirst() {
+            launching.insert(item.file.path)
+            launches.append((item, settlingPaths(item.file.path, destination: item.destination)))
+        }
+        return launches
+    }
+
     /// Seconds until something may be due, the next watchdog ping, or a minute.
     func sleepSeconds(at now: Double) -> Double {
         var wake = now + 60
-        for tracker in trackers.values { wake = min(wake, tracker.nextWake(after: now)) }
+        if let next = trackers.nextWake { wake = min(wake, next) }
         for hold in held.values where !confirming.contains(hold.id) { wake = min(wake, hold.until) }
         if let interval = notifier.watchdogInterval { wake = min(wake, lastWatchdog + interval) }
         var seconds = min(max(wake - now, 0.05), 60)
@@ -212,31 +239,28 @@ public actor Daemon {
         return seconds
     }
 
-    /// Destinations whose poll interval has passed, or where inotify saw a change (only those
-    /// that own a changed folder), minus those whose scan is still running.
+    /// Destinations owed a scan: their poll interval has passed, or inotify saw a change in a
+    /// folder they own, or they were owed one already; at most `scansAtOnce` scans at once, and
+    /// none of a destination whose scan is still running. Costs what it returns (and the
+    /// destinations owed), not a walk of every destination.
     func destinationsToScan(at now: Double) -> [DestinationConfiguration] {
         let noted = changes.withLock { changes in
             defer { changes = FolderChanges() }
             return changes
         }
-        let changed: Set<String>? = noted.isEmpty ? [] : noted.destinations(owners: folderOwners)
         // A scan under way may have listed its folder before the change: it is owed another
         // (a manifest that lands during the scan of its archive was otherwise seen only at the
-        // next poll, and the archive waited for it until then).
-        rescansOwed.formUnion(changed.map { scansInFlight.intersection($0) } ?? scansInFlight)
+        // next poll, and the archive waited for it until then). Nil: inotify lost count.
+        if !noted.isEmpty { rescansOwed.formUnion(noted.destinations(owners: folderOwners) ?? Set(trackers.byName.keys)) }
+        // A poll that comes while the destination's scan is under way is that scan.
+        for name in trackers.takePolls(at: now) where !scansInFlight.contains(name) { rescansOwed.insert(name) }
         var due: [DestinationConfiguration] = []
-        for destination in configuration.destinations where !scansInFlight.contains(destination.name) {
-            guard let tracker = trackers[destination.name] else { continue }
-            let owed = rescansOwed.remove(destination.name) != nil
-            let touched = changed.map { $0.contains(destination.name) } ?? true
-            guard touched || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true else { continue }
-            guard scansAwaited < Self.scansAtOnce else {
-                // No scan thread for it now: it is scanned when one ends (which wakes the loop).
-                if touched || owed { rescansOwed.insert(destination.name) }
-                continue
-            }
+        // Those without a scan thread now are scanned when one ends (which wakes the loop).
+        while scansAwaited < Self.scansAtOnce, let name = rescansOwed.first(where: { !scansInFlight.contains($0) }) {
+            rescansOwed.remove(name)
+            guard trackers[name] != nil, let destination = configured(name) else { continue }
             scansAwaited += 1
-            scansInFlight.insert(destination.name)
+            scansInFlight.insert(name)
             due.append(destination)
         }
         return due
@@ -279,7 +303,7 @@ public actor Daemon {
     func refreshWatches() {
         var visited: [String: [String]] = [:]
         for destination in configuration.destinations { visited[destination.name] = [destination.path] }
-        for (destination, tracker) in trackers {
+        for (destination, tracker) in trackers.byName {
             if case .found(_, let found, _) = tracker.scan { visited[destination, default: []] += found }
         }
         folderOwners = FolderChanges.owners(visited)
@@ -291,16 +315,15 @@ public actor Daemon {
         return false
     }
 
+    /// Queues the archives due now, of the destinations that have one (the table keeps when).
     func enqueueDue(at now: Double) {
-        for destination in configuration.destinations {
-            // Only destinations with an archive due now are touched (the tracker keeps when).
-            guard trackers[destination.name]?.nextDue.map({ $0 <= now }) == true,
-                  var tracker = trackers.removeValue(forKey: destination.name) else { continue }
+        for name in trackers.takeDue(at: now) {
+            guard var tracker = trackers.removeValue(forKey: name) else { continue }
             for (file, trigger) in tracker.due(at: now) {
                 tracker.markActive(file.path)
-                queue.append(QueuedRun(destination: destination.name, file: file, trigger: trigger))
+                queue.append(QueuedRun(destination: name, file: file, trigger: trigger))
             }
-            trackers[destination.name] = tracker
+            trackers[name] = tracker
         }
     }
 
@@ -339,15 +362,20 @@ public actor Daemon {
         }
     }
 
-    /// One line for `systemctl status`.
+    /// One line for `systemctl status`, from the states the table keeps counted (a destination
+    /// not evaluated yet is pending).
     func statusLine(at now: Double) -> String {
-        var counts: [DestinationState: Int] = [:]
-        for destination in configuration.destinations {
-            let state = trackers[destination.name]?.state(at: now).0 ?? .pending
-            counts[state, default: 0] += 1
-        }
-        let states = DestinationState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        var counts = trackers.stateCounts
+        counts[.pending, default: 0] += max(configuration.destinations.count - trackers.states.count, 0)
+        let states = DestinationState.allCases.compactMap { state in counts[state].flatMap { $0 > 0 ? "\($0) \(state.rawValue)" : nil } }
         let summary = states.isEmpty ? "no destinations" : states.joined(separator: ", ")
         return "\(configuration.destinations.count) destination(s): \(summary); \(running.count) running, \(queue.count) queued"
+    }
+
+    /// The configured destination of that name.
+    func configured(_ name: String) -> DestinationConfiguration? { destinationsByName[name] }
+
+    static func byName(_ configuration: DaemonConfiguration) -> [String: DestinationConfiguration] {
+        Dictionary(configuration.destinations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }

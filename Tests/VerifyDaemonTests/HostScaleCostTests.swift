@@ -158,4 +158,79 @@ struct HostScaleCostTests {
         _ = try await daemon.status(StatusArguments(destination: "d1"))
         #expect(await daemon.coverageKept["d1"]?.archivesRead == 40, "read again from the new start")
     }
+
+    /// What one run of one destination costs the daemon's loop: states evaluated, scans chosen,
+    /// archives queued, and the destinations whose `status` is built again.
+    struct RunCost: Equatable {
+        var evaluations = 0, scans = 0, queued = 0, statusBuilds = 0
+    }
+
+    /// A host of `count` destinations of 2 archives each, settled; then one run of one archive of
+    /// d1, from its queueing to its end (the real start and finish, with real probes, no worker),
+    /// a turn of the loop and a whole-host `status`.
+    static func oneRun(destinations count: Int) async throws -> RunCost {
+        let directory = TemporaryDirectory("hs")
+        let clock = ManualClock(Date().timeIntervalSince1970.rounded(.down))
+        let (daemon, store) = try await Self.daemon(directory, destinations: count, archives: 2, clock: clock)
+        #expect(await Self.scansEnded(daemon))
+        #expect(await daemon.turn(at: clock.now).isEmpty)
+        #expect(await daemon.trackers.states.count == count, "the first turn evaluates every destination once")
+        _ = try await daemon.status(StatusArguments(destination: nil))
+        #expect(await daemon.turn(at: clock.now).isEmpty)
+
+        let before = (evaluations: await daemon.trackers.evaluations, builds: await daemon.statusBuilds, runs: try store.runCount())
+        let archive = directory.file("d1") + "/backup-0.tar.gz"
+        _ = try await daemon.verify(VerifyArguments(target: archive))
+        let launches = await daemon.takeLaunches()
+        #expect(launches.count == 1)
+        let (item, paths) = try #require(launches.first)
+        let started = try #require(await daemon.start(item, paths: paths, probe: await ProbeRunner.probe(paths)))
+        let result = WorkerResult(
+            verdict: .pass, entriesSeen: 1, entriesSelected: 1, entriesChecked: 1, bytesRead: 10, durationSeconds: 0.01,
+            archiveDigest: nil, error: nil, failures: [], failureCount: 0)
+        await daemon.finish(started, result, probe: await ProbeRunner.probe(paths))
+        #expect(try store.runCount() == before.runs + 1)
+        var cost = RunCost()
+        cost.scans = await daemon.turn(at: clock.now).count
+        cost.queued = await daemon.queue.count
+        let status = try await daemon.status(StatusArguments(destination: nil))
+        #expect(status.destinations.first { $0.name == "d1" }?.lastRun?.archive == archive, "the run shows")
+        cost.evaluations = await daemon.trackers.evaluations - before.evaluations
+        cost.statusBuilds = await daemon.statusBuilds - before.builds
+        return cost
+    }
+
+    @Test func aRunCostsTheLoopAndStatusTheSameWithTwentyOrTwoHundredDestinations() async throws {
+        let small = try await Self.oneRun(destinations: 20)
+        let large = try await Self.oneRun(destinations: 200)
+        #expect(small == large, "20 destinations: \(small); 200: \(large)")
+        // d1's state at the run's end and at the next turn; d1's status built again, no other.
+        #expect(large.evaluations <= 2, "\(large)")
+        #expect(large.statusBuilds == 1, "\(large)")
+        #expect(large.scans == 0 && large.queued == 0, "\(large)")
+    }
+
+    @Test func aStateThatChangesWithTimeAloneIsEvaluatedWhenItComesNotBefore() async throws {
+        let directory = TemporaryDirectory("hs")
+        let clock = ManualClock(Date().timeIntervalSince1970.rounded(.down) + 60)
+        let (daemon, store) = try await Self.daemon(directory, destinations: 5, archives: 1, clock: clock, extra: ["max_age = \"10m\""])
+        #expect(await Self.scansEnded(daemon))
+        _ = await daemon.turn(at: clock.now)
+        let newest = try #require(await daemon.trackers["d0"]?.newest)
+        let staleAt = newest.mtime + 600
+        #expect(try #require(await daemon.trackers.nextWake) <= staleAt.nextUp, "the loop wakes when the first destination goes stale")
+        let settled = await daemon.trackers.evaluations
+        #expect(await daemon.turn(at: clock.now).isEmpty)
+        #expect(await daemon.trackers.evaluations == settled, "a turn with nothing changed evaluates nothing")
+
+        // Ten minutes and a bit later every destination's newest archive is older than max_age.
+        clock.set(staleAt + 30)
+        _ = await daemon.turn(at: clock.now)
+        #expect(await daemon.trackers.evaluations == settled + 5)
+        #expect(await daemon.trackers.stateCounts[.stale] == 5)
+        #expect(await daemon.statusLine(at: clock.now).hasPrefix("5 destination(s): 5 stale;"))
+        #expect(try store.alerts(after: 0, limit: 100).count == 5, "one stale alert each")
+        _ = await daemon.turn(at: clock.now)
+        #expect(await daemon.trackers.evaluations == settled + 5, "stale already: nothing more to evaluate with time")
+    }
 }
