@@ -41,6 +41,10 @@ public actor Daemon {
     var statusKept: [String: KeptStatus] = [:]
     /// How many times a destination's kept status was built (tests count them).
     var statusBuilds = 0
+    /// Each destination's status as last encoded for a `status` reply, and how many times one
+    /// was encoded (`Daemon+StatusReply.swift`).
+    var statusEncoded: [String: EncodedStatus] = [:]
+    var statusEncodings = 0
     /// Sampled destinations' coverage per tracked archive (`status`, `coverage_at_risk`).
     var coverageKept: [String: KeptCoverage] = [:]
     var queue = RunQueue()
@@ -81,6 +85,8 @@ public actor Daemon {
     nonisolated let changes = Mutex<FolderChanges>(FolderChanges())
     /// Which destinations each watched folder belongs to (from their last scans).
     var folderOwners: [String: Set<String>] = [:]
+    /// The folders watched for each destination (its own, and those its last scan visited).
+    var watchedFolders: [String: Set<String>] = [:]
     nonisolated(unsafe) var inotify: InotifyWatcher?
 
     struct QueuedRun: Sendable {
@@ -294,7 +300,7 @@ public actor Daemon {
         } else if case .found = outcome, Self.isUnavailable(previous) {
             logger.notice("destination available again", metadata: ["destination": "\(name)"])
         }
-        refreshWatches()
+        refreshWatches(of: name)
         wake.signal()
     }
 
@@ -307,7 +313,31 @@ public actor Daemon {
             if case .found(_, let found, _) = tracker.scan { visited[destination, default: []] += found }
         }
         folderOwners = FolderChanges.owners(visited)
+        watchedFolders = visited.mapValues { Set($0) }
         inotify?.watch(Set(folderOwners.keys))
+    }
+
+    /// The same for one destination after its scan: costs its folders, not every destination's
+    /// (a host of 100 destinations is scanned 100 times a minute).
+    func refreshWatches(of name: String) {
+        guard let destination = configured(name) else { return }
+        var folders: Set<String> = [destination.path]
+        if case .found(_, let found, _) = trackers[name]?.scan { folders.formUnion(found) }
+        let old = watchedFolders[name] ?? []
+        guard folders != old else { return }
+        watchedFolders[name] = folders
+        var added: [String] = [], removed: [String] = []
+        for folder in old.subtracting(folders) {
+            folderOwners[folder]?.remove(name)
+            if folderOwners[folder]?.isEmpty ?? true {
+                folderOwners[folder] = nil
+                removed.append(folder)
+            }
+        }
+        for folder in folders.subtracting(old) where folderOwners[folder, default: []].insert(name).inserted {
+            if folderOwners[folder]?.count == 1 { added.append(folder) }
+        }
+        inotify?.watch(adding: added, removing: removed)
     }
 
     static func isUnavailable(_ scan: ScanOutcome?) -> Bool {

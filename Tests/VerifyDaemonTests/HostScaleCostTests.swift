@@ -93,6 +93,38 @@ struct HostScaleCostTests {
         #expect(await daemon.rescansOwed.count == 5 - first.count, "those without a scan thread now are owed one")
     }
 
+    @Test func aScanWatchesTheFoldersOfItsOwnDestinationOnly() async throws {
+        let directory = TemporaryDirectory("hs")
+        let clock = ManualClock(Date().timeIntervalSince1970.rounded(.down))
+        let (daemon, _) = try await Self.daemon(directory, destinations: 3, archives: 1, clock: clock)
+        #expect(await Self.scansEnded(daemon))
+        let others = await daemon.watchedFolders.filter { $0.key != "d1" }
+        #expect(await daemon.watchedFolders["d1"] == [directory.file("d1")])
+
+        // A subfolder appears in d1: its next scan watches it too, for d1 alone.
+        let sub = directory.file("d1") + "/2026-12"
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: sub + "/backup-x.tar.gz"))
+        let d1 = try #require(await daemon.configured("d1"))
+        await daemon.scan(d1)
+        #expect(await daemon.watchedFolders["d1"] == [directory.file("d1"), sub])
+        #expect(await daemon.folderOwners[sub] == ["d1"])
+        #expect(await daemon.watchedFolders.filter { $0.key != "d1" } == others)
+        let watcher = try #require(daemon.inotify)
+        try Data("y".utf8).write(to: URL(fileURLWithPath: sub + "/backup-y.tar.gz"))
+        #expect(await eventually {
+            watcher.readEvents()
+            return daemon.changes.withLock { $0.folders }.contains(sub)
+        }, "the new folder is watched")
+
+        // Gone again: no longer watched, nor owned.
+        try FileManager.default.removeItem(atPath: sub)
+        #expect(await Self.scansEnded(daemon))
+        await daemon.scan(d1)
+        #expect(await daemon.watchedFolders["d1"] == [directory.file("d1")])
+        #expect(await daemon.folderOwners[sub] == nil)
+    }
+
     @Test func aFileThatLandsBeforeTheFirstScanOfItsDestinationIsSeen() async throws {
         let directory = TemporaryDirectory("hs")
         let clock = ManualClock(Date().timeIntervalSince1970.rounded(.down))
@@ -132,6 +164,34 @@ struct HostScaleCostTests {
         let afterRun = store.reads
         _ = try await daemon.status(StatusArguments(destination: nil))
         #expect(store.reads == afterRun + 2, "two reads: d2's latest run and counters")
+    }
+
+    @Test func theStatusReplyIsTheWholeReplyEncodedAndEncodesOnlyWhatChanged() async throws {
+        let directory = TemporaryDirectory("hs")
+        let clock = ManualClock(Date().timeIntervalSince1970.rounded(.down))
+        let (daemon, _) = try await Self.daemon(directory, destinations: 20, archives: 3, clock: clock)
+        #expect(await Self.scansEnded(daemon))
+        _ = await daemon.turn(at: clock.now)
+        await daemon.raise(.test, destination: "d4", summary: "test alert")
+        for (id, destination) in [(Int64(7), nil), (nil, nil), (3, "d4")] as [(Int64?, String?)] {
+            let arguments = StatusArguments(destination: destination)
+            let line = try await daemon.statusReply(arguments, id: id)
+            let whole = WireProtocol.line(Reply<StatusResult>.success(id: id, try await daemon.status(arguments)))
+            #expect(line == whole, "\(String(decoding: line, as: UTF8.self))")
+            let reply = try JSONDecoder().decode(Reply<StatusResult>.self, from: Data(line))
+            #expect(reply.id == id && reply.ok)
+            #expect(reply.result?.destinations.count == (destination == nil ? 20 : 1))
+        }
+
+        let before = await daemon.statusEncodings
+        for _ in 0..<10 { _ = try await daemon.statusReply(StatusArguments(destination: nil), id: 1) }
+        #expect(await daemon.statusEncodings == before, "ten replies of 20 unchanged destinations encode none again")
+        // An alert of d7 changes its counters: d7 alone is encoded again.
+        await daemon.raise(.test, destination: "d7", summary: "test alert")
+        let line = try await daemon.statusReply(StatusArguments(destination: nil), id: 1)
+        #expect(await daemon.statusEncodings == before + 1)
+        let reply = try JSONDecoder().decode(Reply<StatusResult>.self, from: Data(line))
+        #expect(reply.result?.destinations.first { $0.name == "d7" }?.totals?.alerts["test"] == 1)
     }
 
     @Test func statusOfSampledDestinationsReadsEachArchivesCoverageOnceUntilItChanges() async throws {
