@@ -192,6 +192,21 @@ struct HostScaleCostTests {
         #expect(await daemon.statusEncodings == before + 1)
         let reply = try JSONDecoder().decode(Reply<StatusResult>.self, from: Data(line))
         #expect(reply.result?.destinations.first { $0.name == "d7" }?.totals?.alerts["test"] == 1)
+
+        // A queued run of d9: its next run is now, whatever now is. The time moves on, and d9's
+        // kept JSON still serves, joined around the new time.
+        _ = try await daemon.verify(VerifyArguments(target: directory.file("d9") + "/backup-1.tar.gz"))
+        _ = try await daemon.statusReply(StatusArguments(destination: nil), id: 1)
+        let queued = await daemon.statusEncodings
+        for step in 1...3 {
+            clock.advance(0.25 * Double(step))
+            let arguments = StatusArguments(destination: nil)
+            let line = try await daemon.statusReply(arguments, id: 1)
+            let status = try await daemon.status(arguments)
+            #expect(status.destinations.first { $0.name == "d9" }?.nextRun == clock.now)
+            #expect(line == WireProtocol.line(Reply<StatusResult>.success(id: 1, status)))
+        }
+        #expect(await daemon.statusEncodings == queued, "only the time changed")
     }
 
     @Test func statusOfSampledDestinationsReadsEachArchivesCoverageOnceUntilItChanges() async throws {
