@@ -7,7 +7,8 @@ at SMALL archives (10 destinations) first. Reported for each: archives verified 
 `status` (the whole host, one connection per query, as verifyctl) p50/p99 while the queue
 drains, the daemon's own CPU per run (its threads; workers excluded), its peak RSS, the history
 database's size; then the time from a restart to the socket answering `status` with that
-history. concurrency = 2, worker_threads = 1, as the issue measured.
+history. concurrency = 2, worker_threads = 1, as the issue measured. A `status` is timed from
+connecting to the reply's last byte (without the client's decoding of it).
 
 Usage: scale.py BIN_DIR [--destinations 100] [--archives 1000] [--small 1000] [--runs N]
   --runs N: at scale, stop measuring after N runs (the rate is then that of the first N runs on
@@ -47,6 +48,12 @@ def stage(templates, staging, destinations, per):
                 shutil.copyfile(os.path.join(templates, name + suffix), os.path.join(folder, f"{k:05d}-{name}{suffix}"))
 
 def ask(sock_path, command):
+    return ask_timed(sock_path, command)[0]
+
+def ask_timed(sock_path, command):
+    """The reply, and the seconds from connecting to the reply's last byte (the client's own
+    JSON decoding of a reply of 100 destinations is left out: it is not the daemon's time)."""
+    t = time.monotonic()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
     s.connect(sock_path)
@@ -54,9 +61,10 @@ def ask(sock_path, command):
     f.readline()
     f.write(json.dumps(command).encode() + b"\n")
     f.flush()
-    reply = json.loads(f.readline())
+    line = f.readline()
+    latency = time.monotonic() - t
     s.close()
-    return reply
+    return json.loads(line), latency
 
 def finished_runs(state):
     """Runs with a verdict, read from the history database (WAL: beside the daemon's writes)."""
@@ -134,9 +142,8 @@ def scenario(args, work, destinations, per, runs_wanted):
         target = min(runs_wanted or total, total)
         done0 = 0
         while True:
-            t = time.monotonic()
-            reply = ask(sock_path, {"id": 1, "cmd": "status"})["result"]
-            latency = time.monotonic() - t
+            reply, latency = ask_timed(sock_path, {"id": 1, "cmd": "status"})
+            reply = reply["result"]
             info = reply["daemon"]
             found = sum(d["archives"] for d in reply["destinations"])
             busy = info["running"] + info["queued"]
@@ -173,13 +180,17 @@ def scenario(args, work, destinations, per, runs_wanted):
             sys.exit("the restarted verifyd did not find every archive within 600 s")
         time.sleep(0.05)
     all_found = time.monotonic() - restarted
+    # `status` of the restarted host, idle (every archive has a run; none is due): what a reply
+    # costs without runs and scans beside it.
+    idle = sorted(ask_timed(sock_path, {"id": 1, "cmd": "status"})[1] for _ in range(300))
     stop_daemon(daemon)
     latencies.sort()
     q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
     measured = done - done0
     return {"host": f"{destinations} x {per} = {total}", "runs": measured, "arrivalRuns": done0, "seconds": elapsed, "rate": measured / elapsed,
             "p50": q(0.5), "p99": q(0.99), "statusQueries": len(latencies), "cpuPerRunMs": cpu * 1000 / max(measured, 1),
-            "rssMiB": rss, "dbMiB": db / 1048576, "startup": startup, "allFound": all_found, "load": os.getloadavg(), "historyFilled": filled, "runsInHistory": done + filled}
+            "rssMiB": rss, "dbMiB": db / 1048576, "startup": startup, "allFound": all_found,
+            "idleP50": idle[len(idle) // 2] * 1000, "idleP99": idle[int(0.99 * len(idle))] * 1000, "load": os.getloadavg(), "historyFilled": filled, "runsInHistory": done + filled}
 
 def fill_history(db_path, dests):
     """With --runs, the archives not run yet get a passed run in history (as if verified), so
@@ -220,13 +231,13 @@ def main():
         open(os.path.join(templates, "done"), "w").close()
     results = [scenario(args, work, 10, args.small // 10, 0),
                scenario(args, work, args.destinations, args.archives, args.runs)]
-    lines = ["| host (destinations x archives) | runs measured | archives/s | `status` p50 / p99 while draining | daemon CPU per run | daemon peak RSS | history DB | start-up to `status` | start-up to every archive found | load average (1/5/15 min) at the end |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| host (destinations x archives) | runs measured | archives/s | `status` p50 / p99 while draining | daemon CPU per run | daemon peak RSS | history DB | start-up to `status` | start-up to every archive found | `status` p50 / p99 idle, after the restart | load average (1/5/15 min) at the end |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['host']} | {r['runs']} in {r['seconds']:.0f} s (after {r['arrivalRuns']} during the arrival) | {r['rate']:.1f} | {r['p50']:.2f} ms / {r['p99']:.2f} ms "
                      f"({r['statusQueries']} queries) | {r['cpuPerRunMs']:.2f} ms | {r['rssMiB']:.0f} MiB | {r['dbMiB']:.1f} MiB | {r['startup']:.2f} s"
                      + f" with {r['runsInHistory']} archives in history" + (f" ({r['historyFilled']} of them filled in as passed)" if r['historyFilled'] else '')
-                     + f" | {r['allFound']:.2f} s | " + " / ".join(f"{x:.1f}" for x in r['load']) + " |")
+                     + f" | {r['allFound']:.2f} s | {r['idleP50']:.2f} ms / {r['idleP99']:.2f} ms | " + " / ".join(f"{x:.1f}" for x in r['load']) + " |")
     ratio = results[1]["rate"] / results[0]["rate"] * 100
     lines.append("")
     lines.append(f"Rate at {results[1]['host'].split('= ')[1]} archives: {ratio:.0f}% of the rate at {results[0]['host'].split('= ')[1]}.")

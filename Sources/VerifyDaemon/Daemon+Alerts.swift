@@ -21,7 +21,7 @@ extension Daemon {
             }
             alertFeed.published(seq)
             // Its destination's alert counter changed.
-            totalsShown[destination] = nil
+            totalsChanged(destination)
             logger.log(
                 level: kind.severity == .info ? .info : .warning, "alert raised",
                 metadata: ["alert.seq": "\(seq)", "alert.kind": "\(kind.rawValue)", "destination": "\(destination)", "summary": "\(summary)"])
@@ -70,7 +70,7 @@ extension Daemon {
     /// that passed before it by more than the destination's `shrink_alert`: once, at its first
     /// run (a re-verification says nothing new).
     func raiseShrinkAlert(_ run: StartedRun, _ result: WorkerResult) {
-        guard result.verdict == .pass, let tolerance = configuration.destination(named: run.destination)?.shrinkAlert else { return }
+        guard result.verdict == .pass, let tolerance = configured(run.destination)?.shrinkAlert else { return }
         do {
             guard try !store.hasEarlierRun(
                 destination: run.destination, archive: run.file.path, size: run.file.size, mtime: run.file.mtime, before: run.id),
@@ -95,37 +95,42 @@ extension Daemon {
         }
     }
 
-    /// Compares every destination's state (or only these destinations': a run changes its own
-    /// alone) with the last one recorded and raises `stale`, `unavailable` and `recovered` on
-    /// changes. The states are stored, so a restart neither repeats nor misses a change.
-    func evaluateStates(_ names: [String]? = nil) {
+    /// Compares these destinations' states (those whose tracker changed, or whose state time
+    /// alone changes: `TrackerTable.takeChanged`) with the last one recorded and raises `stale`,
+    /// `unavailable` and `recovered` on changes. The states are stored, so a restart neither
+    /// repeats nor misses a change. Each state is noted in the table (the status line's counts).
+    func evaluateStates(_ names: [String]) {
         let now = clock()
-        let destinations = names.map { $0.compactMap(configuration.destination(named:)) } ?? configuration.destinations
-        for destination in destinations {
-            guard let tracker = trackers[destination.name], tracker.scan != nil else { continue }
+        for name in names {
+            guard let tracker = trackers[name], configured(name) != nil else {
+                trackers.noteState(name, nil, changesAt: nil)
+                continue
+            }
             let (state, reason) = tracker.state(at: now)
-            let previous = knownStates[destination.name].flatMap(DestinationState.init(rawValue:)) ?? .pending
+            trackers.noteState(name, state, changesAt: tracker.stateChangesAt(after: now))
+            guard tracker.scan != nil else { continue }
+            let previous = knownStates[name].flatMap(DestinationState.init(rawValue:)) ?? .pending
             // `pending` (found, not verified yet) is a passage, not a state worth an alert: a
             // destination that goes stale -> pending -> ok has recovered from stale.
             guard state != previous, state != .pending else { continue }
-            knownStates[destination.name] = state.rawValue
+            knownStates[name] = state.rawValue
             metricsDirty = true
             do {
-                try store.setDestinationState(destination.name, state: state.rawValue, since: now)
+                try store.setDestinationState(name, state: state.rawValue, since: now)
             } catch {
                 logger.error("cannot record a destination state", metadata: ["error": "\(error)"])
             }
             logger.notice("destination state changed", metadata: [
-                "destination": "\(destination.name)", "from": "\(previous.rawValue)", "to": "\(state.rawValue)", "reason": "\(reason)",
+                "destination": "\(name)", "from": "\(previous.rawValue)", "to": "\(state.rawValue)", "reason": "\(reason)",
             ])
             switch state {
-            case .stale: raise(.stale, destination: destination.name, archive: tracker.archives.first?.path, summary: "\(destination.name) is stale: \(reason)")
-            case .unavailable: raise(.unavailable, destination: destination.name, summary: "\(destination.name) is unavailable: \(reason)")
+            case .stale: raise(.stale, destination: name, archive: tracker.archives.first?.path, summary: "\(name) is stale: \(reason)")
+            case .unavailable: raise(.unavailable, destination: name, summary: "\(name) is unavailable: \(reason)")
             case .ok where previous == .failing && tracker.failureEnd == .removed:
                 // Not a recovery: the failing archive went away (`archive_removed` said so).
-                logger.notice("destination no longer failing: its failing archive was removed", metadata: ["destination": "\(destination.name)"])
+                logger.notice("destination no longer failing: its failing archive was removed", metadata: ["destination": "\(name)"])
             case .ok where [.failing, .stale, .unavailable].contains(previous):
-                raise(.recovered, destination: destination.name, archive: tracker.archives.first?.path, summary: "\(destination.name) is ok again (was \(previous.rawValue))")
+                raise(.recovered, destination: name, archive: tracker.archives.first?.path, summary: "\(name) is ok again (was \(previous.rawValue))")
             default: break
             }
         }

@@ -3,76 +3,11 @@ import VerifyProtocol
 import VerifyStore
 
 extension Daemon: ControlBackend {
-    public func status(_ arguments: StatusArguments) async throws(WireError) -> StatusResult {
-        let now = clock()
-        var destinations = configuration.destinations
-        if let name = arguments.destination {
-            guard let destination = configuration.destination(named: name) else { throw unknownDestination(name) }
-            destinations = [destination]
-        }
-        var statuses: [DestinationStatus] = []
-        for destination in destinations {
-            let tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
-            let (state, reason) = tracker.state(at: now)
-            let lastRun = try latestRun(destination.name)
-            let totals = try self.totals(destination.name)
-            let progress = running.filter { $0.value.destination == destination.name }.map { id, run in
-                RunProgress(
-                    runId: id, archive: run.file.path, started: run.started, entries: run.progress.entries,
-                    bytesRead: run.progress.bytesRead, archiveSize: run.file.size)
-            }.sorted { $0.runId < $1.runId }
-            let newest = tracker.archives.first
-            let (coverage, warnings) = coverageSummary(destination, tracker: tracker, now: now)
-            statuses.append(DestinationStatus(
-                name: destination.name, path: destination.path, state: state, reason: reason,
-                archives: tracker.archives.count, newestArchive: newest?.path, newestArchiveMtime: newest?.mtime,
-                lastRun: lastRun, failingArchives: tracker.failingArchives, nextRun: tracker.nextRun(after: now),
-                running: progress, coverage: coverage, warnings: warnings, totals: totals))
-        }
-        return StatusResult(
-            daemon: DaemonInfo(
-                version: Self.version, pid: getpid(), started: startedAt, now: now, configPath: configurationPath,
-                running: running.count, queued: queue.count),
-            destinations: statuses)
-    }
-
-    /// A run of the destination started, ended, or had its hold end, or history was pruned: what
-    /// `status` shows of its runs is read again when next asked.
-    func historyChanged(_ name: String) {
-        latestRunShown[name] = nil
-        totalsShown[name] = nil
-    }
-
-    /// The destination's counters, as kept in `totalsShown` (read from history when not kept).
-    func totals(_ name: String) throws(WireError) -> DestinationTotals {
-        if let kept = totalsShown[name] { return kept }
-        do {
-            let totals = DestinationTotals(try store.counters(destination: name))
-            totalsShown[name] = totals
-            return totals
-        } catch {
-            throw WireError(.internalError, error.description)
-        }
-    }
-
-    /// The destination's newest run, as kept in `latestRunShown` (read from history when not kept).
-    func latestRun(_ name: String) throws(WireError) -> RunSummary? {
-        if let kept = latestRunShown[name] { return kept }
-        do {
-            // A failing verdict still held is not shown (nor exported as a metric) before it counts.
-            let run = try store.latestRunNotHeld(destination: name).map(RunSummary.init)
-            latestRunShown[name] = .some(run)
-            return run
-        } catch {
-            throw WireError(.internalError, error.description)
-        }
-    }
-
     public func history(_ arguments: HistoryArguments) async throws(WireError) -> HistoryResult {
         let limit = min(max(arguments.limit ?? 20, 1), 10_000)
         do {
             let runs = try store.runs(destination: arguments.destination, limit: limit)
-            if let name = arguments.destination, runs.isEmpty, configuration.destination(named: name) == nil {
+            if let name = arguments.destination, runs.isEmpty, configured(name) == nil {
                 throw unknownDestination(name)
             }
             return HistoryResult(runs: runs.map(RunSummary.init))
@@ -100,7 +35,7 @@ extension Daemon: ControlBackend {
         if shutdownRequested.load(ordering: .relaxed) { throw WireError(.shuttingDown, "verifyd is stopping") }
         var targets: [(String, ArchiveFile)] = []
         let folder = arguments.target.hasPrefix("/") ? (arguments.target as NSString).standardizingPath : nil
-        if let destination = configuration.destination(named: arguments.target)
+        if let destination = configured(arguments.target)
             ?? configuration.destinations.first(where: { $0.path == folder }) {
             let scan = await ScanRunner.scan(destination, threadEnded: {})
             takeScan(destination.name, scan)
@@ -175,7 +110,7 @@ extension Daemon: ControlBackend {
         rebuildTrackers()
         refreshWatches()
         queue.removeAll { item in
-            let gone = configuration.destination(named: item.destination) == nil
+            let gone = configured(item.destination) == nil
             if gone { finishWithoutRun(item.file.path, destination: item.destination) }
             return gone
         }

@@ -52,7 +52,7 @@ extension Daemon {
     /// After a run: raises `coverage_at_risk` when the destination's sample stopped being able
     /// to meet its coverage window (once per change, remembered across restarts).
     func evaluateCoverageRisk(_ destinationName: String) {
-        guard let destination = configuration.destination(named: destinationName), destination.coverageWindow != nil,
+        guard let destination = configured(destinationName), destination.coverageWindow != nil,
             let tracker = trackers[destinationName]
         else { return }
         let (_, warnings) = coverageSummary(destination, tracker: tracker, now: clock())
@@ -181,7 +181,7 @@ extension Daemon {
     }
 
     public func coverage(_ arguments: CoverageArguments) async throws(WireError) -> CoverageResult {
-        guard let destination = configuration.destination(named: arguments.destination),
+        guard let destination = configured(arguments.destination),
             let tracker = trackers[destination.name]
         else {
             throw WireError(.unknownDestination, "no destination \"\(arguments.destination)\"")

@@ -12,7 +12,7 @@ extension Daemon {
         if let names = arguments.destinations, !names.isEmpty {
             destinations = []
             for name in names {
-                guard let destination = configuration.destination(named: name) else { throw unknownDestination(name) }
+                guard let destination = configured(name) else { throw unknownDestination(name) }
                 if !destinations.contains(where: { $0.name == name }) { destinations.append(destination) }
             }
         }

@@ -27,7 +27,7 @@ extension Daemon {
             return nil
         }
         if deferIfNotStill(item, probe: probe) { return nil }
-        guard let destination = configuration.destination(named: item.destination) else {
+        guard let destination = configured(item.destination) else {
             finishWithoutRun(item.file.path, destination: item.destination)
             return nil
         }
@@ -219,7 +219,7 @@ extension Daemon {
     /// Whether the run's verdict counts (`RunSettling`): recorded, interrupted because the
     /// archive changed under it (the result is then emptied of findings), or held until `settle`.
     private func settledVerdict(_ run: StartedRun, _ result: inout WorkerResult, probe: ArchiveProbe?, now: Double) -> (RunSettling.End, heldUntil: Double?) {
-        let settle = configuration.destination(named: run.destination)?.settle ?? 0
+        let settle = configured(run.destination)?.settle ?? 0
         let decision: RunSettling.End = probe.map { RunSettling.atEnd(verdict: result.verdict, started: run.identities, probe: $0, settle: settle, now: now) }
             ?? (result.verdict == .interrupted ? .record : .interrupted(.noAnswer(path: run.file.path)))
         var heldUntil: Double?

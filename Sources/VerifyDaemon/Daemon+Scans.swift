@@ -4,6 +4,106 @@ import VerifyProtocol
 import VerifyStore
 
 extension Daemon {
+    /// Destinations owed a scan: their poll interval has passed, or inotify saw a change in a
+    /// folder they own, or they were owed one already; at most `scansAtOnce` scans at once, and
+    /// none of a destination whose scan is still running. Costs what it returns (and the
+    /// destinations owed), not a walk of every destination.
+    func destinationsToScan(at now: Double) -> [DestinationConfiguration] {
+        let noted = changes.withLock { changes in
+            defer { changes = FolderChanges() }
+            return changes
+        }
+        // A scan under way may have listed its folder before the change: it is owed another
+        // (a manifest that lands during the scan of its archive was otherwise seen only at the
+        // next poll, and the archive waited for it until then). Nil: inotify lost count.
+        if !noted.isEmpty { rescansOwed.formUnion(noted.destinations(owners: folderOwners) ?? Set(trackers.byName.keys)) }
+        // A poll that comes while the destination's scan is under way is that scan.
+        for name in trackers.takePolls(at: now) where !scansInFlight.contains(name) { rescansOwed.insert(name) }
+        var due: [DestinationConfiguration] = []
+        // Those without a scan thread now are scanned when one ends (which wakes the loop).
+        while scansAwaited < Self.scansAtOnce, let name = rescansOwed.first(where: { !scansInFlight.contains($0) }) {
+            rescansOwed.remove(name)
+            guard trackers[name] != nil, let destination = configured(name) else { continue }
+            scansAwaited += 1
+            scansInFlight.insert(name)
+            due.append(destination)
+        }
+        return due
+    }
+
+    /// Scans under way at once, at most: 100 destinations scanned at once at start-up (100
+    /// threads stat-ing 2,000 files each) held the 2 cores for seconds, and `status` waited
+    /// behind their 100 results.
+    static let scansAtOnce = 4
+
+    /// Scans one destination off the actor and takes in what it found.
+    nonisolated func scan(_ destination: DestinationConfiguration) async {
+        let outcome = await ScanRunner.scan(destination) { [self] in
+            Task { await self.scanThreadEnded(destination.name) }
+        }
+        await scanned(destination.name, outcome)
+    }
+
+    func scanThreadEnded(_ name: String) {
+        scansInFlight.remove(name)
+        if rescansOwed.contains(name) { wake.signal() }
+    }
+
+    func scanned(_ name: String, _ outcome: ScanOutcome) {
+        scansAwaited = max(scansAwaited - 1, 0)
+        guard let previous = trackers[name].map(\.scan) else { return }
+        takeScan(name, outcome)
+        stopRunsOnChangedArchives(name, outcome)
+        if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
+            logger.error("destination unavailable", metadata: ["destination": "\(name)", "reason": "\(reason)"])
+        } else if case .found = outcome, Self.isUnavailable(previous) {
+            logger.notice("destination available again", metadata: ["destination": "\(name)"])
+        }
+        refreshWatches(of: name)
+        wake.signal()
+    }
+
+    /// Watches each destination's own folder (from the start: a file that lands while the first
+    /// scan lists it must still wake a scan) and the folders its last scan visited.
+    func refreshWatches() {
+        var visited: [String: [String]] = [:]
+        for destination in configuration.destinations { visited[destination.name] = [destination.path] }
+        for (destination, tracker) in trackers.byName {
+            if case .found(_, let found, _) = tracker.scan { visited[destination, default: []] += found }
+        }
+        folderOwners = FolderChanges.owners(visited)
+        watchedFolders = visited.mapValues { Set($0) }
+        inotify?.watch(Set(folderOwners.keys))
+    }
+
+    /// The same for one destination after its scan: costs its folders, not every destination's
+    /// (a host of 100 destinations is scanned 100 times a minute).
+    func refreshWatches(of name: String) {
+        guard let destination = configured(name) else { return }
+        var folders: Set<String> = [destination.path]
+        if case .found(_, let found, _) = trackers[name]?.scan { folders.formUnion(found) }
+        let old = watchedFolders[name] ?? []
+        guard folders != old else { return }
+        watchedFolders[name] = folders
+        var added: [String] = [], removed: [String] = []
+        for folder in old.subtracting(folders) {
+            folderOwners[folder]?.remove(name)
+            if folderOwners[folder]?.isEmpty ?? true {
+                folderOwners[folder] = nil
+                removed.append(folder)
+            }
+        }
+        for folder in folders.subtracting(old) where folderOwners[folder, default: []].insert(name).inserted {
+            if folderOwners[folder]?.count == 1 { added.append(folder) }
+        }
+        inotify?.watch(adding: added, removing: removed)
+    }
+
+    static func isUnavailable(_ scan: ScanOutcome?) -> Bool {
+        if case .unavailable = scan { return true }
+        return false
+    }
+
     /// Takes a scan into the destination's tracker and carries out what the tracker decided:
     /// alerts for future-dated files and for failing archives that are gone, history of gone
     /// archives forgotten, the scan limit reported.

@@ -20,7 +20,7 @@ extension Daemon {
 
     /// The archive and the files its run needs beside it, archive first.
     func settlingPaths(_ archive: String, destination name: String) -> [String] {
-        guard let destination = configuration.destination(named: name) else { return [archive] }
+        guard let destination = configured(name) else { return [archive] }
         return [archive] + DestinationScanner.companions(of: archive, destination)
     }
 
@@ -118,7 +118,7 @@ extension Daemon {
         } catch {
             // Tried again a settle time later; the row keeps its hold meanwhile.
             logger.critical("cannot record the end of a held verdict", metadata: ["run.id": "\(hold.id)", "error": "\(error)"])
-            held[hold.id]?.until = clock() + max(configuration.destination(named: hold.destination)?.settle ?? 60, 1)
+            held[hold.id]?.until = clock() + max(configured(hold.destination)?.settle ?? 60, 1)
             return
         }
         held[hold.id] = nil

@@ -14,7 +14,11 @@ public actor Daemon {
     public static let version = VerifydRelease.version
 
     let configurationPath: String
-    var configuration: DaemonConfiguration
+    var configuration: DaemonConfiguration {
+        didSet { destinationsByName = Self.byName(configuration) }
+    }
+    /// The configured destinations by name (`configured(_:)`): found in O(1), not by a walk.
+    var destinationsByName: [String: DestinationConfiguration]
     let store: HistoryStore
     public nonisolated let alertFeed: AlertFeed
     /// The last state recorded for each destination (alerts go out on changes).
@@ -25,13 +29,22 @@ public actor Daemon {
     let startedAt: Double
     let clock: @Sendable () -> Double
 
-    var trackers: [String: ArchiveTracker] = [:]
+    var trackers = TrackerTable()
     /// Each destination's newest run not held, as `status` shows it: read from history once and
     /// kept until a run of the destination starts, ends, or its hold ends (nil: no run yet).
     var latestRunShown: [String: RunSummary?] = [:]
     /// Each destination's counters (runs by verdict, alerts by kind, bytes and entries read), as
     /// `status` and the metrics show them: read from history once and kept until they change.
     var totalsShown: [String: DestinationTotals] = [:]
+    /// What `status` shows of each destination that changes only with its tracker or history,
+    /// built again only after one of them changed (see `Daemon+Status.swift`).
+    var statusKept: [String: KeptStatus] = [:]
+    /// How many times a destination's kept status was built (tests count them).
+    var statusBuilds = 0
+    /// Each destination's status as last encoded for a `status` reply, and how many times one
+    /// was encoded (`Daemon+StatusReply.swift`).
+    var statusEncoded: [String: EncodedStatus] = [:]
+    var statusEncodings = 0
     /// Sampled destinations' coverage per tracked archive (`status`, `coverage_at_risk`).
     var coverageKept: [String: KeptCoverage] = [:]
     var queue = RunQueue()
@@ -72,6 +85,8 @@ public actor Daemon {
     nonisolated let changes = Mutex<FolderChanges>(FolderChanges())
     /// Which destinations each watched folder belongs to (from their last scans).
     var folderOwners: [String: Set<String>] = [:]
+    /// The folders watched for each destination (its own, and those its last scan visited).
+    var watchedFolders: [String: Set<String>] = [:]
     nonisolated(unsafe) var inotify: InotifyWatcher?
 
     struct QueuedRun: Sendable {
@@ -99,6 +114,7 @@ public actor Daemon {
         alertFeed = try AlertFeed(store: store)
         self.configurationPath = configurationPath
         self.configuration = configuration
+        destinationsByName = Self.byName(configuration)
         self.store = store
         self.notifier = notifier
         self.logger = logger
@@ -138,7 +154,7 @@ public actor Daemon {
     }
 
     func rebuildTrackers() {
-        var next: [String: ArchiveTracker] = [:]
+        for name in Set(trackers.byName.keys).subtracting(destinationsByName.keys) { trackers.removeValue(forKey: name) }
         for destination in configuration.destinations {
             var tracker = trackers[destination.name] ?? ArchiveTracker(settings: .init(destination: destination))
             tracker.settings = .init(destination: destination)
@@ -157,9 +173,8 @@ public actor Daemon {
                     logger.error("cannot read history", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
                 }
             }
-            next[destination.name] = tracker
+            trackers[destination.name] = tracker
         }
-        trackers = next
         // A reload may change what is sampled and the window.
         coverageKept = [:]
     }
@@ -169,14 +184,10 @@ public actor Daemon {
         await withDiscardingTaskGroup { group in
             while !shutdownRequested.load(ordering: .relaxed) {
                 let now = clock()
-                for destination in destinationsToScan(at: now) {
+                for destination in turn(at: now) {
                     group.addTask { await self.scan(destination) }
                 }
-                enqueueDue(at: now)
-                evaluateStates()
-                while running.count + launching.count < configuration.concurrency, let item = queue.popFirst() {
-                    let paths = settlingPaths(item.file.path, destination: item.destination)
-                    launching.insert(item.file.path)
+                for (item, paths) in takeLaunches() {
                     group.addTask { await self.launch(item, paths: paths) }
                 }
                 for hold in dueHolds(at: now) {
@@ -201,10 +212,32 @@ public actor Daemon {
         inotify?.stop()
     }
 
+    /// The loop's bookkeeping on each turn: the archives due are queued, the states of the
+    /// destinations that changed (or whose state changes with time) evaluated, and the
+    /// destinations owed a scan returned. Each costs what changed or came due, not a walk of
+    /// every destination (HostScaleCostTests counts them).
+    func turn(at now: Double) -> [DestinationConfiguration] {
+        let scans = destinationsToScan(at: now)
+        enqueueDue(at: now)
+        evaluateStates(trackers.takeChanged(at: now))
+        return scans
+    }
+
+    /// The queued runs that may start now (at most `concurrency` at once), with the paths their
+    /// settling probes look at.
+    func takeLaunches() -> [(QueuedRun, [String])] {
+        var launches: [(QueuedRun, [String])] = []
+        while running.count + launching.count < configuration.concurrency, let item = queue.popFirst() {
+            launching.insert(item.file.path)
+            launches.append((item, settlingPaths(item.file.path, destination: item.destination)))
+        }
+        return launches
+    }
+
     /// Seconds until something may be due, the next watchdog ping, or a minute.
     func sleepSeconds(at now: Double) -> Double {
         var wake = now + 60
-        for tracker in trackers.values { wake = min(wake, tracker.nextWake(after: now)) }
+        if let next = trackers.nextWake { wake = min(wake, next) }
         for hold in held.values where !confirming.contains(hold.id) { wake = min(wake, hold.until) }
         if let interval = notifier.watchdogInterval { wake = min(wake, lastWatchdog + interval) }
         var seconds = min(max(wake - now, 0.05), 60)
@@ -212,95 +245,15 @@ public actor Daemon {
         return seconds
     }
 
-    /// Destinations whose poll interval has passed, or where inotify saw a change (only those
-    /// that own a changed folder), minus those whose scan is still running.
-    func destinationsToScan(at now: Double) -> [DestinationConfiguration] {
-        let noted = changes.withLock { changes in
-            defer { changes = FolderChanges() }
-            return changes
-        }
-        let changed: Set<String>? = noted.isEmpty ? [] : noted.destinations(owners: folderOwners)
-        // A scan under way may have listed its folder before the change: it is owed another
-        // (a manifest that lands during the scan of its archive was otherwise seen only at the
-        // next poll, and the archive waited for it until then).
-        rescansOwed.formUnion(changed.map { scansInFlight.intersection($0) } ?? scansInFlight)
-        var due: [DestinationConfiguration] = []
-        for destination in configuration.destinations where !scansInFlight.contains(destination.name) {
-            guard let tracker = trackers[destination.name] else { continue }
-            let owed = rescansOwed.remove(destination.name) != nil
-            let touched = changed.map { $0.contains(destination.name) } ?? true
-            guard touched || owed || tracker.scannedAt.map({ now - $0 >= destination.pollInterval }) ?? true else { continue }
-            guard scansAwaited < Self.scansAtOnce else {
-                // No scan thread for it now: it is scanned when one ends (which wakes the loop).
-                if touched || owed { rescansOwed.insert(destination.name) }
-                continue
-            }
-            scansAwaited += 1
-            scansInFlight.insert(destination.name)
-            due.append(destination)
-        }
-        return due
-    }
-
-    /// Scans under way at once, at most: 100 destinations scanned at once at start-up (100
-    /// threads stat-ing 2,000 files each) held the 2 cores for seconds, and `status` waited
-    /// behind their 100 results.
-    static let scansAtOnce = 4
-
-    /// Scans one destination off the actor and takes in what it found.
-    nonisolated func scan(_ destination: DestinationConfiguration) async {
-        let outcome = await ScanRunner.scan(destination) { [self] in
-            Task { await self.scanThreadEnded(destination.name) }
-        }
-        await scanned(destination.name, outcome)
-    }
-
-    func scanThreadEnded(_ name: String) {
-        scansInFlight.remove(name)
-        if rescansOwed.contains(name) { wake.signal() }
-    }
-
-    func scanned(_ name: String, _ outcome: ScanOutcome) {
-        scansAwaited = max(scansAwaited - 1, 0)
-        guard let previous = trackers[name].map(\.scan) else { return }
-        takeScan(name, outcome)
-        stopRunsOnChangedArchives(name, outcome)
-        if case .unavailable(let reason) = outcome, !Self.isUnavailable(previous) {
-            logger.error("destination unavailable", metadata: ["destination": "\(name)", "reason": "\(reason)"])
-        } else if case .found = outcome, Self.isUnavailable(previous) {
-            logger.notice("destination available again", metadata: ["destination": "\(name)"])
-        }
-        refreshWatches()
-        wake.signal()
-    }
-
-    /// Watches each destination's own folder (from the start: a file that lands while the first
-    /// scan lists it must still wake a scan) and the folders its last scan visited.
-    func refreshWatches() {
-        var visited: [String: [String]] = [:]
-        for destination in configuration.destinations { visited[destination.name] = [destination.path] }
-        for (destination, tracker) in trackers {
-            if case .found(_, let found, _) = tracker.scan { visited[destination, default: []] += found }
-        }
-        folderOwners = FolderChanges.owners(visited)
-        inotify?.watch(Set(folderOwners.keys))
-    }
-
-    static func isUnavailable(_ scan: ScanOutcome?) -> Bool {
-        if case .unavailable = scan { return true }
-        return false
-    }
-
+    /// Queues the archives due now, of the destinations that have one (the table keeps when).
     func enqueueDue(at now: Double) {
-        for destination in configuration.destinations {
-            // Only destinations with an archive due now are touched (the tracker keeps when).
-            guard trackers[destination.name]?.nextDue.map({ $0 <= now }) == true,
-                  var tracker = trackers.removeValue(forKey: destination.name) else { continue }
+        for name in trackers.takeDue(at: now) {
+            guard var tracker = trackers.removeValue(forKey: name) else { continue }
             for (file, trigger) in tracker.due(at: now) {
                 tracker.markActive(file.path)
-                queue.append(QueuedRun(destination: destination.name, file: file, trigger: trigger))
+                queue.append(QueuedRun(destination: name, file: file, trigger: trigger))
             }
-            trackers[destination.name] = tracker
+            trackers[name] = tracker
         }
     }
 
@@ -339,15 +292,20 @@ public actor Daemon {
         }
     }
 
-    /// One line for `systemctl status`.
+    /// One line for `systemctl status`, from the states the table keeps counted (a destination
+    /// not evaluated yet is pending).
     func statusLine(at now: Double) -> String {
-        var counts: [DestinationState: Int] = [:]
-        for destination in configuration.destinations {
-            let state = trackers[destination.name]?.state(at: now).0 ?? .pending
-            counts[state, default: 0] += 1
-        }
-        let states = DestinationState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        var counts = trackers.stateCounts
+        counts[.pending, default: 0] += max(configuration.destinations.count - trackers.states.count, 0)
+        let states = DestinationState.allCases.compactMap { state in counts[state].flatMap { $0 > 0 ? "\($0) \(state.rawValue)" : nil } }
         let summary = states.isEmpty ? "no destinations" : states.joined(separator: ", ")
         return "\(configuration.destinations.count) destination(s): \(summary); \(running.count) running, \(queue.count) queued"
+    }
+
+    /// The configured destination of that name.
+    func configured(_ name: String) -> DestinationConfiguration? { destinationsByName[name] }
+
+    static func byName(_ configuration: DaemonConfiguration) -> [String: DestinationConfiguration] {
+        Dictionary(configuration.destinations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }

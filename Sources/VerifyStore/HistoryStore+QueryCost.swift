@@ -13,6 +13,14 @@ extension HistoryStore {
         static let failuresOfRun = "SELECT * FROM failure WHERE run_id = ? ORDER BY id"
         static let heldRuns = "SELECT * FROM run WHERE held_until IS NOT NULL ORDER BY id"
         static let markUnfinished = "UPDATE run SET verdict = 'interrupted', finished = ?, error = ? WHERE verdict IS NULL"
+        /// Each archive's latest run with a verdict (start-up): the ids from the covering
+        /// partial index `run_latest_by_archive` (migration v9), then one row per archive.
+        static let latestRunPerArchive = """
+            SELECT archive_path, archive_size, archive_mtime, coalesce(finished, started), coalesce(verdict, 'interrupted'),
+              held_until IS NOT NULL FROM run WHERE id IN (
+              SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path)
+            AND archive_removed IS NULL
+            """
         static let previousPassed = """
             SELECT * FROM run WHERE destination = ? AND archive_mtime < ? AND verdict = 'pass'
             ORDER BY archive_mtime DESC, id DESC LIMIT 1

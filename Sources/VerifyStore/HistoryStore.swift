@@ -131,12 +131,7 @@ public final class HistoryStore: Sendable {
         try read { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT archive_path, archive_size, archive_mtime, coalesce(finished, started), coalesce(verdict, 'interrupted'),
-                      held_until IS NOT NULL FROM run WHERE id IN (
-                      SELECT max(id) FROM run WHERE destination = ? AND verdict IS NOT NULL GROUP BY archive_path)
-                    AND archive_removed IS NULL
-                    """,
+                sql: Query.latestRunPerArchive,
                 arguments: [destination]
             ).map { LatestRun(archivePath: $0[0], archiveSize: $0[1], archiveMtime: $0[2], finished: $0[3], verdict: Verdict(rawValue: $0[4]) ?? .interrupted, held: $0[5]) }
         }

@@ -71,6 +71,22 @@ struct HistoryQueryCostTests {
         }
     }
 
+    @Test func startUpReadsEachArchivesLatestRunFromTheCoveringIndex() throws {
+        let directory = TemporaryDirectory()
+        let store = try store(otherRuns: 2_000, in: directory)
+        let plan = try store.queryPlan(HistoryStore.Query.latestRunPerArchive, arguments: ["d"])
+        // The runs of "d" are grouped by archive in the partial index alone (no row of the table
+        // read for each run, no sort), then one row per archive is read by its id.
+        #expect(plan.contains { $0.contains("USING COVERING INDEX run_latest_by_archive (destination=?)") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN run") && !$0.contains("INDEX") }, "\(plan)")
+        // 20 archives in "d"; the newest run of each with a verdict (59, the newest, has none).
+        let latest = try store.latestRunPerArchive(destination: "d")
+        #expect(latest.count == 20)
+        #expect(latest.first { $0.archivePath == "/d/19.tar" }?.finished == 1e6 + 39 + 1, "run 59 is unfinished: run 39 counts")
+        #expect(latest.first { $0.archivePath == "/d/18.tar" }?.finished == 1e6 + 58 + 1)
+    }
+
     @Test func theyTakeAsManyStepsWithFortyThousandMoreRunsInTheDatabase() throws {
         let directory = TemporaryDirectory()
         let small = try store(otherRuns: 300, in: directory)
@@ -83,6 +99,10 @@ struct HistoryQueryCostTests {
             #expect(smallSteps > 0)
             #expect(smallSteps == largeSteps, "\(a.name): \(smallSteps) steps with 360 runs, \(largeSteps) with 40,360")
         }
+        let startUp = HistoryStore.Query.latestRunPerArchive
+        let smallSteps = try small.virtualMachineSteps(startUp, arguments: ["d"])
+        #expect(smallSteps > 0)
+        #expect(try large.virtualMachineSteps(startUp, arguments: ["d"]) == smallSteps, "start-up's read of one destination")
         #expect(try large.heldRuns().count == 2)
         #expect(try large.latestRunNotHeld(destination: "d")?.verdict == nil, "the unfinished run is the newest")
     }

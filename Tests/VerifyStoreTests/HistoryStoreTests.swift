@@ -21,6 +21,7 @@ struct HistoryStoreTests {
                 "v1: runs and failures", "v2: alert log and destination states", "v3: entry coverage", "v4: the last good read of each entry",
                 "v5: archive removals and future mtimes", "v6: failing runs held until the archive is still",
                 "v7: indexes for a host of 100,000 archives", "v8: metric counters",
+                "v9: each archive's latest conclusive run, from an index",
             ])
             let started = try store.start(run("/d/a.tar"))
             let id = try #require(started.id)

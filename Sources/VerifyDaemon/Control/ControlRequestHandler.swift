@@ -4,6 +4,9 @@ import VerifyProtocol
 /// What the control socket can ask of the daemon. The daemon implements it; tests can too.
 public protocol ControlBackend: Sendable {
     func status(_ arguments: StatusArguments) async throws(WireError) -> StatusResult
+    /// The whole reply line to `status` (the daemon keeps each destination's JSON; the default
+    /// encodes `status`'s result).
+    func statusReply(_ arguments: StatusArguments, id: Int64?) async throws(WireError) -> [UInt8]
     func history(_ arguments: HistoryArguments) async throws(WireError) -> HistoryResult
     func show(_ arguments: ShowArguments) async throws(WireError) -> ShowResult
     func verify(_ arguments: VerifyArguments) async throws(WireError) -> VerifyResult
@@ -14,6 +17,12 @@ public protocol ControlBackend: Sendable {
     func report(_ arguments: ReportArguments) async throws(WireError) -> ReportResult
     /// The newest alert sequence number (where a subscription without `since` starts).
     func lastAlertSeq() async -> Int64
+}
+
+extension ControlBackend {
+    public func statusReply(_ arguments: StatusArguments, id: Int64?) async throws(WireError) -> [UInt8] {
+        WireProtocol.line(Reply<StatusResult>.success(id: id, try await status(arguments)))
+    }
 }
 
 /// Turns one request line into one reply line: parses, checks the peer's right to ask, calls
@@ -83,7 +92,7 @@ public struct ControlRequestHandler: Sendable {
                 return success(head.id, PingResult())
             case .status:
                 let arguments = try decode(StatusArguments.self, data, optional: StatusArguments())
-                return success(head.id, try await backend.status(arguments))
+                return try await backend.statusReply(arguments, id: head.id)
             case .history:
                 let arguments = try decode(HistoryArguments.self, data, optional: HistoryArguments(destination: nil))
                 try Self.checkLimit(arguments.limit)

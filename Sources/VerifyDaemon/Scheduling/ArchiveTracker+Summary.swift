@@ -115,6 +115,15 @@ extension ArchiveTracker {
         return min(poll, nextDue ?? poll)
     }
 
+    /// When the destination's state next changes with time alone, if nothing else happens: the
+    /// first instant its newest archive is older than `max_age`. Nil when only a scan or a run can
+    /// change it (no `max_age`, no archive, failing, unavailable, or stale already).
+    public func stateChangesAt(after now: Double) -> Double? {
+        guard case .found = scan, failing.isEmpty, let newest, let maxAge = settings.maxAge else { return nil }
+        let staleAt = orderTime(newest) + maxAge
+        return now > staleAt ? nil : staleAt.nextUp
+    }
+
     /// The next verification of a verified archive: now while one is queued or running.
     public func nextRun(after now: Double) -> Double? {
         if activeVerifying > 0 { return now }
@@ -132,7 +141,8 @@ extension ArchiveTracker {
             return settings.maxAge == nil ? (.pending, "no archive yet") : (.stale, "no archive matches the patterns")
         }
         let age = now - orderTime(newest)
-        if let maxAge = settings.maxAge, age > maxAge {
+        // `now > made + maxAge`, not `age > maxAge`: the same sum as `stateChangesAt(after:)`.
+        if let maxAge = settings.maxAge, now > orderTime(newest) + maxAge {
             return (.stale, "the newest archive is \(DurationText.words(age)) old (max_age \(DurationText.words(maxAge)))")
         }
         let waitingTracked = waiting.compactMap { path, reason in observations[path].flatMap { isTracked(path) ? ($0.file, reason) : nil } }

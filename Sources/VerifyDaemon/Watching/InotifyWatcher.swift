@@ -54,10 +54,8 @@ public final class InotifyWatcher: Service, Sendable {
                 current.byFolder[folder] = nil
                 current.byDescriptor[descriptor] = nil
             }
-            let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM)
-                | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
             for folder in folders where current.byFolder[folder] == nil {
-                let descriptor = inotify_add_watch(fd, folder, mask)
+                let descriptor = inotify_add_watch(fd, folder, Self.mask)
                 if descriptor >= 0 {
                     current.byFolder[folder] = descriptor
                     current.byDescriptor[descriptor] = folder
@@ -65,6 +63,27 @@ public final class InotifyWatcher: Service, Sendable {
             }
         }
     }
+
+    /// Starts watching `added` and stops watching `removed` (one destination's folders changed).
+    public func watch(adding added: [String], removing removed: [String]) {
+        watches.withLock { current in
+            for folder in removed {
+                guard let descriptor = current.byFolder.removeValue(forKey: folder) else { continue }
+                inotify_rm_watch(fd, descriptor)
+                current.byDescriptor[descriptor] = nil
+            }
+            for folder in added where current.byFolder[folder] == nil {
+                let descriptor = inotify_add_watch(fd, folder, Self.mask)
+                if descriptor >= 0 {
+                    current.byFolder[folder] = descriptor
+                    current.byDescriptor[descriptor] = folder
+                }
+            }
+        }
+    }
+
+    static let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM)
+        | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
 
     public func stop() {
         watches.withLock { current in
