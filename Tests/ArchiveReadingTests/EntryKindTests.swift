@@ -5,7 +5,7 @@ import VerifyCore
 import VerifyTestSupport
 
 /// Hard links, sparse files, symlinks and awkward names, through real tools.
-@Suite struct EntryKindTests {
+@Suite(.dedicatedThreads) struct EntryKindTests {
     @Test(arguments: ["tar", "cpio-newc", "cpio-odc", "pax", "zip"])
     func hardLinksAreCheckedAgainstTheirData(format: String) throws {
         let temp = TemporaryDirectory()

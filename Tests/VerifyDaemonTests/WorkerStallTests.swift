@@ -6,6 +6,7 @@ import VerifyTestSupport
 
 /// The daemon's stall watchdog over a worker: a pure decision with explicit times, then the
 /// real `WorkerProcess` over stand-in workers (shell scripts) that hang or keep moving.
+@Suite(.dedicatedThreads)
 struct WorkerStallTests {
     func progress(_ ticks: UInt64, _ stage: ReadStage = .reading) -> WorkerProgress {
         WorkerProgress(entries: 0, bytesRead: 0, ticks: ticks, stage: stage)
@@ -48,8 +49,7 @@ struct WorkerStallTests {
 
     func script(_ temp: TemporaryDirectory, _ body: String) throws -> String {
         let path = temp.file("worker.sh")
-        try ("#!/bin/sh\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try ExecutableScript.write("#!/bin/sh\n" + body, to: path)
         return path
     }
 

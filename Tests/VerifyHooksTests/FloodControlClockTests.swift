@@ -11,7 +11,7 @@ import VerifyTestSupport
 /// Flood control as the hook runner carries it out, with the runner's clock moved by hand: the
 /// repeat interval and its doubling are met to the millisecond, through the real lanes, a real
 /// hook and the state folder on disk (a restart keeps the record).
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.dedicatedThreads, .serialized, .timeLimit(.minutes(3)))
 struct FloodControlClockTests {
     let directory = TemporaryDirectory("fc")
     let clock = ManualClock(1_000_000_000)
@@ -27,7 +27,7 @@ struct FloodControlClockTests {
         let hook = configuration.directory + "/all-record"
         if !FileManager.default.fileExists(atPath: hook) {
             let body = "#!/bin/sh\necho \"$VERIFYD_SEQ $VERIFYD_KIND $VERIFYD_REPEAT\" >> '\(seen)'\n"
-            _ = FileManager.default.createFile(atPath: hook, contents: Data(body.utf8), attributes: [.posixPermissions: 0o755])
+            try ExecutableScript.write(body, to: hook)
         }
         let runner = try HookRunner(
             configuration: configuration, socketPath: directory.file("none.sock"), logger: Logger(label: "verifyd.test"),
