@@ -10,8 +10,13 @@ public final class DedicatedThreadExecutor: TaskExecutor {
     /// The one instance the tests share.
     public static let shared = DedicatedThreadExecutor()
 
-    /// The name of its threads, to tell them apart (`isCurrentThread`).
-    static let threadName = "verifyd-test-dedicated"
+    /// Set on its threads, to tell them apart (`isCurrentThread`). Not the thread's name: on
+    /// Linux a new thread takes its creator's, and Foundation reads that one back.
+    private static let marker: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     private struct State {
         var jobs: [UnownedJob] = []
@@ -31,8 +36,10 @@ public final class DedicatedThreadExecutor: TaskExecutor {
             return state.pending > state.idle
         }
         if startThread {
-            let thread = Thread { [self] in work() }
-            thread.name = Self.threadName
+            let thread = Thread { [self] in
+                pthread_setspecific(Self.marker, UnsafeRawPointer(bitPattern: 1))
+                work()
+            }
             thread.stackSize = 1 << 20
             thread.start()
         } else {
@@ -41,7 +48,7 @@ public final class DedicatedThreadExecutor: TaskExecutor {
     }
 
     /// Whether the calling thread is one of this executor's.
-    public static var isCurrentThread: Bool { Thread.current.name == threadName }
+    public static var isCurrentThread: Bool { pthread_getspecific(marker) != nil }
 
     private func work() {
         while true {
