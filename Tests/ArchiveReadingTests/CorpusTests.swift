@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// Every archive of libarchive's own test suite (../shared/corpus/libarchive): verifyd must never
 /// crash or hang, and passes a file only where bsdtar reads it fully.
-@Suite(.dedicatedThreads) struct CorpusTests {
+@Suite struct CorpusTests {
     static let folder = Tool.repositoryRoot + "/../shared/corpus/libarchive"
     static let verdicts: [(file: String, bsdtar: String)] = {
         guard let text = try? String(contentsOfFile: folder + "/bsdtar-verdict.tsv", encoding: .utf8) else { return [] }

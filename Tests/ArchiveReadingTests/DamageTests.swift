@@ -5,7 +5,7 @@ import VerifyCore
 import VerifyTestSupport
 
 /// Real corruptions: flipped bits, damaged trailers, cut-off files, files that are no archive.
-@Suite(.dedicatedThreads) struct DamageTests {
+@Suite struct DamageTests {
     @Test func flippedByteInMemberDataOfPlainTar() throws {
         let workspace = try Workspace()
         let tar = try workspace.archive("a.tar", ["tar", "-cf", "@OUT", "."])

@@ -5,7 +5,7 @@ import VerifyCore
 import VerifyTestSupport
 
 /// Hard links, sparse files, symlinks and awkward names, through real tools.
-@Suite(.dedicatedThreads) struct EntryKindTests {
+@Suite struct EntryKindTests {
     @Test(arguments: ["tar", "cpio-newc", "cpio-odc", "pax", "zip"])
     func hardLinksAreCheckedAgainstTheirData(format: String) throws {
         let temp = TemporaryDirectory()

@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// Every format and filter, made by the tools a backup host uses, verified against the same
 /// manifest.
-@Suite(.dedicatedThreads) struct FormatMatrixTests {
+@Suite struct FormatMatrixTests {
     static let producers: [(name: String, command: [String])] = [
         ("gnu.tar", ["tar", "--format=gnu", "-cf", "@OUT", "."]),
         ("posix.tar", ["tar", "--format=posix", "-cf", "@OUT", "."]),

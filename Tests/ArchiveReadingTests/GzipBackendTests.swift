@@ -7,7 +7,6 @@ import VerifyTestSupport
 /// ISA-L and zlib are two independent inflaters: on every kind of gzip file, good or damaged,
 /// they must give the same bytes (every entry's digest checked against the manifest) and the
 /// same verdict and findings, inflated on a thread of their own or on the parser's.
-@Suite(.dedicatedThreads)
 struct GzipBackendTests {
     /// (name, how to make it from a.tar.gz, the expected verdict)
     static let cases: [(String, String, Verdict)] = [

@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// A sample of a tar.gz read through a seek index (inflating from the checkpoint before each
 /// sampled entry) reports what a sequential read of the same sample reports, for gzip, pigz and
 /// igzip files and a multi-member file; damage or a hostile index never makes it pass.
-@Suite(.dedicatedThreads) struct GzipSeekIndexReadTests {
+@Suite struct GzipSeekIndexReadTests {
     typealias Base = SeekIndexReadTests
     /// Small, so that the small fixture gets many checkpoints (the default keeps the index
     /// under 1% of the archive: one checkpoint in a few hundred KiB at least).

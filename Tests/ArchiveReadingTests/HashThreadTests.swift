@@ -9,7 +9,6 @@ import VerifyTestSupport
 /// decompressed on it, or zip members shared with a second reader): on every kind of archive,
 /// good or damaged, sampled or not, one thread and two give the same digest for every entry and
 /// the same verdict and findings.
-@Suite(.dedicatedThreads)
 struct HashThreadTests {
     /// A tree that stresses the hand-off: more tiny files than the reader lets run ahead of the
     /// hashing thread (4,096), files larger than a batch (1 MiB), empty files, hard links.

@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// OpenPGP files made by the real `gpg`, decrypted through `gpg --decrypt` and verified to their
 /// contents; damage is a failure, a missing key an error.
-@Suite(.dedicatedThreads, .timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(5)))
 struct OpenPGPEnvelopeTests {
     let temp = TemporaryDirectory()
     let tree: FixtureTree

@@ -7,7 +7,6 @@ import VerifyTestSupport
 /// Opening destination files (`DestinationFile`) and emptying restore folders
 /// (`RestoreFolder.empty`) against what a hostile writer can leave: FIFOs, sockets, symlinks,
 /// devices, trees deeper than PATH_MAX, read-only folders.
-@Suite(.dedicatedThreads)
 struct ScratchTreeTests {
     @Test func onlyARegularFileIsOpenedAndEveryOtherKindIsNamed() throws {
         let temp = TemporaryDirectory()
@@ -102,7 +101,6 @@ private final class Recorder: EntryVisitor {
 }
 
 /// A caller that may follow a last symlink still gets only a regular file.
-@Suite(.dedicatedThreads)
 struct DestinationFileFollowTests {
     @Test func followingASymlinkStillRequiresARegularFile() throws {
         let temp = TemporaryDirectory()

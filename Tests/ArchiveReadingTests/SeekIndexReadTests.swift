@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// A sample read through a seek index reports exactly what a sequential read of the same
 /// sample reports, reads less, and falls back to a sequential read whenever the index and the
 /// archive disagree.
-@Suite(.dedicatedThreads) struct SeekIndexReadTests {
+@Suite struct SeekIndexReadTests {
     /// The standard tree plus what tar stores in more than one header block or without data:
     /// a name over 100 bytes, a hard link, a symlink, an empty file.
     static func workspace() throws -> Workspace {

@@ -8,7 +8,6 @@ import VerifyTestSupport
 /// end-of-archive marker, after a pax header; then compressed by a compressor that closed its
 /// stream cleanly. Archives from GNU tar, bsdtar and Python's tarfile, plain, gzip, zstd and xz,
 /// read with one thread and with two, with a manifest (all or a sample) and without.
-@Suite(.dedicatedThreads)
 struct TarEndCutTests {
     /// The members, in order; the last one's name is too long for a ustar header (GNU tar and
     /// Python's GNU format write a long-name header before it, the pax writers a pax header),

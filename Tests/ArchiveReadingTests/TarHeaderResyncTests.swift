@@ -7,7 +7,6 @@ import VerifyTestSupport
 /// A tar with a damaged header: the entry behind that header is lost, the archive fails, and
 /// every entry after it is still read and checked (as GNU tar and bsdtar go on), with one thread
 /// and with two, whatever compresses the tar.
-@Suite(.dedicatedThreads)
 struct TarHeaderResyncTests {
     static let fileCount = 30
     static func name(_ index: Int) -> String { String(format: "d/%02d.bin", index) }

@@ -8,7 +8,6 @@ import VerifyTestSupport
 /// other member is still read and checked, whether libarchive reads them all (one thread), the
 /// ISA-L workers do (two), or a sample is taken from the central directory. libarchive's zip
 /// reader refuses to go on after bad deflate data; the reader opens it again past the member.
-@Suite(.dedicatedThreads)
 struct ZipDamagedMemberTests {
     static let memberCount = 40
 

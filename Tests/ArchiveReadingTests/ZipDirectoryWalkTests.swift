@@ -10,7 +10,6 @@ import VerifyTestSupport
 /// samples of each, the result is the same either way: verdict, every finding, entries seen,
 /// checked and read, and each checked entry's digest. Zips whose directory does not decide every
 /// entry for certain are walked by libarchive, as before.
-@Suite(.dedicatedThreads)
 struct ZipDirectoryWalkTests {
     /// (name, shell command making @OUT (archive.zip) from the tree in src, damage after, whether
     /// the directory is walked)

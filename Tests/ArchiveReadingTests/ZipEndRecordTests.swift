@@ -9,7 +9,6 @@ import VerifyTestSupport
 /// refuses it. verifyd reports the damage, and still accepts what unzip and libarchive accept:
 /// data before the zip (a self-extracting stub, offsets shifted or not), a comment, zip64.
 /// The same for a directory that names a member otherwise than its local header does.
-@Suite(.dedicatedThreads)
 struct ZipEndRecordTests {
     /// (name, Python lines turning the bytes `b` of a good zip into `out`, fails, words)
     static let cases: [(String, String, Bool, String?)] = [

@@ -8,7 +8,6 @@ import VerifyTestSupport
 /// ISA-L inflate, CRC-32); anything it doubts is read by libarchive. On zips from several
 /// producers, good and damaged, the verdict and every finding are the same as libarchive's alone
 /// (one thread), and the members read directly are the ones expected.
-@Suite(.dedicatedThreads)
 struct ZipMemberPoolTests {
     enum Direct { case all, some, none }
 
@@ -126,7 +125,6 @@ struct ZipMemberPoolTests {
 
 /// Random damage to a zip's headers and directory: the reader of members never crashes or
 /// hangs, and two threads give the verdict and findings one thread (libarchive alone) gives.
-@Suite(.dedicatedThreads)
 struct ZipMemberPoolDamageTests {
     @Test(arguments: ["deflated", "stored", "zip64"])
     func randomDamageToHeadersAndDirectory(kind: String) throws {

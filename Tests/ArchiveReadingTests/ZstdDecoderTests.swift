@@ -7,7 +7,6 @@ import VerifyTestSupport
 /// With two threads a `.tar.zst` is decompressed by libzstd directly; with one, by libarchive's
 /// zstd filter. On every shape of zstd stream, good or bad, both give the same verdict and the
 /// same findings word for word (the archive-level damage included).
-@Suite(.dedicatedThreads)
 struct ZstdDecoderTests {
     /// (name, shell command making @OUT from archive.tar in the working folder, expected verdict)
     static let cases: [(String, String, Verdict)] = [

@@ -4,7 +4,7 @@ import VerifyCore
 import VerifyTestSupport
 
 /// The real `verifyctl` binary: exit codes, JSON, sampling, manifest creation.
-@Suite(.dedicatedThreads) struct CheckCommandTests {
+@Suite struct CheckCommandTests {
     let temp = TemporaryDirectory()
     let tree: FixtureTree
     var archive: String { temp.file("backup.tar.gz") }
@@ -100,7 +100,7 @@ import VerifyTestSupport
     }
 }
 
-@Suite(.dedicatedThreads) struct ManifestCreateTests {
+@Suite struct ManifestCreateTests {
     @Test func sha256sumOutputIsAcceptedBySha256sumCheck() throws {
         let temp = TemporaryDirectory()
         var tree = try FixtureTree.standard(at: temp.file("src"), seed: 8)

@@ -5,7 +5,6 @@ import VerifyTestSupport
 /// Issue 20: `verifyctl check` runs under the same address-space limit as the daemon's workers.
 /// libarchive's own `test_read_format_iso_rockridge_ce_loop.iso.Z` makes the ISO reader loop
 /// allocating: without a limit it grew check to 2.1 GB before the stall watchdog ended it.
-@Suite(.dedicatedThreads)
 struct CheckMemoryLimitTests {
     static let ceLoop = Tool.repositoryRoot + "/../shared/corpus/libarchive/test_read_format_iso_rockridge_ce_loop.iso.Z"
 

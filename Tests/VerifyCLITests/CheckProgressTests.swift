@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// `verifyctl check`'s progress line: on a real pseudo-terminal (python3's pty), replaced in
 /// place and cleared before the report; never on a file, never with --json or --no-progress.
-@Suite(.dedicatedThreads) struct CheckProgressTests {
+@Suite struct CheckProgressTests {
     let temp = TemporaryDirectory()
 
     func zeros(gibibytes: Int) throws -> String {

@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// Issue 18 §3: checksum lists with `#` comments and blank lines. Each list is given to the
 /// real `sha256sum -c --strict` (or `b2sum`/`md5sum`) in the source folder and to
 /// `verifyctl check` against a tar of that folder: both accept it or both refuse it.
-@Suite(.dedicatedThreads) struct CommentedChecksumListTests {
+@Suite struct CommentedChecksumListTests {
     let temp = TemporaryDirectory()
     var source: String { temp.file("src") }
     var archive: String { temp.file("backup.tar") }

@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// The conventions the docs promise for `verifyctl`, with the real binary: one meaning for
 /// ARCHIVE.sha256, seeds that replay, the Nagios line when verifyd is down, help that names
 /// everything, options in the docs that exist.
-@Suite(.dedicatedThreads) struct CLIConventionTests {
+@Suite struct CLIConventionTests {
     let temp = TemporaryDirectory()
 
     /// The demo's layout: etc.tar.gz and etc.tar.gz.sha256 (a manifest of its entries).

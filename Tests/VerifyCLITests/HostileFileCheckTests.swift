@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// manifest or a sidecar digest should be: a clear error naming the file and what it is, exit
 /// status 2, at once (a FIFO with no writer used to block the open forever). Every run is
 /// bounded by `timeout`, so a hang fails the test instead of stalling the suite.
-@Suite(.dedicatedThreads) struct HostileFileCheckTests {
+@Suite struct HostileFileCheckTests {
     let temp = TemporaryDirectory()
     var archive: String { temp.file("backup.tar.gz") }
     var manifest: String { temp.file("backup.sha256") }

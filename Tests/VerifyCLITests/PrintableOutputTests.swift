@@ -4,7 +4,6 @@ import VerifyTestSupport
 
 /// Names from an archive and its manifest reach the terminal escaped: ESC and C1 sequences,
 /// whether valid UTF-8 (U+009B, a CSI to xterm) or raw bytes that are not UTF-8 at all.
-@Suite(.dedicatedThreads)
 struct PrintableOutputTests {
     @Test func entryNamesWithControlSequencesAreEscapedInTextAndExactInJSON() throws {
         let temp = TemporaryDirectory()

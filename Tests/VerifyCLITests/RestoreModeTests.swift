@@ -4,7 +4,6 @@ import VerifyTestSupport
 
 /// `verifyctl check --restore-to`: entries really extracted with libarchive's disk writer, then
 /// checked from disk; hostile names refused; the scratch folder left empty.
-@Suite(.dedicatedThreads)
 struct RestoreModeTests {
     func contents(_ path: String) -> [String] {
         (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).sorted()

@@ -5,7 +5,6 @@ import VerifyTestSupport
 /// The restore scratch folder against hostile archives: a tree nested deeper than PATH_MAX is
 /// restored, checked from disk and removed whole; a restore stops before its file system's
 /// reserve.
-@Suite(.dedicatedThreads)
 struct RestoreScratchTests {
     @Test func aTreeDeeperThanPathMaxIsRestoredCheckedAndRemovedWhole() throws {
         let temp = TemporaryDirectory()

@@ -4,7 +4,7 @@ import VerifyCore
 import VerifyTestSupport
 
 /// `verifyctl index` and `verifyctl check --index`, with the real binary.
-@Suite(.dedicatedThreads) struct SeekIndexCommandTests {
+@Suite struct SeekIndexCommandTests {
     let temp = TemporaryDirectory()
     let tree: FixtureTree
     var archive: String { temp.file("backup.tar") }

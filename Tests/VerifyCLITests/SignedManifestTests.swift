@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// Issue 18 §2: manifests signed by the real `minisign` (prehashed ED and legacy Ed) and the real
 /// `signify-openbsd`, checked by `verifyctl check --trusted-key` (and `--signature`).
-@Suite(.dedicatedThreads, .enabled(if: Tool.exists("minisign") && Tool.exists("signify-openbsd")))
+@Suite(.enabled(if: Tool.exists("minisign") && Tool.exists("signify-openbsd")))
 struct SignedManifestTests {
     let temp = TemporaryDirectory()
     var archive: String { temp.file("backup.tar") }

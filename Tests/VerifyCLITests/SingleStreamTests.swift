@@ -5,7 +5,7 @@ import VerifyTestSupport
 
 /// Files that are not archives: a compressed single stream is read as one (its compression
 /// checked to its end, its content hashed), an uncompressed one fails unless --raw says so.
-@Suite(.dedicatedThreads) struct SingleStreamTests {
+@Suite struct SingleStreamTests {
     let temp = TemporaryDirectory()
 
     /// Deterministic bytes that do not compress (compressors store them as they are).

@@ -5,7 +5,7 @@ import VerifyTestSupport
 
 /// `verifyctl check -` and a FIFO named on the command line: real producers writing into real
 /// pipes (`tar -c | gzip | verifyctl check -`), with `set -o pipefail` as the docs show.
-@Suite(.dedicatedThreads) struct StreamCheckTests {
+@Suite struct StreamCheckTests {
     let temp = TemporaryDirectory()
 
     init() throws {

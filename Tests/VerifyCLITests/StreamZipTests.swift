@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// reads the central directory); its central directory and end records are checked against
 /// those headers when they arrive (`ZipStreamEnd`). Zips written by `zip -` into a real pipe
 /// (data descriptors), then damaged where only the end check can see it, and fed through `cat`.
-@Suite(.dedicatedThreads) struct StreamZipTests {
+@Suite struct StreamZipTests {
     let temp = TemporaryDirectory()
 
     init() throws {

@@ -4,7 +4,6 @@ import VerifyTestSupport
 
 /// `verifyctl check` on a tar that ends without its end-of-archive marker: the backup job that
 /// died between two members, whose compressor then closed its stream cleanly.
-@Suite(.dedicatedThreads)
 struct TarEndCheckTests {
     /// GNU tar of four 5,000-byte files, `cut.tar` cut where the third member's header begins,
     /// and `cut.tar.gz` the same, compressed.

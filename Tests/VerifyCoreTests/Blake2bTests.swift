@@ -5,7 +5,7 @@ import VerifyTestSupport
 
 /// BLAKE2b-512 against RFC 7693's vector and coreutils' own `b2sum`, at every length around
 /// the 128-byte block (the last block is compressed differently), fed whole and in pieces.
-@Suite(.dedicatedThreads) struct Blake2bTests {
+@Suite struct Blake2bTests {
     static func hex(_ data: [UInt8], pieces: Int = 1) -> String {
         var hasher = ContentHasher(algorithms: [.blake2b])
         let step = max(1, data.count / pieces)

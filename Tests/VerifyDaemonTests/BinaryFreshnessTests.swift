@@ -4,7 +4,6 @@ import VerifyTestSupport
 
 /// The check that keeps tests from running binaries older than their sources, on a made-up tree:
 /// `Sources/Alpha` and `Sources/tool-x` are linked into `bin/tool`, `Sources/Beta` is not.
-@Suite(.dedicatedThreads)
 struct BinaryFreshnessTests {
     let temp = TemporaryDirectory()
     let built = Date(timeIntervalSince1970: 1_800_000_000)

@@ -8,7 +8,6 @@ import Glibc
 #endif
 
 /// The one spawner of workers and hooks, with real programs.
-@Suite(.dedicatedThreads)
 struct ChildProcessTests {
     /// Runs `arguments` with `input`, and returns its output and how it ended.
     func run(_ arguments: [String], input: String = "", options: ChildProcess.Options = .init(environment: ["PATH=/usr/bin:/bin"])) throws -> (output: String, status: ChildExit) {

@@ -28,18 +28,6 @@ struct DedicatedThreadsTests {
     }
 }
 
-/// Without the trait a test runs on the cooperative pool, and the blocking helpers say so.
-@Suite struct BlockingCallTests {
-    @Test func aBlockingHelperOnTheCooperativePoolIsAnIssue() async {
-        #expect(!DedicatedThreadExecutor.isCurrentThread)
-        await withKnownIssue {
-            _ = waitUntil(seconds: 0) { true }
-        } matching: { issue in
-            issue.comments.contains { $0.rawValue.contains(".dedicatedThreads") }
-        }
-    }
-}
-
 /// Counts arrivals; each arrival blocks its thread until `count` have arrived (or the deadline).
 /// Unchecked Sendable: `arrived` is read and written only under `condition`'s lock.
 final class BlockingBarrier: @unchecked Sendable {

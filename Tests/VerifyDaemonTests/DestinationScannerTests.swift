@@ -5,7 +5,6 @@ import VerifyTestSupport
 
 /// The scanner on real folders laid out as a hostile writer would: symlink loops, links out of
 /// the destination, FIFOs, too many files, names with control characters or not UTF-8.
-@Suite(.dedicatedThreads)
 struct DestinationScannerTests {
     func destination(_ path: String, follow: Bool = false, limit: Int = 100_000) -> DestinationConfiguration {
         var destination = DestinationConfiguration(name: "d", path: path)

@@ -9,7 +9,7 @@ import VerifyTestSupport
 /// manifest is taken out of the decrypted archive on a first pass, then the archive is
 /// decrypted again and verified against it. For OpenPGP the worker starts one gpg per pass
 /// before it seals itself, as `WorkerMain.run` does. A damaged entry still fails.
-@Suite(.dedicatedThreads, .serialized, .enabled(if: Tool.exists("age") && Tool.exists("gpg")))
+@Suite(.serialized, .enabled(if: Tool.exists("age") && Tool.exists("gpg")))
 struct EncryptedManifestInsideTests {
     let temp = TemporaryDirectory()
 

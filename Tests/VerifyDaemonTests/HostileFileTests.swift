@@ -7,7 +7,6 @@ import VerifyTestSupport
 /// Each is an `error` run with the reason and a `verification_error` alert, and the daemon goes
 /// on verifying the good archive beside it (with `concurrency = 1`, one hung worker used to stop
 /// all verification).
-@Suite(.dedicatedThreads)
 struct HostileFileTests {
     func alerts(_ daemon: DaemonHarness, kind: String) -> [[String: Any]] {
         let all = (try? daemon.ctl(["alerts", "list", "--json"]))?.object?["alerts"] as? [[String: Any]] ?? []

@@ -6,7 +6,6 @@ import VerifyTestSupport
 /// Restore mode in the daemon against a tree nested deeper than PATH_MAX: restored, checked
 /// from disk, and its scratch folder removed whole (off the daemon's actor) by the time the run
 /// is recorded; a leftover tree of a previous daemon is removed in the background.
-@Suite(.dedicatedThreads)
 struct RestoreScratchDaemonTests {
     @Test func aTreeDeeperThanPathMaxIsVerifiedInRestoreModeAndLeavesNoScratch() throws {
         let daemon = DaemonHarness()
@@ -36,7 +35,6 @@ struct RestoreScratchDaemonTests {
 }
 
 /// `restore_reserve` in `verifyd.toml`.
-@Suite(.dedicatedThreads)
 struct RestoreReserveConfigurationTests {
     @Test func theReserveIsASizeAndDefaultsToNone() throws {
         #expect(try ConfigurationLoader.parse("", file: "t.toml").restoreReserve == nil)

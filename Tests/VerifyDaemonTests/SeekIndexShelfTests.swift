@@ -8,7 +8,7 @@ import VerifyTestSupport
 /// The daemon's seek indexes: a worker records one on a whole read and sends it back in its
 /// result; the daemon decodes it before keeping it; the next sampled run reads through it; a
 /// damaged or foreign one is never trusted; the shelf stays under its limit.
-@Suite(.dedicatedThreads) struct SeekIndexShelfTests {
+@Suite struct SeekIndexShelfTests {
     let temp = TemporaryDirectory()
     let tree: FixtureTree
     var archive: String { temp.file("backup.tar.gz") }

@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// `verifyctl status --watch`: redrawn until interrupted; on a terminal each redraw clears the
 /// screen first, elsewhere the reports follow one another.
-@Suite(.dedicatedThreads) struct StatusWatchTests {
+@Suite struct StatusWatchTests {
     @Test func redrawsUntilInterrupted() throws {
         let daemon = DaemonHarness()
         let backups = try daemon.folder("backups")

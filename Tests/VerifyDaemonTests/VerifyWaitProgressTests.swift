@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// `verifyctl verify --wait` on a terminal shows the daemon's progress of the run it waits on,
 /// and erases it before the verdicts.
-@Suite(.dedicatedThreads) struct VerifyWaitProgressTests {
+@Suite struct VerifyWaitProgressTests {
     @Test func aTerminalGetsTheRunsProgressThenItsVerdict() throws {
         let daemon = DaemonHarness()
         let backups = try daemon.folder("backups")

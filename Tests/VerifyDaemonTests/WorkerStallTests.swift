@@ -6,7 +6,6 @@ import VerifyTestSupport
 
 /// The daemon's stall watchdog over a worker: a pure decision with explicit times, then the
 /// real `WorkerProcess` over stand-in workers (shell scripts) that hang or keep moving.
-@Suite(.dedicatedThreads)
 struct WorkerStallTests {
     func progress(_ ticks: UInt64, _ stage: ReadStage = .reading) -> WorkerProgress {
         WorkerProgress(entries: 0, bytesRead: 0, ticks: ticks, stage: stage)

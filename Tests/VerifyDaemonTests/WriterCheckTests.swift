@@ -4,7 +4,6 @@ import VerifyDaemon
 import VerifyTestSupport
 
 /// The open-for-writing check (a read lease) and file identities, on real files.
-@Suite(.dedicatedThreads)
 struct WriterCheckTests {
     @Test func aFileOpenForWritingIsSeenUntilItIsClosed() throws {
         let directory = TemporaryDirectory()

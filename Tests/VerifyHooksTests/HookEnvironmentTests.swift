@@ -4,7 +4,6 @@ import VerifyProtocol
 import VerifyTestSupport
 @testable import VerifyHooks
 
-@Suite(.dedicatedThreads)
 struct HookEnvironmentTests {
     @Test func textForPeopleIsEscapedAndTheArchiveStaysExact() {
         let archive = "/b/x\nReply-To: evil@example.org.tar"

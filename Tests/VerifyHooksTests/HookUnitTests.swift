@@ -4,7 +4,6 @@ import VerifyProtocol
 import VerifyTestSupport
 @testable import VerifyHooks
 
-@Suite(.dedicatedThreads)
 struct FloodControlTests {
     func alert(_ kind: AlertKind, _ destination: String = "d") -> Alert {
         Alert(seq: 1, kind: kind, time: 0, destination: destination, archive: nil, runId: nil, summary: "s", details: [], failureCount: 0)
@@ -58,7 +57,6 @@ struct FloodControlTests {
     }
 }
 
-@Suite(.dedicatedThreads)
 struct HookDirectoryTests {
     func hook(_ directory: TemporaryDirectory, _ name: String, mode: mode_t = 0o755, body: String = "#!/bin/sh\nexit 0\n") throws -> String {
         let path = directory.file(name)
@@ -91,7 +89,6 @@ struct HookDirectoryTests {
     }
 }
 
-@Suite(.dedicatedThreads)
 struct HookExecutionTests {
     @Test func aHookGetsOnlyItsEnvironmentAndTheAlertOnStdin() throws {
         let directory = TemporaryDirectory()
@@ -126,7 +123,6 @@ struct HookExecutionTests {
     }
 }
 
-@Suite(.dedicatedThreads)
 struct EmailHookScriptTests {
     static let script = Tool.repositoryRoot + "/hooks/all-email.sh"
 

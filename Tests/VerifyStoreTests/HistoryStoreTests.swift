@@ -5,7 +5,6 @@ import VerifyStore
 import VerifyTestSupport
 
 /// The history on real SQLite files.
-@Suite(.dedicatedThreads)
 struct HistoryStoreTests {
     func run(_ archive: String, started: Double = 100) -> RunRecord {
         RunRecord(

@@ -94,7 +94,6 @@ public final class DaemonHarness: @unchecked Sendable {
 /// one (each check may start `verifyctl`) does not load a busy machine.
 @discardableResult
 public func waitUntil(seconds: Double, every: Double = 0.1, _ condition: () -> Bool) -> Bool {
-    BlockingCall.check("waitUntil")
     let deadline = Date().addingTimeInterval(seconds)
     var pause = min(0.005, every)
     while Date() < deadline {

@@ -15,7 +15,6 @@ public enum Tool {
     @discardableResult
     public static func run(_ arguments: [String], in directory: String? = nil, input: [UInt8]? = nil,
                            environment: [String: String]? = nil) throws -> Result {
-        BlockingCall.check("Tool.run(\(arguments.first ?? ""))")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -26,19 +25,17 @@ public enum Tool {
         process.standardError = err
         process.standardInput = stdin
         try process.run()
-        // Feed stdin and drain stderr on threads of their own while stdout is read here, so no
-        // pipe fills up. Not on Dispatch's global queue: its few threads, each held until its
-        // child ends, would make the next tool wait for its stdin to close.
+        // Feed stdin and drain stderr on other threads while stdout is read here, so no pipe fills up.
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
         group.enter()
-        Thread.detachNewThread {
+        DispatchQueue.global().async {
             errData = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         let writer = stdin.fileHandleForWriting
         group.enter()
-        Thread.detachNewThread {
+        DispatchQueue.global().async {
             // A child that exits without reading all of its input must fail its test, not end
             // the whole test process with SIGPIPE.
             if let input { ChildProcess.writeAll(input, to: writer.fileDescriptor) }
