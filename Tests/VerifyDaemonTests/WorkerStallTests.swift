@@ -48,8 +48,7 @@ struct WorkerStallTests {
 
     func script(_ temp: TemporaryDirectory, _ body: String) throws -> String {
         let path = temp.file("worker.sh")
-        try ("#!/bin/sh\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try ExecutableScript.write("#!/bin/sh\n" + body, to: path)
         return path
     }
 

@@ -66,11 +66,9 @@ struct AlertDeliveryTests {
             recordFile = daemon.directory.file("record")
             maildir = daemon.directory.file("maildir")
             let record = hooksDirectory + "/all-record.sh"
-            try "#!/bin/sh\necho \"$VERIFYD_SEQ $VERIFYD_KIND $VERIFYD_DESTINATION\" >> '\(recordFile)'\n".write(toFile: record, atomically: true, encoding: .utf8)
-            chmod(record, 0o755)
+            try ExecutableScript.write("#!/bin/sh\necho \"$VERIFYD_SEQ $VERIFYD_KIND $VERIFYD_DESTINATION\" >> '\(recordFile)'\n", to: record)
             for (name, body, mode) in extraHooks {
-                try body.write(toFile: hooksDirectory + "/" + name, atomically: true, encoding: .utf8)
-                chmod(hooksDirectory + "/" + name, mode)
+                try ExecutableScript.write(body, to: hooksDirectory + "/" + name, mode: mode)
             }
             let backups = try daemon.folder("backups")
             daemon.destinations = [

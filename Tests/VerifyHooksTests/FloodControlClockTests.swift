@@ -27,7 +27,7 @@ struct FloodControlClockTests {
         let hook = configuration.directory + "/all-record"
         if !FileManager.default.fileExists(atPath: hook) {
             let body = "#!/bin/sh\necho \"$VERIFYD_SEQ $VERIFYD_KIND $VERIFYD_REPEAT\" >> '\(seen)'\n"
-            _ = FileManager.default.createFile(atPath: hook, contents: Data(body.utf8), attributes: [.posixPermissions: 0o755])
+            try ExecutableScript.write(body, to: hook)
         }
         let runner = try HookRunner(
             configuration: configuration, socketPath: directory.file("none.sock"), logger: Logger(label: "verifyd.test"),

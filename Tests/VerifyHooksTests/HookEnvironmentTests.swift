@@ -21,14 +21,12 @@ struct HookEnvironmentTests {
     @Test func aHookThatCannotBeStartedIsAFailureToRetry() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("all-bad.sh")
-        _ = FileManager.default.createFile(atPath: path, contents: Data("#!/nonexistent/interpreter\n".utf8))
-        chmod(path, 0o755)
+        try ExecutableScript.write("#!/nonexistent/interpreter\n", to: path)
         let outcome = HookExecution.run(path, input: [], environment: [:], timeout: 5)
         #expect(outcome.notStarted && outcome.wantsRetry && !outcome.succeeded, "\(outcome)")
         // An environment over the kernel's limit for one string (E2BIG) is the same.
         let ok = directory.file("all-ok.sh")
-        _ = FileManager.default.createFile(atPath: ok, contents: Data("#!/bin/sh\nexit 0\n".utf8))
-        chmod(ok, 0o755)
+        try ExecutableScript.write("#!/bin/sh\nexit 0\n", to: ok)
         let huge = HookExecution.run(ok, input: [], environment: ["BIG": String(repeating: "x", count: 200_000)], timeout: 5)
         #expect(huge.notStarted && huge.wantsRetry, "\(huge)")
     }
@@ -46,8 +44,7 @@ struct HookEnvironmentTests {
             #expect(largest < 64 << 10, "\(largest) bytes in one variable: the kernel takes 128 KiB")
             let directory = TemporaryDirectory()
             let path = directory.file("all-ok.sh")
-            _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8))
-            chmod(path, 0o755)
+            try ExecutableScript.write("#!/bin/sh\nexit 0\n", to: path)
             let outcome = HookExecution.run(path, input: WireProtocol.line(alert), environment: variables, timeout: 10)
             #expect(outcome.succeeded, "\(outcome)")
         }

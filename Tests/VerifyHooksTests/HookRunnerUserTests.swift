@@ -25,7 +25,7 @@ struct HookRunnerUserTests {
         for folder in [hooksState, output] { chown(folder, uid_t(runnerUID), gid_t(runnerGID)) }
         // The hook records who it runs as, then tries the state folder and an admin command.
         let hook = hooksDirectory + "/all-probe.sh"
-        try """
+        try ExecutableScript.write("""
             #!/bin/sh
             out='\(output)'
             echo "alert $VERIFYD_KIND uid $(id -u) groups $(id -G)" >> "$out/record"
@@ -36,8 +36,7 @@ struct HookRunnerUserTests {
             fi
             '\(Tool.verifyctl)' reload --socket '\(daemon.socketPath)' > /dev/null 2>&1
             echo "reload exit $?" >> "$out/record"
-            """.write(toFile: hook, atomically: true, encoding: .utf8)
-        chmod(hook, 0o755)
+            """, to: hook)
         daemon.destinations = [
             "[hooks]\ndirectory = \"\(hooksDirectory)\"\nstate_directory = \"\(hooksState)\"",
             DaemonFixtures.destination("d", path: try daemon.folder("backups")),

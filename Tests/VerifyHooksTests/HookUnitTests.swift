@@ -58,22 +58,21 @@ struct FloodControlTests {
 }
 
 struct HookDirectoryTests {
-    func hook(_ directory: TemporaryDirectory, _ name: String, mode: mode_t = 0o755, body: String = "#!/bin/sh\nexit 0\n") -> String {
+    func hook(_ directory: TemporaryDirectory, _ name: String, mode: mode_t = 0o755, body: String = "#!/bin/sh\nexit 0\n") throws -> String {
         let path = directory.file(name)
-        _ = FileManager.default.createFile(atPath: path, contents: Data(body.utf8))
-        chmod(path, mode)
+        try ExecutableScript.write(body, to: path, mode: mode)
         return path
     }
 
     @Test func selectsByKindOrAllInNameOrderAndRefusesUnsafeFiles() throws {
         let directory = TemporaryDirectory()
-        let failed = hook(directory, "verification_failed-page")
-        let all = hook(directory, "all-email.sh")
-        _ = hook(directory, "stale-email.sh")
-        _ = hook(directory, "all-old.sh~")
-        _ = hook(directory, "email.conf", mode: 0o644)
-        let writable = hook(directory, "all-group-writable.sh", mode: 0o775)
-        let notExecutable = hook(directory, "all-plain.sh", mode: 0o644)
+        let failed = try hook(directory, "verification_failed-page")
+        let all = try hook(directory, "all-email.sh")
+        _ = try hook(directory, "stale-email.sh")
+        _ = try hook(directory, "all-old.sh~")
+        _ = try hook(directory, "email.conf", mode: 0o644)
+        let writable = try hook(directory, "all-group-writable.sh", mode: 0o775)
+        let notExecutable = try hook(directory, "all-plain.sh", mode: 0o644)
         let selection = HookDirectory.hooks(in: directory.path, for: "verification_failed")
         #expect(selection.runnable == [all, failed])
         #expect(selection.refused[writable]?.contains("writable by group or others") == true)
@@ -84,7 +83,7 @@ struct HookDirectoryTests {
     @Test(.enabled(if: getuid() == 0, "needs root to give a file away"))
     func refusesHooksOwnedBySomeoneElse() throws {
         let directory = TemporaryDirectory()
-        let path = hook(directory, "all-foreign.sh")
+        let path = try hook(directory, "all-foreign.sh")
         chown(path, 65534, 65534)
         #expect(HookDirectory.problem(with: path)?.contains("owned by uid 65534") == true)
     }
@@ -94,8 +93,7 @@ struct HookExecutionTests {
     @Test func aHookGetsOnlyItsEnvironmentAndTheAlertOnStdin() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("all-env.sh")
-        _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nenv | sort\necho stdin: $(cat)\n".utf8))
-        chmod(path, 0o755)
+        try ExecutableScript.write("#!/bin/sh\nenv | sort\necho stdin: $(cat)\n", to: path)
         setenv("VERIFYD_TEST_SECRET", "leak", 1)
         let outcome = HookExecution.run(path, input: Array("{\"seq\":1}".utf8), environment: ["PATH": "/usr/bin:/bin", "VERIFYD_KIND": "test; rm -rf /"], timeout: 10)
         #expect(outcome.succeeded)
@@ -109,9 +107,7 @@ struct HookExecutionTests {
         let directory = TemporaryDirectory()
         let path = directory.file("all-hang.sh")
         let marker = directory.file("child-alive")
-        _ = FileManager.default.createFile(
-            atPath: path, contents: Data("#!/bin/sh\ntrap '' TERM\n(sleep 30; touch '\(marker)') &\nsleep 60\n".utf8))
-        chmod(path, 0o755)
+        try ExecutableScript.write("#!/bin/sh\ntrap '' TERM\n(sleep 30; touch '\(marker)') &\nsleep 60\n", to: path)
         let outcome = HookExecution.run(path, input: [], environment: ["PATH": "/usr/bin:/bin"], timeout: 1)
         #expect(outcome.timedOut)
         #expect(outcome.signal == SIGKILL, "it ignored SIGTERM, so SIGKILL after 5 s")
@@ -122,8 +118,7 @@ struct HookExecutionTests {
     @Test func exitStatus75AsksForARetry() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("all-later.sh")
-        _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 75\n".utf8))
-        chmod(path, 0o755)
+        try ExecutableScript.write("#!/bin/sh\nexit 75\n", to: path)
         #expect(HookExecution.run(path, input: [], environment: [:], timeout: 5).wantsRetry)
     }
 }

@@ -8,8 +8,10 @@ import Glibc
 /// with O_CLOEXEC: a child forked meanwhile by another test (they run in parallel) cannot keep
 /// it open for writing, which would make the exec fail with ETXTBSY ("Text file busy").
 public enum ExecutableScript {
-    public static func write(_ text: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    /// Writes `text` to `path` with `mode` (0o755 unless a test wants a script that a check
+    /// should refuse, such as one writable by group).
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o755) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o700)
         guard fd >= 0 else { throw ToolError(description: "\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let bytes = Array(text.utf8)
@@ -20,6 +22,6 @@ public enum ExecutableScript {
             guard n > 0 else { throw ToolError(description: "\(path): \(String(cString: strerror(errno)))") }
             offset += n
         }
-        fchmod(fd, 0o755)
+        fchmod(fd, mode)
     }
 }
