@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// age files made by the real `age`, verified to their contents by verifyd's own age reader;
 /// every damaged file is also shown to the real `age -d`, which must refuse it too.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(8)))
 struct AgeEnvelopeTests {
     let temp = TemporaryDirectory()
     let tree: FixtureTree

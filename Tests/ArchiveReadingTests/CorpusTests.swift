@@ -31,7 +31,7 @@ import VerifyTestSupport
             "an ISO 9660 image whose first 32 KiB are zeros, which libarchive (and bsdtar) read as an empty tar: as a tar, data follows its marker",
     ]
 
-    @Test(.enabled(if: !verdicts.isEmpty, "the corpus is at ../shared/corpus/libarchive"), .timeLimit(.minutes(5)),
+    @Test(.enabled(if: !verdicts.isEmpty, "the corpus is at ../shared/corpus/libarchive"), .timeLimit(.minutes(8)),
           arguments: verdicts.map(\.file))
     func neverCrashesNorHangsAndPassesOnlyWhatBsdtarReads(file: String) throws {
         let expected = Self.verdicts.first { $0.file == file }!.bsdtar

@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// OpenPGP files made by the real `gpg`, decrypted through `gpg --decrypt` and verified to their
 /// contents; damage is a failure, a missing key an error.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(8)))
 struct OpenPGPEnvelopeTests {
     let temp = TemporaryDirectory()
     let tree: FixtureTree

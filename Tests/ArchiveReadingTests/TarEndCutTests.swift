@@ -96,7 +96,7 @@ struct TarEndCutTests {
 
     static let compressors: [(suffix: String, command: String)] = [("", ""), (".gz", "gzip -n -c"), (".zst", "zstd -q -c"), (".xz", "xz -c")]
 
-    @Test(.timeLimit(.minutes(3)), arguments: producers.map(\.0))
+    @Test(.timeLimit(.minutes(8)), arguments: producers.map(\.0))
     func everyCutIsTruncationAndEveryWholeEndPasses(producer: String) throws {
         let temp = TemporaryDirectory()
         var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
@@ -157,7 +157,7 @@ struct TarEndCutTests {
     /// (lzma, lzop: the stream is decoded once more to look at its end).
     /// Also gzip members and zstd frames of 100 bytes of tar each: the decoded stream then comes
     /// in small pieces, so the bytes around the end are spread over many blocks.
-    @Test(.timeLimit(.minutes(2)), arguments: ["incremental", "last volume", ".bz2", ".lz4", ".lz", ".lzma", ".lzo", ".gz members", ".zst frames"])
+    @Test(.timeLimit(.minutes(8)), arguments: ["incremental", "last volume", ".bz2", ".lz4", ".lz", ".lzma", ".lzo", ".gz members", ".zst frames"])
     func gnuSpecialHeadersAndOtherFilters(variant: String) throws {
         let temp = TemporaryDirectory()
         var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
@@ -214,7 +214,7 @@ struct TarEndCutTests {
     /// the file system without reading them; data after the hole is still found.
     // The proof is the bytes read; the limit only stops a run that reads the hole (minutes), with
     // room for a loaded machine where other suites run beside it.
-    @Test(.timeLimit(.minutes(5))) func aSparseTailIsNotReadByteByByte() throws {
+    @Test(.timeLimit(.minutes(8))) func aSparseTailIsNotReadByteByByte() throws {
         let temp = TemporaryDirectory()
         var tree = FixtureTree(root: TemporaryDirectory.childPath(of: temp, "src"))
         try tree.add("a.bin", size: 3_000, seed: 1)

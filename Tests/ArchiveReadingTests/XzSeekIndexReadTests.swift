@@ -9,7 +9,7 @@ import VerifyTestSupport
 /// sequential read of the same sample reports, for `xz -T2 --block-size` and for streams joined;
 /// a file of one block (plain `xz`) gets no index and says why; damage or a lying index never
 /// makes a run pass.
-@Suite(.timeLimit(.minutes(5))) struct XzSeekIndexReadTests {
+@Suite(.timeLimit(.minutes(8))) struct XzSeekIndexReadTests {
     typealias Base = SeekIndexReadTests
     typealias Gzip = GzipSeekIndexReadTests
 

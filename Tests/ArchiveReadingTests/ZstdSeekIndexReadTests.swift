@@ -8,7 +8,7 @@ import VerifyTestSupport
 /// frame start before each sampled entry) reports what a sequential read of the same sample
 /// reports, for pzstd's files and for frames joined; a file of one frame (plain `zstd`) gets no
 /// index and says why; damage or a lying index never makes a run pass.
-@Suite(.timeLimit(.minutes(5))) struct ZstdSeekIndexReadTests {
+@Suite(.timeLimit(.minutes(8))) struct ZstdSeekIndexReadTests {
     typealias Base = SeekIndexReadTests
     typealias Gzip = GzipSeekIndexReadTests
 

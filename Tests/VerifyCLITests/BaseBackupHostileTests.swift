@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// Issue 18 §1 against odd and hostile base backup folders, without a server: a manifest written
 /// here as pg_basebackup writes it (CRC32C, its Manifest-Checksum from the real sha256sum), tars
 /// from GNU tar. Each odd folder ends as an error or a failure that says what is wrong; none hangs.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(8)))
 struct BaseBackupHostileTests {
     let temp = TemporaryDirectory()
     var backup: String { temp.file("backup") }

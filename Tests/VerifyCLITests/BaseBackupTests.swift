@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// Issue 18 §1: real `pg_basebackup -Ft` backups of a real PostgreSQL 15 (a table with data, a
 /// tablespace) checked by `verifyctl check FOLDER`, and the same verdicts from PostgreSQL's own
 /// `pg_verifybackup -n` on an extracted copy (PostgreSQL 15's cannot read tars itself).
-@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: PostgresServer.isInstalled))
+@Suite(.serialized, .timeLimit(.minutes(8)), .enabled(if: PostgresServer.isInstalled))
 struct BaseBackupTests {
     let temp = TemporaryDirectory()
     let server: PostgresServer

@@ -9,7 +9,7 @@ struct CheckMemoryLimitTests {
     static let ceLoop = Tool.repositoryRoot + "/../shared/corpus/libarchive/test_read_format_iso_rockridge_ce_loop.iso.Z"
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: ceLoop), "the corpus is at ../shared/corpus/libarchive"),
-          .timeLimit(.minutes(2)))
+          .timeLimit(.minutes(8)))
     func aParserThatLoopsAllocatingEndsWithAClearOutOfMemoryError() throws {
         // The stall watchdog is set far beyond the time the limit takes: what ends the run is
         // the allocation that fails, and the report says so.

@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// good dump passes; a dumper killed midway leaves a file whose compression is whole (gzip -t and
 /// zstd -t pass it) and verifyd fails it as truncated_dump; a flipped byte fails as damage.
 /// One server per test, a few tables of small data (a few hundred KiB of dump).
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct DatabaseDumpTests {
     let temp = TemporaryDirectory()
 

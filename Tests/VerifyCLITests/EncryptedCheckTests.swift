@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// Issue 19 through the real `verifyctl check`: `--age-identity`, `--age-passphrase` and
 /// `--gpg-home` on files made by the real `age` and `gpg`; exit statuses 0 (pass), 1 (fail),
 /// 2 (error: could not verify).
-@Suite(.enabled(if: Tool.exists("age") && Tool.exists("gpg")), .timeLimit(.minutes(5)))
+@Suite(.enabled(if: Tool.exists("age") && Tool.exists("gpg")), .timeLimit(.minutes(8)))
 struct EncryptedCheckTests {
     let temp = TemporaryDirectory()
     let age: AgeFixtures

@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// Every `$ verifyctl ...` example in the README and docs/ is what `make demo` prints: the demo script is
 /// run with the built binaries and each example's output is compared with it, line by line, with
 /// times, sizes, ids and paths that differ from run to run masked.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ReadmeExampleTests {
     struct Example {
         var command: String

@@ -4,7 +4,7 @@ import VerifyDaemon
 import VerifyTestSupport
 
 /// A new archive much smaller than the last good one: the comparison, and the alert end to end.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ArchiveShrinkTests {
     typealias Measure = ArchiveShrink.Measure
 

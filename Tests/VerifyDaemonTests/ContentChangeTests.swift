@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// The same copy of an archive must read the same on every run. A plain tar whose bytes rot
 /// (size and mtime unchanged) and whose manifest is then made again from the damaged archive
 /// passes against that manifest; history still knows what the entry read before.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ContentChangeTests {
     /// A tar of the tree made reproducibly (the same layout for the same names and sizes),
     /// written over `path` in place, with the given mtime, and its manifest beside it.

@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// Odd but legal peers of the control socket, served by tasks on non-blocking sockets: many
 /// requests in one write, a peer that half-closes after its request, one that sends a byte at a
 /// time.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ControlSocketPeerTests {
     /// A raw connection: what it sent, and every line it got back until the daemon closed it.
     static func exchange(_ path: String, _ chunks: [[UInt8]], halfClose: Bool) throws -> [String] {

@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// What the docs promise about the daemon's configuration and conventions, checked with the real
 /// binaries: one meaning for ARCHIVE.sha256, `--check-config` refuses what start-up refuses,
 /// durations as numbers, the first run's sample under a coverage window.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ConventionTests {
     @Test func aSidecarThatNamesTheArchiveIsItsDigestNotAnEmptyManifest() throws {
         let daemon = DaemonHarness()

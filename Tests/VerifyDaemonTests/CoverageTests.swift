@@ -5,7 +5,7 @@ import VerifyTestSupport
 
 /// Coverage-aware sampling with the real daemon: a sample per run that reads every entry once
 /// before any twice, and failed entries on every run.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct CoverageTests {
     /// A plain tar of `count` small files and a sha256sum manifest; `wrong` names entries whose
     /// manifest digest is deliberately wrong (they fail every time they are read).

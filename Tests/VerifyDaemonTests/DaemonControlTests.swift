@@ -5,7 +5,7 @@ import VerifyProtocol
 import VerifyTestSupport
 
 /// Reloads, permissions and hostile requests, against the real daemon.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct DaemonControlTests {
     @Test func sighupWithABrokenConfigurationKeepsTheOldOne() throws {
         let daemon = DaemonHarness()

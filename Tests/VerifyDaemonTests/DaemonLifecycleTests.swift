@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// The real `verifyd` binary, configured in a temporary folder, observed through the real
 /// `verifyctl` over its real socket.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct DaemonLifecycleTests {
     @Test func goodArchivePassesAndCorruptedOneFailsWithItsFailuresInHistory() throws {
         let daemon = DaemonHarness()

@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// Destination settings end to end: a manifest inside the archive, a whole-file digest file,
 /// a sample, patterns that reach into dated subfolders.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct DestinationOptionsTests {
     @Test func manifestInsideTheArchiveDigestFileSampleAndSubfolders() throws {
         let daemon = DaemonHarness()

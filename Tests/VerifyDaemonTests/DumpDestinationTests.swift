@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// A destination of database dumps (`*.sql.gz`, `*.sql.zst`, `*.dump`): good dumps pass with no
 /// alert, a dump cut short fails as truncated_dump, and `format = "raw"` reads uncompressed ones.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct DumpDestinationTests {
     static let head = "--\n-- PostgreSQL database dump\n--\n\nCOPY public.t (a, b) FROM stdin;\n"
     static let rows = (1...5000).map { "\($0)\trow \($0)\n" }.joined()

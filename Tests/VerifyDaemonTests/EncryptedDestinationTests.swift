@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// `gpg_home`. A good age file and a good OpenPGP file pass, a damaged age file fails with
 /// `corrupt_archive`, a file for another key is an `error`; no key reaches history. A key file
 /// open to others is refused by `--check-config`, naming the key.
-@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: Tool.exists("age") && Tool.exists("gpg")))
+@Suite(.serialized, .timeLimit(.minutes(8)), .enabled(if: Tool.exists("age") && Tool.exists("gpg")))
 struct EncryptedDestinationTests {
     /// `name`.tar in `work`, encrypted by `encrypt` to `name`.tar.`suffix`, its manifest
     /// `name`.tar.`suffix`.sha256; both moved into `destination` (manifest first).

@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// Every error code docs/protocol.md lists is one the daemon has, and the real daemon produces
 /// it over its real socket, as the docs say. (`busy` is produced by SocketLimitsTests;
 /// `shutting_down` and `internal_error` need a stop or a failing database at the right moment.)
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ErrorCodeTests {
     static func documentedCodes() throws -> [String] {
         let doc = try String(contentsOfFile: Tool.repositoryRoot + "/docs/protocol.md", encoding: .utf8)

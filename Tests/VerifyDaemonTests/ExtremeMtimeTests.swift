@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// Modification times at the ends of 64-bit seconds, which tmpfs keeps (ext4 clamps them to
 /// 1901-2446): the daemon and verifyctl must neither trap nor take them at their word.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ExtremeMtimeTests {
     /// Sets an mtime in seconds (a float, as Python takes it) and returns what the file got.
     func date(_ path: String, _ seconds: String) throws -> Double {

@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// Issue 13 §3 with the real daemon: decoys dated 2099 must neither push a failing archive out
 /// of sight nor turn the destination `ok`; removing the failing archive is `archive_removed`,
 /// not a recovery.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct FailingArchiveTests {
     func alerts(_ daemon: DaemonHarness, kind: String) -> [[String: Any]] {
         let all = (try? daemon.ctl(["alerts", "list", "--json", "--limit", "1000"]))?.object?["alerts"] as? [[String: Any]] ?? []

@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// Issue 13 §9 with the real daemon: nightly archives named by date, rotated so that 3 are kept.
 /// Before, coverage kept every entry of every archive ever verified (10 rows per kept entry
 /// after 30 nights, growing without end); now what is gone is forgotten.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HistorySoakTests {
     static let nights = 100
     static let kept = 3

@@ -11,7 +11,7 @@ import VerifyTestSupport
 /// in one destination's folder scans that destination again, not every one; `status` of the
 /// whole host reads no history once what it shows is kept, and after a change reads only the
 /// changed destination's. Counted (scans chosen, history reads), not timed.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HostScaleCostTests {
     /// A daemon of `count` destinations d0, d1 ... (each with `archives` archive files), whose
     /// loop is not running: the test drives it step by step with a clock it sets.

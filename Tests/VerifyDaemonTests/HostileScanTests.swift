@@ -8,7 +8,7 @@ import VerifyTestSupport
 /// names with control characters, 240-byte and non-UTF-8 names, a few thousand files in deep
 /// folders, dates in 1970 and 2099): while it is scanned and verified, `status` keeps
 /// answering, the right archives are verified and pass, and only the right alerts go out.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HostileScanTests {
     @Test func aHostileDestinationIsScannedAndItsGoodArchivesPass() throws {
         let daemon = DaemonHarness()

@@ -10,7 +10,7 @@ import VerifyTestSupport
 /// The real `Daemon` in this process with a clock the test moves by hand: `settle`, `interval`
 /// and `max_age` are met to the millisecond, with no waiting for them. Everything else is real:
 /// the destination folder and its scans, `verifyd worker` processes, a SQLite file.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct InjectedClockTests {
     /// A daemon whose loop runs in a task of this test.
     final class InProcessDaemon: Sendable {

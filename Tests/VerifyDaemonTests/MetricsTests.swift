@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// The metrics file end to end: written beside the socket after a run, read by Prometheus' own
 /// parser, left with verifyd_up 0 at a stop; `verifyctl metrics` prints the same families.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct MetricsTests {
     /// The samples of a metrics text as Prometheus' parser (prometheus_client) reads them:
     /// "name{label=value,...} value" lines, labels sorted. Throws if it does not parse.

@@ -7,7 +7,7 @@ import VerifyTestSupport
 /// installed binaries, an administrator's configuration never overwritten. The package itself,
 /// its man pages from the generate-manual plugin and lintian are checked by `make test-system`
 /// (the plugin runs SwiftPM, which cannot run inside `swift test`).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(8)))
 struct PackagingTests {
     static let root = Tool.repositoryRoot
     static let md2man = Tool.exists("go-md2man") && Tool.exists("python3")

@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// The shipped alerting rules pass `promtool check rules` and their unit tests (each rule shown
 /// firing and not firing) pass `promtool test rules`, with Prometheus' own tool.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(8)))
 struct PrometheusRulesTests {
     static let rules = Tool.repositoryRoot + "/contrib/prometheus"
     static let promtoolAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")

@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// archive, a hostile name), rendered by a real browser (Debian's headless Chromium, without
 /// network). The page's text is checked from `--dump-dom`; screenshots at 1280 and 390 px are
 /// taken, and kept with the page in `.build/test-artifacts/report-browser/` when a check fails.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ReportBrowserTests {
     /// A passing archive of a small tree (two files): a backup that lost most of its content.
     func shrunkArchive(_ name: String, in folder: String, work: TemporaryDirectory) throws -> String {

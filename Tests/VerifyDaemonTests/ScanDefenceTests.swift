@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// Issue 13 §2 with the real daemon: symlink loops do not multiply archives, a symlinked
 /// archive is verified only with `follow_symlinks` and only inside its destination, a crowded
 /// folder stops the scan at `max_scan_entries` with one warning.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ScanDefenceTests {
     func alerts(_ daemon: DaemonHarness, kind: String) -> [[String: Any]] {
         let all = (try? daemon.ctl(["alerts", "list", "--json", "--limit", "1000"]))?.object?["alerts"] as? [[String: Any]] ?? []

@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// SIGTERM ends every service of the daemon's group, whatever its peers do: an idle
 /// connection, a subscriber that reads nothing, an alert socket that accepts and never reads.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct ServiceShutdownTests {
     @Test func sigtermEndsTheDaemonWithPeersHoldingEveryKindOfConnection() throws {
         let daemon = DaemonHarness()

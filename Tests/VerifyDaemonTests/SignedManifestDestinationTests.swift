@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// real `minisign`. A manifest signed by the trusted key passes and `verifyctl show` names the key
 /// and the trusted comment; one signed by another key fails with a `signature_invalid` alert
 /// (critical); a key file its group may write is refused by `--check-config` with the reason.
-@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: Tool.exists("minisign")))
+@Suite(.serialized, .timeLimit(.minutes(8)), .enabled(if: Tool.exists("minisign")))
 struct SignedManifestDestinationTests {
     /// Makes `name.tar` and its signed `name.tar.sha256` in `work`, then moves them into
     /// `destination` (signature and manifest first, so a run never sees an unsigned manifest).

@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// Greedy peers on the control socket, as real users outside the admin set (`setpriv` to uids
 /// in `socket_group`): they take what the limits let them, and root's status and reload and
 /// the hook runner's subscription still get through.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct SocketLimitsTests {
     /// Opens connections until refused, then subscribes on them until refused; prints what it
     /// got as one JSON line and holds everything until its stdin closes.

@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// The daemon's one poll thread, and the history thread, in this process: readiness, deadlines,
 /// cancellation before and during a wait, descriptors that are not what they should be.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(8)))
 struct SocketReactorTests {
     /// A pipe whose ends are closed when the test ends.
     final class Pipe: Sendable {

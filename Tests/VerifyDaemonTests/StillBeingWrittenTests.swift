@@ -6,7 +6,7 @@ import VerifyTestSupport
 /// the archive open, close and reopen it, or rewrite it after a run, end in a pass without an
 /// alert; a truly damaged archive that stays still fails and alerts once, after `settle`, also
 /// across a kill -9 during that wait.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct StillBeingWrittenTests {
     /// A daemon (not started) watching `backups` as destination "db", and the bytes of a good
     /// .tar.gz and of its manifest, made outside it; the manifest is put in place unless told not.

@@ -3,7 +3,7 @@ import Testing
 import VerifyTestSupport
 
 /// sd_notify as systemd receives it, journald priorities, and the shipped unit file.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct SystemdIntegrationTests {
     /// A datagram socket standing in for systemd's notify socket.
     final class NotifySocket {

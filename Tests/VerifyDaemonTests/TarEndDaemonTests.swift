@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// The daemon's worker on a tar that ends without its end-of-archive marker, in integrity-only
 /// mode (no manifest: nothing else would notice), streamed and restored, on one thread and two.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(8)))
 struct TarEndDaemonTests {
     @Test func aTarCutBetweenMembersFailsInEveryMode() throws {
         let daemon = DaemonHarness()

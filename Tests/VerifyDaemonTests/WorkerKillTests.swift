@@ -10,7 +10,7 @@ import Glibc
 
 /// A killed worker's verdict comes from the reason the daemon gave as a value (`WorkerKill`),
 /// never from the words of its message.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(8)))
 struct WorkerKillTests {
     /// A worker that would run for ten minutes: only the kill ends it.
     func worker(_ temp: TemporaryDirectory) throws -> WorkerProcess {

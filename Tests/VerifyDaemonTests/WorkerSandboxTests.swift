@@ -8,7 +8,7 @@ import VerifyTestSupport
 /// worker`: sealed as for a run, it tries to write into the daemon's state, to connect to the
 /// live control socket and to the network, and to signal the daemon. Each must fail; writing
 /// in its restore folder must work. The tests run as root, where nothing else would stop it.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct WorkerSandboxTests {
     static let landlock = WorkerSandbox.availability().landlockABI != nil
     static let python = Tool.exists("python3")

@@ -52,7 +52,7 @@ struct WorkerStallTests {
         return path
     }
 
-    @Test(.timeLimit(.minutes(3))) func aWorkerThatSaysNothingIsKilledAndItsRunIsAnError() async throws {
+    @Test(.timeLimit(.minutes(8))) func aWorkerThatSaysNothingIsKilledAndItsRunIsAnError() async throws {
         let temp = TemporaryDirectory()
         // Reads its request, then blocks as a worker stuck in an open() or a read() would.
         let worker = WorkerProcess(executable: try script(temp, "cat > /dev/null\nexec sleep 600\n"), request: request(), timeout: 0)
@@ -62,7 +62,7 @@ struct WorkerStallTests {
         #expect(result.error?.contains("while starting (stall_timeout 0.5 s)") == true, "\(result.error ?? "")")
     }
 
-    @Test(.timeLimit(.minutes(3))) func aWorkerStuckAtTheSameCountIsKilledInItsStage() async throws {
+    @Test(.timeLimit(.minutes(8))) func aWorkerStuckAtTheSameCountIsKilledInItsStage() async throws {
         let temp = TemporaryDirectory()
         // Reports forever, but its count never moves.
         let line = #"{"progress":{"entries":0,"bytesRead":0,"ticks":7,"stage":"manifest"}}"#
@@ -73,7 +73,7 @@ struct WorkerStallTests {
         #expect(result.error?.contains("while reading the manifest") == true, "\(result.error ?? "")")
     }
 
-    @Test(.timeLimit(.minutes(3))) func aWorkerThatKeepsMovingIsNotKilled() async throws {
+    @Test(.timeLimit(.minutes(8))) func aWorkerThatKeepsMovingIsNotKilled() async throws {
         let temp = TemporaryDirectory()
         // Moves for 3 s or more with a stall timeout of 1 s (a limit of 2 s), then ends with a result.
         let result = #"{"result":{"verdict":"pass","entriesSeen":1,"entriesSelected":1,"entriesChecked":1,"bytesRead":1,"durationSeconds":3,"failures":[],"failureCount":0}}"#

@@ -7,7 +7,7 @@ import VerifyTestSupport
 
 /// Alerts end to end with the real binaries: verifyd raises, a socket subscriber and
 /// verifyd-hooks receive, the email hook mails a real SMTP server (aiosmtpd) on loopback.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct AlertDeliveryTests {
     /// A running process with its output in a file.
     final class Background {

@@ -11,7 +11,7 @@ import VerifyTestSupport
 /// Alertmanager; its webhook receiver (a small HTTP server here) records what arrives. A
 /// corrupted archive arrives by both paths, labelled with host and destination; the archive
 /// replaced by a good one resolves both; every query of the shipped dashboard returns data.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct FleetTests {
     static let servers = ["/usr/bin/prometheus", "/usr/bin/prometheus-alertmanager", "/usr/bin/prometheus-node-exporter"]
     static let available = servers.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }

@@ -11,7 +11,7 @@ import VerifyTestSupport
 /// Flood control as the hook runner carries it out, with the runner's clock moved by hand: the
 /// repeat interval and its doubling are met to the millisecond, through the real lanes, a real
 /// hook and the state folder on disk (a restart keeps the record).
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct FloodControlClockTests {
     let directory = TemporaryDirectory("fc")
     let clock = ManualClock(1_000_000_000)

@@ -4,7 +4,7 @@ import VerifyTestSupport
 
 /// The hook contract of hooks/README.md, read the way a hook author's script reads it: stdin is
 /// one JSON line `{"v":1,"alert":{...}}` with the documented fields of the alert.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HookContractTests {
     @Test func aHookThatParsesStdinAsDocumentedFindsEveryField() throws {
         let temp = TemporaryDirectory()

@@ -6,7 +6,7 @@ import VerifyTestSupport
 
 /// One lane per hook, with the real binaries: a hook that keeps failing delays no other, each
 /// hook resumes after its own cursor, and a lane far behind reads its alerts back from the log.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HookLaneTests {
     @Test func aHookThatKeepsFailingDelaysNoOtherHook() throws {
         var setup = try AlertDeliveryTests.Setup(extraHooks: [

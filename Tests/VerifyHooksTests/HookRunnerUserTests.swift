@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// The hook runner as its own user (docs/security.md, issue 13 §8): with the daemon's group for
 /// the socket and nothing else, it follows the alerts and runs its hooks, and from there neither it nor a
 /// hook can read verifyd's state folder or act as an admin on the socket.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HookRunnerUserTests {
     static let setpriv = Tool.exists("setpriv")
 

@@ -5,7 +5,7 @@ import VerifyTestSupport
 /// `verifyd-hooks` under SIGTERM: it ends by its service group (exit 0, no `exit` in a signal
 /// handler), the running hook gets SIGTERM, and that hook's alert, not finished, is handled
 /// again at the next start, as hooks/README.md says.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HooksLifecycleTests {
     @Test
     func sigtermStopsTheRunningHookAndItsAlertIsHandledAgainAtTheNextStart() throws {

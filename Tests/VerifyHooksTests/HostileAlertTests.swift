@@ -9,7 +9,7 @@ import VerifyTestSupport
 /// name with terminal escape sequences and one of 140,000 bytes. Everything printed for people
 /// is escaped, the Subject is RFC 2047-encoded, JSON keeps the names exact, and the alert is
 /// small enough for every hook and target.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(8)))
 struct HostileAlertTests {
     static let escapeName = "evil\u{1b}[31mRED\u{1b}]0;pwned\u{07}.txt"
     static let archiveName = "x\nReply-To: evil@attacker.example\nBcc: victim@example.org.tar"
