@@ -216,18 +216,9 @@ public enum ArchiveVerification {
             return report.ended(CheckResult(verdict: .error, error: "\(stream.name): \(format.streamError)"), after: stopwatch)
         }
         progress.stage = .sampling
-        let sample: [Bool]?
-        switch chooseClusterSample(request, reader: reader) {
-        case .chosen(let plan)?:
-            sample = plan.flags.allSatisfy { $0 } ? nil : plan.flags
-            report.samplePlan = plan.summary
-        case .declined(let why)?:
-            sample = chooseSample(request, fileSize: reader.fileSize)
-            report.samplePlan = why
-        case nil:
-            sample = chooseSample(request, fileSize: reader.fileSize)
-        }
+        let (sample, plan) = chooseSample(request, reader: reader)
         report.sample = sample
+        report.samplePlan = plan
         prepare(reader, for: request, sample: sample)
         var restoreWriter: RestoreWriter?
         if let folder = request.restoreTo {
@@ -266,6 +257,16 @@ public enum ArchiveVerification {
         }
         report.durationSeconds = stopwatch.seconds()
         return report
+    }
+
+    /// The run's sample (nil: every entry) and, when a seek index was looked at for it, what
+    /// became of the whole-interval sample: its summary, or why the entry-by-entry one is used.
+    private static func chooseSample(_ request: VerificationRequest, reader: ArchiveReader) -> (sample: [Bool]?, plan: String?) {
+        switch chooseClusterSample(request, reader: reader) {
+        case .chosen(let plan)?: (plan.flags.allSatisfy { $0 } ? nil : plan.flags, plan.summary)
+        case .declined(let why)?: (chooseSample(request, fileSize: reader.fileSize), why)
+        case nil: (chooseSample(request, fileSize: reader.fileSize), nil)
+        }
     }
 
     /// Which entries of the manifest the run reads: nil for all of them. Entries without a
