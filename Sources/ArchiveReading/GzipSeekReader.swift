@@ -15,28 +15,28 @@ import VerifyCore
 final class GzipSeekReader {
     private let fd: Int32
     private let fileSize: Int64
-    private let index: SeekIndex
+    let index: SeekIndex
     private let progress: ReadProgress
     private var stream = z_stream()
     private var initialised = false
     private let input: UnsafeMutableRawBufferPointer
-    private let output: UnsafeMutableRawBufferPointer
+    let output: UnsafeMutableRawBufferPointer
     private var inputStart = 0
     private var inputEnd = 0
     /// File offset of the next byte to read into `input`.
     private var filePosition: Int64 = 0
     /// `output[0..<outCount]` holds the decompressed stream from `outBase`; from `handFrom` on it
     /// has not been handed out.
-    private var outBase: Int64 = 0
-    private var outCount = 0
-    private var handFrom = 0
+    var outBase: Int64 = 0
+    var outCount = 0
+    var handFrom = 0
     /// Inflating from a checkpoint, not ended.
-    private var active = false
-    private var ended = false
+    var active = false
+    var ended = false
     /// In a member entered in its middle (raw inflate): its trailer is skipped, not checked.
     private var raw = false
     private(set) var bytesRead: Int64 = 0
-    private(set) var damage: String?
+    var damage: String?
 
     static let blockSize = 128 << 10
 
@@ -55,47 +55,11 @@ final class GzipSeekReader {
         output.deallocate()
     }
 
-    /// Makes `next` return the stream from `target` on. Nil when done; else why it cannot be.
-    func position(at target: Int64) -> String? {
-        damage = nil
-        if outCount > 0, target >= outBase, target < outBase + Int64(outCount) {
-            handFrom = Int(target - outBase)
-            return nil
-        }
-        guard let point = index.checkpoint(before: target) else { return "no gzip checkpoint before offset \(target)" }
-        let here = outBase + Int64(outCount)
-        if !(active && !ended && here >= point.decodedOffset && here <= target) {
-            if let why = restart(at: point) { return why }
-        }
-        while outBase + Int64(outCount) <= target {
-            if outBase + Int64(outCount) == target {
-                outBase = target
-                outCount = 0
-                handFrom = 0
-                return nil
-            }
-            let n = inflateBlock()
-            if n < 0 { return damage ?? "gzip data could not be inflated" }
-            if n == 0 { return "the decompressed stream ends at \(outBase), before offset \(target)" }
-        }
-        handFrom = Int(target - outBase)
-        return nil
-    }
+    let entryPointName = "gzip checkpoint"
+    let decodeFailure = "gzip data could not be inflated"
 
-    /// The next decompressed block (in our buffer, untouched until the next call): its length,
-    /// 0 at the end, -1 on damage (`damage` says what).
-    func next(_ block: inout UnsafeRawPointer?) -> Int {
-        if handFrom >= outCount {
-            let n = inflateBlock()
-            guard n > 0 else { return n }
-        }
-        block = UnsafeRawPointer(output.baseAddress! + handFrom)
-        let n = outCount - handFrom
-        handFrom = outCount
-        return n
-    }
 
-    private func restart(at point: SeekIndex.Checkpoint) -> String? {
+    func restart(at point: SeekIndex.Checkpoint) -> String? {
         let bits: Int32 = point.memberStart ? 15 + 16 : -15
         let status = initialised ? inflateReset2(&stream, bits) : inflateInit2_(&stream, bits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { return "zlib could not start (status \(status))" }
@@ -136,7 +100,7 @@ final class GzipSeekReader {
     }
 
     /// Inflates the next block into `output`: its length, 0 at the end, -1 on damage.
-    private func inflateBlock() -> Int {
+    func decodeBlock() -> Int {
         outBase += Int64(outCount)
         outCount = 0
         handFrom = 0

@@ -16,7 +16,7 @@ import VerifyCore
 /// is refused; a wrong stream gives a header that is not the one the index names, or damage.
 final class XzSeekReader: DecodedSeeking {
     private let fd: Int32
-    private let index: SeekIndex
+    let index: SeekIndex
     private let progress: ReadProgress
     private var blocks: XzBlockIndex?
     private var stream = lzma_stream()
@@ -24,17 +24,17 @@ final class XzSeekReader: DecodedSeeking {
     private let filters = UnsafeMutablePointer<lzma_filter>.allocate(capacity: Int(LZMA_FILTERS_MAX) + 1)
     private var filtersHeld = false
     private let input: UnsafeMutableRawBufferPointer
-    private let output: UnsafeMutableRawBufferPointer
+    let output: UnsafeMutableRawBufferPointer
     private var inputStart = 0
     private var inputEnd = 0
     private var filePosition: Int64 = 0
-    private var outBase: Int64 = 0
-    private var outCount = 0
-    private var handFrom = 0
-    private var active = false
-    private var ended = false
+    var outBase: Int64 = 0
+    var outCount = 0
+    var handFrom = 0
+    var active = false
+    var ended = false
     private(set) var bytesRead: Int64 = 0
-    private(set) var damage: String?
+    var damage: String?
 
     init(fd: Int32, index: SeekIndex, progress: ReadProgress) {
         self.fd = fd
@@ -53,45 +53,12 @@ final class XzSeekReader: DecodedSeeking {
         output.deallocate()
     }
 
-    func position(at target: Int64) -> String? {
-        damage = nil
-        if outCount > 0, target >= outBase, target < outBase + Int64(outCount) {
-            handFrom = Int(target - outBase)
-            return nil
-        }
-        guard let point = index.checkpoint(before: target) else { return "no xz block start before offset \(target)" }
-        let here = outBase + Int64(outCount)
-        if !(active && !ended && here >= point.decodedOffset && here <= target) {
-            if let why = restart(at: point) { return why }
-        }
-        while outBase + Int64(outCount) <= target {
-            if outBase + Int64(outCount) == target {
-                outBase = target
-                outCount = 0
-                handFrom = 0
-                return nil
-            }
-            let n = decompressBlock()
-            if n < 0 { return damage ?? "xz data could not be decompressed" }
-            if n == 0 { return "the decompressed stream ends at \(outBase), before offset \(target)" }
-        }
-        handFrom = Int(target - outBase)
-        return nil
-    }
+    let entryPointName = "xz block start"
+    let decodeFailure = "xz data could not be decompressed"
 
-    func next(_ block: inout UnsafeRawPointer?) -> Int {
-        if handFrom >= outCount {
-            let n = decompressBlock()
-            guard n > 0 else { return n }
-        }
-        block = UnsafeRawPointer(output.baseAddress! + handFrom)
-        let n = outCount - handFrom
-        handFrom = outCount
-        return n
-    }
 
     /// Starts at the file's block the checkpoint names (the first block for the file's start).
-    private func restart(at point: SeekIndex.Checkpoint) -> String? {
+    func restart(at point: SeekIndex.Checkpoint) -> String? {
         if blocks == nil {
             switch XzBlockIndex.read(fd: fd, fileSize: index.identity.size) {
             case .success(let read): blocks = read
@@ -145,7 +112,7 @@ final class XzSeekReader: DecodedSeeking {
     }
 
     /// Decompresses the next piece into `output`: its length, 0 at the end, -1 on damage.
-    private func decompressBlock() -> Int {
+    func decodeBlock() -> Int {
         outBase += Int64(outCount)
         outCount = 0
         handFrom = 0

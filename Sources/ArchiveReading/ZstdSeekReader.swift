@@ -14,25 +14,25 @@ import VerifyCore
 /// header that is not the one the index names, or damage.
 final class ZstdSeekReader: DecodedSeeking {
     private let fd: Int32
-    private let index: SeekIndex
+    let index: SeekIndex
     private let progress: ReadProgress
     private var context: OpaquePointer?
     private let input: UnsafeMutableRawBufferPointer
-    private let output: UnsafeMutableRawBufferPointer
+    let output: UnsafeMutableRawBufferPointer
     private var inputStart = 0
     private var inputEnd = 0
     /// File offset of the next byte to read into `input`.
     private var filePosition: Int64 = 0
     /// `output[0..<outCount]` holds the decompressed stream from `outBase`; from `handFrom` on it
     /// has not been handed out.
-    private var outBase: Int64 = 0
-    private var outCount = 0
-    private var handFrom = 0
-    private var active = false
-    private var ended = false
+    var outBase: Int64 = 0
+    var outCount = 0
+    var handFrom = 0
+    var active = false
+    var ended = false
     private var inFrame = false
     private(set) var bytesRead: Int64 = 0
-    private(set) var damage: String?
+    var damage: String?
 
     init(fd: Int32, index: SeekIndex, progress: ReadProgress) {
         self.fd = fd
@@ -48,44 +48,11 @@ final class ZstdSeekReader: DecodedSeeking {
         output.deallocate()
     }
 
-    func position(at target: Int64) -> String? {
-        damage = nil
-        if outCount > 0, target >= outBase, target < outBase + Int64(outCount) {
-            handFrom = Int(target - outBase)
-            return nil
-        }
-        guard let point = index.checkpoint(before: target) else { return "no zstd frame start before offset \(target)" }
-        let here = outBase + Int64(outCount)
-        if !(active && !ended && here >= point.decodedOffset && here <= target) {
-            if let why = restart(at: point) { return why }
-        }
-        while outBase + Int64(outCount) <= target {
-            if outBase + Int64(outCount) == target {
-                outBase = target
-                outCount = 0
-                handFrom = 0
-                return nil
-            }
-            let n = decompressBlock()
-            if n < 0 { return damage ?? "zstd data could not be decompressed" }
-            if n == 0 { return "the decompressed stream ends at \(outBase), before offset \(target)" }
-        }
-        handFrom = Int(target - outBase)
-        return nil
-    }
+    let entryPointName = "zstd frame start"
+    let decodeFailure = "zstd data could not be decompressed"
 
-    func next(_ block: inout UnsafeRawPointer?) -> Int {
-        if handFrom >= outCount {
-            let n = decompressBlock()
-            guard n > 0 else { return n }
-        }
-        block = UnsafeRawPointer(output.baseAddress! + handFrom)
-        let n = outCount - handFrom
-        handFrom = outCount
-        return n
-    }
 
-    private func restart(at point: SeekIndex.Checkpoint) -> String? {
+    func restart(at point: SeekIndex.Checkpoint) -> String? {
         guard point.memberStart, point.window.isEmpty, point.bits == 0 else { return "the checkpoint at \(point.compressedOffset) is not a frame start" }
         if context == nil { context = ZSTD_createDCtx() }
         guard let context, ZSTD_isError(ZSTD_DCtx_reset(context, ZSTD_reset_session_only)) == 0 else {
@@ -104,7 +71,7 @@ final class ZstdSeekReader: DecodedSeeking {
     }
 
     /// Decompresses the next block into `output`: its length, 0 at the end, -1 on damage.
-    private func decompressBlock() -> Int {
+    func decodeBlock() -> Int {
         outBase += Int64(outCount)
         outCount = 0
         handFrom = 0
